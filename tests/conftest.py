@@ -1,0 +1,22 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CASE = ROOT / "gis_data" / "zhejiang_sample.gpkg"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def sample_case_path() -> Path:
+    if not SAMPLE_CASE.exists():
+        pytest.skip("sample case not built (make sample)")
+    return SAMPLE_CASE
