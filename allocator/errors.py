@@ -59,9 +59,7 @@ class AllocatorError(Exception):
         How to fix it.
     """
 
-    def __init__(
-        self, message: str, problems: list[Problem] | None = None, hint: str = ""
-    ) -> None:
+    def __init__(self, message: str, problems: list[Problem] | None = None, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.problems: list[Problem] = list(problems or [])

@@ -228,8 +228,21 @@ class ModelData:
             lo = -1 if allow_minus_one else 0
             if a.min() < lo or a.max() >= n:
                 raise ValueError(f"ModelData.{name}: index out of range [{lo}, {n})")
-        for name in ("va_mu", "tax_va", "el", "en", "em", "o0", "oreq", "growth_cap",
-                     "land_min_mu", "land_max_mu", "land0_mu", "plot_area_mu", "parcel_area_mu"):
+        for name in (
+            "va_mu",
+            "tax_va",
+            "el",
+            "en",
+            "em",
+            "o0",
+            "oreq",
+            "growth_cap",
+            "land_min_mu",
+            "land_max_mu",
+            "land0_mu",
+            "plot_area_mu",
+            "parcel_area_mu",
+        ):
             a = np.asarray(getattr(self, name), dtype=float)
             if a.size and (np.isnan(a).any() or (a < 0).any()):
                 raise ValueError(f"ModelData.{name}: negative or NaN values")

@@ -16,10 +16,19 @@ def test_units():
 
 
 def test_problem_location_text():
-    p = Problem("error", "dup_id", "duplicate plot_id P1", file="a.gpkg", layer="plots",
-                row="P1", column="plot_id", hint="make ids unique")
-    assert str(p) == ("[error] a.gpkg › plots › row P1 › column plot_id: duplicate plot_id P1"
-                      " — make ids unique")
+    p = Problem(
+        "error",
+        "dup_id",
+        "duplicate plot_id P1",
+        file="a.gpkg",
+        layer="plots",
+        row="P1",
+        column="plot_id",
+        hint="make ids unique",
+    )
+    assert str(p) == (
+        "[error] a.gpkg › plots › row P1 › column plot_id: duplicate plot_id P1 — make ids unique"
+    )
 
 
 def test_problem_list_raises_all_errors():
