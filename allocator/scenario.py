@@ -1,0 +1,559 @@
+"""Scenarios: TOML files that name a case and set only parameters.
+
+A scenario says what differs from a base (``extends = "baseline.toml"``,
+chains allowed, cycles are errors), like calliope's overrides. Every key is
+declared in one typed schema (:func:`scenario_schema`, which the app turns into
+widgets); unknown keys, wrong types, out-of-range values and conflicting
+values are :class:`~allocator.errors.ScenarioError` naming the file and key.
+The resolved scenario is frozen (nested read-only mappings) and hashed
+(sha256 of the canonical JSON of its parameters).
+
+Conflicts (within one file; a child file may always replace what its parent
+set):
+
+- the same cap set both as an absolute value and as a factor
+  (``caps.zones.Z03.energy_tce`` and ``caps.zones.Z03.energy_factor``);
+- a switchable family switched off while the same file sets its parameters
+  (``switches.class_floor = false`` with ``classes.floor.A = 0.9``).
+
+Across files, setting one member of an absolute/factor pair drops the other
+member inherited from the parent, so a child can move from a factor to an
+absolute value.
+
+Cap overrides resolve as: zone value = (absolute if set, else case value ×
+zone factor) × all-zones factor; the province energy cap is the absolute
+value, or the factor × the sum of the resolved zone energy caps, or none.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import math
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from allocator.errors import ScenarioError
+from models.data import CLASSES, POLLUTANTS, SWITCHABLE
+
+ANY_ID = "*"
+"""Placeholder segment for per-zone / per-unit keys in the schema."""
+
+SOLVERS = ("highs", "cbc")
+BASES = ("calorific", "equivalent")
+"""当量值 (calorific, 0.1229 tce/MWh) and 等价值 (equivalent, ≈0.28–0.31 tce/MWh)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One scenario key: its type, default, allowed range and description key."""
+
+    key: str
+    type: str  # float | int | bool | str | list[str]
+    default: Any
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    """None (not set) is allowed; the default is None."""
+    group: str = ""
+    """An exclusive pair: two fields of the same group and prefix conflict in one file."""
+
+    @property
+    def desc_key(self) -> str:
+        """The i18n key of the description."""
+        return "solve.scenario." + self.key.replace(".*.", ".").replace(".", "_")
+
+
+def _fields() -> list[Field]:
+    f: list[Field] = [
+        Field("name", "str", ""),
+        Field("description", "str", ""),
+        Field("case", "str", "", optional=True),
+        Field("objective.alpha_va", "float", 1.0, min=0.0),
+        Field("objective.alpha_tax", "float", 1.0, min=0.0),
+    ]
+    f += [Field(f"objective.class_weight.{c}", "float", 1.0, min=0.0) for c in CLASSES]
+    f += [Field(f"switches.{s}", "bool", True) for s in SWITCHABLE]
+    f += [Field(f"classes.floor.{c}", "float", 0.0, min=0.0, max=1.0) for c in CLASSES]
+    f += [Field(f"classes.cap.{c}", "float", math.inf, min=0.0) for c in CLASSES]
+    f += [Field(f"classes.growth.{c}", "float", 1.0, min=0.0, max=10.0) for c in CLASSES]
+    f += [
+        Field("service_floor", "float", 0.0, min=0.0, max=1.0),
+        Field("exit.classes", "list[str]", [], choices=CLASSES),
+        Field("exit.non_catalogue", "bool", False),
+        Field("exit.relocation_cost_wan_per_mu", "float", 0.0, min=0.0),
+        Field("energy.electricity_coef_tce_per_mwh", "float", 0.1229, min=0.0, max=1.0),
+        Field("energy.basis", "str", "calorific", choices=BASES),
+        Field("energy.case_electricity_coef_tce_per_mwh", "float", 0.1229, min=0.0, max=1.0),
+        Field("energy.trade_threshold_tce_per_wan", "float", 0.6, min=0.0),
+        Field("energy.trade_price_wan_per_tce", "float", 0.0, min=0.0),
+        Field("caps.electricity_factor", "float", 1.0, min=0.0),
+        Field("caps.energy_factor", "float", 1.0, min=0.0),
+        Field("caps.intensity_factor", "float", 1.0, min=0.0),
+        Field("caps.unit_emission_factor", "float", 1.0, min=0.0),
+        Field("caps.province_energy_tce", "float", None, min=0.0, optional=True, group="prov"),
+        Field("caps.province_energy_factor", "float", None, min=0.0, optional=True, group="prov"),
+        Field("caps.zones.*.electricity_mwh", "float", None, min=0.0, optional=True, group="el"),
+        Field("caps.zones.*.electricity_factor", "float", None, min=0.0, optional=True, group="el"),
+        Field("caps.zones.*.energy_tce", "float", None, min=0.0, optional=True, group="en"),
+        Field("caps.zones.*.energy_factor", "float", None, min=0.0, optional=True, group="en"),
+        Field(
+            "caps.zones.*.intensity_tce_per_wan", "float", None, min=0.0, optional=True, group="in"
+        ),
+        Field("caps.zones.*.intensity_factor", "float", None, min=0.0, optional=True, group="in"),
+        Field("caps.units.*.factor", "float", None, min=0.0, optional=True, group="em"),
+    ]
+    f += [
+        Field(f"caps.units.*.{k}_t", "float", None, min=0.0, optional=True, group="em")
+        for k in POLLUTANTS
+    ]
+    f += [
+        Field("eligibility.redline_threshold", "float", 0.0, min=0.0, max=1.0),
+        Field("eligibility.redline_buffer_m", "float", 0.0, min=0.0, max=5000.0),
+        Field("eligibility.bundle_size", "int", 3, min=1, max=6),
+        Field("eligibility.catalogue", "bool", False),
+        Field("scoring.method", "str", "huangyan_2022"),
+        Field("solver.name", "str", "highs", choices=SOLVERS),
+        Field("solver.time_limit_s", "float", 60.0, min=0.1, max=86400.0),
+        Field("solver.rel_gap", "float", 1e-4, min=0.0, max=1.0),
+        Field("solver.threads", "int", 1, min=1, max=64),
+        Field("solver.seed", "int", 0, min=0),
+    ]
+    return f
+
+
+FIELDS: tuple[Field, ...] = tuple(_fields())
+_EXACT: dict[str, Field] = {f.key: f for f in FIELDS if ANY_ID not in f.key}
+_PATTERN: list[tuple[re.Pattern[str], Field]] = [
+    (re.compile("^" + re.escape(f.key).replace(r"\*", r"([^.]+)") + "$"), f)
+    for f in FIELDS
+    if ANY_ID in f.key
+]
+FREE_TABLES = ("source",)
+"""Top-level tables kept as they are (provenance), not validated key by key."""
+
+# Parameters that a switched-off family makes meaningless (conflict when set in the same file).
+_SWITCH_PARAMS: dict[str, tuple[str, ...]] = {
+    "class_floor": ("classes.floor.",),
+    "class_cap": ("classes.cap.",),
+    "service_floor": ("service_floor",),
+    "zone_energy": ("caps.energy_factor", "caps.zones.*.energy_"),
+    "zone_electricity": ("caps.electricity_factor", "caps.zones.*.electricity_"),
+    "energy_intensity": ("caps.intensity_factor", "caps.zones.*.intensity_"),
+    "province_energy": ("caps.province_energy_",),
+    "unit_emissions": ("caps.unit_emission_factor", "caps.units."),
+}
+_NOT_HASHED = ("name", "description", "case")
+
+
+def field_for(key: str) -> Field | None:
+    """Return the schema field of a dotted key (per-zone keys match ``*``), or None."""
+    if key in _EXACT:
+        return _EXACT[key]
+    for pattern, fld in _PATTERN:
+        if pattern.match(key):
+            return fld
+    return None
+
+
+def scenario_schema(lang: str | None = None) -> list[dict[str, Any]]:
+    """Return every scenario key with its type, default, range and description.
+
+    The app builds its widgets from this list. Keys containing ``*`` stand for
+    one entry per zone (``caps.zones.*``) or control unit (``caps.units.*``).
+    """
+    from allocator.i18n import t
+
+    out = []
+    for f in FIELDS:
+        out.append(
+            {
+                "key": f.key,
+                "type": f.type,
+                "default": copy.deepcopy(f.default),
+                "min": f.min,
+                "max": f.max,
+                "choices": list(f.choices),
+                "optional": f.optional,
+                "description": t(f.desc_key, lang),
+                "description_zh": t(f.desc_key, "zh"),
+                "description_en": t(f.desc_key, "en"),
+            }
+        )
+    return out
+
+
+def defaults() -> dict[str, Any]:
+    """Return the flat dict of defaults of every non-pattern key."""
+    return {f.key: copy.deepcopy(f.default) for f in FIELDS if ANY_ID not in f.key}
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and not (prefix == "" and key in FREE_TABLES):
+            yield from _flatten(value, dotted + ".")
+        else:
+            yield dotted, value
+
+
+def _check_value(fld: Field, key: str, value: Any, where: str) -> Any:
+    def bad(msg: str) -> ScenarioError:
+        return ScenarioError(
+            f"{where}: key '{key}': {msg}",
+            hint=f"expected {fld.type}"
+            + (f" in [{fld.min}, {fld.max}]" if fld.min is not None or fld.max is not None else "")
+            + (f", one of {list(fld.choices)}" if fld.choices else ""),
+        )
+
+    if value is None:
+        if fld.optional:
+            return None
+        raise bad("must be set")
+    if fld.type == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad(f"wrong type {type(value).__name__}")
+        value = float(value)
+        if math.isnan(value):
+            raise bad("nan is not allowed")
+    elif fld.type == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise bad(f"wrong type {type(value).__name__}")
+    elif fld.type == "bool":
+        if not isinstance(value, bool):
+            raise bad(f"wrong type {type(value).__name__}")
+    elif fld.type == "str":
+        if not isinstance(value, str):
+            raise bad(f"wrong type {type(value).__name__}")
+    elif fld.type == "list[str]":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise bad("must be a list of strings")
+        value = sorted(dict.fromkeys(value))
+        if fld.choices:
+            wrong = [v for v in value if v not in fld.choices]
+            if wrong:
+                raise bad(f"unknown value(s) {wrong}")
+        return value
+    if fld.choices and value not in fld.choices:
+        raise bad(f"unknown value {value!r}")
+    if fld.type in ("float", "int"):
+        if fld.min is not None and value < fld.min:
+            raise bad(f"{value} is below the minimum {fld.min}")
+        if fld.max is not None and value > fld.max:
+            raise bad(f"{value} is above the maximum {fld.max}")
+    return value
+
+
+def _parse_layer(raw: Mapping[str, Any], where: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate one file's (or override dict's) keys; return (flat params, free tables)."""
+    flat: dict[str, Any] = {}
+    free: dict[str, Any] = {}
+    for key, value in _flatten(raw):
+        if key in FREE_TABLES:
+            free[key] = value
+            continue
+        if key == "extends":
+            continue
+        fld = field_for(key)
+        if fld is None:
+            known = list(_EXACT) + [f.key for _, f in _PATTERN]
+            close = difflib.get_close_matches(key, known, n=1)
+            raise ScenarioError(
+                f"{where}: unknown key '{key}'",
+                hint=f"did you mean '{close[0]}'?" if close else "see scenario_schema()",
+            )
+        flat[key] = _check_value(fld, key, value, where)
+    _check_conflicts(flat, where)
+    return flat, free
+
+
+def _prefix(key: str, fld: Field) -> str:
+    return key.rsplit(".", 1)[0] if fld.group else ""
+
+
+def _check_conflicts(flat: dict[str, Any], where: str) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for key, value in flat.items():
+        fld = field_for(key)
+        if fld is None or not fld.group or value is None:
+            continue
+        slot = (_prefix(key, fld), fld.group)
+        if slot in seen:
+            raise ScenarioError(
+                f"{where}: keys '{seen[slot]}' and '{key}' set the same cap twice "
+                "(absolute value and factor)",
+                hint="keep only one of them",
+            )
+        seen[slot] = key
+    for family, prefixes in _SWITCH_PARAMS.items():
+        if flat.get(f"switches.{family}") is not False:
+            continue
+        for key, value in flat.items():
+            norm = re.sub(r"^caps\.(zones|units)\.[^.]+\.", r"caps.\1.*.", key)
+            if any(norm.startswith(p) or key.startswith(p) for p in prefixes):
+                fld = field_for(key)
+                if value is not None and fld is not None and value != fld.default:
+                    raise ScenarioError(
+                        f"{where}: family '{family}' is switched off but key '{key}' is set",
+                        hint=f"remove '{key}' or switch '{family}' on",
+                    )
+
+
+def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in layer.items():
+        fld = field_for(key)
+        if fld is not None and fld.group:
+            prefix = _prefix(key, fld)
+            for other in [k for k in out if k != key and k.startswith(prefix + ".")]:
+                ofld = field_for(other)
+                if ofld is not None and ofld.group == fld.group and _prefix(other, ofld) == prefix:
+                    del out[other]
+        out[key] = value
+    return out
+
+
+def _check_resolved(flat: Mapping[str, Any], where: str) -> None:
+    """Cross-key checks on the resolved parameters (after inheritance)."""
+    basis = flat.get("energy.basis")
+    coef = float(flat.get("energy.electricity_coef_tce_per_mwh", 0.1229))
+    if basis == "calorific" and not 0.12 <= coef <= 0.125:
+        raise ScenarioError(
+            f"{where}: key 'energy.electricity_coef_tce_per_mwh' = {coef} does not match "
+            "energy.basis = 'calorific' (当量值 is 0.1229 tce/MWh)",
+            hint="set energy.basis = 'equivalent' (等价值) or the coefficient to 0.1229",
+        )
+    if basis == "equivalent" and not 0.2 <= coef <= 0.45:
+        raise ScenarioError(
+            f"{where}: key 'energy.electricity_coef_tce_per_mwh' = {coef} does not match "
+            "energy.basis = 'equivalent' (等价值 is about 0.28–0.31 tce/MWh)",
+            hint="set the year's 等价值 coefficient, e.g. 0.30",
+        )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(
+            f"{path}: cannot read the scenario file ({exc.strerror})",
+            hint="check the path",
+        ) from exc
+    try:
+        return tomllib.loads(raw.decode("utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}", hint="fix the syntax") from exc
+
+
+def _resolve_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict, list[Path]]:
+    path = path.resolve()
+    if path in chain:
+        cycle = " → ".join(p.name for p in (*chain, path))
+        raise ScenarioError(f"{path}: 'extends' forms a cycle: {cycle}", hint="break the cycle")
+    raw = _read_toml(path)
+    parent_flat: dict[str, Any] = defaults()
+    parent_free: dict[str, Any] = {}
+    files: list[Path] = []
+    ext = raw.get("extends")
+    if ext is not None:
+        if not isinstance(ext, str):
+            raise ScenarioError(f"{path}: key 'extends' must be a file name", hint="")
+        parent_flat, parent_free, files = _resolve_file(path.parent / ext, (*chain, path))
+    flat, free = _parse_layer(raw, str(path))
+    if flat.get("case"):
+        case = Path(flat["case"])
+        flat["case"] = str(case if case.is_absolute() else (path.parent / case).resolve())
+    merged = _merge(parent_flat, flat)
+    if "name" not in flat:
+        merged["name"] = path.stem
+    free_merged = {**parent_free, **free}
+    _check_resolved(merged, str(path))
+    return merged, free_merged, [*files, path]
+
+
+# ----------------------------------------------------------------------------- the object
+
+
+def _freeze(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in obj.items()})
+    if isinstance(obj, list | tuple):
+        return tuple(_freeze(v) for v in obj)
+    return obj
+
+
+def _thaw(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {k: _thaw(v) for k, v in obj.items()}
+    if isinstance(obj, tuple | list):
+        return [_thaw(v) for v in obj]
+    return obj
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in sorted(flat):
+        value = flat[key]
+        parts = key.split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def _canon(obj: Any) -> Any:
+    if isinstance(obj, float):
+        if math.isinf(obj):
+            return "inf" if obj > 0 else "-inf"
+        return repr(obj)
+    if isinstance(obj, Mapping):
+        return {k: _canon(v) for k, v in sorted(obj.items())}
+    if isinstance(obj, list | tuple):
+        return [_canon(v) for v in obj]
+    return obj
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved, frozen scenario.
+
+    ``flat`` maps every dotted key to its value (None = not set); ``data`` is
+    the same as nested read-only mappings; ``source`` keeps the provenance
+    tables; ``files`` lists the chain of files from the root ancestor.
+    """
+
+    flat: Mapping[str, Any]
+    source: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    files: tuple[Path, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The scenario name (file stem unless ``name`` is set)."""
+        return str(self.flat.get("name") or "scenario")
+
+    @property
+    def case_path(self) -> Path | None:
+        """Absolute path of the case, or None when the scenario names none."""
+        case = self.flat.get("case")
+        return Path(case) if case else None
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """The resolved parameters as nested read-only mappings."""
+        return _freeze(_nest({k: v for k, v in self.flat.items() if v is not None}))
+
+    @property
+    def hash(self) -> str:
+        """sha256 of the canonical JSON of the parameters (name, description, case excluded)."""
+        params = {k: v for k, v in self.flat.items() if k not in _NOT_HASHED and v is not None}
+        text = json.dumps(_canon(params), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the value of a dotted key."""
+        value = self.flat.get(key, default)
+        return _thaw(value) if isinstance(value, tuple) else value
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.flat:
+            raise KeyError(key)
+        return self.get(key)
+
+    def class_values(self, prefix: str) -> tuple[float, ...]:
+        """Return ``prefix.A`` … ``prefix.D`` as a tuple in :data:`CLASSES` order."""
+        return tuple(float(self.flat[f"{prefix}.{c}"]) for c in CLASSES)
+
+    def per_id(self, prefix: str) -> dict[str, dict[str, Any]]:
+        """Return ``{id: {field: value}}`` for ``caps.zones`` or ``caps.units``."""
+        out: dict[str, dict[str, Any]] = {}
+        for key, value in self.flat.items():
+            if value is None or not key.startswith(prefix + "."):
+                continue
+            ident, name = key[len(prefix) + 1 :].rsplit(".", 1)
+            out.setdefault(ident, {})[name] = value
+        return out
+
+    def subset_hash(self, prefixes: tuple[str, ...]) -> str:
+        """Hash of the keys starting with one of ``prefixes`` (for caches)."""
+        sub = {k: v for k, v in self.flat.items() if k.startswith(prefixes) and v is not None}
+        return hashlib.sha256(json.dumps(_canon(sub), sort_keys=True).encode()).hexdigest()
+
+    def with_overrides(self, overrides: Mapping[str, Any], where: str = "<overrides>") -> Scenario:
+        """Return a new scenario with ``overrides`` (nested or dotted keys) applied.
+
+        The overrides are validated like a child file: unknown keys, wrong
+        types and conflicts are :class:`ScenarioError` naming ``where``.
+        """
+        flat, free = _parse_layer(overrides, where)
+        if flat.get("case"):
+            flat["case"] = str(Path(flat["case"]).resolve())
+        merged = _merge(dict(self.flat), flat)
+        _check_resolved(merged, where)
+        source = {**_thaw(self.source), **free}
+        return Scenario(_freeze(merged), _freeze(source), self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the resolved scenario as a plain nested dict (None keys dropped)."""
+        out = _nest({k: _thaw(v) for k, v in self.flat.items() if v is not None})
+        if self.source:
+            out.update(_thaw(self.source))
+        return out
+
+    def to_toml(self) -> str:
+        """Return the resolved scenario as TOML (no ``extends``; the case path absolute)."""
+        import tomli_w
+
+        return tomli_w.dumps(self.to_dict())
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_toml` to ``path``."""
+        path = Path(path)
+        path.write_text(self.to_toml(), encoding="utf-8")
+        return path
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load and resolve a scenario file (with its ``extends`` chain).
+
+    Parameters
+    ----------
+    path
+        The TOML file.
+    overrides
+        Optional extra keys applied last (nested or dotted), e.g. from the app.
+
+    Raises
+    ------
+    ScenarioError
+        Unreadable file, unknown key, wrong type, out of range, conflict or cycle.
+    """
+    flat, free, files = _resolve_file(Path(path))
+    scen = Scenario(_freeze(flat), _freeze(free), tuple(files))
+    if overrides:
+        scen = scen.with_overrides(overrides)
+    return scen
+
+
+def scenario_from_dict(data: Mapping[str, Any], where: str = "<dict>") -> Scenario:
+    """Build a scenario from a dict (nested or dotted keys) on top of the defaults."""
+    flat, free = _parse_layer(data, where)
+    merged = _merge(defaults(), flat)
+    _check_resolved(merged, where)
+    if not merged.get("name"):
+        merged["name"] = "scenario"
+    return Scenario(_freeze(merged), _freeze(free), ())

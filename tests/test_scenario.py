@@ -1,0 +1,172 @@
+import math
+from pathlib import Path
+
+import pytest
+
+from allocator import i18n
+from allocator.errors import ScenarioError
+from allocator.scenario import (
+    FIELDS,
+    load_scenario,
+    scenario_from_dict,
+    scenario_schema,
+)
+from models.data import SWITCHABLE
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_scenarios_load_and_hash_differently():
+    names = {p.stem for p in SHIPPED}
+    assert {
+        "baseline",
+        "energy_cap_minus_15pct",
+        "d_class_exit",
+        "redline_buffer_200m",
+        "catalogue_strict",
+        "growth_priority_a",
+    } <= names
+    hashes = set()
+    for path in SHIPPED:
+        scen = load_scenario(path)
+        assert scen.name == path.stem
+        assert scen.case_path == (ROOT / "gis_data" / "zhejiang_sample.gpkg").resolve()
+        hashes.add(scen.hash)
+    assert len(hashes) == len(SHIPPED)
+
+
+def test_shipped_values():
+    tight = load_scenario(ROOT / "scenarios/energy_cap_minus_15pct.toml")
+    assert tight["caps.energy_factor"] == 0.85
+    assert load_scenario(ROOT / "scenarios/d_class_exit.toml")["exit.classes"] == ["D"]
+    assert load_scenario(ROOT / "scenarios/growth_priority_a.toml")["classes.floor.A"] == 0.9
+    assert load_scenario(ROOT / "scenarios/catalogue_strict.toml")["eligibility.catalogue"] is True
+    base = load_scenario(ROOT / "scenarios/baseline.toml")
+    assert base["energy.electricity_coef_tce_per_mwh"] == 0.1229
+    assert "electricity_calorific" in base.source["source"]
+
+
+def test_frozen_and_hash_stable(tmp_path):
+    a = load_scenario(ROOT / "scenarios/baseline.toml")
+    b = load_scenario(ROOT / "scenarios/baseline.toml")
+    assert a.hash == b.hash
+    with pytest.raises(TypeError):
+        a.flat["objective.alpha_va"] = 3  # type: ignore[index]
+    with pytest.raises(TypeError):
+        a.data["objective"]["alpha_va"] = 3  # type: ignore[index]
+    c = a.with_overrides({"objective": {"alpha_va": 2.0}})
+    assert c["objective.alpha_va"] == 2.0
+    assert a["objective.alpha_va"] == 1.0
+    assert c.hash != a.hash
+    d = a.with_overrides({"objective.alpha_va": 2.0})
+    assert d.hash == c.hash
+
+
+def test_extends_chain_and_relative_case(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    write(tmp_path, "base.toml", 'case = "data/case.gpkg"\n[caps]\nenergy_factor = 0.9\n')
+    write(sub, "mid.toml", 'extends = "../base.toml"\n[objective]\nalpha_tax = 2.0\n')
+    leaf = write(sub, "leaf.toml", 'extends = "mid.toml"\n[caps]\nenergy_factor = 0.8\n')
+    scen = load_scenario(leaf)
+    assert scen["caps.energy_factor"] == 0.8
+    assert scen["objective.alpha_tax"] == 2.0
+    assert scen.case_path == (tmp_path / "data" / "case.gpkg").resolve()
+    assert [p.name for p in scen.files] == ["base.toml", "mid.toml", "leaf.toml"]
+    assert scen.name == "leaf"
+
+
+def test_cycle_is_an_error(tmp_path):
+    write(tmp_path, "a.toml", 'extends = "b.toml"\n')
+    write(tmp_path, "b.toml", 'extends = "a.toml"\n')
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(tmp_path / "a.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("[objective]\nalpah_va = 1.0\n", "unknown key 'objective.alpah_va'"),
+        ("[objective]\nalpha_va = 'x'\n", "objective.alpha_va.*wrong type"),
+        ("[objective]\nalpha_va = -1.0\n", "below the minimum"),
+        ("[classes.floor]\nA = 1.5\n", "above the maximum"),
+        ("[exit]\nclasses = ['E']\n", "unknown value"),
+        ("[solver]\nname = 'gurobi'\n", "unknown value"),
+        ("[eligibility]\nbundle_size = 2.5\n", "wrong type"),
+        ("[switches]\nno_such = true\n", "unknown key"),
+        (
+            "[caps.zones.Z03]\nenergy_tce = 100.0\nenergy_factor = 0.9\n",
+            "same cap twice",
+        ),
+        ("[caps]\nprovince_energy_tce = 1.0\nprovince_energy_factor = 0.9\n", "same cap twice"),
+        ("[switches]\nclass_floor = false\n[classes.floor]\nA = 0.9\n", "switched off"),
+        ("[switches]\nzone_energy = false\n[caps]\nenergy_factor = 0.8\n", "switched off"),
+        ("[switches]\nzone_energy = false\n[caps.zones.Z1]\nenergy_tce = 8.0\n", "switched off"),
+        ("[energy]\nbasis = 'equivalent'\n", "does not match"),
+        ("[energy]\nelectricity_coef_tce_per_mwh = 0.3\n", "does not match"),
+        ("[objective\n", "not valid TOML"),
+    ],
+)
+def test_errors_name_file_and_key(tmp_path, text, match):
+    path = write(tmp_path, "bad.toml", text)
+    with pytest.raises(ScenarioError, match=match) as info:
+        load_scenario(path)
+    assert "bad.toml" in str(info.value)
+
+
+def test_child_replaces_absolute_with_factor(tmp_path):
+    write(tmp_path, "p.toml", "[caps.zones.Z1]\nenergy_tce = 100.0\n")
+    child = write(tmp_path, "c.toml", 'extends = "p.toml"\n[caps.zones.Z1]\nenergy_factor = 0.5\n')
+    scen = load_scenario(child)
+    assert scen.per_id("caps.zones") == {"Z1": {"energy_factor": 0.5}}
+    # switching a family off in a child of a file that set its parameters is the point of a switch
+    off = write(tmp_path, "off.toml", 'extends = "p.toml"\n[switches]\nzone_energy = false\n')
+    assert load_scenario(off)["switches.zone_energy"] is False
+
+
+def test_equivalent_basis_ok(tmp_path):
+    path = write(
+        tmp_path, "eq.toml", "[energy]\nbasis = 'equivalent'\nelectricity_coef_tce_per_mwh = 0.30\n"
+    )
+    assert load_scenario(path)["energy.basis"] == "equivalent"
+
+
+def test_toml_round_trip(tmp_path):
+    scen = load_scenario(ROOT / "scenarios/growth_priority_a.toml").with_overrides(
+        {"caps": {"zones": {"Z01": {"energy_tce": 123.0}}}}
+    )
+    out = scen.save(tmp_path / "resolved.toml")
+    again = load_scenario(out)
+    assert again.hash == scen.hash
+    assert math.isinf(again["classes.cap.B"])
+    assert again.case_path == scen.case_path
+    assert again.per_id("caps.zones")["Z01"]["energy_tce"] == 123.0
+
+
+def test_overrides_are_validated():
+    scen = scenario_from_dict({"objective": {"alpha_va": 0.5}})
+    with pytest.raises(ScenarioError, match="<overrides>.*unknown key 'foo'"):
+        scen.with_overrides({"foo": 1})
+    with pytest.raises(ScenarioError, match="wrong type"):
+        scen.with_overrides({"switches.zone_energy": "yes"})
+
+
+def test_schema_lists_every_key_with_descriptions():
+    schema = scenario_schema("en")
+    keys = {entry["key"] for entry in schema}
+    assert {f"switches.{s}" for s in SWITCHABLE} <= keys
+    assert "caps.zones.*.energy_factor" in keys
+    for entry in schema:
+        assert entry["description_zh"]
+        assert entry["description_en"]
+        assert entry["type"] in {"float", "int", "bool", "str", "list[str]"}
+    assert len(schema) == len(FIELDS)
+    for f in FIELDS:
+        assert i18n.has(f.desc_key)
