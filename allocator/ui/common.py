@@ -1,0 +1,333 @@
+"""Helpers shared by every page: language, cached case loading, errors, library access.
+
+Pages call the public ``allocator`` API through :func:`api`, which returns None
+when a capability is not installed yet, so a page can say so in plain words
+instead of crashing. Errors never reach the user as a traceback: they are shown
+with :func:`show_error` (the message, the library's hint, and the located
+problems in an expander); the traceback goes to the server log only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from allocator import i18n
+from allocator.errors import AllocatorError
+
+log = logging.getLogger("allocator.ui")
+T = TypeVar("T")
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CASE = ROOT / "gis_data" / "zhejiang_sample.gpkg"
+SCENARIO_DIR = ROOT / "scenarios"
+LANG_NAMES = {"zh": "中文", "en": "English"}
+MAX_UPLOAD_MB = 50
+
+
+# --- language --------------------------------------------------------------------------------
+
+
+def lang() -> str:
+    """Return the language chosen in the sidebar (zh by default, or ``ALLOCATOR_LANG``)."""
+    value = st.session_state.get("lang")
+    if value in LANG_NAMES:
+        return value
+    return "en" if os.environ.get("ALLOCATOR_LANG", "zh").lower().startswith("en") else "zh"
+
+
+def t(key: str, **fmt: object) -> str:
+    """Translate ``key`` into the session's language."""
+    return i18n.t(key, lang=lang(), **fmt)
+
+
+def language_switch() -> None:
+    """Draw the language selector in the sidebar; the choice lives in session state."""
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = lang()
+    st.sidebar.radio(
+        t("app.language"),
+        list(LANG_NAMES),
+        format_func=LANG_NAMES.__getitem__,
+        key="lang",
+        horizontal=True,
+    )
+
+
+# --- paths -----------------------------------------------------------------------------------
+
+
+def case_path() -> Path:
+    """Return the active case: uploaded in this session, ``ALLOCATOR_CASE``, or the sample."""
+    chosen = st.session_state.get("case_path")
+    if chosen:
+        return Path(chosen)
+    env = os.environ.get("ALLOCATOR_CASE")
+    return Path(env) if env else DEFAULT_CASE
+
+
+def runs_dir() -> Path:
+    """Return the folder runs are written to (``ALLOCATOR_RUNS_DIR`` or ``runs/``)."""
+    env = os.environ.get("ALLOCATOR_RUNS_DIR")
+    return Path(env) if env else ROOT / "runs"
+
+
+def scenario_dir() -> Path:
+    """Return the folder of shipped scenarios (``ALLOCATOR_SCENARIOS`` or ``scenarios/``)."""
+    env = os.environ.get("ALLOCATOR_SCENARIOS")
+    return Path(env) if env else SCENARIO_DIR
+
+
+def session_dir() -> Path:
+    """Return a private temporary folder for this session's uploads."""
+    path = st.session_state.get("_tmpdir")
+    if not path or not Path(path).is_dir():
+        path = tempfile.mkdtemp(prefix="allocator-ui-")
+        st.session_state["_tmpdir"] = path
+    return Path(path)
+
+
+def save_upload(upload: Any, subdir: str = "uploads") -> Path:
+    """Write an uploaded file into the session folder and return its path.
+
+    The file name is reduced to its last component so an upload can never
+    write outside the session folder.
+    """
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_UPLOAD_MB * 1024 * 1024:
+        raise AllocatorError(t("ui.upload.too_big", name=upload.name, mb=MAX_UPLOAD_MB))
+    folder = session_dir() / subdir
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(str(upload.name).replace("\\", "/")).name or "upload"
+    dest = folder / name
+    dest.write_bytes(upload.getvalue())
+    return dest
+
+
+# --- library access --------------------------------------------------------------------------
+
+
+def api(name: str) -> Any | None:
+    """Return ``allocator.<name>``, or None when that capability is not available yet."""
+    import allocator
+
+    try:
+        return getattr(allocator, name)
+    except (ImportError, AttributeError) as exc:
+        log.info("allocator.%s not available: %s", name, exc)
+        return None
+
+
+def require(*names: str) -> bool:
+    """Say which capabilities are missing (an info box) and return False, or return True."""
+    missing = [n for n in names if api(n) is None]
+    if missing:
+        st.info(t("ui.missing", names=", ".join(missing)))
+        return False
+    return True
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def show_error(exc: BaseException) -> None:
+    """Show an error as a message with its details in an expander (never a traceback)."""
+    if isinstance(exc, AllocatorError):
+        st.error(exc.message)
+        if exc.hint:
+            st.caption(exc.hint)
+        if exc.problems:
+            with st.expander(t("error.details")):
+                st.dataframe(
+                    pd.DataFrame([p.to_dict() for p in exc.problems]),
+                    hide_index=True,
+                    width="stretch",
+                )
+        return
+    log.exception("unexpected error in the app", exc_info=exc)
+    st.error(t("ui.error.unexpected"))
+    with st.expander(t("error.details")):
+        st.text(f"{type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Run a block; any error is shown with :func:`show_error` and the page goes on."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - the user sees a message, the log the traceback
+        show_error(exc)
+
+
+def attempt(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Call ``fn``; on error show it and return None."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc)
+        return None
+
+
+# --- cached case and derived tables ----------------------------------------------------------
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_case(path: str, mtime: float) -> Any:
+    return api("load_case")(path)
+
+
+def case_key() -> tuple[str, float] | None:
+    """Return ``(path, mtime)`` of the active case, the cache key of everything derived."""
+    path = case_path()
+    if not path.exists():
+        return None
+    return str(path), _mtime(path)
+
+
+def get_case(show: bool = True) -> Any | None:
+    """Return the active case (loaded once per file version), or None with a message."""
+    path = case_path()
+    if not path.exists():
+        if show:
+            st.warning(t("ui.case.missing", path=str(path)))
+        return None
+    if api("load_case") is None:
+        if show:
+            require("load_case")
+        return None
+    key = case_key()
+    assert key is not None
+    try:
+        return _load_case(*key)
+    except Exception as exc:  # noqa: BLE001
+        if show:
+            show_error(exc)
+        return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _overlays(path: str, mtime: float, buffer_m: float, _case: Any) -> pd.DataFrame:
+    return api("plot_overlays")(_case, buffer_m=buffer_m)
+
+
+def get_overlays(case: Any, buffer_m: float = 0.0) -> pd.DataFrame | None:
+    """Return the plot overlays of the active case (cached), or None when not available."""
+    if api("plot_overlays") is None:
+        return None
+    key = case_key()
+    if key is None:
+        return None
+    return attempt(_overlays, *key, float(buffer_m), case)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _scores(path: str, mtime: float, method: str, _case: Any) -> Any:
+    return api("score")(_case, method=method)
+
+
+def get_scores(case: Any, method: str = "huangyan_2022") -> Any | None:
+    """Return the 亩均 scores of the active case's firms (cached), or None."""
+    if api("score") is None:
+        return None
+    key = case_key()
+    if key is None:
+        return None
+    return attempt(_scores, *key, method, case)
+
+
+def list_methods() -> list[str]:
+    """Return the scoring methods shipped in ``allocator/policy`` (file stems)."""
+    folder = ROOT / "allocator" / "policy"
+    names = []
+    for path in sorted(folder.glob("*.toml")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "price" in path.stem or "[bands" in text and "weights" not in text:
+            continue
+        names.append(path.stem)
+    if "huangyan_2022" in names:
+        names.remove("huangyan_2022")
+        names.insert(0, "huangyan_2022")
+    return names or ["huangyan_2022"]
+
+
+def list_scenarios() -> list[Path]:
+    """Return the shipped scenario files, baseline first."""
+    files = sorted(scenario_dir().glob("*.toml"))
+    files.sort(key=lambda p: (p.stem != "baseline", p.stem))
+    return files
+
+
+def list_runs() -> list[Path]:
+    """Return the run folders (with a ``summary.json``), newest first."""
+    folder = runs_dir()
+    if not folder.is_dir():
+        return []
+    runs = [p for p in folder.iterdir() if (p / "summary.json").is_file()]
+    runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    return runs
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _load_run(path: str, mtime: float) -> Any:
+    return api("load_run")(path)
+
+
+def get_run(path: Path) -> Any | None:
+    """Return a run folder loaded with ``allocator.load_run`` (cached), or None with a message."""
+    if api("load_run") is None:
+        require("load_run")
+        return None
+    return attempt(_load_run, str(path), _mtime(path / "summary.json"))
+
+
+def short_hash(data: bytes | str) -> str:
+    """Return a short stable hash (for widget keys and cache keys)."""
+    raw = data.encode() if isinstance(data, str) else data
+    return hashlib.sha256(raw).hexdigest()[:10]
+
+
+# --- formatting ------------------------------------------------------------------------------
+
+
+def fmt_num(value: Any, digits: int = 1) -> str:
+    """Format a number with thousands separators, or an em dash when missing."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if number != number:  # NaN
+        return "—"
+    if abs(number) >= 100 or digits == 0:
+        return f"{number:,.0f}"
+    return f"{number:,.{digits}f}"
+
+
+def fmt_pct(value: Any, digits: int = 2) -> str:
+    """Format a share (0.0123) as a percentage (1.23 %), or an em dash."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if number != number:
+        return "—"
+    return f"{100 * number:.{digits}f} %"
+
+
+def page_header(title_key: str, caption_key: str | None = None) -> None:
+    """Draw a page's title (and caption) in the session's language."""
+    st.header(t(title_key))
+    if caption_key:
+        st.caption(t(caption_key))

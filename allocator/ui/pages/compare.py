@@ -1,0 +1,128 @@
+"""情景对比 Compare: two or more runs side by side — KPIs, changed plots, zones, firms and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from allocator.ui import results
+from allocator.ui.common import api, attempt, get_run, list_runs, page_header, require, t
+from allocator.ui.summaries import binding_changes, firm_changes, kpi_table, outcome_changes
+
+ZONE_METRICS = (
+    "energy_tce",
+    "electricity_mwh",
+    "land_used_mu",
+    "tax_per_mu_after",
+    "va_per_mu_after",
+)
+
+
+def run_label(path: Path, run: Any) -> str:
+    """Return a short label for a run: scenario name and time stamp."""
+    return path.name
+
+
+def zone_charts(runs: dict[str, Any]) -> None:
+    """Draw per-zone bar charts of one metric across the runs."""
+    available = [m for m in ZONE_METRICS if all(m in r.zones for r in runs.values())]
+    if not available:
+        return
+    metric = st.selectbox(
+        t("ui.compare.zone_metric"),
+        available,
+        format_func=lambda m: t(f"ui.zone_metric.{m}"),
+        key="compare_metric",
+    )
+    frame = pd.DataFrame(
+        {
+            label: r.zones.set_index(r.zones["zone_id"].astype(str))[metric]
+            for label, r in runs.items()
+        }
+    )
+    st.bar_chart(frame, stack=False, height=320)
+
+
+def render() -> None:
+    """Draw the compare page."""
+    page_header("ui.compare.title", "ui.compare.caption")
+    if not require("load_run"):
+        return
+    paths = list_runs()
+    if len(paths) < 2:
+        st.info(t("ui.compare.need_two", n=len(paths)))
+        return
+    picked = st.multiselect(
+        t("ui.compare.pick"),
+        [str(p) for p in paths],
+        default=[str(p) for p in paths[:2]][::-1],
+        format_func=lambda p: Path(p).name,
+        key="compare_runs",
+    )
+    if len(picked) < 2:
+        st.info(t("ui.compare.need_two", n=len(picked)))
+        return
+    runs: dict[str, Any] = {}
+    for p in picked:
+        run = get_run(Path(p))
+        if run is not None:
+            runs[run_label(Path(p), run)] = run
+    if len(runs) < 2:
+        return
+    labels = list(runs)
+    st.subheader(t("ui.compare.kpis"))
+    kpis = kpi_table(runs)
+    kpis.index = [results.kpi_label(k) for k in kpis.index]
+    statuses = pd.DataFrame(
+        {
+            label: [str((r.summary or {}).get("status")), (r.summary or {}).get("gap")]
+            for label, r in runs.items()
+        },
+        index=[t("ui.compare.status"), t("ui.compare.gap")],
+    )
+    st.dataframe(
+        pd.concat([statuses.astype(str), kpis.map(lambda v: f"{v:,.1f}")]), width="stretch"
+    )
+    if api("compare") is not None:
+        comparison = attempt(api("compare"), [Path(p) for p in picked])
+        table = getattr(comparison, "kpis", None) if comparison is not None else None
+        if isinstance(table, pd.DataFrame):
+            with st.expander(t("ui.compare.library_table")):
+                st.dataframe(table, width="stretch")
+
+    base_label = st.selectbox(t("ui.compare.base"), labels, key="compare_base")
+    other_label = st.selectbox(
+        t("ui.compare.other"), [x for x in labels if x != base_label], key="compare_other"
+    )
+    base, other = runs[base_label], runs[other_label]
+    changed = outcome_changes(base.plots, other.plots)
+    st.subheader(t("ui.compare.changed_plots", n=len(changed)))
+    if len(changed):
+        results.outcome_map(
+            other, key="compare_map", only_changed=set(changed["plot_id"].astype(str))
+        )
+        st.dataframe(changed, hide_index=True, width="stretch", height=240)
+    st.subheader(t("ui.compare.zones"))
+    zone_charts({base_label: base, other_label: other})
+    firms = firm_changes(base.firms, other.firms)
+    st.subheader(
+        t(
+            "ui.compare.firms",
+            gained=int((firms["change"] == "gained").sum()),
+            lost=int((firms["change"] == "lost").sum()),
+        )
+    )
+    st.dataframe(firms, hide_index=True, width="stretch", height=280)
+    st.subheader(t("ui.compare.binding"))
+    if base.marginals is not None and other.marginals is not None and not base.marginals.empty:
+        st.dataframe(
+            binding_changes(base.marginals, other.marginals), hide_index=True, width="stretch"
+        )
+    else:
+        st.caption(t("ui.run.no_marginals"))
+
+
+render()

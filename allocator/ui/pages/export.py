@@ -1,0 +1,106 @@
+"""导出 Export: download any export of a run (maps, vector files, workbook, report, bundle)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import streamlit as st
+
+from allocator.ui.common import (
+    api,
+    get_run,
+    lang,
+    list_runs,
+    page_header,
+    require,
+    session_dir,
+    short_hash,
+    t,
+)
+
+FORMATS = ("xlsx", "gpkg", "shp", "geojson", "parquet", "png", "pdf", "html", "report", "zip")
+MIME = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".gpkg": "application/geopackage+sqlite3",
+    ".zip": "application/zip",
+    ".geojson": "application/geo+json",
+    ".png": "image/png",
+    ".pdf": "application/pdf",
+    ".html": "text/html",
+    ".parquet": "application/octet-stream",
+}
+
+
+def render() -> None:
+    """Draw the export page."""
+    page_header("ui.export.title", "ui.export.caption")
+    if not require("export", "load_run"):
+        return
+    paths = list_runs()
+    if not paths:
+        st.info(t("ui.export.no_runs"))
+        return
+    picked = st.selectbox(
+        t("ui.export.run"),
+        [str(p) for p in paths],
+        format_func=lambda p: Path(p).name,
+        key="export_run",
+    )
+    run = get_run(Path(picked))
+    if run is None:
+        return
+    zones = ["", *sorted(run.zones["zone_id"].astype(str))] if "zone_id" in run.zones else [""]
+    c1, c2 = st.columns([3, 1])
+    formats = c1.multiselect(
+        t("ui.export.formats"),
+        FORMATS,
+        default=["xlsx", "gpkg"],
+        format_func=lambda f: t(f"ui.export.fmt_{f}"),
+        key="export_formats",
+    )
+    zone = c2.selectbox(
+        t("ui.export.zone"),
+        zones,
+        format_func=lambda z: t("ui.overview.all_zones") if z == "" else z,
+        key="export_zone",
+    )
+    if st.button(t("ui.export.make"), type="primary", key="export_make", disabled=not formats):
+        out = session_dir() / "exports" / short_hash(f"{picked}{formats}{zone}{lang()}")
+        out.mkdir(parents=True, exist_ok=True)
+        with st.spinner(t("ui.export.working")):
+            try:
+                files = api("export")(run, formats, out, lang=lang(), zone=zone or None)
+            except Exception as exc:  # noqa: BLE001
+                from allocator.ui.common import show_error
+
+                show_error(exc)
+                return
+        st.session_state["export_files"] = [str(f) for f in files]
+    files = [Path(f) for f in st.session_state.get("export_files", []) if Path(f).exists()]
+    if not files:
+        return
+    st.success(t("ui.export.ready", n=len(files)))
+    for i, path in enumerate(files):
+        data = path.read_bytes() if path.is_file() else _zip_dir(path)
+        name = path.name if path.is_file() else f"{path.name}.zip"
+        st.download_button(
+            f"⬇ {name} ({len(data) / 1024:,.0f} KB)",
+            data=data,
+            file_name=name,
+            mime=MIME.get(Path(name).suffix.lower(), "application/octet-stream"),
+            key=f"export_dl_{i}",
+        )
+
+
+def _zip_dir(folder: Path) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                zf.write(f, f.relative_to(folder))
+    return buf.getvalue()
+
+
+render()

@@ -1,0 +1,200 @@
+"""总览 Overview: the province map of zones, per-zone cards and the case's validation status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from allocator.ui import maps
+from allocator.ui.common import (
+    api,
+    attempt,
+    case_key,
+    case_path,
+    fmt_num,
+    fmt_pct,
+    get_case,
+    get_scores,
+    guard,
+    page_header,
+    save_upload,
+    session_dir,
+    t,
+)
+from allocator.ui.summaries import CLASSES, zone_summary
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _validation(path: str, mtime: float, _case: Any) -> list:
+    return list(api("validate_case")(_case))
+
+
+def case_upload() -> None:
+    """Let the user switch to another case (a GeoPackage, or a zip the importer reads)."""
+    with st.expander(t("ui.case.other")):
+        upload = st.file_uploader(
+            t("ui.case.upload"), type=["gpkg", "zip"], key="case_upload", max_upload_size=50
+        )
+        if upload is not None and st.button(t("ui.case.use"), key="case_use"):
+            with guard():
+                path = save_upload(upload, "case")
+                if path.suffix.lower() == ".zip":
+                    importer = api("import_case")
+                    if importer is None:
+                        st.info(t("ui.missing", names="import_case"))
+                        return
+                    out = session_dir() / "case" / f"{path.stem}.gpkg"
+                    _, report = importer(path, out)
+                    if report:
+                        st.caption("\n".join(str(line) for line in report))
+                    path = out
+                else:
+                    api("load_case")(path)  # validates: raises CaseError listing every problem
+                st.session_state["case_path"] = str(path)
+                st.success(t("ui.case.switched", name=path.name))
+        if st.session_state.get("case_path") and st.button(t("ui.case.reset"), key="case_reset"):
+            st.session_state.pop("case_path", None)
+            st.rerun()
+
+
+def validation_status(case: Any) -> None:
+    """Show the case's validation problems (errors and warnings)."""
+    if api("validate_case") is None:
+        st.info(t("ui.missing", names="validate_case"))
+        return
+    key = case_key()
+    problems = attempt(_validation, *key, case) if key else None
+    if problems is None:
+        return
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    if errors:
+        st.error(t("ui.overview.invalid", errors=len(errors), warnings=len(warnings)))
+    elif warnings:
+        st.warning(t("ui.overview.valid_warnings", warnings=len(warnings)))
+    else:
+        st.success(t("ui.overview.valid"))
+    if problems:
+        with st.expander(t("ui.overview.problems")):
+            st.dataframe(
+                pd.DataFrame([p.to_dict() for p in problems]), hide_index=True, width="stretch"
+            )
+
+
+def zone_map(case: Any, summary: pd.DataFrame, focus: str | None) -> str | None:
+    """Draw the zones (and the focused zone's plots); return a zone id picked on the map."""
+    key = case_key() or ("", 0.0)
+    layers = maps.admin_layer(case, key)
+    zones_fc = maps.features(case.zones, ("zones", *key), ["zone_id", "name", "city"], 5.0)
+    color = maps.with_color(zones_fc, maps.ZONE_COLOR)
+    if focus:
+        color = maps.with_color(color, [255, 193, 7, 160], {focus}, "zone_id")
+    layers.append(maps.layer("zones", color, line=[21, 101, 192, 255], pickable=True))
+    view_gdf = case.zones
+    if focus:
+        plots = case.plots[case.plots["zone_id"].astype(str) == focus]
+        fc = maps.features(plots, ("plots", focus, *key), ["plot_id", "status", "land_use"], 0.5)
+        layers.append(
+            maps.layer("plots", maps.colorize(fc, "status", maps.STATUS_COLORS, maps.GREY))
+        )
+        red = case.redline
+        if len(red):
+            red_fc = maps.features(red, ("redline", *key), ["name"], 2.0)
+            layers.append(maps.layer("redline", red_fc, fill=maps.REDLINE_COLOR))
+        view_gdf = case.zones[case.zones["zone_id"].astype(str) == focus]
+    tip = "<b>{zone_id}</b> {name}" if not focus else "{zone_id} {name} {plot_id} {status}"
+    state = maps.show(
+        maps.deck(layers, maps.view_for(view_gdf), tip), key=f"overview_map_{focus}", select=True
+    )
+    if focus:
+        maps.legend(maps.STATUS_COLORS, {k: t(f"ui.status.{k}") for k in maps.STATUS_COLORS})
+    return maps.selected_property(state, "zones", "zone_id")
+
+
+def zone_card(row: pd.Series, has_classes: bool) -> None:
+    """Draw one zone's card: area, plots, firms by class, energy and power vs caps, 亩均税收."""
+    with st.container(border=True):
+        st.markdown(f"**{row['zone_id']} · {row['name']}**")
+        c1, c2, c3 = st.columns(3)
+        c1.metric(t("ui.overview.area"), f"{fmt_num(row['area_mu'], 0)} {t('unit.mu')}")
+        c2.metric(t("ui.overview.plots"), fmt_num(row["plots"], 0))
+        c3.metric(t("ui.overview.tax_per_mu"), f"{fmt_num(row['tax_per_mu'], 2)}")
+        st.caption(
+            t(
+                "ui.overview.plot_status",
+                vacant=int(row["plots_vacant"]),
+                idle=int(row["plots_idle"]),
+                occupied=int(row["plots_occupied"]),
+            )
+        )
+        if has_classes:
+            mix = " · ".join(f"{c} {int(row[f'class_{c}'])}" for c in CLASSES)
+            st.caption(t("ui.overview.firm_classes", firms=int(row["firms"]), mix=mix))
+        else:
+            st.caption(t("ui.overview.firms", firms=int(row["firms"])))
+        for what, unit in (("energy", "unit.tce"), ("electricity", "unit.mwh")):
+            share = row[f"{what}_use_share"]
+            use = row["energy_tce" if what == "energy" else "electricity_mwh"]
+            cap = row["energy_cap_tce" if what == "energy" else "electricity_cap_mwh"]
+            label = t(
+                f"ui.overview.{what}_use",
+                use=fmt_num(use, 0),
+                cap=fmt_num(cap, 0),
+                unit=t(unit),
+                share=fmt_pct(share, 0),
+            )
+            if share == share:  # not NaN
+                st.progress(min(max(float(share), 0.0), 1.0), text=label)
+            else:
+                st.caption(label)
+
+
+def render() -> None:
+    """Draw the overview page."""
+    page_header("ui.overview.title", "ui.overview.caption")
+    case = get_case()
+    case_upload()
+    if case is None:
+        return
+    st.caption(t("ui.overview.case", path=case_path().name))
+    scores = get_scores(case)
+    summary = zone_summary(case, scores)
+    c = st.columns(4)
+    c[0].metric(t("ui.overview.n_zones"), len(case.zones))
+    c[1].metric(t("ui.overview.n_plots"), len(case.plots))
+    c[2].metric(t("ui.overview.n_existing"), int((case.firms["kind"] == "existing").sum()))
+    c[3].metric(t("ui.overview.n_applicants"), int((case.firms["kind"] == "applicant").sum()))
+    validation_status(case)
+
+    ids = summary["zone_id"].tolist()
+    labels = dict(zip(summary["zone_id"], summary["name"], strict=True))
+    options = ["", *ids]
+    picked = st.session_state.pop("_zone_picked", None)
+    if picked in ids:
+        st.session_state["overview_zone"] = picked
+    focus = st.selectbox(
+        t("ui.overview.focus"),
+        options,
+        format_func=lambda z: t("ui.overview.all_zones") if z == "" else f"{z} · {labels[z]}",
+        key="overview_zone",
+    )
+    with guard():
+        clicked = zone_map(case, summary, focus or None)
+        if clicked and clicked != focus and clicked in ids:
+            st.session_state["_zone_picked"] = clicked
+            st.rerun()
+
+    st.subheader(t("ui.overview.cards"))
+    shown = summary[summary["zone_id"] == focus] if focus else summary
+    has_classes = "class_A" in summary.columns
+    if not has_classes:
+        st.caption(t("ui.overview.no_scores"))
+    cols = st.columns(3)
+    for i, (_, row) in enumerate(shown.iterrows()):
+        with cols[i % 3]:
+            zone_card(row, has_classes)
+
+
+render()

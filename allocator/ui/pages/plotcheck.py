@@ -1,0 +1,289 @@
+"""地块核查 Plot check: can this plot, point or proposed polygon take a project, and why not."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from allocator.errors import CaseError
+from allocator.ui import maps
+from allocator.ui.common import (
+    api,
+    case_key,
+    fmt_num,
+    fmt_pct,
+    get_case,
+    guard,
+    lang,
+    page_header,
+    require,
+    save_upload,
+    t,
+)
+
+MODES = ("map", "id", "coords", "polygon")
+
+
+def safe_zip(path: Path) -> None:
+    """Refuse a zip whose members would land outside the folder they are extracted to."""
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            norm = name.replace("\\", "/")
+            if norm.startswith("/") or ".." in norm.split("/") or ":" in norm.split("/")[0]:
+                raise CaseError(
+                    t("ui.plot.zip_unsafe", name=path.name, member=name),
+                    hint=t("ui.plot.zip_unsafe_hint"),
+                )
+
+
+def pick_on_map(case: Any) -> str | None:
+    """Draw one zone's plots; return the plot id picked on the map."""
+    zones = case.zones["zone_id"].astype(str).tolist()
+    names = dict(zip(zones, case.zones["name"].astype(str), strict=True))
+    zone = st.selectbox(
+        t("ui.plot.zone"), zones, format_func=lambda z: f"{z} · {names[z]}", key="plot_zone"
+    )
+    key = case_key() or ("", 0.0)
+    plots = case.plots[case.plots["zone_id"].astype(str) == zone]
+    fc = maps.features(plots, ("plots", zone, *key), ["plot_id", "status", "land_use"], 0.5)
+    layers = maps.admin_layer(case, key)
+    layers.append(
+        maps.layer(
+            "plots", maps.colorize(fc, "status", maps.STATUS_COLORS, maps.GREY), pickable=True
+        )
+    )
+    if len(case.redline):
+        red = maps.features(case.redline, ("redline", *key), ["name"], 2.0)
+        layers.append(maps.layer("redline", red, fill=maps.REDLINE_COLOR))
+    state = maps.show(
+        maps.deck(layers, maps.view_for(plots), "{plot_id} · {land_use} · {status}"),
+        key=f"plot_map_{zone}",
+        select=True,
+    )
+    maps.legend(maps.STATUS_COLORS, {k: t(f"ui.status.{k}") for k in maps.STATUS_COLORS})
+    return maps.selected_property(state, "plots", "plot_id")
+
+
+def inputs(case: Any) -> dict | None:
+    """Draw the input for the chosen mode; return the keyword arguments for ``check_plot``."""
+    mode = st.radio(
+        t("ui.plot.mode"),
+        MODES,
+        format_func=lambda m: t(f"ui.plot.mode_{m}"),
+        horizontal=True,
+        key="plot_mode",
+    )
+    if mode == "map":
+        picked = pick_on_map(case)
+        if picked:
+            st.session_state["plot_picked"] = picked
+        picked = st.session_state.get("plot_picked")
+        if not picked:
+            st.caption(t("ui.plot.pick_hint"))
+            return None
+        return {"plot_id": picked}
+    if mode == "id":
+        plot_id = st.text_input(t("ui.plot.plot_id"), key="plot_id").strip()
+        return {"plot_id": plot_id} if plot_id else None
+    if mode == "coords":
+        c1, c2, c3 = st.columns(3)
+        lon = c1.number_input(t("ui.plot.lon"), value=None, format="%.6f", key="plot_lon")
+        lat = c2.number_input(t("ui.plot.lat"), value=None, format="%.6f", key="plot_lat")
+        crs = c3.radio(
+            t("ui.plot.crs"),
+            ["wgs84", "gcj02"],
+            format_func=lambda c: t(f"ui.plot.crs_{c}"),
+            key="plot_crs",
+        )
+        if lon is None or lat is None:
+            return None
+        return {"lonlat": (float(lon), float(lat)), "source_crs": None if crs == "wgs84" else crs}
+    upload = st.file_uploader(
+        t("ui.plot.polygon_file"),
+        type=["geojson", "json", "zip", "gpkg", "kml"],
+        key="plot_polygon_file",
+        max_upload_size=20,
+    )
+    text = st.text_area(t("ui.plot.polygon_text"), key="plot_polygon_text", height=100)
+    crs = st.radio(
+        t("ui.plot.crs"),
+        ["wgs84", "gcj02"],
+        format_func=lambda c: t(f"ui.plot.crs_{c}"),
+        key="plot_poly_crs",
+        horizontal=True,
+    )
+    source_crs = None if crs == "wgs84" else crs
+    if upload is not None:
+        path = save_upload(upload, "polygons")
+        if path.suffix.lower() == ".zip":
+            safe_zip(path)
+        return {"polygon": path, "source_crs": source_crs}
+    if text.strip():
+        return {"polygon": text.strip(), "source_crs": source_crs}
+    return None
+
+
+def as_dict(check: Any) -> dict:
+    """Return a plot check as a dict of its fields."""
+    if isinstance(check, dict):
+        return check
+    if hasattr(check, "to_dict"):
+        return dict(check.to_dict())
+    if is_dataclass(check):
+        return {f: getattr(check, f) for f in asdict(check)}  # keep DataFrames as they are
+    return {k: v for k, v in vars(check).items() if not k.startswith("_")}
+
+
+def verdict_table(check: dict) -> pd.DataFrame | None:
+    """Return the per-industry eligibility table of a check, if it has one."""
+    for name in ("industries", "eligibility", "verdicts", "groups", "table"):
+        value = check.get(name)
+        if isinstance(value, pd.DataFrame) and not value.empty:
+            return value
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            return pd.DataFrame(value)
+    return None
+
+
+def overlap_geometry(case: Any, check: dict) -> Any | None:
+    """Return the checked geometry (EPSG:4549) of a check, or the plot's own."""
+    geom = check.get("geometry")
+    if geom is not None and hasattr(geom, "geom_type"):
+        return geom
+    plot_id = check.get("plot_id")
+    if plot_id:
+        rows = case.plots[case.plots["plot_id"].astype(str) == str(plot_id)]
+        if len(rows):
+            return rows.geometry.iloc[0]
+    return None
+
+
+def draw_overlap(case: Any, geom: Any, tag: str) -> float:
+    """Draw the checked area, the red line near it and their overlap; return the overlap in mu."""
+    import geopandas as gpd
+
+    crs = case.plots.crs
+    shape = gpd.GeoDataFrame({"name": ["checked"]}, geometry=[geom], crs=crs)
+    area = gpd.GeoDataFrame(geometry=[geom.buffer(max(200.0, geom.length * 0.3))], crs=crs)
+    red = case.redline[case.redline.intersects(area.geometry.iloc[0])]
+    overlap_mu = 0.0
+    key = case_key() or ("", 0.0)
+    layers = maps.admin_layer(case, key)
+    near = case.plots[case.plots.intersects(area.geometry.iloc[0])]
+    if len(near):
+        fc = maps.features(near, ("near", tag, *key), ["plot_id", "status"], 0.2)
+        layers.append(maps.layer("near", fc, fill=[230, 230, 230, 120]))
+    if len(red):
+        layers.append(
+            maps.layer(
+                "redline",
+                maps.features(red, ("red", tag, *key), ["name"], 0.5),
+                fill=maps.REDLINE_COLOR,
+            )
+        )
+    layers.append(
+        maps.layer(
+            "checked",
+            maps.features(shape, ("checked", tag), ["name"], 0.0),
+            fill=[21, 101, 192, 90],
+            line=[21, 101, 192, 255],
+            line_width=2,
+        )
+    )
+    if len(red):
+        inter = red.geometry.union_all().intersection(geom)
+        if not inter.is_empty:
+            overlap_mu = inter.area / (10000 / 15)
+            ov = gpd.GeoDataFrame({"name": ["overlap"]}, geometry=[inter], crs=crs)
+            layers.append(
+                maps.layer(
+                    "overlap",
+                    maps.features(ov, ("overlap", tag), ["name"], 0.0),
+                    fill=[183, 28, 28, 230],
+                    line=[0, 0, 0, 255],
+                    line_width=2,
+                )
+            )
+    maps.show(maps.deck(layers, maps.view_for(area), None), key=f"plot_overlap_{tag}", height=420)
+    maps.legend(
+        {"checked": [21, 101, 192], "redline": maps.REDLINE_COLOR, "overlap": [183, 28, 28]},
+        {k: t(f"ui.plot.legend_{k}") for k in ("checked", "redline", "overlap")},
+    )
+    return overlap_mu
+
+
+def report(case: Any, check: Any) -> None:
+    """Show a plot check: facts, red-line overlap, verdicts per industry, and the map."""
+    data = as_dict(check)
+    eligible = data.get("eligible")
+    if eligible is None and (table := verdict_table(data)) is not None and "eligible" in table:
+        eligible = bool(table["eligible"].astype(bool).any())
+    share = data.get("redline_share")
+    redline_mu = data.get("redline_mu")
+    if eligible is True:
+        st.success(t("ui.plot.eligible"))
+    elif eligible is False:
+        st.error(t("ui.plot.not_eligible"))
+    cols = st.columns(4)
+    cols[0].metric(t("ui.plot.f_plot"), str(data.get("plot_id") or "—"))
+    cols[1].metric(t("ui.plot.f_zone"), str(data.get("zone_id") or "—"))
+    cols[2].metric(t("ui.plot.f_redline_share"), fmt_pct(share))
+    cols[3].metric(t("ui.plot.f_redline_mu"), fmt_num(redline_mu, 2))
+    if share is not None and float(share or 0) > 0:
+        st.warning(t("ui.plot.overlap", share=fmt_pct(share), mu=fmt_num(redline_mu, 2)))
+    text = None
+    for name in ("to_text", "text", "render"):
+        fn = getattr(check, name, None)
+        if callable(fn):
+            try:
+                text = fn(lang=lang())
+            except TypeError:
+                text = fn()
+            break
+    if text:
+        st.code(str(text), language=None)
+    table = verdict_table(data)
+    if table is not None:
+        st.subheader(t("ui.plot.verdicts"))
+        st.dataframe(table, hide_index=True, width="stretch")
+    facts = {
+        k: v
+        for k, v in data.items()
+        if not isinstance(v, pd.DataFrame | list | dict) and not hasattr(v, "geom_type")
+    }
+    with st.expander(t("ui.plot.all_facts")):
+        st.dataframe(
+            pd.DataFrame({"field": list(facts), "value": [str(v) for v in facts.values()]}),
+            hide_index=True,
+            width="stretch",
+        )
+    geom = overlap_geometry(case, data)
+    if geom is not None:
+        st.subheader(t("ui.plot.map"))
+        with guard():
+            draw_overlap(case, geom, str(data.get("plot_id") or "polygon"))
+
+
+def render() -> None:
+    """Draw the plot-check page."""
+    page_header("ui.plot.title", "ui.plot.caption")
+    if not require("check_plot"):
+        return
+    case = get_case()
+    if case is None:
+        return
+    with guard():
+        kwargs = inputs(case)
+        industry = st.text_input(t("ui.plot.industry"), key="plot_industry").strip() or None
+        if kwargs is None:
+            return
+        check = api("check_plot")(case, industry=industry, lang=lang(), **kwargs)
+        report(case, check)
+
+
+render()

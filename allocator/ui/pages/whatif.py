@@ -1,0 +1,228 @@
+"""情景分析 What-if: change a base scenario with generated widgets, run it, see what changed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from allocator.ui import results, scenario_form
+from allocator.ui.common import (
+    api,
+    attempt,
+    case_path,
+    fmt_num,
+    get_case,
+    get_run,
+    list_scenarios,
+    page_header,
+    require,
+    runs_dir,
+    save_upload,
+    show_error,
+    t,
+)
+
+STAGE_KEYS = ("load", "score", "eligibility", "prepare", "build", "solve", "diagnose", "write")
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _scenario(path: str, mtime: float, case: str) -> Any:
+    scenario = api("load_scenario")(path)
+    return _with_case(scenario, case)
+
+
+def _with_case(scenario: Any, case: str) -> Any:
+    """Point the scenario at the app's active case (scenarios name their case by path)."""
+    current = getattr(scenario, "case_path", None)
+    if current is not None and Path(str(current)).resolve() == Path(case).resolve():
+        return scenario
+    return scenario.with_overrides({"case": case}, where="app")
+
+
+def base_choice() -> Path | None:
+    """Pick the base scenario: a shipped file or an uploaded TOML."""
+    files = list_scenarios()
+    uploaded = st.session_state.get("whatif_uploaded")
+    options = [str(p) for p in files] + ([uploaded] if uploaded else [])
+    if not options:
+        st.info(t("ui.whatif.no_scenarios"))
+        return None
+    if uploaded and st.session_state.pop("_whatif_pick_uploaded", False):
+        st.session_state["whatif_base"] = uploaded
+    choice = st.selectbox(
+        t("ui.whatif.base"), options, format_func=lambda p: Path(p).stem, key="whatif_base"
+    )
+    with st.expander(t("ui.whatif.load")):
+        upload = st.file_uploader(
+            t("ui.whatif.upload"), type=["toml"], key="whatif_upload", max_upload_size=1
+        )
+        if upload is not None and st.button(t("ui.whatif.use_upload"), key="whatif_use_upload"):
+            try:
+                path = save_upload(upload, "scenarios")
+                api("load_scenario")(path)  # validates: unknown keys, conflicts
+            except Exception as exc:  # noqa: BLE001
+                show_error(exc)
+            else:
+                st.session_state["whatif_uploaded"] = str(path)
+                st.session_state["_whatif_pick_uploaded"] = True
+                st.rerun()
+    return Path(choice)
+
+
+class Progress:
+    """Callback for ``solve(progress=...)``: shows stages and the solver's incumbent/bound."""
+
+    def __init__(self, stage_box: Any, bar: Any, line: Any) -> None:
+        self.stage_box = stage_box
+        self.bar = bar
+        self.line = line
+        self.stages: list[str] = []
+        self.last = 0.0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        """Accept ``(stage)``, ``(stage, info)``, ``(event)`` or keyword forms."""
+        info: dict[str, Any] = dict(kwargs)
+        stage = None
+        for arg in args:
+            if isinstance(arg, str):
+                stage = arg
+            elif isinstance(arg, dict):
+                info.update(arg)
+            elif arg is not None:
+                info.update({k: v for k, v in vars(arg).items() if not k.startswith("_")})
+        stage = stage or info.pop("stage", None) or info.pop("event", None)
+        if stage and (not self.stages or self.stages[-1] != stage):
+            self.stages.append(str(stage))
+            label = t(f"ui.stage.{stage}") if stage in STAGE_KEYS else str(stage)
+            self.stage_box.write(f"✓ {label}" if len(self.stages) else label)
+            self.bar.progress(min(0.95, len(self.stages) / len(STAGE_KEYS)))
+        incumbent = _first(info, "incumbent", "objective", "primal", "best_objective")
+        bound = _first(info, "bound", "best_bound", "dual")
+        if incumbent is not None or bound is not None:
+            now = time.monotonic()
+            if now - self.last > 0.2:
+                self.last = now
+                gap = _first(info, "gap", "rel_gap")
+                self.line.markdown(
+                    t(
+                        "ui.whatif.live",
+                        incumbent=fmt_num(incumbent, 1),
+                        bound=fmt_num(bound, 1),
+                        gap=fmt_num(100 * gap, 2) if gap is not None else "—",
+                    )
+                )
+
+
+def _first(info: dict, *names: str) -> Any:
+    for name in names:
+        if info.get(name) is not None:
+            return info[name]
+    return None
+
+
+def run_path(result: Any) -> Path | None:
+    """Return the run folder a ``solve(write=True)`` result was written to."""
+    for name in ("path", "run_path", "run_dir", "folder", "out_dir"):
+        value = getattr(result, name, None)
+        if value and (Path(value) / "summary.json").is_file():
+            return Path(value)
+    return None
+
+
+def solve_to_run(scenario: Any, case: Any, status: Any, label: str) -> Path | None:
+    """Solve a scenario with live progress; return the run folder."""
+    status.write(label)
+    bar = status.progress(0.0)
+    line = status.empty()
+    progress = Progress(status, bar, line)
+    result = api("solve")(scenario, case=case, out_dir=runs_dir(), write=True, progress=progress)
+    bar.progress(1.0)
+    path = run_path(result)
+    if path is None:
+        raise RuntimeError("solve() returned no run folder")
+    return path
+
+
+def base_run(scenario: Any, case: Any, status: Any) -> Path | None:
+    """Return the base scenario's run folder, solving it once per (scenario, case)."""
+    key = f"{getattr(scenario, 'hash', '')}:{case.content_hash()}"
+    cache = st.session_state.setdefault("whatif_base_runs", {})
+    path = cache.get(key)
+    if path and (Path(path) / "summary.json").is_file():
+        return Path(path)
+    path = solve_to_run(scenario, case, status, t("ui.whatif.solving_base"))
+    cache[key] = str(path)
+    return path
+
+
+def render() -> None:
+    """Draw the what-if page."""
+    page_header("ui.whatif.title", "ui.whatif.caption")
+    if not require("load_scenario", "solve", "load_run"):
+        return
+    case = get_case()
+    if case is None:
+        return
+    base_path = base_choice()
+    if base_path is None:
+        return
+    base = attempt(_scenario, str(base_path), base_path.stat().st_mtime, str(case_path()))
+    if base is None:
+        return
+    st.caption(t("ui.whatif.base_info", name=base.name, hash=str(base.hash)[:10]))
+    prefix = f"sc:{base_path.stem}:"
+    zones = list(
+        zip(case.zones["zone_id"].astype(str), case.zones["name"].astype(str), strict=True)
+    )
+    overrides = scenario_form.form(base, zones, prefix)
+    scenario_form.caption_changes(overrides)
+    scenario = attempt(base.with_overrides, overrides) if overrides else base
+    if scenario is None:
+        return
+
+    c1, c2 = st.columns([1, 1])
+    run_clicked = c1.button(t("ui.whatif.run"), type="primary", key="whatif_run")
+    c2.download_button(
+        t("ui.whatif.save"),
+        data=scenario.to_toml().encode("utf-8"),
+        file_name=f"{base.name}-whatif.toml",
+        mime="application/toml",
+        key="whatif_save",
+    )
+    if run_clicked:
+        started = time.monotonic()
+        with st.status(t("ui.whatif.running"), expanded=True) as status:
+            try:
+                base_folder = base_run(base, case, status) if overrides else None
+                folder = solve_to_run(scenario, case, status, t("ui.whatif.solving"))
+            except Exception as exc:  # noqa: BLE001
+                status.update(label=t("ui.whatif.failed"), state="error")
+                show_error(exc)
+                return
+            status.update(
+                label=t("ui.whatif.done", seconds=f"{time.monotonic() - started:.1f}"),
+                state="complete",
+                expanded=False,
+            )
+        st.session_state["whatif_last"] = {
+            "run": str(folder),
+            "base": str(base_folder or folder),
+            "changed": bool(overrides),
+        }
+
+    last = st.session_state.get("whatif_last")
+    if not last:
+        st.caption(t("ui.whatif.hint"))
+        return
+    run = get_run(Path(last["run"]))
+    base_result = get_run(Path(last["base"])) if last.get("changed") else None
+    if run is None:
+        return
+    st.subheader(t("ui.whatif.result", name=Path(last["run"]).name))
+    results.show_run(run, base_result, key="whatif")
+
+
+render()

@@ -1,0 +1,178 @@
+"""Scenario widgets generated from ``allocator.scenario.scenario_schema()``.
+
+Every schema key becomes a widget (keyed ``<prefix><dotted key>``) labelled with
+the schema's own description in the session's language; the form returns only
+the keys the user changed, as a flat dotted dict for ``Scenario.with_overrides``.
+Cap factors are sliders in percent; the per-zone ``caps.zones.*`` keys are
+expanded once per zone of the case (energy and electricity factors), so "every
+cap per zone" is one slider each.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+
+from allocator import i18n
+from allocator.ui.common import lang, list_methods, t
+
+HIDDEN = ("name", "description", "case")
+SECTIONS = ("caps", "switches", "classes", "exit", "eligibility", "solver", "objective", "energy")
+ZONE_KEYS = ("energy_factor", "electricity_factor")
+SLIDER_SPAN = 10.0
+
+
+def schema() -> list[dict[str, Any]]:
+    """Return the scenario schema in the session's language ([] when not available)."""
+    try:
+        from allocator.scenario import scenario_schema
+    except ImportError:
+        return []
+    return scenario_schema(lang())
+
+
+def section_of(key: str) -> str:
+    """Return the section (expander) a key is shown in."""
+    head = key.split(".")[0]
+    return head if head in SECTIONS else "objective" if head == "service_floor" else head
+
+
+def section_label(section: str) -> str:
+    """Return the label of a section."""
+    key = f"ui.section.{section}"
+    return i18n.t(key, lang=lang()) if i18n.has(key) else section
+
+
+def _is_factor(key: str) -> bool:
+    return key.endswith("_factor") or key.endswith(".factor")
+
+
+def widget(key: str, desc: dict, value: Any, wkey: str) -> Any:
+    """Draw one widget for a schema entry; return its value in the scenario's units."""
+    label = desc.get("description") or key
+    helptext = key
+    kind = desc.get("type")
+    lo, hi = desc.get("min"), desc.get("max")
+    choices = list(desc.get("choices") or [])
+    if kind == "bool":
+        return st.toggle(label, value=bool(value), key=wkey, help=helptext)
+    if kind == "list[str]":
+        opts = list(dict.fromkeys([*choices, *(value or [])]))
+        return st.multiselect(label, opts, default=list(value or []), key=wkey, help=helptext)
+    if kind == "str":
+        if key == "scoring.method":
+            choices = list(dict.fromkeys([str(value), *list_methods()]))
+        if choices:
+            opts = list(dict.fromkeys([*([value] if value not in choices else []), *choices]))
+            return st.selectbox(label, opts, index=opts.index(value), key=wkey, help=helptext)
+        return st.text_input(label, value=str(value or ""), key=wkey, help=helptext)
+    if kind == "int":
+        return int(
+            st.number_input(
+                label,
+                value=int(value if value is not None else desc.get("default") or 0),
+                min_value=int(lo) if lo is not None else None,
+                max_value=int(hi) if hi is not None else None,
+                step=1,
+                key=wkey,
+                help=helptext,
+            )
+        )
+    # floats
+    if _is_factor(key):
+        pct = 100.0 * (1.0 if value is None else float(value))
+        top = max(200.0, math.ceil(pct / 50) * 50)
+        chosen = st.slider(
+            f"{label} (%)", 0.0, top, pct, step=1.0, key=wkey, help=helptext, format="%.0f%%"
+        )
+        if value is None and abs(chosen - 100.0) < 1e-9:
+            return None
+        return chosen / 100.0
+    if value is not None and math.isinf(float(value)):
+        value = None
+    if lo is not None and hi is not None and float(hi) - float(lo) <= SLIDER_SPAN:
+        return st.slider(
+            label,
+            float(lo),
+            float(hi),
+            float(value if value is not None else lo),
+            step=(float(hi) - float(lo)) / 100,
+            key=wkey,
+            help=helptext,
+        )
+    if key == "eligibility.redline_buffer_m":
+        return st.slider(label, 0.0, float(hi or 5000), float(value or 0), 50.0, key=wkey)
+    number = st.number_input(
+        label,
+        value=None if value is None else float(value),
+        min_value=float(lo) if lo is not None else None,
+        max_value=float(hi) if hi is not None else None,
+        placeholder="∞" if desc.get("default") == math.inf else "—",
+        format="%.4g",
+        key=wkey,
+        help=helptext,
+    )
+    if number is None and desc.get("default") == math.inf:
+        return math.inf
+    return number
+
+
+def _differs(new: Any, old: Any) -> bool:
+    if old is None or new is None:
+        return (old is None) != (new is None)
+    if isinstance(old, float | int) and isinstance(new, float | int):
+        if math.isinf(float(old)) or math.isinf(float(new)):
+            return float(old) != float(new)
+        return not math.isclose(float(new), float(old), rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(old, list | tuple) and isinstance(new, list | tuple):
+        return sorted(map(str, new)) != sorted(map(str, old))
+    return new != old
+
+
+def form(scenario: Any, zones: list[tuple[str, str]], prefix: str) -> dict[str, Any]:
+    """Draw the scenario's widgets grouped by section; return the changed keys (dotted)."""
+    entries = [d for d in schema() if d["key"] not in HIDDEN]
+    changed: dict[str, Any] = {}
+    by_section: dict[str, list[dict]] = {}
+    for desc in entries:
+        by_section.setdefault(section_of(desc["key"]), []).append(desc)
+    order = [s for s in SECTIONS if s in by_section] + [s for s in by_section if s not in SECTIONS]
+    for section in order:
+        with st.expander(section_label(section), expanded=section == "caps"):
+            for desc in by_section[section]:
+                key = desc["key"]
+                if key.startswith("caps.units."):
+                    continue  # per-unit caps: set in a scenario file (too many for widgets)
+                if key.startswith("caps.zones."):
+                    continue  # drawn below, one slider per zone
+                old = scenario.get(key)
+                new = widget(key, desc, old, prefix + key)
+                if _differs(new, old):
+                    changed[key] = new
+            if section == "caps" and zones:
+                st.markdown(f"**{t('ui.whatif.zone_caps')}**")
+                zone_descs = {d["key"].rsplit(".", 1)[1]: d for d in entries}
+                for zone_id, name in zones:
+                    cols = st.columns(len(ZONE_KEYS))
+                    for col, field in zip(cols, ZONE_KEYS, strict=True):
+                        key = f"caps.zones.{zone_id}.{field}"
+                        desc = dict(zone_descs.get(field, {"type": "float"}))
+                        desc["description"] = f"{zone_id} {name} · {t(f'ui.whatif.{field}')}"
+                        old = scenario.get(key)
+                        with col:
+                            new = widget(key, desc, old, prefix + key)
+                        if _differs(new, old):
+                            changed[key] = new
+    return changed
+
+
+def caption_changes(overrides: dict) -> None:
+    """Show which parameters differ from the base scenario."""
+    if overrides:
+        st.caption(
+            t("ui.whatif.changed", n=len(overrides))
+            + " "
+            + ", ".join(f"{k} = {v}" for k, v in list(overrides.items())[:12])
+        )

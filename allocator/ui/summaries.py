@@ -1,0 +1,170 @@
+"""Pure-pandas summaries the pages show (no streamlit here, so tests can call them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CLASSES = ("A", "B", "C", "D")
+
+
+def _col(df: pd.DataFrame, name: str, default: float = np.nan) -> pd.Series:
+    if name in df.columns:
+        return pd.to_numeric(df[name], errors="coerce")
+    return pd.Series(default, index=df.index, dtype=float)
+
+
+def zone_summary(case: Any, scores: Any | None = None) -> pd.DataFrame:
+    """Return one row per zone: area, plots by status, firms by class, energy and power vs caps.
+
+    Use is the existing firms' last-year totals; 亩均税收 is their tax over the land they hold.
+    """
+    zones = case.zones
+    plots = case.plots
+    firms = case.firms
+    existing = firms[firms["kind"].astype(str) == "existing"] if "kind" in firms else firms
+    out = pd.DataFrame({"zone_id": zones["zone_id"].astype(str)})
+    out["name"] = zones["name"].astype(str).to_numpy() if "name" in zones else out["zone_id"]
+    out["area_mu"] = _col(zones, "area_mu").to_numpy()
+    out["approved_km2"] = _col(zones, "approved_km2").to_numpy()
+    out = out.set_index("zone_id")
+    status = plots.groupby([plots["zone_id"].astype(str), plots["status"].astype(str)]).size()
+    status = status.unstack(fill_value=0)
+    for name in ("vacant", "idle", "occupied"):
+        out[f"plots_{name}"] = (
+            status[name].reindex(out.index).fillna(0).astype(int) if (name in status.columns) else 0
+        )
+    out["plots"] = plots.groupby(plots["zone_id"].astype(str)).size().reindex(out.index).fillna(0)
+    out["plots"] = out["plots"].astype(int)
+    zone_of = existing["zone_id"].astype(str)
+    out["firms"] = existing.groupby(zone_of).size().reindex(out.index).fillna(0).astype(int)
+    out["applicants"] = 0
+    if "kind" in firms:
+        applicants = firms[firms["kind"].astype(str) == "applicant"]
+        for zones_text in applicants.get("candidate_zones", pd.Series(dtype=object)).dropna():
+            for zid in str(zones_text).split(";"):
+                if zid.strip() in out.index:
+                    out.loc[zid.strip(), "applicants"] += 1
+    if scores is not None and "managed_class" in getattr(scores, "table", pd.DataFrame()):
+        cls = scores.table["managed_class"].astype(str)
+        ids = existing["firm_id"].astype(str)
+        by = pd.DataFrame({"zone_id": zone_of.to_numpy(), "cls": cls.reindex(ids).to_numpy()})
+        counts = by.groupby(["zone_id", "cls"]).size().unstack(fill_value=0)
+        for c in CLASSES:
+            col = counts[c] if c in counts.columns else pd.Series(dtype=float)
+            out[f"class_{c}"] = col.reindex(out.index).fillna(0).astype(int)
+    sums = (
+        pd.DataFrame(
+            {
+                "zone_id": zone_of.to_numpy(),
+                "energy_tce": _col(existing, "energy_tce").to_numpy(),
+                "electricity_mwh": _col(existing, "electricity_mwh").to_numpy(),
+                "tax_wan": _col(existing, "tax_wan").to_numpy(),
+                "land_mu": _col(existing, "land_mu").to_numpy(),
+            }
+        )
+        .groupby("zone_id")
+        .sum(min_count=1)
+    )
+    for col in ("energy_tce", "electricity_mwh", "tax_wan", "land_mu"):
+        out[col] = sums[col].reindex(out.index) if col in sums else np.nan
+    zcaps = zones.set_index(zones["zone_id"].astype(str))
+    out["energy_cap_tce"] = _col(zcaps, "energy_cap_tce").reindex(out.index)
+    out["electricity_cap_mwh"] = _col(zcaps, "electricity_cap_mwh").reindex(out.index)
+    out["energy_use_share"] = out["energy_tce"] / out["energy_cap_tce"]
+    out["electricity_use_share"] = out["electricity_mwh"] / out["electricity_cap_mwh"]
+    out["tax_per_mu"] = out["tax_wan"] / out["land_mu"].where(out["land_mu"] > 0)
+    return out.reset_index()
+
+
+KPI_ORDER = (
+    "value_added_wan",
+    "tax_wan",
+    "energy_tce",
+    "electricity_mwh",
+    "land_mu",
+    "firms_served",
+    "applicants_admitted",
+    "firms_exited",
+    "objective",
+)
+
+
+def run_kpis(run: Any) -> dict[str, float]:
+    """Return the headline figures of a run from its tables (plain pandas, no model code)."""
+    firms = run.firms
+    summary = run.summary or {}
+    served = firms["served"].astype(bool) if "served" in firms else pd.Series(True, firms.index)
+    kind = firms["kind"].astype(str) if "kind" in firms else pd.Series("", firms.index)
+    kpis: dict[str, float] = {}
+    for col in ("value_added_wan", "tax_wan", "energy_tce", "electricity_mwh", "land_mu"):
+        kpis[col] = float(_col(firms, col)[served].sum()) if col in firms else float("nan")
+    kpis["firms_served"] = float(served.sum())
+    kpis["applicants_admitted"] = float((served & (kind == "applicant")).sum())
+    kpis["firms_exited"] = float((~served & (kind == "existing")).sum())
+    obj = summary.get("objective")
+    kpis["objective"] = float(obj) if obj is not None else float("nan")
+    return kpis
+
+
+def kpi_table(runs: dict[str, Any]) -> pd.DataFrame:
+    """Return KPIs side by side: one column per run label, one row per KPI."""
+    return pd.DataFrame({label: run_kpis(run) for label, run in runs.items()}).reindex(
+        list(KPI_ORDER)
+    )
+
+
+def outcome_changes(base_plots: pd.DataFrame, other_plots: pd.DataFrame) -> pd.DataFrame:
+    """Return the plots whose outcome or firm differs between two runs."""
+    cols = ["plot_id", "zone_id", "outcome", "firm_id_after"]
+    a = base_plots[[c for c in cols if c in base_plots]].copy()
+    b = other_plots[[c for c in cols if c in other_plots]].copy()
+    merged = a.merge(b, on="plot_id", how="outer", suffixes=("_a", "_b"))
+    changed = merged["outcome_a"].astype(str) != merged["outcome_b"].astype(str)
+    if "firm_id_after_a" in merged and "firm_id_after_b" in merged:
+        fa = merged["firm_id_after_a"].astype(object).where(merged["firm_id_after_a"].notna(), "")
+        fb = merged["firm_id_after_b"].astype(object).where(merged["firm_id_after_b"].notna(), "")
+        changed |= fa.astype(str) != fb.astype(str)
+    return merged[changed].reset_index(drop=True)
+
+
+def firm_changes(base_firms: pd.DataFrame, other_firms: pd.DataFrame) -> pd.DataFrame:
+    """Return the firms whose service, land, energy or output changed between two runs."""
+    keep = [
+        "firm_id", "name", "kind", "zone_id", "class", "served", "land_mu", "energy_tce",
+        "value_added_wan", "reason",
+    ]  # fmt: skip
+    a = base_firms[[c for c in keep if c in base_firms]]
+    b = other_firms[[c for c in keep if c in other_firms]]
+    merged = a.merge(b, on="firm_id", how="outer", suffixes=("_a", "_b"))
+    served_a = merged.get("served_a", pd.Series(False, merged.index)).fillna(False).astype(bool)
+    served_b = merged.get("served_b", pd.Series(False, merged.index)).fillna(False).astype(bool)
+    merged["change"] = np.where(
+        served_b & ~served_a, "gained", np.where(served_a & ~served_b, "lost", "")
+    )
+    for col in ("value_added_wan", "energy_tce", "land_mu"):
+        if f"{col}_a" in merged and f"{col}_b" in merged:
+            merged[f"delta_{col}"] = pd.to_numeric(merged[f"{col}_b"], errors="coerce").fillna(
+                0
+            ) - pd.to_numeric(merged[f"{col}_a"], errors="coerce").fillna(0)
+    delta = merged.get("delta_value_added_wan", pd.Series(0.0, merged.index))
+    tol = 1e-6 * (1 + delta.abs().max() if len(delta) else 1)
+    merged.loc[(merged["change"] == "") & (delta > tol), "change"] = "more"
+    merged.loc[(merged["change"] == "") & (delta < -tol), "change"] = "less"
+    return merged[merged["change"] != ""].reset_index(drop=True)
+
+
+def binding_changes(base_marg: pd.DataFrame, other_marg: pd.DataFrame) -> pd.DataFrame:
+    """Return the cap rows whose binding status or marginal value changed."""
+    cols = [c for c in ("row", "family", "value", "binding", "unit") if c in base_marg]
+    a = base_marg[cols]
+    b = other_marg[[c for c in cols if c in other_marg]]
+    merged = a.merge(b, on="row", how="outer", suffixes=("_a", "_b"))
+    ba = merged.get("binding_a", pd.Series(False, merged.index)).fillna(False).astype(bool)
+    bb = merged.get("binding_b", pd.Series(False, merged.index)).fillna(False).astype(bool)
+    va = pd.to_numeric(merged.get("value_a"), errors="coerce").fillna(0)
+    vb = pd.to_numeric(merged.get("value_b"), errors="coerce").fillna(0)
+    changed = (ba != bb) | ((vb - va).abs() > 1e-6 * (1 + va.abs()))
+    return merged[changed].reset_index(drop=True)
