@@ -1,0 +1,578 @@
+"""Case + Scenario → Prepared: scores, overlays, candidates and the model arrays.
+
+This is the last stage that sees geometry (through the eligibility engine);
+what it returns is numbers keyed by stable ids (:class:`models.data.ModelData`).
+
+Choices written down here (DATA.md / MODEL.md leave them open):
+
+- Intensities are per 万元 of value added: existing firms from last year's
+  indicators on ``land_mu``; applicants from their commitments, totals at
+  design capacity on ``land_max_mu`` (so ``va_mu = value_added_wan / land_max_mu``).
+- Energy ``en_f`` is total energy with electricity included. The case's
+  ``energy_tce`` is read as counted with electricity at
+  ``energy.case_electricity_coef_tce_per_mwh`` (当量值 0.1229 by default); a
+  scenario on another basis re-bases it: ``energy_tce + (coef − case_coef) ×
+  electricity_mwh``. A firm without ``energy_tce`` gets ``coef × electricity``.
+- Requested output ``oreq_f``: ``energy_req_tce / en_f`` when the firm gives
+  ``energy_req_tce`` (and ``en_f > 0``); otherwise the design value added for
+  applicants and ``growth[class] × o0_f`` for existing firms. The growth factor
+  of the class is also the land-bound growth cap ``g_f``.
+- Exit policy: an existing, unlocked firm may leave when its managed class is
+  in ``exit.classes`` or (``exit.non_catalogue``) its industry matches no
+  catalogue prefix of its zone. Its plots become candidates for applicants.
+- A locked applicant with ``locked_plots`` gets the parcel made of exactly
+  those plots (added to the candidates when the bundle generator did not
+  produce it); the presolve checks report when that parcel is ineligible.
+- An existing firm's control unit is the unit holding most of its plots' area.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from allocator.scenario import Scenario
+from models.data import CLASSES, POLLUTANTS, SWITCHABLE, ModelData, ModelParams
+
+_CACHE: OrderedDict[tuple, Any] = OrderedDict()
+_CACHE_SIZE = 24
+
+
+def _cached(key: tuple, make: Any) -> Any:
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    value = make()
+    _CACHE[key] = value
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return value
+
+
+def clear_cache() -> None:
+    """Forget cached scores, overlays and candidates."""
+    _CACHE.clear()
+
+
+@dataclass
+class Prepared:
+    """A case seen through one scenario: the inputs of the model and their provenance."""
+
+    scenario: Scenario
+    scores: pd.DataFrame
+    """``Scores.table`` (index ``firm_id``) with at least ``managed_class``."""
+    overlays: pd.DataFrame
+    """Plot overlays (index ``plot_id``): ``redline_share``, ``unit_id``, ``in_zone``…"""
+    candidates: Any
+    """The eligibility engine's ``Candidates`` (``parcels``, ``pairs``, reasons)."""
+    data: ModelData
+    params: ModelParams
+    firms: pd.DataFrame
+    """One row per firm in ``data`` order: ids, class, flags and derived numbers."""
+    plots: pd.DataFrame
+    """One row per plot in ``data`` order (no geometry)."""
+    zones: pd.DataFrame
+    """One row per zone in ``data`` order with resolved caps."""
+    parcels: pd.DataFrame
+    """One row per parcel in ``data`` order (``plot_ids`` as tuples)."""
+    case_hash: str = ""
+    case_path: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), None)
+
+
+def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+
+
+def _bool(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[col].fillna(False).astype(bool).to_numpy()
+
+
+def split_list(value: Any) -> list[str]:
+    """Split ``;``-separated text into stripped items (None/NaN → [])."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return []
+    return [s.strip() for s in str(value).split(";") if s.strip()]
+
+
+def _matches_prefix(industry: Any, prefixes: list[str]) -> bool:
+    ind = "" if industry is None or industry is pd.NA else str(industry)
+    return any(ind.startswith(p) for p in prefixes)
+
+
+def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(num, dtype=float)
+    ok = (den > 0) & np.isfinite(num) & np.isfinite(den)
+    out[ok] = num[ok] / den[ok]
+    return out
+
+
+def exit_policy(
+    case: Any, scenario: Scenario, classes: pd.Series
+) -> tuple[np.ndarray, dict[str, str]]:
+    """Return (may_exit per firm row of ``case.firms``, reason per leaving firm id).
+
+    ``classes`` is the managed class per firm id.
+    """
+    firms = case.firms
+    existing = (firms["kind"] == "existing").to_numpy()
+    locked = _bool(firms, "locked")
+    exit_classes = set(scenario.get("exit.classes") or [])
+    cls = firms["firm_id"].map(classes).fillna("B").to_numpy()
+    by_class = np.isin(cls, list(exit_classes)) if exit_classes else np.zeros(len(firms), bool)
+    non_cat = np.zeros(len(firms), dtype=bool)
+    if scenario.get("exit.non_catalogue"):
+        cat = case.catalogue
+        prefixes: dict[str, list[str]] = {}
+        if cat is not None and len(cat):
+            for zid, grp in cat.groupby("zone_id"):
+                prefixes[str(zid)] = [str(p) for p in grp["industry_prefix"]]
+        non_cat = np.array(
+            [
+                not _matches_prefix(ind, prefixes.get(str(z), []))
+                for ind, z in zip(firms["industry"], firms["zone_id"], strict=True)
+            ],
+            dtype=bool,
+        )
+    may = existing & ~locked & (by_class | non_cat)
+    reasons: dict[str, str] = {}
+    for i in np.flatnonzero(may):
+        why = f"class {cls[i]}" if by_class[i] else "outside catalogue"
+        reasons[str(firms["firm_id"].iloc[i])] = why
+    return may, reasons
+
+
+def _zone_caps(case: Any, scenario: Scenario) -> pd.DataFrame:
+    zones = case.zones
+    out = pd.DataFrame({"zone_id": _text(zones["zone_id"]).astype(str).to_numpy()})
+    out["name"] = _text(zones["name"]).to_numpy() if "name" in zones else out["zone_id"]
+    out["area_mu"] = _num(zones, "area_mu")
+    out["approved_km2"] = _num(zones, "approved_km2")
+    per_zone = scenario.per_id("caps.zones")
+    spec = {
+        "electricity_cap_mwh": ("electricity_cap_mwh", "electricity_mwh", "electricity_factor"),
+        "energy_cap_tce": ("energy_cap_tce", "energy_tce", "energy_factor"),
+        "intensity_cap_tce_per_wan": (
+            "intensity_cap_tce_per_wan",
+            "intensity_tce_per_wan",
+            "intensity_factor",
+        ),
+    }
+    all_factor = {
+        "electricity_cap_mwh": float(scenario["caps.electricity_factor"]),
+        "energy_cap_tce": float(scenario["caps.energy_factor"]),
+        "intensity_cap_tce_per_wan": float(scenario["caps.intensity_factor"]),
+    }
+    for col, (case_col, abs_key, fac_key) in spec.items():
+        base = _num(zones, case_col)
+        out[col + "_case"] = base
+        vals = base.copy()
+        for i, zid in enumerate(out["zone_id"]):
+            over = per_zone.get(zid, {})
+            if abs_key in over:
+                vals[i] = float(over[abs_key])
+            elif fac_key in over:
+                vals[i] = base[i] * float(over[fac_key])
+        out[col] = vals * all_factor[col]
+    return out
+
+
+def _unit_caps(case: Any, scenario: Scenario) -> tuple[tuple[str, ...], np.ndarray]:
+    units = case.control_units
+    ids = tuple(str(u) for u in units["unit_id"])
+    caps = (
+        np.column_stack([_num(units, f"cap_{k}_t") for k in POLLUTANTS])
+        if len(ids)
+        else (np.zeros((0, len(POLLUTANTS))))
+    )
+    caps = caps * float(scenario["caps.unit_emission_factor"])
+    per_unit = scenario.per_id("caps.units")
+    for i, uid in enumerate(ids):
+        over = per_unit.get(uid, {})
+        if "factor" in over:
+            caps[i] = caps[i] * float(over["factor"])
+        for k, pol in enumerate(POLLUTANTS):
+            if f"{pol}_t" in over:
+                caps[i, k] = float(over[f"{pol}_t"])
+    return ids, caps.reshape(len(ids), len(POLLUTANTS))
+
+
+def model_params(scenario: Scenario) -> ModelParams:
+    """Translate the scenario's objective, class and switch keys into :class:`ModelParams`."""
+    return ModelParams(
+        switches={s: bool(scenario[f"switches.{s}"]) for s in SWITCHABLE},
+        alpha_va=float(scenario["objective.alpha_va"]),
+        alpha_tax=float(scenario["objective.alpha_tax"]),
+        class_weight=scenario.class_values("objective.class_weight"),
+        class_floor=scenario.class_values("classes.floor"),
+        class_cap=scenario.class_values("classes.cap"),
+        service_floor=float(scenario["service_floor"]),
+        relocation_cost_wan_per_mu=float(scenario["exit.relocation_cost_wan_per_mu"]),
+        energy_price_threshold_tce_per_wan=float(scenario["energy.trade_threshold_tce_per_wan"]),
+        energy_price_wan_per_tce=float(scenario["energy.trade_price_wan_per_tce"]),
+    )
+
+
+def _case_key(case: Any) -> str:
+    try:
+        return case.content_hash()
+    except Exception:  # noqa: BLE001 - hand-made cases without hashable layers
+        return f"id-{id(case)}"
+
+
+def compute_scores(case: Any, scenario: Scenario) -> pd.DataFrame:
+    """Return the scores table (cached by case and scoring method)."""
+    method = str(scenario["scoring.method"])
+
+    def make() -> pd.DataFrame:
+        from allocator.scoring import score
+
+        return score(case, method).table
+
+    return _cached(("scores", _case_key(case), method), make)
+
+
+def compute_overlays(case: Any, scenario: Scenario) -> pd.DataFrame:
+    """Return the plot overlays (cached by case and red-line buffer)."""
+    buffer_m = float(scenario["eligibility.redline_buffer_m"])
+
+    def make() -> pd.DataFrame:
+        from allocator.eligibility import plot_overlays
+
+        return plot_overlays(case, buffer_m=buffer_m)
+
+    return _cached(("overlays", _case_key(case), buffer_m), make)
+
+
+def compute_candidates(
+    case: Any, scenario: Scenario, overlays: pd.DataFrame, leaving: frozenset[str]
+) -> Any:
+    """Return the candidate parcels and pairs (cached by the eligibility keys)."""
+    from allocator.eligibility import EligibilityParams, build_candidates
+
+    params = EligibilityParams(
+        redline_threshold=float(scenario["eligibility.redline_threshold"]),
+        redline_buffer_m=float(scenario["eligibility.redline_buffer_m"]),
+        catalogue=bool(scenario["eligibility.catalogue"]),
+        bundle_size=int(scenario["eligibility.bundle_size"]),
+        leaving_firms=leaving,
+    )
+    key = ("cands", _case_key(case), scenario.subset_hash(("eligibility.",)), leaving)
+    return _cached(key, lambda: build_candidates(case, params, overlays=overlays))
+
+
+def prepare(
+    case: Any,
+    scenario: Scenario,
+    *,
+    scores: pd.DataFrame | None = None,
+    overlays: pd.DataFrame | None = None,
+    candidates: Any = None,
+) -> Prepared:
+    """Prepare ``case`` under ``scenario`` for the model.
+
+    Parameters
+    ----------
+    case
+        A loaded :class:`~allocator.case.Case`.
+    scenario
+        The resolved scenario.
+    scores, overlays, candidates
+        Precomputed pieces (tests, or a caller with its own cache); computed
+        (and cached by the scenario keys they depend on) when None.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if scores is None:
+        scores = compute_scores(case, scenario)
+    timings["scores"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if overlays is None:
+        overlays = compute_overlays(case, scenario)
+    timings["overlays"] = time.perf_counter() - t0
+
+    firms_in = case.firms.reset_index(drop=True)
+    fid = _text(firms_in["firm_id"]).astype(str)
+    classes = scores["managed_class"] if "managed_class" in scores else pd.Series(dtype=object)
+    cls = fid.map(classes.astype(object)).fillna("B").astype(str)
+    cls = cls.where(cls.isin(CLASSES), "B")
+    may_exit, exit_reasons = exit_policy(case, scenario, classes)
+    leaving = frozenset(exit_reasons)
+
+    t0 = time.perf_counter()
+    if candidates is None:
+        candidates = compute_candidates(case, scenario, overlays, leaving)
+    timings["candidates"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+
+    # ---- zones, units, plots
+    zones = _zone_caps(case, scenario)
+    zone_index = {z: i for i, z in enumerate(zones["zone_id"])}
+    unit_ids, unit_caps = _unit_caps(case, scenario)
+    unit_index = {u: i for i, u in enumerate(unit_ids)}
+    plots_in = case.plots.reset_index(drop=True)
+    plot_ids = tuple(_text(plots_in["plot_id"]).astype(str))
+    plot_index = {p: i for i, p in enumerate(plot_ids)}
+    firm_index = {f: i for i, f in enumerate(fid)}
+    plot_zone = plots_in["zone_id"].astype(str).map(zone_index).fillna(-1).astype(int).to_numpy()
+    plot_area = _num(plots_in, "area_mu")
+    occ = (
+        _text(plots_in["occupant_id"])
+        if "occupant_id" in plots_in
+        else pd.Series([None] * len(plots_in))
+    )
+    status = plots_in["status"].astype(str).to_numpy()
+    plot_occ = np.array(
+        [
+            firm_index.get(str(o), -1) if (o is not None and s == "occupied") else -1
+            for o, s in zip(occ, status, strict=True)
+        ],
+        dtype=int,
+    )
+    ov = overlays.reindex(list(plot_ids))
+    plot_unit = (
+        ov["unit_id"].map(lambda u: unit_index.get(str(u), -1) if u is not None and u == u else -1)
+        if "unit_id" in ov
+        else pd.Series(-1, index=ov.index)
+    ).to_numpy(dtype=int)
+    plots = pd.DataFrame(
+        {
+            "plot_id": plot_ids,
+            "zone_id": plots_in["zone_id"].astype(str).to_numpy(),
+            "land_use": _text(plots_in["land_use"]).to_numpy(),
+            "area_mu": plot_area,
+            "status_before": status,
+            "occupant_before": [str(o) if o is not None else None for o in occ],
+            "redline_share": ov["redline_share"].to_numpy(dtype=float)
+            if "redline_share" in ov
+            else np.zeros(len(plot_ids)),
+            "unit_id": [unit_ids[u] if u >= 0 else None for u in plot_unit],
+        }
+    )
+
+    # ---- firms
+    kind = firms_in["kind"].astype(str).to_numpy()
+    applicant = kind == "applicant"
+    va = np.nan_to_num(_num(firms_in, "value_added_wan"))
+    tax = np.nan_to_num(_num(firms_in, "tax_wan"))
+    elec = np.nan_to_num(_num(firms_in, "electricity_mwh"))
+    energy_raw = _num(firms_in, "energy_tce")
+    coef = float(scenario["energy.electricity_coef_tce_per_mwh"])
+    case_coef = float(scenario["energy.case_electricity_coef_tce_per_mwh"])
+    energy = np.where(np.isnan(energy_raw), coef * elec, energy_raw + (coef - case_coef) * elec)
+    energy = np.maximum(energy, 0.0)
+    land_mu = np.nan_to_num(_num(firms_in, "land_mu"))
+    lmin = np.where(applicant, np.nan_to_num(_num(firms_in, "land_min_mu")), 0.0)
+    lmax = np.where(applicant, np.nan_to_num(_num(firms_in, "land_max_mu")), 0.0)
+    land_basis = np.where(applicant, lmax, land_mu)
+    va_mu = _safe_div(va, land_basis)
+    tax_va = _safe_div(tax, va)
+    el = _safe_div(elec, va)
+    en = _safe_div(energy, va)
+    em = np.column_stack(
+        [_safe_div(np.nan_to_num(_num(firms_in, f"{k}_t")), va) for k in POLLUTANTS]
+    ).reshape(len(fid), len(POLLUTANTS))
+    o0 = np.where(applicant, 0.0, va)
+    class_idx = cls.map({c: i for i, c in enumerate(CLASSES)}).to_numpy(dtype=int)
+    growth = np.array(scenario.class_values("classes.growth"))[class_idx]
+    ereq = _num(firms_in, "energy_req_tce")
+    from_energy = np.isfinite(ereq) & (en > 0)
+    oreq = np.where(applicant, va, growth * o0)
+    oreq = np.where(from_energy, _safe_div(np.nan_to_num(ereq), en), oreq)
+    growth_cap = np.where(applicant, 1.0, growth)
+    firm_zone = np.where(
+        applicant, -1, firms_in["zone_id"].map(lambda z: zone_index.get(str(z), -1)).to_numpy()
+    ).astype(int)
+    # existing firm's control unit: unit with most of its occupied plots' area
+    firm_unit = np.full(len(fid), -1, dtype=int)
+    held = pd.DataFrame({"firm": plot_occ, "unit": plot_unit, "area": plot_area})
+    held = held[(held["firm"] >= 0) & (held["unit"] >= 0)]
+    if len(held):
+        agg = held.groupby(["firm", "unit"])["area"].sum().reset_index()
+        agg = agg.sort_values(["firm", "area"], ascending=[True, False]).drop_duplicates("firm")
+        firm_unit[agg["firm"].to_numpy()] = agg["unit"].to_numpy()
+    locked = _bool(firms_in, "locked")
+
+    # ---- parcels and pairs
+    parcels_in = candidates.parcels.reset_index(drop=True)
+    pairs_in = candidates.pairs
+    parcel_ids = [str(b) for b in parcels_in["parcel_id"]]
+    parcel_plots = [tuple(str(p) for p in pl) for pl in parcels_in["plot_ids"]]
+    by_plotset = {frozenset(pl): i for i, pl in enumerate(parcel_plots)}
+    extra_pairs: list[tuple[str, str]] = []
+    locked_parcel = np.full(len(fid), -1, dtype=int)
+    for i in np.flatnonzero(locked & applicant):
+        want = (
+            [p for p in split_list(firms_in["locked_plots"].iloc[i]) if p in plot_index]
+            if ("locked_plots" in firms_in)
+            else []
+        )
+        if not want:
+            continue
+        key = frozenset(want)
+        if key not in by_plotset:
+            by_plotset[key] = len(parcel_ids)
+            parcel_ids.append("L:" + "+".join(sorted(want)))
+            parcel_plots.append(tuple(sorted(want)))
+        b = by_plotset[key]
+        locked_parcel[i] = b
+        extra_pairs.append((fid.iloc[i], parcel_ids[b]))
+    parcel_index = {b: i for i, b in enumerate(parcel_ids)}
+    ptr = np.zeros(len(parcel_ids) + 1, dtype=int)
+    ptr[1:] = np.cumsum([len(pl) for pl in parcel_plots])
+    flat_plots = np.array([plot_index[p] for pl in parcel_plots for p in pl], dtype=int)
+    p_area = np.add.reduceat(plot_area[flat_plots], ptr[:-1]) if len(flat_plots) else np.zeros(0)
+    p_area = np.where(np.diff(ptr) > 0, p_area, 0.0)
+    p_zone = plot_zone[flat_plots[ptr[:-1]]] if len(parcel_ids) else np.zeros(0, dtype=int)
+    # the unit holding most of the parcel's area
+    p_unit = np.full(len(parcel_ids), -1, dtype=int)
+    if len(flat_plots):
+        owner = np.repeat(np.arange(len(parcel_ids)), np.diff(ptr))
+        pu = pd.DataFrame({"b": owner, "u": plot_unit[flat_plots], "a": plot_area[flat_plots]})
+        pu = pu[pu["u"] >= 0].groupby(["b", "u"])["a"].sum().reset_index()
+        pu = pu.sort_values(["b", "a"], ascending=[True, False]).drop_duplicates("b")
+        p_unit[pu["b"].to_numpy()] = pu["u"].to_numpy()
+    pair_f = pairs_in["firm_id"].astype(str).map(firm_index)
+    pair_b = pairs_in["parcel_id"].astype(str).map(parcel_index)
+    ok = pair_f.notna() & pair_b.notna()
+    cf = pair_f[ok].to_numpy(dtype=int)
+    cb = pair_b[ok].to_numpy(dtype=int)
+    # keep applicant pairs whose parcel size is within the request (defensive)
+    tol = 1e-9
+    keep = applicant[cf] & (p_area[cb] >= lmin[cf] - tol) & (p_area[cb] <= lmax[cf] + tol)
+    keep &= ~(locked_parcel >= 0)[cf]  # a locked applicant gets only its locked parcel
+    cf, cb = cf[keep], cb[keep]
+    if extra_pairs:
+        cf = np.concatenate([cf, [firm_index[f] for f, _ in extra_pairs]]).astype(int)
+        cb = np.concatenate([cb, [parcel_index[b] for _, b in extra_pairs]]).astype(int)
+    order = np.lexsort((cb, cf))
+    pairs_arr = (
+        np.unique(np.column_stack([cf[order], cb[order]]), axis=0)
+        if len(cf)
+        else (np.zeros((0, 2), dtype=int))
+    )
+
+    data = ModelData(
+        zone_ids=tuple(zones["zone_id"]),
+        zone_electricity_cap_mwh=zones["electricity_cap_mwh"].to_numpy(dtype=float),
+        zone_energy_cap_tce=zones["energy_cap_tce"].to_numpy(dtype=float),
+        zone_intensity_cap_tce_per_wan=zones["intensity_cap_tce_per_wan"].to_numpy(dtype=float),
+        unit_ids=unit_ids,
+        unit_emission_cap_t=unit_caps,
+        plot_ids=plot_ids,
+        plot_zone=plot_zone,
+        plot_area_mu=plot_area,
+        plot_occupant=plot_occ,
+        firm_ids=tuple(fid),
+        firm_applicant=applicant,
+        firm_zone=firm_zone,
+        firm_unit=firm_unit,
+        firm_class=class_idx,
+        va_mu=va_mu,
+        tax_va=tax_va,
+        el=el,
+        en=en,
+        em=em,
+        o0=o0,
+        oreq=oreq,
+        growth_cap=growth_cap,
+        land_min_mu=lmin,
+        land_max_mu=lmax,
+        land0_mu=np.where(applicant, 0.0, land_mu),
+        may_exit=may_exit,
+        locked=locked,
+        locked_parcel=locked_parcel,
+        parcel_ids=tuple(parcel_ids),
+        parcel_ptr=ptr,
+        parcel_plot=flat_plots,
+        parcel_area_mu=p_area,
+        parcel_zone=p_zone.astype(int),
+        parcel_unit=p_unit,
+        cand_firm=pairs_arr[:, 0].astype(int),
+        cand_parcel=pairs_arr[:, 1].astype(int),
+        province_energy_cap_tce=_province_cap(scenario, zones),
+    )
+    data.validate()
+
+    n_cands = np.bincount(data.cand_firm, minlength=len(fid))
+    firms = pd.DataFrame(
+        {
+            "firm_id": fid.to_numpy(),
+            "name": _text(firms_in["name"]).to_numpy() if "name" in firms_in else None,
+            "kind": kind,
+            "zone_id": [data.zone_ids[z] if z >= 0 else None for z in firm_zone],
+            "class": cls.to_numpy(),
+            "industry": _text(firms_in["industry"]).to_numpy() if "industry" in firms_in else None,
+            "is_service": _bool(firms_in, "is_service"),
+            "may_exit": may_exit,
+            "exit_reason": [exit_reasons.get(f) for f in fid],
+            "locked": locked,
+            "o0_wan": o0,
+            "oreq_wan": oreq,
+            "tax0_wan": np.where(applicant, 0.0, tax),
+            "land0_mu": data.land0_mu,
+            "land_min_mu": lmin,
+            "land_max_mu": lmax,
+            "va_mu": va_mu,
+            "tax_va": tax_va,
+            "el": el,
+            "en": en,
+            **{f"em_{k}": em[:, j] for j, k in enumerate(POLLUTANTS)},
+            "growth_cap": growth_cap,
+            "unit_id": [unit_ids[u] if u >= 0 else None for u in firm_unit],
+            "n_candidates": n_cands,
+            "employees": np.nan_to_num(_num(firms_in, "employees")),
+            "revenue_wan": np.nan_to_num(_num(firms_in, "revenue_wan")),
+        }
+    )
+    parcels = pd.DataFrame(
+        {
+            "parcel_id": parcel_ids,
+            "plot_ids": parcel_plots,
+            "area_mu": p_area,
+            "zone_id": [data.zone_ids[z] for z in data.parcel_zone],
+            "unit_id": [unit_ids[u] if u >= 0 else None for u in p_unit],
+        }
+    )
+    zones["province_energy_cap_tce"] = data.province_energy_cap_tce
+    timings["arrays"] = time.perf_counter() - t0
+    source = getattr(case, "source", None)
+    return Prepared(
+        scenario=scenario,
+        scores=scores,
+        overlays=overlays,
+        candidates=candidates,
+        data=data,
+        params=model_params(scenario),
+        firms=firms,
+        plots=plots,
+        zones=zones,
+        parcels=parcels,
+        case_hash=_case_key(case),
+        case_path=str(source) if source else "",
+        timings=timings,
+    )
+
+
+def _province_cap(scenario: Scenario, zones: pd.DataFrame) -> float:
+    absolute = scenario.get("caps.province_energy_tce")
+    if absolute is not None:
+        return float(absolute)
+    factor = scenario.get("caps.province_energy_factor")
+    if factor is not None:
+        caps = zones["energy_cap_tce"].to_numpy(dtype=float)
+        return float(factor) * float(np.nansum(caps))
+    return float("nan")

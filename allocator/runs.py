@@ -1,0 +1,346 @@
+"""Results and run folders.
+
+A solve produces a :class:`Result` (typed status, bound, gap, timings, model
+size, per-firm / per-zone / per-plot tables, marginal values, diagnosis). It is
+written as a run folder ``runs/<scenario>-<YYYYmmdd-HHMMSS>/`` holding
+``summary.json``, ``scenario.toml`` (the resolved scenario), ``firms.parquet``,
+``zones.parquet``, ``plots.parquet``, ``marginals.parquet``, ``diagnosis.json``
+and ``solver.log`` (CONTRIBUTING.md). The folder is written atomically: files
+go to a hidden temporary folder in the same parent, which is renamed into place
+only when every file is written, so an interrupted run leaves no half folder.
+:func:`load_run` reads a folder back as a :class:`Run`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from allocator.errors import AllocatorError
+
+STATUSES = ("optimal", "feasible", "infeasible", "time_limit_no_solution", "error")
+"""Typed solve statuses (MODEL.md): a time-limited run with an incumbent is ``feasible``."""
+
+FIRM_COLUMNS = (
+    "firm_id name kind zone_id class served parcel_id land_mu electricity_mwh energy_tce "
+    "cod_t nh3n_t so2_t nox_t value_added_wan tax_wan request_met_share reason"
+).split()
+ZONE_COLUMNS = (
+    "zone_id name land_used_mu land_free_mu electricity_mwh electricity_cap_mwh energy_tce "
+    "energy_cap_tce tax_per_mu_before tax_per_mu_after va_per_mu_before va_per_mu_after"
+).split()
+PLOT_COLUMNS = (
+    "plot_id zone_id land_use area_mu status_before occupant_before firm_id_after outcome "
+    "class_after redline_share"
+).split()
+MARGINAL_COLUMNS = "row family zone_id unit_id value unit slack binding".split()
+RUN_FILES = (
+    "summary.json",
+    "scenario.toml",
+    "firms.parquet",
+    "zones.parquet",
+    "plots.parquet",
+    "marginals.parquet",
+    "diagnosis.json",
+    "solver.log",
+)
+
+
+def empty_table(columns: list[str]) -> pd.DataFrame:
+    """Return an empty DataFrame with ``columns``."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def versions() -> dict[str, str]:
+    """Return the versions of the packages a result depends on."""
+    out: dict[str, str] = {}
+    for pkg in ("bonded-zone-allocator", "numpy", "pandas", "pulp", "highspy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "unknown"
+    try:
+        import highspy
+
+        h = highspy.Highs()
+        out["highs"] = f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+    except Exception:  # noqa: BLE001 - version is informative only
+        pass
+    return out
+
+
+@dataclass
+class Result:
+    """The outcome of one solve; ordinary outcomes (infeasible, time limit) are values.
+
+    ``status`` is one of :data:`STATUSES`. ``objective``/``best_bound``/``gap``
+    are None when there is no solution. Tables follow CONTRIBUTING.md and are
+    empty (with their columns) when there is no solution.
+    """
+
+    status: str
+    objective: float | None = None
+    best_bound: float | None = None
+    gap: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    model_size: dict[str, int] = field(default_factory=dict)
+    firms: pd.DataFrame = field(default_factory=lambda: empty_table(FIRM_COLUMNS))
+    zones: pd.DataFrame = field(default_factory=lambda: empty_table(ZONE_COLUMNS))
+    plots: pd.DataFrame = field(default_factory=lambda: empty_table(PLOT_COLUMNS))
+    marginals: pd.DataFrame = field(default_factory=lambda: empty_table(MARGINAL_COLUMNS))
+    diagnosis: dict[str, Any] | None = None
+    scenario_name: str = ""
+    scenario_hash: str = ""
+    scenario_toml: str = ""
+    case_path: str = ""
+    case_hash: str = ""
+    solver: str = ""
+    solver_log: str = ""
+    message: str = ""
+    kpis: dict[str, float] = field(default_factory=dict)
+    run_path: Path | None = None
+    prepared: Any = field(default=None, repr=False, compare=False)
+    """The :class:`~allocator.prepare.Prepared` inputs (not written to the run folder)."""
+    built: Any = field(default=None, repr=False, compare=False)
+    solution: Any = field(default=None, repr=False, compare=False)
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def has_solution(self) -> bool:
+        """True when the tables hold an allocation (optimal or feasible)."""
+        return self.status in ("optimal", "feasible")
+
+    @property
+    def build_seconds(self) -> float:
+        """Seconds to build the model."""
+        return float(self.timings.get("build", 0.0))
+
+    @property
+    def solve_seconds(self) -> float:
+        """Seconds in the solver."""
+        return float(self.timings.get("solve", 0.0))
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` content."""
+        return {
+            "status": self.status,
+            "objective": _num(self.objective),
+            "best_bound": _num(self.best_bound),
+            "gap": _num(self.gap),
+            "build_seconds": round(self.build_seconds, 4),
+            "solve_seconds": round(self.solve_seconds, 4),
+            "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
+            "model_size": {k: int(v) for k, v in self.model_size.items()},
+            "scenario_name": self.scenario_name,
+            "scenario_hash": self.scenario_hash,
+            "case_path": self.case_path,
+            "case_hash": self.case_hash,
+            "solver": self.solver,
+            "versions": versions(),
+            "created_at": self.created_at,
+            "message": self.message,
+            "kpis": {k: _num(v) for k, v in self.kpis.items()},
+        }
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        """The resolved scenario as a dict."""
+        return tomllib.loads(self.scenario_toml) if self.scenario_toml else {}
+
+
+def _num(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return value
+    return None if math.isnan(v) or math.isinf(v) else v
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return _num(float(obj))
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, set | frozenset | tuple):
+        return list(obj)
+    return str(obj)
+
+
+def _clean_json(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return _num(obj)
+    if isinstance(obj, dict):
+        return {str(k): _clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean_json(v) for v in obj]
+    return obj
+
+
+def _write_json(path: Path, data: Any) -> None:
+    text = json.dumps(_clean_json(data), ensure_ascii=False, indent=2, default=_json_default)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(frame).reset_index(drop=True)
+    for col in out.columns:
+        if out[col].dtype == object:
+            sample = out[col].dropna()
+            if len(sample) and sample.map(lambda v: isinstance(v, list | tuple)).any():
+                out[col] = out[col].map(
+                    lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v
+                )
+    return out
+
+
+def run_folder_name(scenario_name: str, when: datetime | None = None) -> str:
+    """Return ``<scenario>-<YYYYmmdd-HHMMSS>`` (local time) with a safe scenario name."""
+    when = when or datetime.now()
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in scenario_name) or "run"
+    return f"{safe}-{when:%Y%m%d-%H%M%S}"
+
+
+def write_run(result: Result, out_dir: str | Path = "runs") -> Path:
+    """Write ``result`` as a run folder under ``out_dir`` atomically; return its path.
+
+    Everything goes to a hidden temporary folder in ``out_dir`` first; only
+    when all files are written is it renamed to the final name. On any
+    failure the temporary folder is removed and the error re-raised.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    base = run_folder_name(result.scenario_name or "run")
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{base}-", dir=out))
+    try:
+        _write_json(tmp / "summary.json", result.summary)
+        (tmp / "scenario.toml").write_text(result.scenario_toml, encoding="utf-8")
+        for name in ("firms", "zones", "plots", "marginals"):
+            _parquet_ready(getattr(result, name)).to_parquet(tmp / f"{name}.parquet", index=False)
+        _write_json(tmp / "diagnosis.json", result.diagnosis)
+        (tmp / "solver.log").write_text(result.solver_log or "", encoding="utf-8")
+        final = out / base
+        n = 1
+        while True:
+            try:
+                os.rename(tmp, final)
+                break
+            except OSError:
+                if not final.exists():
+                    raise
+                n += 1
+                final = out / f"{base}-{n}"
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    result.run_path = final
+    return final
+
+
+@dataclass
+class Run:
+    """A run folder read back: tables, summary, resolved scenario, diagnosis."""
+
+    path: Path
+    summary: dict[str, Any]
+    scenario: dict[str, Any]
+    firms: pd.DataFrame
+    zones: pd.DataFrame
+    plots: pd.DataFrame
+    marginals: pd.DataFrame
+    diagnosis: dict[str, Any] | None
+
+    @property
+    def status(self) -> str:
+        """The typed solve status."""
+        return str(self.summary.get("status"))
+
+    @property
+    def name(self) -> str:
+        """The run folder's name."""
+        return self.path.name
+
+    @property
+    def scenario_name(self) -> str:
+        """The scenario's name."""
+        return str(self.summary.get("scenario_name", ""))
+
+    @property
+    def has_solution(self) -> bool:
+        """True when the tables hold an allocation."""
+        return self.status in ("optimal", "feasible")
+
+    def load_case(self) -> Any:
+        """Load the case this run was solved on (from ``summary.case_path``)."""
+        from allocator.case import load_case  # lazily: geopandas is heavy
+
+        return load_case(self.summary["case_path"])
+
+    def load_scenario(self) -> Any:
+        """Return the resolved scenario as a :class:`~allocator.scenario.Scenario`."""
+        from allocator.scenario import load_scenario
+
+        return load_scenario(self.path / "scenario.toml")
+
+
+def load_run(path: str | Path) -> Run:
+    """Read a run folder written by :func:`write_run`.
+
+    Raises
+    ------
+    AllocatorError
+        The folder is missing or lacks one of the run files.
+    """
+    path = Path(path)
+    missing = [name for name in RUN_FILES if not (path / name).exists()]
+    if missing:
+        raise AllocatorError(
+            f"{path}: not a run folder (missing {', '.join(missing)})",
+            hint="pass a folder written by 'allocator solve'",
+        )
+    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    scenario_text = (path / "scenario.toml").read_text(encoding="utf-8")
+    scenario = tomllib.loads(scenario_text) if scenario_text.strip() else {}
+    diagnosis = json.loads((path / "diagnosis.json").read_text(encoding="utf-8"))
+    tables = {n: pd.read_parquet(path / f"{n}.parquet") for n in ("firms", "zones", "plots")}
+    return Run(
+        path=path,
+        summary=summary,
+        scenario=scenario,
+        marginals=pd.read_parquet(path / "marginals.parquet"),
+        diagnosis=diagnosis,
+        **tables,
+    )
+
+
+def list_runs(out_dir: str | Path = "runs") -> list[Path]:
+    """Return the complete run folders under ``out_dir``, newest first."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        return []
+    runs = [
+        p
+        for p in out.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "summary.json").exists()
+    ]
+    return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)

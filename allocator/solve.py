@@ -1,0 +1,461 @@
+"""Solve a scenario: load the case, prepare, check, build, run, assemble, write.
+
+:func:`solve` is what the CLI and the app call. The model itself lives in
+``models/`` (``models.allocation.build`` and ``models.solver.run``); this
+module maps the solver's answer back to firms, plots and zones
+(:func:`assemble`) and writes the run folder (:mod:`allocator.runs`).
+Ordinary outcomes (infeasible, time limit) come back as a :class:`Result`
+with that status, never as an exception.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from allocator.errors import ScenarioError
+from allocator.prepare import Prepared, prepare
+from allocator.runs import Result, write_run
+from allocator.scenario import Scenario, load_scenario
+from allocator.units import MU_PER_KM2
+from models.data import POLLUTANTS
+
+Progress = Callable[[str, Mapping[str, Any]], None]
+"""``progress(stage, info)``: stages ``load``, ``prepare``, ``presolve``, ``build``,
+``solve`` (info may carry ``incumbent``, ``bound``, ``gap``, ``seconds``), ``assemble``,
+``marginals``, ``diagnose``, ``write``, ``done``."""
+
+_CASES: dict[tuple[str, float], Any] = {}
+
+
+def load_case_cached(path: str | Path) -> Any:
+    """Load a case, reusing the last load of the same path and modification time."""
+    from allocator.case import load_case
+
+    p = Path(path).resolve()
+    key = (str(p), p.stat().st_mtime if p.exists() else 0.0)
+    if key not in _CASES:
+        for old in [k for k in _CASES if k[0] == key[0]]:
+            del _CASES[old]
+        _CASES[key] = load_case(p)
+    return _CASES[key]
+
+
+def _emit(progress: Progress | None, stage: str, **info: Any) -> None:
+    if progress is not None:
+        progress(stage, info)
+
+
+# ----------------------------------------------------------------------------- assembly
+
+REASONS = {
+    "admitted": "admitted",
+    "stays": "stays",
+    "request_cut": "request_cut",
+    "moved_out": "moved_out",
+    "no_candidate": "no_candidate",
+    "not_selected": "not_selected",
+}
+
+
+def assemble(
+    prep: Prepared, y: np.ndarray, x: np.ndarray, o: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Turn a solution (``y`` per firm, ``x`` per candidate pair, ``o`` per firm) into tables.
+
+    Values are rounded to the nearest integer for binaries and clipped at 0
+    for outputs. Returns ``(firms, zones, plots, kpis)`` in CONTRIBUTING.md's
+    columns (plus extra columns).
+    """
+    d = prep.data
+    nf = d.n_firms
+    y = np.rint(np.asarray(y, dtype=float)).astype(bool)
+    x = np.rint(np.asarray(x, dtype=float)).astype(bool)
+    o = np.clip(np.asarray(o, dtype=float), 0.0, None)
+    o = np.where(y, o, 0.0)
+    applicant = np.asarray(d.firm_applicant, bool)
+
+    # applicant -> chosen parcel
+    parcel_of = np.full(nf, -1, dtype=int)
+    sel = np.flatnonzero(x)
+    parcel_of[d.cand_firm[sel]] = d.cand_parcel[sel]
+    f = prep.firms
+    zone_after = np.where(applicant, -1, d.firm_zone)
+    has_p = parcel_of >= 0
+    zone_after[has_p] = d.parcel_zone[parcel_of[has_p]]
+    unit_after = np.where(applicant, -1, d.firm_unit)
+    unit_after[has_p] = d.parcel_unit[parcel_of[has_p]]
+    land = np.where(applicant, 0.0, np.where(y, d.land0_mu, 0.0))
+    land[has_p] = d.parcel_area_mu[parcel_of[has_p]]
+
+    oreq = np.asarray(d.oreq, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        met = np.where(oreq > 0, o / oreq, np.where(y, 1.0, 0.0))
+    reason = np.empty(nf, dtype=object)
+    n_c = f["n_candidates"].to_numpy()
+    reason[applicant & y] = "admitted"
+    reason[applicant & ~y & (n_c == 0)] = "no_candidate"
+    reason[applicant & ~y & (n_c > 0)] = "not_selected"
+    reason[~applicant & y] = "stays"
+    reason[~applicant & y & (met < 1 - 1e-6) & (oreq > 0)] = "request_cut"
+    reason[~applicant & ~y] = "moved_out"
+    parcel_plots = prep.parcels["plot_ids"].to_numpy()
+    en_buy = applicant & (d.en > prep.params.energy_price_threshold_tce_per_wan)
+    firms = pd.DataFrame(
+        {
+            "firm_id": f["firm_id"].to_numpy(),
+            "name": f["name"].to_numpy(),
+            "kind": f["kind"].to_numpy(),
+            "zone_id": [d.zone_ids[z] if z >= 0 else None for z in zone_after],
+            "class": f["class"].to_numpy(),
+            "served": y,
+            "parcel_id": [d.parcel_ids[b] if b >= 0 else None for b in parcel_of],
+            "land_mu": land,
+            "electricity_mwh": d.el * o,
+            "energy_tce": d.en * o,
+            **{f"{k}_t": d.em[:, j] * o for j, k in enumerate(POLLUTANTS)},
+            "value_added_wan": o,
+            "tax_wan": d.tax_va * o,
+            "request_met_share": met,
+            "reason": reason,
+            "exit_reason": f["exit_reason"].to_numpy(),
+            "plot_ids": [";".join(parcel_plots[b]) if b >= 0 else None for b in parcel_of],
+            "unit_id": [d.unit_ids[u] if u >= 0 else None for u in unit_after],
+            "industry": f["industry"].to_numpy(),
+            "locked": f["locked"].to_numpy(),
+            "may_exit": f["may_exit"].to_numpy(),
+            "value_added_before_wan": d.o0,
+            "tax_before_wan": f["tax0_wan"].to_numpy(),
+            "requested_wan": oreq,
+            "land_before_mu": d.land0_mu,
+            "land_min_mu": d.land_min_mu,
+            "land_max_mu": d.land_max_mu,
+            "energy_before_tce": d.en * d.o0,
+            "electricity_before_mwh": d.el * d.o0,
+            "energy_purchase_tce": np.where(en_buy, d.en * o, 0.0),
+            "zone_id_before": f["zone_id"].to_numpy(),
+        }
+    )
+
+    # plots
+    plots = prep.plots.copy()
+    firm_after = np.full(d.n_plots, -1, dtype=int)
+    occ = d.plot_occupant
+    stay = (occ >= 0) & y[np.maximum(occ, 0)] & ~applicant[np.maximum(occ, 0)]
+    firm_after[stay] = occ[stay]
+    new = np.zeros(d.n_plots, dtype=bool)
+    for fi in np.flatnonzero(has_p & applicant):
+        pl = d.parcel_plots(parcel_of[fi])
+        firm_after[pl] = fi
+        new[pl] = True
+    outcome = np.full(d.n_plots, "vacant", dtype=object)
+    outcome[(occ >= 0) & ~stay] = "freed"
+    threshold = float(prep.scenario["eligibility.redline_threshold"])
+    red = plots["redline_share"].fillna(0.0).to_numpy() > threshold + 1e-12
+    outcome[red & (firm_after < 0) & (occ < 0)] = "excluded_redline"
+    outcome[stay] = "kept"
+    outcome[new] = "new_project"
+    plots["firm_id_after"] = [d.firm_ids[i] if i >= 0 else None for i in firm_after]
+    plots["outcome"] = outcome
+    plots["class_after"] = [f["class"].iat[i] if i >= 0 else None for i in firm_after]
+
+    zones = _zone_table(prep, firms, plots, o, y, zone_after)
+    kpis = {
+        "value_added_wan": float(o.sum()),
+        "value_added_before_wan": float(d.o0.sum()),
+        "tax_wan": float((d.tax_va * o).sum()),
+        "tax_before_wan": float(f["tax0_wan"].sum()),
+        "energy_tce": float((d.en * o).sum()),
+        "energy_before_tce": float((d.en * d.o0).sum()),
+        "electricity_mwh": float((d.el * o).sum()),
+        "electricity_before_mwh": float((d.el * d.o0).sum()),
+        "applicants_admitted": int((applicant & y).sum()),
+        "applicants": int(applicant.sum()),
+        "firms_moved_out": int((~applicant & ~y).sum()),
+        "land_allocated_mu": float(land[applicant].sum()),
+        "land_used_mu": float(zones["land_used_mu"].sum()),
+    }
+    return firms, zones, plots, kpis
+
+
+def _zone_table(
+    prep: Prepared,
+    firms: pd.DataFrame,
+    plots: pd.DataFrame,
+    o: np.ndarray,
+    y: np.ndarray,
+    zone_after: np.ndarray,
+) -> pd.DataFrame:
+    d = prep.data
+    z = prep.zones
+    nz = d.n_zones
+    pz = d.plot_zone
+    area = d.plot_area_mu
+    used_after = plots["firm_id_after"].notna().to_numpy()
+    used_before = (d.plot_occupant >= 0) | (plots["status_before"].to_numpy() == "occupied")
+    excluded = plots["outcome"].to_numpy() == "excluded_redline"
+
+    def by_zone(values: np.ndarray, zone: np.ndarray) -> np.ndarray:
+        ok = zone >= 0
+        return np.bincount(zone[ok], weights=values[ok], minlength=nz)
+
+    applicant = np.asarray(d.firm_applicant, bool)
+    zone_before = np.where(applicant, -1, d.firm_zone)
+    f = prep.firms
+    land_used_before = by_zone(area * used_before, pz)
+    land_used_after = by_zone(area * used_after, pz)
+    land_total = by_zone(area, pz)
+    tax_before = by_zone(f["tax0_wan"].to_numpy(), zone_before)
+    tax_after = by_zone(d.tax_va * o, zone_after)
+    va_before = by_zone(d.o0, zone_before)
+    va_after = by_zone(o, zone_after)
+    # revenue and employees scale with output relative to the indicator year / design capacity
+    design = np.where(applicant, f["oreq_wan"].to_numpy(), d.o0)
+    base_va = np.where(applicant, np.where(d.va_mu > 0, d.va_mu * d.land_max_mu, 0.0), d.o0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(base_va > 0, o / base_va, 0.0)
+    rev = f["revenue_wan"].to_numpy()
+    emp = f["employees"].to_numpy()
+    rev_before = by_zone(rev, zone_before)
+    rev_after = by_zone(rev * scale, zone_after)
+    emp_before = by_zone(emp, zone_before)
+    emp_after = by_zone(np.where(applicant, emp * np.minimum(scale, 1.0), emp * y), zone_after)
+    en_before = by_zone(d.en * d.o0, zone_before)
+    en_after = by_zone(d.en * o, zone_after)
+    el_before = by_zone(d.el * d.o0, zone_before)
+    el_after = by_zone(d.el * o, zone_after)
+    del design
+    km2 = z["approved_km2"].to_numpy(dtype=float)
+    zone_area_mu = z["area_mu"].to_numpy(dtype=float)
+    km2 = np.where(np.isfinite(km2) & (km2 > 0), km2, zone_area_mu / MU_PER_KM2)
+    km2 = np.where(np.isfinite(km2) & (km2 > 0), km2, land_total / MU_PER_KM2)
+
+    def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(b > 0, a / b, np.nan)
+
+    n_before = np.bincount(zone_before[zone_before >= 0], minlength=nz)
+    served_z = zone_after[(zone_after >= 0) & y]
+    n_after = np.bincount(served_z, minlength=nz)
+    new_z = zone_after[(zone_after >= 0) & y & applicant]
+    n_new = np.bincount(new_z, minlength=nz)
+    out = pd.DataFrame(
+        {
+            "zone_id": list(d.zone_ids),
+            "name": z["name"].to_numpy(),
+            "land_used_mu": land_used_after,
+            "land_free_mu": land_total - land_used_after - by_zone(area * excluded, pz),
+            "land_excluded_mu": by_zone(area * excluded, pz),
+            "land_used_before_mu": land_used_before,
+            "plots_area_mu": land_total,
+            "electricity_mwh": el_after,
+            "electricity_cap_mwh": z["electricity_cap_mwh"].to_numpy(dtype=float),
+            "electricity_before_mwh": el_before,
+            "energy_tce": en_after,
+            "energy_cap_tce": z["energy_cap_tce"].to_numpy(dtype=float),
+            "energy_before_tce": en_before,
+            "intensity_tce_per_wan": ratio(en_after, va_after),
+            "intensity_cap_tce_per_wan": z["intensity_cap_tce_per_wan"].to_numpy(dtype=float),
+            "intensity_before_tce_per_wan": ratio(en_before, va_before),
+            "value_added_before_wan": va_before,
+            "value_added_wan": va_after,
+            "tax_before_wan": tax_before,
+            "tax_wan": tax_after,
+            "tax_per_mu_before": ratio(tax_before, land_used_before),
+            "tax_per_mu_after": ratio(tax_after, land_used_after),
+            "va_per_mu_before": ratio(va_before, land_used_before),
+            "va_per_mu_after": ratio(va_after, land_used_after),
+            "area_km2": km2,
+            "tax_per_km2_before": ratio(tax_before, km2),
+            "tax_per_km2_after": ratio(tax_after, km2),
+            "revenue_per_km2_before": ratio(rev_before, km2),
+            "revenue_per_km2_after": ratio(rev_after, km2),
+            "va_per_km2_before": ratio(va_before, km2),
+            "va_per_km2_after": ratio(va_after, km2),
+            "employees_per_km2_before": ratio(emp_before, km2),
+            "employees_per_km2_after": ratio(emp_after, km2),
+            "developed_share_before": ratio(land_used_before, km2 * MU_PER_KM2),
+            "developed_share_after": ratio(land_used_after, km2 * MU_PER_KM2),
+            "firms_before": n_before,
+            "firms_after": n_after,
+            "new_projects": n_new,
+        }
+    )
+    return out
+
+
+# ----------------------------------------------------------------------------- solving
+
+
+def _read_solution(sol: Any, n_firms: int, n_cands: int) -> tuple[np.ndarray, ...]:
+    """Read y, x, o arrays from a ``models.solver`` solution (tolerant of field names)."""
+    values = getattr(sol, "values", None)
+
+    def get(name: str, n: int) -> np.ndarray:
+        v = getattr(sol, name, None)
+        if v is None and isinstance(values, Mapping):
+            v = values.get(name)
+        if v is None:
+            return np.zeros(n)
+        return np.asarray(v, dtype=float).reshape(n)
+
+    return get("y", n_firms), get("x", n_cands), get("o", n_firms)
+
+
+def _status(sol: Any) -> str:
+    status = getattr(sol, "status", "error")
+    status = getattr(status, "value", status)
+    return str(status)
+
+
+def solve(
+    scenario: Scenario | str | Path,
+    *,
+    case: Any = None,
+    out_dir: str | Path = "runs",
+    write: bool = True,
+    progress: Progress | None = None,
+    time_limit_s: float | None = None,
+    rel_gap: float | None = None,
+    diagnose_infeasible: bool = True,
+    marginals: bool = True,
+) -> Result:
+    """Solve ``scenario`` on its case and return (and by default write) the result.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario` or the path of a scenario file.
+    case
+        A loaded case; by default the scenario's case, loaded once per path
+        and modification time.
+    out_dir, write
+        Where to write the run folder, and whether to write it.
+    progress
+        Callback ``progress(stage, info)``; see :data:`Progress`.
+    time_limit_s, rel_gap
+        Override the scenario's solver settings.
+    diagnose_infeasible
+        Run the elastic diagnosis when the scenario is infeasible.
+    marginals
+        Compute marginal values of the cap rows (LP with the integers fixed).
+    """
+    from allocator import diagnose as dg
+
+    timings: dict[str, float] = {}
+    t_all = time.perf_counter()
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if case is None:
+        if scenario.case_path is None:
+            raise ScenarioError(
+                f"scenario '{scenario.name}' names no case",
+                hint="set 'case = \"path/to/case.gpkg\"' in the scenario file",
+            )
+        _emit(progress, "load", path=str(scenario.case_path))
+        t0 = time.perf_counter()
+        case = load_case_cached(scenario.case_path)
+        timings["load"] = time.perf_counter() - t0
+    _emit(progress, "prepare")
+    t0 = time.perf_counter()
+    prep = prepare(case, scenario)
+    timings["prepare"] = time.perf_counter() - t0
+    _emit(progress, "presolve")
+    t0 = time.perf_counter()
+    findings = dg.presolve_checks(prep)
+    timings["presolve"] = time.perf_counter() - t0
+    solver = str(scenario["solver.name"])
+    tl = float(time_limit_s if time_limit_s is not None else scenario["solver.time_limit_s"])
+    gap = float(rel_gap if rel_gap is not None else scenario["solver.rel_gap"])
+    result = run_model(prep, solver=solver, time_limit_s=tl, rel_gap=gap, progress=progress)
+    result.timings = {**timings, **result.timings}
+    diagnosis: dict[str, Any] = {"presolve": [fi.to_dict() for fi in findings]}
+    if result.has_solution and marginals:
+        _emit(progress, "marginals")
+        t0 = time.perf_counter()
+        try:
+            result.marginals = dg.marginal_values(prep, result)
+        except Exception as exc:  # noqa: BLE001 - marginals are a report, not the answer
+            diagnosis["marginals_error"] = f"{type(exc).__name__}: {exc}"
+        result.timings["marginals"] = time.perf_counter() - t0
+    if result.status == "infeasible" and diagnose_infeasible:
+        _emit(progress, "diagnose")
+        t0 = time.perf_counter()
+        diagnosis["elastic"] = dg.elastic_diagnosis(prep, time_limit_s=tl)
+        result.timings["diagnose"] = time.perf_counter() - t0
+    result.diagnosis = diagnosis
+    result.timings["total"] = time.perf_counter() - t_all
+    if write:
+        _emit(progress, "write")
+        write_run(result, out_dir)
+    _emit(progress, "done", status=result.status, run_path=str(result.run_path or ""))
+    return result
+
+
+def run_model(
+    prep: Prepared,
+    *,
+    solver: str = "highs",
+    time_limit_s: float = 60.0,
+    rel_gap: float = 1e-4,
+    threads: int | None = None,
+    seed: int | None = None,
+    progress: Progress | None = None,
+    params: Any = None,
+    log_path: str | Path | None = None,
+) -> Result:
+    """Build and solve the prepared model; return a :class:`Result` (not written)."""
+    from models import allocation
+    from models import solver as msolver
+
+    scen = prep.scenario
+    timings: dict[str, float] = {}
+    _emit(progress, "build")
+    t0 = time.perf_counter()
+    built = allocation.build(prep.data, params or prep.params)
+    timings["build"] = time.perf_counter() - t0
+    _emit(progress, "solve", time_limit_s=time_limit_s)
+
+    def on_progress(info: Mapping[str, Any]) -> None:
+        _emit(progress, "solve", **dict(info))
+
+    t0 = time.perf_counter()
+    sol = msolver.run(
+        built,
+        solver=solver,
+        time_limit_s=time_limit_s,
+        rel_gap=rel_gap,
+        threads=int(threads if threads is not None else scen["solver.threads"]),
+        seed=int(seed if seed is not None else scen["solver.seed"]),
+        log_path=log_path,
+        progress=on_progress if progress else None,
+    )
+    timings["solve"] = float(getattr(sol, "solve_seconds", time.perf_counter() - t0))
+    status = _status(sol)
+    result = Result(
+        status=status,
+        objective=getattr(sol, "objective", None),
+        best_bound=getattr(sol, "best_bound", getattr(sol, "bound", None)),
+        gap=getattr(sol, "gap", None),
+        timings=timings,
+        model_size=dict(getattr(sol, "size", None) or getattr(built, "size", {}) or {}),
+        scenario_name=scen.name,
+        scenario_hash=scen.hash,
+        scenario_toml=scen.to_toml(),
+        case_path=prep.case_path,
+        case_hash=prep.case_hash,
+        solver=solver,
+        solver_log=str(getattr(sol, "log", "") or ""),
+        message=str(getattr(sol, "message", "") or ""),
+    )
+    result.built, result.solution, result.prepared = built, sol, prep
+    if result.has_solution:
+        _emit(progress, "assemble")
+        y, x, o = _read_solution(sol, prep.data.n_firms, prep.data.n_candidates)
+        result.firms, result.zones, result.plots, result.kpis = assemble(prep, y, x, o)
+    return result
