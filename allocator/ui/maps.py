@@ -9,6 +9,7 @@ EPSG:4549 to WGS84 lon/lat for display only and simplified to ~1 m.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
 import pandas as pd
@@ -44,6 +45,10 @@ ZONE_COLOR = [21, 101, 192, 90]
 REDLINE_COLOR = [211, 47, 47, 110]
 ADMIN_COLOR = [236, 236, 230, 255]
 HIGHLIGHT = [255, 235, 59, 255]
+# Streamlit's deck.gl frontend wants the style as a URL string: a data: URL fetches nothing.
+OFFLINE_STYLE_URL = "data:application/json;charset=utf-8," + urllib.parse.quote(
+    json.dumps(OFFLINE_STYLE, separators=(",", ":"))
+)
 GREY = [189, 189, 189, 180]
 
 
@@ -134,7 +139,7 @@ def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: str | None = Non
     return pdk.Deck(
         layers=layers,
         initial_view_state=view,
-        map_style=OFFLINE_STYLE,
+        map_style=OFFLINE_STYLE_URL,
         map_provider=None,
         tooltip={"html": tooltip} if tooltip else False,
     )

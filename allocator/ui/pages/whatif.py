@@ -25,7 +25,10 @@ from allocator.ui.common import (
     t,
 )
 
-STAGE_KEYS = ("load", "score", "eligibility", "prepare", "build", "solve", "diagnose", "write")
+STAGE_KEYS = (
+    "load", "prepare", "presolve", "build", "solve", "assemble", "marginals", "diagnose", "write",
+    "done",
+)  # fmt: skip
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -1,0 +1,185 @@
+"""Drive the real app in headless Chromium: the browser test and the README screenshots.
+
+``python -m allocator.ui.browser docs/screenshots`` starts ``streamlit run app.py``
+on a free port, opens every page at 1440×900 in the system Chromium, runs one
+what-if scenario and saves a PNG per page. The server is always stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1440, "height": 900}
+
+
+def chromium_path() -> str | None:
+    """Return the system Chromium executable, or None."""
+    for name in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if Path(name).exists():
+            return name
+    return shutil.which("chromium")
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def app_server(env: dict[str, str] | None = None, timeout_s: float = 90.0) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on a free port; yield its URL; stop it on exit."""
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(  # noqa: S603 - our own fixed command line
+        cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                output = log.read().decode(errors="replace")
+                raise RuntimeError("streamlit exited early:\n" + output)
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:  # noqa: S310
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit did not answer on {url} within {timeout_s:.0f} s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@contextlib.contextmanager
+def browser_page() -> Iterator[Any]:
+    """Yield a Playwright page in a fresh headless Chromium profile (1440×900)."""
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    if exe is None:
+        raise FileNotFoundError("chromium not found")
+    profile = tempfile.mkdtemp(prefix="allocator-chromium-")
+    try:
+        with sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                profile,
+                executable_path=exe,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport=VIEWPORT,
+                locale="zh-CN",
+            )
+            try:
+                page = ctx.pages[0] if ctx.pages else ctx.new_page()
+                page.set_default_timeout(60_000)
+                yield page
+            finally:
+                ctx.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_idle(page: Any, timeout_ms: int = 60_000) -> None:
+    """Wait until the page shows a heading and its content has stopped changing for ~1.5 s."""
+    page.wait_for_selector("[data-testid='stMain'] h2", timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    last, stable = None, 0
+    while time.monotonic() < deadline:
+        now = page.evaluate(
+            """() => [document.body.innerText.length,
+                      document.querySelectorAll('*').length,
+                      document.querySelectorAll('[data-testid="stSkeleton"]').length,
+                      document.querySelectorAll('[data-stale="true"]').length]"""
+        )
+        busy = now[2] > 0 or now[3] > 0
+        stable = stable + 1 if (now == last and not busy) else 0
+        if stable >= 3:
+            return
+        last = now
+        page.wait_for_timeout(500)
+    raise TimeoutError("the page did not settle")
+
+
+def run_whatif(
+    page: Any, url: str, kpi_label: str, run_label: str, timeout_ms: int = 90_000
+) -> None:
+    """Open the what-if page, press Run and wait until the KPI label appears."""
+    page.goto(f"{url}/whatif")
+    wait_idle(page)
+    page.get_by_role("button", name=run_label, exact=True).click()
+    page.get_by_text(kpi_label, exact=False).first.wait_for(state="visible", timeout=timeout_ms)
+    wait_idle(page, timeout_ms)
+
+
+def screenshots(out_dir: Path, env: dict[str, str] | None = None) -> list[Path]:
+    """Save a 1440×900 screenshot of every page (after one what-if run) into ``out_dir``."""
+    from allocator.i18n import t
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved = []
+    with app_server(env) as url, browser_page() as page:
+        run_whatif(page, url, t("ui.kpi.value_added_wan", "zh"), t("ui.whatif.run", "zh"))
+        saved.append(out_dir / "whatif.png")
+        page.screenshot(path=str(saved[-1]))
+        for name in ("overview", "plotcheck", "evaluation", "compare", "export"):
+            page.goto(f"{url}/{name}")
+            wait_idle(page)
+            saved.append(out_dir / f"{name}.png")
+            page.screenshot(path=str(saved[-1]))
+    return saved
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+    for path in screenshots(target):
+        print(path)

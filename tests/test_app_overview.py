@@ -1,0 +1,61 @@
+"""AppTest: the overview page on the tiny case (counts, validation, zone cards, focus)."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import open_page, texts, write_tiny_case
+
+from allocator.case.testing import tiny_case
+from allocator.ui.summaries import zone_summary
+
+
+@pytest.fixture
+def tiny_env(tmp_path_factory, monkeypatch):
+    folder = tmp_path_factory.mktemp("case")
+    case = write_tiny_case(folder)
+    monkeypatch.setenv("ALLOCATOR_CASE", str(case))
+    monkeypatch.setenv("ALLOCATOR_RUNS_DIR", str(folder / "runs"))
+    return case
+
+
+def test_zone_summary_known_numbers():
+    s = zone_summary(tiny_case()).set_index("zone_id")
+    assert s.loc["Z01", "plots"] == 5
+    assert (s.loc["Z01", "plots_vacant"], s.loc["Z01", "plots_idle"]) == (2, 1)
+    assert s.loc["Z02", "plots_occupied"] == 2
+    assert s.loc["Z01", "energy_tce"] == pytest.approx(7500.0)
+    assert s.loc["Z01", "energy_use_share"] == pytest.approx(7500.0 / 20000.0)
+    assert s.loc["Z02", "electricity_mwh"] == pytest.approx(16000.0)
+    assert s.loc["Z01", "applicants"] == 1
+    assert s.loc["Z02", "applicants"] == 2
+
+
+def test_overview_shows_counts_validation_and_cards(tiny_env):
+    at = open_page("overview")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["综保区"] == "2"
+    assert metrics["地块"] == "9"
+    assert metrics["在区企业"] == "4"
+    assert metrics["申请项目"] == "2"
+    assert "案例数据校验通过" in texts(at)
+    body = texts(at)
+    assert "Z01 · 杭州综合保税区" in body
+    assert "Z02 · 宁波梅山综合保税区" in body
+    assert "地块：空地 2 · 闲置 1 · 在用 2" in body
+    assert not at.error
+
+
+def test_overview_focus_one_zone_in_english(tiny_env):
+    at = open_page("overview", lang="en")
+    assert at.header[0].value == "Overview"
+    at.selectbox(key="overview_zone").set_value("Z02").run()
+    body = texts(at)
+    assert "Z02 · 宁波梅山综合保税区" in body
+    assert "Z01 · 杭州综合保税区" not in body
+    assert "Plots: vacant 2 · idle 0 · occupied 2" in body
+
+
+def test_missing_case_is_a_message_not_a_crash(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALLOCATOR_CASE", str(tmp_path / "nope.gpkg"))
+    at = open_page("overview")
+    assert any("nope.gpkg" in w.value for w in at.warning)
