@@ -1,0 +1,360 @@
+"""Independent invariant checks: recompute every constraint family from the result tables.
+
+This module deliberately shares no code with ``models/`` or with
+:mod:`allocator.prepare`: it re-derives intensities, requests, caps and the
+exit policy from the case and the scenario with plain pandas (DATA.md and
+MODEL.md rules), and checks the per-firm / per-plot tables of a result
+against them. A row is violated when ``lhs − rhs > tol · max(1, |rhs|)``
+(default ``tol = 1e-6``), so solver round-off does not count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CLASS_LIST = ("A", "B", "C", "D")
+POLLUTANT_LIST = ("cod", "nh3n", "so2", "nox")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One violated row: ``lhs`` exceeds ``rhs`` by ``excess`` (in the row's units)."""
+
+    family: str
+    row: str
+    lhs: float
+    rhs: float
+    message: str = ""
+
+    @property
+    def excess(self) -> float:
+        """How far ``lhs`` is above ``rhs``."""
+        return self.lhs - self.rhs
+
+    def __str__(self) -> str:
+        return f"{self.row}: {self.lhs:,.6g} > {self.rhs:,.6g} {self.message}".rstrip()
+
+
+def _split(value: Any) -> list[str]:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return []
+    return [s.strip() for s in str(value).split(";") if s.strip()]
+
+
+def _param(scenario: Any, key: str, default: Any = None) -> Any:
+    """Read a dotted key from a Scenario, a flat dict or a nested dict (a run's scenario)."""
+    if hasattr(scenario, "flat"):
+        value = scenario.flat.get(key, default)
+        return list(value) if isinstance(value, tuple) else value
+    if key in scenario:
+        return scenario[key]
+    node: Any = scenario
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+class _Checker:
+    def __init__(self, tol: float) -> None:
+        self.tol = tol
+        self.violations: list[Violation] = []
+
+    def le(self, family: str, row: str, lhs: float, rhs: float, message: str = "") -> None:
+        if not np.isfinite(rhs):
+            return
+        if lhs - rhs > self.tol * max(1.0, abs(rhs)):
+            self.violations.append(Violation(family, row, float(lhs), float(rhs), message))
+
+    def ge(self, family: str, row: str, lhs: float, rhs: float, message: str = "") -> None:
+        self.le(family, row, -lhs, -rhs, message or "(floor: lhs and rhs negated)")
+
+    def fail(self, family: str, row: str, message: str) -> None:
+        self.violations.append(Violation(family, row, 1.0, 0.0, message))
+
+
+def _firm_params(case: Any, scenario: Any, classes: pd.Series) -> pd.DataFrame:
+    """Re-derive per-firm intensities and requests from the case (DATA.md)."""
+    f = case.firms.copy()
+    f["firm_id"] = f["firm_id"].astype(str)
+    f = f.set_index("firm_id")
+
+    def col(name: str) -> pd.Series:
+        if name not in f:
+            return pd.Series(np.nan, index=f.index)
+        return pd.to_numeric(f[name], errors="coerce")
+
+    applicant = f["kind"].astype(str) == "applicant"
+    va = col("value_added_wan").fillna(0.0)
+    coef = float(_param(scenario, "energy.electricity_coef_tce_per_mwh", 0.1229))
+    case_coef = float(_param(scenario, "energy.case_electricity_coef_tce_per_mwh", 0.1229))
+    elec = col("electricity_mwh").fillna(0.0)
+    raw = col("energy_tce")
+    energy = (raw + (coef - case_coef) * elec).where(raw.notna(), coef * elec).clip(lower=0.0)
+    per = va.where(va > 0)
+    out = pd.DataFrame(index=f.index)
+    out["applicant"] = applicant
+    out["en"] = (energy / per).fillna(0.0)
+    out["el"] = (elec / per).fillna(0.0)
+    out["tax_va"] = (col("tax_wan").fillna(0.0) / per).fillna(0.0)
+    for k in POLLUTANT_LIST:
+        out[f"em_{k}"] = (col(f"{k}_t").fillna(0.0) / per).fillna(0.0)
+    land_basis = col("land_max_mu").where(applicant, col("land_mu")).fillna(0.0)
+    out["va_mu"] = (va / land_basis.where(land_basis > 0)).fillna(0.0)
+    out["o0"] = va.where(~applicant, 0.0)
+    cls = classes.reindex(out.index).fillna("B").astype(str)
+    out["class"] = cls
+    growth = cls.map(
+        {c: float(_param(scenario, f"classes.growth.{c}", 1.0)) for c in CLASS_LIST}
+    ).astype(float)
+    ereq = col("energy_req_tce")
+    oreq = va.where(applicant, growth * out["o0"])
+    use_e = ereq.notna() & (out["en"] > 0)
+    oreq = oreq.where(~use_e, ereq / out["en"].where(out["en"] > 0))
+    out["oreq"] = oreq.fillna(0.0)
+    out["growth"] = growth.where(~applicant, np.inf)
+    out["land_min"] = col("land_min_mu").fillna(0.0)
+    out["land_max"] = col("land_max_mu").fillna(np.inf)
+    out["land0"] = col("land_mu").fillna(0.0)
+    out["locked"] = f["locked"].fillna(False).astype(bool) if "locked" in f else False
+    out["locked_plots"] = f["locked_plots"] if "locked_plots" in f else None
+    out["zone_id"] = f["zone_id"]
+    out["candidate_zones"] = f["candidate_zones"] if "candidate_zones" in f else None
+    out["industry"] = f["industry"].astype(str)
+    # exit policy
+    exit_classes = set(_param(scenario, "exit.classes", []) or [])
+    may = ~applicant & ~out["locked"] & cls.isin(exit_classes)
+    if _param(scenario, "exit.non_catalogue", False):
+        cat = case.catalogue
+        in_cat = pd.Series(False, index=out.index)
+        for fid, row in out[~applicant].iterrows():
+            prefixes = [
+                str(p)
+                for p in cat.loc[
+                    cat["zone_id"].astype(str) == str(row["zone_id"]), "industry_prefix"
+                ]
+            ]
+            in_cat[fid] = any(row["industry"].startswith(p) for p in prefixes)
+        may |= ~applicant & ~out["locked"] & ~in_cat
+    out["may_exit"] = may
+    return out
+
+
+def _caps(case: Any, scenario: Any) -> pd.DataFrame:
+    z = case.zones.copy()
+    z["zone_id"] = z["zone_id"].astype(str)
+    z = z.set_index("zone_id")
+    out = pd.DataFrame(index=z.index)
+    spec = {
+        "electricity": ("electricity_cap_mwh", "electricity_mwh", "electricity_factor"),
+        "energy": ("energy_cap_tce", "energy_tce", "energy_factor"),
+        "intensity": ("intensity_cap_tce_per_wan", "intensity_tce_per_wan", "intensity_factor"),
+    }
+    for name, (col, abs_key, fac_key) in spec.items():
+        base = pd.to_numeric(z[col], errors="coerce") if col in z else pd.Series(np.nan, z.index)
+        vals = []
+        for zid, v in base.items():
+            a = _param(scenario, f"caps.zones.{zid}.{abs_key}")
+            fct = _param(scenario, f"caps.zones.{zid}.{fac_key}")
+            vals.append(float(a) if a is not None else v * (float(fct) if fct is not None else 1.0))
+        out[name] = np.array(vals, dtype=float) * float(_param(scenario, f"caps.{fac_key}", 1.0))
+    return out
+
+
+def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> list[Violation]:
+    """Recompute every constraint family of MODEL.md from ``result``'s tables.
+
+    Parameters
+    ----------
+    result
+        A :class:`~allocator.runs.Result` or :class:`~allocator.runs.Run` with a solution.
+    case
+        The case it was solved on.
+    scenario
+        The :class:`~allocator.scenario.Scenario` (or a run's scenario dict).
+    tol
+        Relative tolerance.
+
+    Returns
+    -------
+    list[Violation]
+        Empty when every row holds.
+    """
+    chk = _Checker(tol)
+    firms = result.firms.copy()
+    firms["firm_id"] = firms["firm_id"].astype(str)
+    firms = firms.set_index("firm_id")
+    on = {fam: bool(_param(scenario, f"switches.{fam}", True)) for fam in (
+        "zone_electricity zone_energy province_energy energy_intensity unit_emissions "
+        "class_floor class_cap service_floor"
+    ).split()}  # fmt: skip
+    fp = _firm_params(case, scenario, firms["class"])
+    served = firms["served"].astype(bool)
+    o = firms["value_added_wan"].astype(float).where(served, 0.0)
+    if (firms["value_added_wan"].astype(float)[~served].abs() > tol).any():
+        chk.fail("output_request", "output_request[*]", "a firm not served has output")
+    if (o < -tol).any():
+        chk.fail("output_request", "output_request[*]", "negative output")
+
+    # quotas are read off the solution: recompute them from the case intensities
+    for col, inten in (("energy_tce", "en"), ("electricity_mwh", "el"), ("tax_wan", "tax_va")):
+        expect = fp.loc[firms.index, inten] * o
+        diff = (firms[col].astype(float) - expect).abs()
+        for fid in diff.index[diff > tol * np.maximum(1.0, expect.abs())]:
+            chk.fail(
+                "quotas",
+                f"{col}[{fid}]",
+                f"{firms.at[fid, col]} ≠ intensity × output {expect[fid]}",
+            )
+
+    plots = case.plots.copy()
+    plots["plot_id"] = plots["plot_id"].astype(str)
+    plots = plots.set_index("plot_id")
+    area = pd.to_numeric(plots["area_mu"], errors="coerce")
+    applicant = fp.loc[firms.index, "applicant"]
+
+    # plot_once: applicants' parcels disjoint and not on a staying occupant's plot
+    taken: dict[str, str] = {}
+    occupant = plots["occupant_id"].where(plots["status"].astype(str) == "occupied")
+    for pid, occ in occupant.dropna().items():
+        if str(occ) in firms.index and served.get(str(occ), False):
+            taken[pid] = str(occ)
+    for fid in firms.index[applicant & served]:
+        for pid in _split(firms.at[fid, "plot_ids"]):
+            if pid in taken:
+                chk.fail("plot_once", f"plot_once[{pid}]", f"given to {taken[pid]} and {fid}")
+            taken[pid] = fid
+    # one_parcel, size, zone, red line, land consistency
+    threshold = float(_param(scenario, "eligibility.redline_threshold", 0.0))
+    red = result.plots.set_index(result.plots["plot_id"].astype(str))["redline_share"]
+    for fid in firms.index[applicant]:
+        pids = _split(firms.at[fid, "plot_ids"])
+        has = firms.at[fid, "parcel_id"]
+        has = (
+            has is not None and not (isinstance(has, float) and np.isnan(has)) and has is not pd.NA
+        )
+        if served[fid] != bool(has) or (served[fid] and not pids):
+            chk.fail("one_parcel", f"one_parcel[{fid}]", "served applicant without one parcel")
+            continue
+        if not served[fid]:
+            continue
+        land = float(area.reindex(pids).sum())
+        if abs(land - float(firms.at[fid, "land_mu"])) > tol * max(1.0, land):
+            chk.fail("one_parcel", f"one_parcel[{fid}]", f"land_mu ≠ plot areas {land}")
+        chk.ge("size", f"size[{fid}]", land, float(fp.at[fid, "land_min"]))
+        chk.le("size", f"size[{fid}]", land, float(fp.at[fid, "land_max"]))
+        zones = set(plots.loc[pids, "zone_id"].astype(str))
+        if len(zones) != 1:
+            chk.fail("one_parcel", f"one_parcel[{fid}]", f"parcel spans zones {sorted(zones)}")
+        cz = _split(fp.at[fid, "candidate_zones"])
+        if cz and not zones <= set(cz):
+            chk.fail("zone", f"zone[{fid}]", f"parcel in {sorted(zones)}, asked {cz}")
+        if not bool(fp.at[fid, "locked"]):
+            for pid in pids:
+                share = float(red.get(pid, 0.0) or 0.0)
+                chk.le("redline", f"redline[{fid},{pid}]", share, threshold)
+        # output_by_land
+        chk.le(
+            "output_by_land",
+            f"output_by_land[{fid}]",
+            float(o[fid]),
+            float(fp.at[fid, "va_mu"]) * land,
+        )
+    # output_request, growth cap
+    for fid in firms.index[served]:
+        chk.le("output_request", f"output_request[{fid}]", float(o[fid]), float(fp.at[fid, "oreq"]))
+        if not applicant[fid]:
+            chk.le(
+                "output_by_land",
+                f"output_by_land[{fid}]",
+                float(o[fid]),
+                float(fp.at[fid, "growth"]) * float(fp.at[fid, "o0"]),
+            )
+    # zone caps (output counted in the zone after: the parcel's zone for applicants)
+    caps = _caps(case, scenario)
+    en = fp.loc[firms.index, "en"] * o
+    el = fp.loc[firms.index, "el"] * o
+    zone_after = firms["zone_id"].astype(object)
+    by_zone = pd.DataFrame({"zone": zone_after, "en": en, "el": el, "o": o})[served]
+    agg = by_zone.groupby("zone")[["en", "el", "o"]].sum()
+    for zid in caps.index:
+        e = float(agg["en"].get(zid, 0.0))
+        if on["zone_energy"]:
+            chk.le("zone_energy", f"zone_energy[{zid}]", e, float(caps.at[zid, "energy"]))
+        if on["zone_electricity"]:
+            chk.le(
+                "zone_electricity",
+                f"zone_electricity[{zid}]",
+                float(agg["el"].get(zid, 0.0)),
+                float(caps.at[zid, "electricity"]),
+            )
+        if on["energy_intensity"]:
+            chk.le(
+                "energy_intensity",
+                f"energy_intensity[{zid}]",
+                e,
+                float(caps.at[zid, "intensity"]) * float(agg["o"].get(zid, 0.0)),
+            )
+    if on["province_energy"]:
+        prov = _param(scenario, "caps.province_energy_tce")
+        factor = _param(scenario, "caps.province_energy_factor")
+        if prov is None and factor is not None:
+            prov = float(factor) * float(np.nansum(caps["energy"]))
+        if prov is not None:
+            chk.le("province_energy", "province_energy", float(en.sum()), float(prov))
+    # unit emissions
+    if on["unit_emissions"]:
+        units = case.control_units.copy()
+        units["unit_id"] = units["unit_id"].astype(str)
+        units = units.set_index("unit_id")
+        all_f = float(_param(scenario, "caps.unit_emission_factor", 1.0))
+        for k in POLLUTANT_LIST:
+            em = fp.loc[firms.index, f"em_{k}"] * o
+            sums = em[served].groupby(firms.loc[served, "unit_id"].astype(object)).sum()
+            for uid in units.index:
+                cap = pd.to_numeric(pd.Series([units.at[uid, f"cap_{k}_t"]]), errors="coerce")[0]
+                fct = _param(scenario, f"caps.units.{uid}.factor")
+                ab = _param(scenario, f"caps.units.{uid}.{k}_t")
+                cap = float(ab) if ab is not None else cap * all_f * (float(fct) if fct else 1.0)
+                chk.le(
+                    "unit_emissions", f"unit_emissions[{uid},{k}]", float(sums.get(uid, 0.0)), cap
+                )
+    # class floor / cap, service floor
+    for fid in firms.index[served]:
+        cls = str(fp.at[fid, "class"])
+        if on["class_floor"]:
+            phi = float(_param(scenario, f"classes.floor.{cls}", 0.0))
+            chk.ge(
+                "class_floor", f"class_floor[{fid}]", float(o[fid]), phi * float(fp.at[fid, "oreq"])
+            )
+        if not applicant[fid]:
+            if on["class_cap"]:
+                psi = float(_param(scenario, f"classes.cap.{cls}", np.inf))
+                chk.le(
+                    "class_cap", f"class_cap[{fid}]", float(o[fid]), psi * float(fp.at[fid, "o0"])
+                )
+            if on["service_floor"]:
+                sig = float(_param(scenario, "service_floor", 0.0))
+                chk.ge(
+                    "service_floor",
+                    f"service_floor[{fid}]",
+                    float(o[fid]),
+                    sig * float(fp.at[fid, "o0"]),
+                )
+    # retain and locked
+    for fid in firms.index[~applicant & ~served]:
+        if not bool(fp.at[fid, "may_exit"]):
+            chk.fail("retain", f"retain[{fid}]", "existing firm left without an exit rule")
+    for fid in firms.index[fp.loc[firms.index, "locked"].astype(bool)]:
+        if not served[fid]:
+            chk.fail("locked", f"locked[{fid}]", "locked firm not served")
+            continue
+        want = _split(fp.at[fid, "locked_plots"])
+        if applicant[fid] and want and set(_split(firms.at[fid, "plot_ids"])) != set(want):
+            chk.fail("locked", f"locked[{fid}]", f"got {firms.at[fid, 'plot_ids']}, locked {want}")
+    return chk.violations
