@@ -275,7 +275,9 @@ def list_runs() -> list[Path]:
     folder = runs_dir()
     if not folder.is_dir():
         return []
-    runs = [p for p in folder.iterdir() if (p / "summary.json").is_file()]
+    runs = [
+        p for p in folder.iterdir() if not p.name.startswith(".") and (p / "summary.json").is_file()
+    ]
     runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     return runs
 
