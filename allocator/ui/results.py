@@ -166,40 +166,61 @@ def marginals_table(run: Any) -> None:
     st.dataframe(binding, hide_index=True, width="stretch")
 
 
+def _has_content(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_content(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return len(value) > 0
+    return value not in (None, "", False)
+
+
+def _messages(items: list) -> list[str]:
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            text = item.get("message") or item.get("text") or item.get("explanation")
+            out.append(str(text) if text else ", ".join(f"{k}={v}" for k, v in item.items()))
+        else:
+            out.append(str(item))
+    return out
+
+
 def diagnosis(run: Any) -> None:
-    """Show the diagnosis of an infeasible or over-tight run: the rows to relax and by how much."""
+    """Show the diagnosis of an infeasible or over-tight run: the rows to relax and by how much.
+
+    ``diagnosis.json`` holds ``presolve`` (cheap proofs of infeasibility, each with a
+    message) and, for infeasible runs, ``elastic`` (the rows the elastic re-solve had
+    to relax and by how much, in the family's units).
+    """
     diag = run.diagnosis
-    if not diag:
+    if not _has_content(diag):
         return
     st.subheader(t("ui.run.diagnosis"))
-    shown = False
-    for field in ("message", "summary", "explanation"):
-        if isinstance(diag.get(field), str) and diag[field]:
-            st.warning(diag[field])
-            shown = True
-    for field in ("presolve", "checks", "proofs"):
-        items = diag.get(field)
-        if isinstance(items, list) and items:
-            for item in items:
-                text = item.get("message") if isinstance(item, dict) else str(item)
-                st.error(str(text))
-            shown = True
-    for field in ("relaxations", "relaxed", "suggestions", "rows"):
-        items = diag.get(field)
-        if isinstance(items, list) and items:
-            st.markdown(f"**{t('ui.run.relaxations')}**")
-            if all(isinstance(i, dict) for i in items):
-                frame = pd.DataFrame(items)
-                texts = [i.get("message") or i.get("text") for i in items]
-                for text in texts:
-                    if text:
-                        st.markdown(f"- {text}")
-                st.dataframe(frame, hide_index=True, width="stretch")
-            else:
-                for item in items:
-                    st.markdown(f"- {item}")
-            shown = True
-    with st.expander(t("error.details"), expanded=not shown):
+    presolve = diag.get("presolve") or []
+    for text in _messages(presolve):
+        st.error(text)
+    elastic = diag.get("elastic")
+    relax: list = []
+    if isinstance(elastic, dict):
+        for field in ("message", "summary"):
+            if isinstance(elastic.get(field), str) and elastic[field]:
+                st.warning(elastic[field])
+        for field in ("relaxations", "relaxed", "rows", "suggestions"):
+            if isinstance(elastic.get(field), list) and elastic[field]:
+                relax = elastic[field]
+                break
+    elif isinstance(elastic, list):
+        relax = elastic
+    for field in ("relaxations", "suggestions"):
+        if not relax and isinstance(diag.get(field), list):
+            relax = diag[field]
+    if relax:
+        st.markdown(f"**{t('ui.run.relaxations')}**")
+        for text in _messages(relax):
+            st.markdown(f"- {text}")
+        if all(isinstance(i, dict) for i in relax):
+            st.dataframe(pd.DataFrame(relax), hide_index=True, width="stretch")
+    with st.expander(t("error.details")):
         st.code(json.dumps(diag, ensure_ascii=False, indent=2, default=str), language="json")
 
 

@@ -153,7 +153,11 @@ def form(scenario: Any, zones: list[tuple[str, str]], prefix: str) -> dict[str, 
                     changed[key] = new
             if section == "caps" and zones:
                 st.markdown(f"**{t('ui.whatif.zone_caps')}**")
-                zone_descs = {d["key"].rsplit(".", 1)[1]: d for d in entries}
+                zone_descs = {
+                    d["key"].split(".")[-1]: d
+                    for d in entries
+                    if d["key"].startswith("caps.zones.")
+                }
                 for zone_id, name in zones:
                     cols = st.columns(len(ZONE_KEYS))
                     for col, field in zip(cols, ZONE_KEYS, strict=True):

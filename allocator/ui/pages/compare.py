@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from allocator.ui import results
-from allocator.ui.common import api, attempt, get_run, list_runs, page_header, require, t
+from allocator.ui.common import api, attempt, get_run, guard, list_runs, page_header, require, t
 from allocator.ui.summaries import binding_changes, firm_changes, kpi_table, outcome_changes
 
 ZONE_METRICS = (
@@ -125,4 +125,5 @@ def render() -> None:
         st.caption(t("ui.run.no_marginals"))
 
 
-render()
+with guard():
+    render()

@@ -16,6 +16,7 @@ from allocator.ui.common import (
     fmt_num,
     get_case,
     get_scores,
+    guard,
     list_methods,
     page_header,
     require,
@@ -208,4 +209,5 @@ def render() -> None:
     )
 
 
-render()
+with guard():
+    render()

@@ -11,6 +11,7 @@ import streamlit as st
 from allocator.ui.common import (
     api,
     get_run,
+    guard,
     lang,
     list_runs,
     page_header,
@@ -103,4 +104,5 @@ def _zip_dir(folder: Path) -> bytes:
     return buf.getvalue()
 
 
-render()
+with guard():
+    render()

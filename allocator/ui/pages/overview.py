@@ -197,4 +197,5 @@ def render() -> None:
             zone_card(row, has_classes)
 
 
-render()
+with guard():
+    render()

@@ -286,4 +286,5 @@ def render() -> None:
         report(case, check)
 
 
-render()
+with guard():
+    render()

@@ -16,6 +16,7 @@ from allocator.ui.common import (
     fmt_num,
     get_case,
     get_run,
+    guard,
     list_scenarios,
     page_header,
     require,
@@ -228,4 +229,5 @@ def render() -> None:
     results.show_run(run, base_result, key="whatif")
 
 
-render()
+with guard():
+    render()
