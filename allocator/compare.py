@@ -1,0 +1,219 @@
+"""Compare runs side by side: KPIs, per-zone deltas, plots and firms that changed.
+
+The first run is the base; every table reports the others against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from allocator.errors import AllocatorError
+from allocator.runs import Run, load_run
+
+KPI_ROWS = (
+    "status",
+    "objective",
+    "gap",
+    "solve_seconds",
+    "value_added_wan",
+    "tax_wan",
+    "energy_tce",
+    "electricity_mwh",
+    "land_used_mu",
+    "applicants_admitted",
+    "firms_moved_out",
+)
+ZONE_METRICS = (
+    "land_used_mu",
+    "land_free_mu",
+    "energy_tce",
+    "electricity_mwh",
+    "tax_per_mu_after",
+    "va_per_mu_after",
+    "tax_per_km2_after",
+    "developed_share_after",
+)
+
+
+@dataclass
+class Comparison:
+    """Side-by-side tables of several runs (the first is the base)."""
+
+    labels: list[str]
+    kpis: pd.DataFrame
+    """Rows: KPI names; columns: run labels."""
+    zones: pd.DataFrame
+    """Long table: ``zone_id``, ``metric``, one column per run, ``delta_<label>`` vs base."""
+    plots: pd.DataFrame
+    """Plots whose outcome or firm changed vs the base: ``plot_id``, ``run``, before/after."""
+    firms: pd.DataFrame
+    """Firms gained or lost vs the base: ``firm_id``, ``run``, ``change``, ``binding_changed``."""
+    binding: pd.DataFrame
+    """Cap rows whose binding state or marginal value changed vs the base."""
+    runs: list[Run] = field(default_factory=list, repr=False)
+
+
+def _as_run(item: Any) -> Run:
+    if isinstance(item, Run):
+        return item
+    if isinstance(item, str | Path):
+        return load_run(item)
+    if hasattr(item, "firms") and hasattr(item, "summary"):
+        return item  # a Result works too
+    raise AllocatorError(f"cannot compare {item!r}", hint="pass run folders or Run objects")
+
+
+def _kpis(run: Any) -> dict[str, Any]:
+    s = run.summary
+    firms = run.firms
+    served = firms["served"].astype(bool) if "served" in firms else pd.Series(dtype=bool)
+    out: dict[str, Any] = {
+        "status": s.get("status"),
+        "objective": s.get("objective"),
+        "gap": s.get("gap"),
+        "solve_seconds": s.get("solve_seconds"),
+    }
+    for col in ("value_added_wan", "tax_wan", "energy_tce", "electricity_mwh"):
+        out[col] = float(firms.loc[served, col].sum()) if col in firms and len(firms) else np.nan
+    out["land_used_mu"] = float(run.zones["land_used_mu"].sum()) if len(run.zones) else np.nan
+    kind = firms["kind"].astype(str) if "kind" in firms else pd.Series(dtype=str)
+    out["applicants_admitted"] = int((served & (kind == "applicant")).sum())
+    out["firms_moved_out"] = int((~served & (kind == "existing")).sum())
+    return out
+
+
+def _label(run: Any, used: set[str]) -> str:
+    path = getattr(run, "path", None) or getattr(run, "run_path", None)
+    base = Path(path).name if path else str(run.summary.get("scenario_name", "run"))
+    label, n = base, 2
+    while label in used:
+        label, n = f"{base} ({n})", n + 1
+    used.add(label)
+    return label
+
+
+def compare(runs: Sequence[Any]) -> Comparison:
+    """Compare runs (folders, :class:`Run` or results); the first is the base."""
+    items = [_as_run(r) for r in runs]
+    if len(items) < 2:
+        raise AllocatorError("compare needs at least two runs", hint="pick two or more run folders")
+    used: set[str] = set()
+    labels = [_label(r, used) for r in items]
+    kpis = pd.DataFrame({lab: _kpis(r) for lab, r in zip(labels, items, strict=True)}).reindex(
+        list(KPI_ROWS)
+    )
+    base, base_label = items[0], labels[0]
+    # zones
+    frames = []
+    for metric in ZONE_METRICS:
+        cols = {}
+        for lab, r in zip(labels, items, strict=True):
+            if metric in r.zones and len(r.zones):
+                cols[lab] = r.zones.set_index(r.zones["zone_id"].astype(str))[metric].astype(float)
+        if not cols:
+            continue
+        frame = pd.DataFrame(cols)
+        for lab in labels[1:]:
+            if lab in frame and base_label in frame:
+                frame[f"delta_{lab}"] = frame[lab] - frame[base_label]
+        frame.insert(0, "metric", metric)
+        frames.append(frame.rename_axis("zone_id").reset_index())
+    zones = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    # plots
+    bp = base.plots.set_index(base.plots["plot_id"].astype(str))
+    plot_rows = []
+    for lab, r in zip(labels[1:], items[1:], strict=True):
+        op = r.plots.set_index(r.plots["plot_id"].astype(str))
+        both = bp.index.intersection(op.index)
+        b_out, o_out = bp.loc[both, "outcome"], op.loc[both, "outcome"]
+        b_f = bp.loc[both, "firm_id_after"].astype(object).fillna("").astype(str)
+        o_f = op.loc[both, "firm_id_after"].astype(object).fillna("").astype(str)
+        changed = (b_out != o_out) | (b_f != o_f)
+        for pid in both[changed.to_numpy()]:
+            plot_rows.append(
+                {
+                    "plot_id": pid,
+                    "run": lab,
+                    "zone_id": op.at[pid, "zone_id"],
+                    "outcome_base": b_out[pid],
+                    "outcome": o_out[pid],
+                    "firm_base": b_f[pid] or None,
+                    "firm": o_f[pid] or None,
+                }
+            )
+    plots = pd.DataFrame(
+        plot_rows,
+        columns=["plot_id", "run", "zone_id", "outcome_base", "outcome", "firm_base", "firm"],
+    )
+    # binding rows
+    bind_rows = []
+    bm = _marg(base)
+    for lab, r in zip(labels[1:], items[1:], strict=True):
+        om = _marg(r)
+        for row in sorted(set(bm.index) | set(om.index)):
+            b_bind = bool(bm["binding"].get(row, False))
+            o_bind = bool(om["binding"].get(row, False))
+            b_val = float(bm["value"].get(row, 0.0))
+            o_val = float(om["value"].get(row, 0.0))
+            if b_bind != o_bind or abs(b_val - o_val) > 1e-6 * max(1.0, abs(b_val)):
+                bind_rows.append(
+                    {
+                        "row": row,
+                        "run": lab,
+                        "binding_base": b_bind,
+                        "binding": o_bind,
+                        "value_base": b_val,
+                        "value": o_val,
+                        "unit": om["unit"].get(row, bm["unit"].get(row, "")),
+                    }
+                )
+    binding = pd.DataFrame(
+        bind_rows, columns=["row", "run", "binding_base", "binding", "value_base", "value", "unit"]
+    )
+    # firms gained / lost
+    bf = base.firms.set_index(base.firms["firm_id"].astype(str))
+    firm_rows = []
+    for lab, r in zip(labels[1:], items[1:], strict=True):
+        of = r.firms.set_index(r.firms["firm_id"].astype(str))
+        both = bf.index.intersection(of.index)
+        b_s = bf.loc[both, "served"].astype(bool)
+        o_s = of.loc[both, "served"].astype(bool)
+        changed_rows = binding.loc[binding["run"] == lab, "row"].tolist()
+        for fid in both[(b_s != o_s).to_numpy()]:
+            zone = of.at[fid, "zone_id"] if o_s[fid] else bf.at[fid, "zone_id"]
+            firm_rows.append(
+                {
+                    "firm_id": fid,
+                    "run": lab,
+                    "name": of.at[fid, "name"] if "name" in of else None,
+                    "kind": of.at[fid, "kind"] if "kind" in of else None,
+                    "change": "gained" if o_s[fid] else "lost",
+                    "zone_id": zone,
+                    "value_added_base_wan": float(bf.at[fid, "value_added_wan"]),
+                    "value_added_wan": float(of.at[fid, "value_added_wan"]),
+                    "binding_changed": ";".join(
+                        r_ for r_ in changed_rows if zone is not None and str(zone) in r_
+                    ),
+                }
+            )
+    firms = pd.DataFrame(
+        firm_rows,
+        columns=[
+            "firm_id", "run", "name", "kind", "change", "zone_id",
+            "value_added_base_wan", "value_added_wan", "binding_changed",
+        ],
+    )  # fmt: skip
+    return Comparison(labels, kpis, zones, plots, firms, binding, runs=items)
+
+
+def _marg(run: Any) -> pd.DataFrame:
+    m = getattr(run, "marginals", None)
+    if m is None or not len(m):
+        return pd.DataFrame(columns=["binding", "value", "unit"])
+    return m.set_index(m["row"].astype(str))[["binding", "value", "unit"]]
