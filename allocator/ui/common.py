@@ -248,19 +248,22 @@ def get_scores(case: Any, method: str = "huangyan_2022") -> Any | None:
     return attempt(_scores, *key, method, case)
 
 
+@st.cache_data(show_spinner=False, ttl=300)
 def list_methods() -> list[str]:
-    """Return the scoring methods shipped in ``allocator/policy`` (file stems)."""
-    folder = ROOT / "allocator" / "policy"
+    """Return the scoring methods shipped in ``allocator/policy`` (those ``load_method`` reads)."""
+    load = api("load_method")
     names = []
-    for path in sorted(folder.glob("*.toml")):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if "price" in path.stem or "[bands" in text and "weights" not in text:
+    for path in sorted((ROOT / "allocator" / "policy").glob("*.toml")):
+        if load is None:
+            continue
+        try:
+            load(path.stem)
+        except Exception:  # noqa: BLE001, S112 - price tables and fragments are not methods
             continue
         names.append(path.stem)
     if "huangyan_2022" in names:
         names.remove("huangyan_2022")
-        names.insert(0, "huangyan_2022")
-    return names or ["huangyan_2022"]
+    return ["huangyan_2022", *names]
 
 
 def list_scenarios() -> list[Path]:

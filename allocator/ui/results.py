@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from allocator.ui import maps
-from allocator.ui.common import case_key, fmt_num, fmt_pct, get_case, guard, t
+from allocator.ui.common import case_key, fmt_num, fmt_pct, get_case, guard, lang, t
 from allocator.ui.summaries import KPI_ORDER, run_kpis
 
 KPI_DIGITS = {"firms_served": 0, "applicants_admitted": 0, "firms_exited": 0}
@@ -178,7 +178,12 @@ def _messages(items: list) -> list[str]:
     out = []
     for item in items:
         if isinstance(item, dict):
-            text = item.get("message") or item.get("text") or item.get("explanation")
+            text = (
+                item.get(f"message_{lang()}")
+                or item.get("message")
+                or item.get("text")
+                or item.get("explanation")
+            )
             out.append(str(text) if text else ", ".join(f"{k}={v}" for k, v in item.items()))
         else:
             out.append(str(item))

@@ -170,53 +170,67 @@ def render() -> None:
     case = get_case()
     if case is None:
         return
-    base_path = base_choice()
-    if base_path is None:
-        return
-    base = attempt(_scenario, str(base_path), base_path.stat().st_mtime, str(case_path()))
-    if base is None:
-        return
-    st.caption(t("ui.whatif.base_info", name=base.name, hash=str(base.hash)[:10]))
-    prefix = f"sc:{base_path.stem}:"
-    zones = list(
-        zip(case.zones["zone_id"].astype(str), case.zones["name"].astype(str), strict=True)
-    )
-    overrides = scenario_form.form(base, zones, prefix)
-    scenario_form.caption_changes(overrides)
-    scenario = attempt(base.with_overrides, overrides) if overrides else base
-    if scenario is None:
-        return
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        base_path = base_choice()
+        if base_path is None:
+            return
+        base = attempt(_scenario, str(base_path), base_path.stat().st_mtime, str(case_path()))
+        if base is None:
+            return
+        st.caption(t("ui.whatif.base_info", name=base.name, hash=str(base.hash)[:10]))
+        prefix = f"sc:{base_path.stem}:"
+        zones = list(
+            zip(case.zones["zone_id"].astype(str), case.zones["name"].astype(str), strict=True)
+        )
+        overrides = scenario_form.form(base, zones, prefix)
+    with right:
+        scenario_form.caption_changes(overrides)
+        scenario = attempt(base.with_overrides, overrides) if overrides else base
+        if scenario is None:
+            return
+        c1, c2 = st.columns([1, 1])
+        run_clicked = c1.button(
+            t("ui.whatif.run"), type="primary", key="whatif_run", width="stretch"
+        )
+        c2.download_button(
+            t("ui.whatif.save"),
+            data=scenario.to_toml().encode("utf-8"),
+            file_name=f"{base.name}-whatif.toml",
+            mime="application/toml",
+            key="whatif_save",
+            width="stretch",
+        )
+        if run_clicked:
+            run_now(base, scenario, case, bool(overrides))
+        show_last()
 
-    c1, c2 = st.columns([1, 1])
-    run_clicked = c1.button(t("ui.whatif.run"), type="primary", key="whatif_run")
-    c2.download_button(
-        t("ui.whatif.save"),
-        data=scenario.to_toml().encode("utf-8"),
-        file_name=f"{base.name}-whatif.toml",
-        mime="application/toml",
-        key="whatif_save",
-    )
-    if run_clicked:
-        started = time.monotonic()
-        with st.status(t("ui.whatif.running"), expanded=True) as status:
-            try:
-                base_folder = base_run(base, case, status) if overrides else None
-                folder = solve_to_run(scenario, case, status, t("ui.whatif.solving"))
-            except Exception as exc:  # noqa: BLE001
-                status.update(label=t("ui.whatif.failed"), state="error")
-                show_error(exc)
-                return
-            status.update(
-                label=t("ui.whatif.done", seconds=f"{time.monotonic() - started:.1f}"),
-                state="complete",
-                expanded=False,
-            )
-        st.session_state["whatif_last"] = {
-            "run": str(folder),
-            "base": str(base_folder or folder),
-            "changed": bool(overrides),
-        }
 
+def run_now(base: Any, scenario: Any, case: Any, changed: bool) -> None:
+    """Solve the base (once) and the changed scenario with live progress; remember the runs."""
+    started = time.monotonic()
+    with st.status(t("ui.whatif.running"), expanded=True) as status:
+        try:
+            base_folder = base_run(base, case, status) if changed else None
+            folder = solve_to_run(scenario, case, status, t("ui.whatif.solving"))
+        except Exception as exc:  # noqa: BLE001
+            status.update(label=t("ui.whatif.failed"), state="error")
+            show_error(exc)
+            return
+        status.update(
+            label=t("ui.whatif.done", seconds=f"{time.monotonic() - started:.1f}"),
+            state="complete",
+            expanded=False,
+        )
+    st.session_state["whatif_last"] = {
+        "run": str(folder),
+        "base": str(base_folder or folder),
+        "changed": changed,
+    }
+
+
+def show_last() -> None:
+    """Show the last what-if run of this session against its base."""
     last = st.session_state.get("whatif_last")
     if not last:
         st.caption(t("ui.whatif.hint"))
