@@ -501,6 +501,16 @@ def check_frames(
         frame = built.get(name)
         if frame is not None:
             _check_columns(frame, layer, problems, files)
+    for name in ("zones", "plots", "firms"):
+        frame = built.get(name)
+        missing = any(p.code == "missing_layer" and p.layer == name for p in problems.problems)
+        if frame is not None and len(frame) == 0 and not missing:
+            problems.error(
+                "empty_layer",
+                t("case.empty_layer", layer=name),
+                hint=t("case.hint.empty_layer"),
+                **_where(name, files),
+            )
     if built.get("plots") is not None:
         _check_plots(built, problems, files)
     if built.get("firms") is not None:
