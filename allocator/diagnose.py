@@ -226,7 +226,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
         if need > d.province_energy_cap_tce * (1 + 1e-6):
             out.append(
                 _finding(
-                    "floors_exceed_cap", "infeasible", "province_energy", need,
+                    "floors_exceed_cap", "infeasible", "province_energy[province]", need,
                     d.province_energy_cap_tce, "tce",
                 )
             )  # fmt: skip
@@ -240,7 +240,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
             ):
                 out.append(
                     _finding(
-                        "floors_exceed_cap", "infeasible", f"unit_emissions[{d.unit_ids[u]},{pol}]",
+                        "floors_exceed_cap", "infeasible", f"unit_emissions[unit={d.unit_ids[u]},pollutant={pol}]",
                         need[u], caps[u], "t",
                     )
                 )  # fmt: skip
@@ -386,32 +386,32 @@ def diagnose(
 
 
 def _duals(built: Any, sol: Any) -> dict[str, tuple[float, float]]:
-    """Return {row: (dual, slack)} from a solution or a fixed-integer LP re-solve."""
-    for attr in ("duals",):
-        val = getattr(sol, attr, None)
-        if isinstance(val, Mapping) and val:
-            slacks = getattr(sol, "row_slacks", None) or {}
-            return {str(k): (float(v), float(slacks.get(k, np.nan))) for k, v in val.items()}
-    return {}
+    """Return {row: (dual, slack)}; slack = rhs − activity for ``<=`` rows."""
+    val = getattr(sol, "duals", None)
+    if not isinstance(val, Mapping) or not val:
+        return {}
+    activity = getattr(sol, "row_activity", None) or {}
+    out = {}
+    for name, dual in val.items():
+        info = _row_info(built, str(name))
+        slack = np.nan
+        if info is not None and name in activity:
+            act = float(activity[name])
+            slack = info.rhs - act if info.sense == "<=" else act - info.rhs
+        out[str(name)] = (float(dual), float(slack))
+    return out
 
 
 def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
     """Return the marginal value of every cap row (dual of the LP with integers fixed).
 
     Columns: ``row``, ``family``, ``zone_id``, ``unit_id``, ``pollutant``,
-    ``value`` (万元 of objective per unit of the row), ``unit``, ``slack``,
+    ``value`` (万元 of objective per unit of the row's right-hand side; ≥ 0 for a binding cap), ``unit``, ``slack``,
     ``binding``.
     """
-    from models import solver as msolver
-
     built = getattr(result, "built", None)
     sol = getattr(result, "solution", None)
-    fixed = getattr(msolver, "fixed_lp_duals", None)
-    duals: dict[str, tuple[float, float]] = {}
-    if callable(fixed) and built is not None and sol is not None:
-        duals = _duals(built, fixed(built, sol))
-    if not duals and sol is not None:
-        duals = _duals(built, sol)
+    duals = _duals(built, sol) if sol is not None else {}
     rows = []
     for name, (value, slack) in duals.items():
         family, keys = _split_row(name)
@@ -429,7 +429,7 @@ def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
                 "zone_id": zone_id,
                 "unit_id": unit_id,
                 "pollutant": pol,
-                "value": abs(value),
+                "value": value,
                 "unit": DUAL_UNITS[family],
                 "slack": slack,
                 "binding": bool(abs(value) > 1e-7 or (np.isfinite(slack) and abs(slack) < 1e-6)),

@@ -306,7 +306,7 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         if prov is None and factor is not None:
             prov = float(factor) * float(np.nansum(caps["energy"]))
         if prov is not None:
-            chk.le("province_energy", "province_energy", float(en.sum()), float(prov))
+            chk.le("province_energy", "province_energy[province]", float(en.sum()), float(prov))
     # unit emissions
     if on["unit_emissions"]:
         units = case.control_units.copy()
@@ -322,7 +322,10 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
                 ab = _param(scenario, f"caps.units.{uid}.{k}_t")
                 cap = float(ab) if ab is not None else cap * all_f * (float(fct) if fct else 1.0)
                 chk.le(
-                    "unit_emissions", f"unit_emissions[{uid},{k}]", float(sums.get(uid, 0.0)), cap
+                    "unit_emissions",
+                    f"unit_emissions[unit={uid},pollutant={k}]",
+                    float(sums.get(uid, 0.0)),
+                    cap,
                 )
     # class floor / cap, service floor
     for fid in firms.index[served]:

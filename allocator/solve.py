@@ -372,7 +372,9 @@ def solve(
     solver = str(scenario["solver.name"])
     tl = float(time_limit_s if time_limit_s is not None else scenario["solver.time_limit_s"])
     gap = float(rel_gap if rel_gap is not None else scenario["solver.rel_gap"])
-    result = run_model(prep, solver=solver, time_limit_s=tl, rel_gap=gap, progress=progress)
+    result = run_model(
+        prep, solver=solver, time_limit_s=tl, rel_gap=gap, progress=progress, duals=marginals
+    )
     result.timings = {**timings, **result.timings}
     diagnosis: dict[str, Any] = {"presolve": [fi.to_dict() for fi in findings]}
     if result.has_solution and marginals:
@@ -408,6 +410,7 @@ def run_model(
     progress: Progress | None = None,
     params: Any = None,
     log_path: str | Path | None = None,
+    duals: bool = False,
 ) -> Result:
     """Build and solve the prepared model; return a :class:`Result` (not written)."""
     from models import allocation
@@ -422,7 +425,10 @@ def run_model(
     _emit(progress, "solve", time_limit_s=time_limit_s)
 
     def on_progress(info: Mapping[str, Any]) -> None:
-        _emit(progress, "solve", **dict(info))
+        info = dict(info)
+        if "incumbent" not in info and info.get("objective") is not None:
+            info["incumbent"] = info["objective"]
+        _emit(progress, "solve", **info)
 
     t0 = time.perf_counter()
     sol = msolver.run(
@@ -434,6 +440,7 @@ def run_model(
         seed=int(seed if seed is not None else scen["solver.seed"]),
         log_path=log_path,
         progress=on_progress if progress else None,
+        duals=duals,
     )
     timings["solve"] = float(getattr(sol, "solve_seconds", time.perf_counter() - t0))
     status = _status(sol)

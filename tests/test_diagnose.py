@@ -47,8 +47,8 @@ def test_floors_exceed_unit_and_province_caps():
         }
     )
     assert rows(presolve_checks(prep)) == {
-        ("floors_exceed_cap", "province_energy"),
-        ("floors_exceed_cap", "unit_emissions[U1,cod]"),
+        ("floors_exceed_cap", "province_energy[province]"),
+        ("floors_exceed_cap", "unit_emissions[unit=U1,pollutant=cod]"),
     }
 
 

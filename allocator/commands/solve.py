@@ -1,0 +1,164 @@
+"""``allocator solve SCENARIO``: solve a scenario, show progress, print the summary."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from allocator.i18n import t
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``solve`` sub-command."""
+    p = subparsers.add_parser("solve", help=t("solve.cli.help"))
+    p.add_argument("scenario", help=t("solve.cli.scenario"))
+    p.add_argument("--out", default="runs", help=t("solve.cli.out"))
+    p.add_argument("--time-limit", type=float, default=None, help=t("solve.cli.time_limit"))
+    p.add_argument("--gap", type=float, default=None, help=t("solve.cli.gap"))
+    p.add_argument("--no-write", action="store_true", help=t("solve.cli.no_write"))
+    p.add_argument("--case", default=None, help=t("solve.cli.case"))
+    p.set_defaults(func=run)
+
+
+class ConsoleProgress:
+    """Print each stage once and the solver's incumbent/bound at most every 0.5 s."""
+
+    def __init__(self, stream: Any = sys.stderr) -> None:
+        self.stream = stream
+        self.stage = ""
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, stage: str, info: Mapping[str, Any]) -> None:
+        """Report one progress event."""
+        now = time.perf_counter()
+        if stage != self.stage:
+            self.stage = stage
+            label = t(f"solve.stage.{stage}") if _has(f"solve.stage.{stage}") else stage
+            print(f"[{now - self.start:6.1f}s] {label}", file=self.stream, flush=True)
+        inc, bound = info.get("incumbent"), info.get("bound")
+        if (inc is not None or bound is not None) and now - self.last > 0.5:
+            self.last = now
+            gap = info.get("gap")
+            print(
+                "          "
+                + t(
+                    "solve.cli.live",
+                    incumbent=_num(inc),
+                    bound=_num(bound),
+                    gap=f"{100 * gap:.3f}%" if gap is not None else "—",
+                ),
+                file=self.stream,
+                flush=True,
+            )
+
+
+def _has(key: str) -> bool:
+    from allocator.i18n import has
+
+    return has(key)
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(v):
+        return "—"
+    return f"{v:,.{digits}f}"
+
+
+def print_summary(result: Any, stream: Any = sys.stdout) -> None:
+    """Print status, gap, objective and the per-zone table of a result."""
+    s = result.summary
+    gap = s.get("gap")
+    lines = [
+        f"{t('solve.cli.status')}: {_status_text(s['status'])} ({s['status']})",
+        f"{t('solve.cli.objective')}: {_num(s.get('objective'))}   "
+        f"{t('solve.cli.bound')}: {_num(s.get('best_bound'))}   "
+        f"{t('solve.cli.gap_label')}: {f'{100 * gap:.4f}%' if gap is not None else '—'}",
+        f"{t('solve.cli.times')}: build {s['build_seconds']:.2f}s, "
+        f"solve {s['solve_seconds']:.2f}s, "
+        f"total {s['timings'].get('total', 0.0):.2f}s",
+        f"{t('solve.cli.size')}: "
+        + ", ".join(f"{k} {v:,}" for k, v in (s.get("model_size") or {}).items()),
+    ]
+    if result.run_path:
+        lines.append(f"{t('solve.cli.run_folder')}: {result.run_path}")
+    print("\n".join(lines), file=stream)
+    if result.has_solution and len(result.zones):
+        z = result.zones
+        cols = {
+            "zone_id": t("solve.cli.col_zone"),
+            "land_used_mu": t("solve.cli.col_land_used"),
+            "land_free_mu": t("solve.cli.col_land_free"),
+            "energy_tce": t("solve.cli.col_energy"),
+            "energy_cap_tce": t("solve.cli.col_energy_cap"),
+            "electricity_mwh": t("solve.cli.col_electricity"),
+            "tax_per_mu_before": t("solve.cli.col_tax_before"),
+            "tax_per_mu_after": t("solve.cli.col_tax_after"),
+            "va_per_mu_before": t("solve.cli.col_va_before"),
+            "va_per_mu_after": t("solve.cli.col_va_after"),
+        }
+        table = z[list(cols)].rename(columns=cols)
+        print("", file=stream)
+        print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"), file=stream)
+        k = result.kpis
+        print(
+            "\n"
+            + t(
+                "solve.cli.kpis",
+                va=_num(k.get("value_added_wan")),
+                va0=_num(k.get("value_added_before_wan")),
+                energy=_num(k.get("energy_tce")),
+                energy0=_num(k.get("energy_before_tce")),
+                admitted=k.get("applicants_admitted", 0),
+                applicants=k.get("applicants", 0),
+                moved=k.get("firms_moved_out", 0),
+            ),
+            file=stream,
+        )
+    diag = result.diagnosis or {}
+    for finding in diag.get("presolve", []):
+        print(f"! {finding['message_zh' if _zh() else 'message_en']}", file=stream)
+    elastic = diag.get("elastic") or {}
+    for row in elastic.get("rows", []):
+        print(f"! {row['message_zh' if _zh() else 'message_en']}", file=stream)
+
+
+def _zh() -> bool:
+    from allocator.i18n import get_lang
+
+    return get_lang() == "zh"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Solve the scenario; exit 0 with a solution, 2 when infeasible or no solution."""
+    from allocator.scenario import load_scenario
+    from allocator.solve import load_case_cached, solve
+
+    scenario = load_scenario(args.scenario)
+    case = load_case_cached(args.case) if args.case else None
+    result = solve(
+        scenario,
+        case=case,
+        out_dir=args.out,
+        write=not args.no_write,
+        progress=ConsoleProgress(),
+        time_limit_s=args.time_limit,
+        rel_gap=args.gap,
+    )
+    print_summary(result)
+    return 0 if result.has_solution else 2
+
+
+def _status_text(status: object) -> str:
+    key = f"solve.status.{status}"
+    return t(key)

@@ -1,0 +1,48 @@
+"""``allocator write-lp SCENARIO [-o model.lp|model.mps]``: the model for another solver."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from allocator.errors import AllocatorError
+from allocator.i18n import t
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``write-lp`` sub-command."""
+    p = subparsers.add_parser("write-lp", help=t("solve.cli.write_lp_help"))
+    p.add_argument("scenario", help=t("solve.cli.scenario"))
+    p.add_argument("-o", "--output", default="model.lp", help=t("solve.cli.lp_output"))
+    p.set_defaults(func=run)
+
+
+def write_model(scenario_path: str | Path, output: str | Path) -> Path:
+    """Prepare and build the scenario's model and write it as LP or MPS (by suffix)."""
+    from allocator.prepare import prepare
+    from allocator.scenario import load_scenario
+    from allocator.solve import load_case_cached
+    from models import allocation
+
+    scen = load_scenario(scenario_path)
+    if scen.case_path is None:
+        raise AllocatorError(f"scenario '{scen.name}' names no case", hint="set 'case = …'")
+    prep = prepare(load_case_cached(scen.case_path), scen)
+    built = allocation.build(prep.data, prep.params)
+    prob = getattr(built, "problem", None) or getattr(built, "prob", None)
+    out = Path(output)
+    if out.suffix.lower() == ".mps":
+        prob.writeMPS(str(out))
+    elif out.suffix.lower() == ".lp":
+        prob.writeLP(str(out))
+    else:
+        raise AllocatorError(f"{out}: unknown model format", hint="use a .lp or .mps file name")
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the model file and say where."""
+    out = write_model(args.scenario, args.output)
+    print(t("solve.cli.lp_written", path=str(out)))
+    return 0
