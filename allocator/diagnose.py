@@ -240,7 +240,8 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
             ):
                 out.append(
                     _finding(
-                        "floors_exceed_cap", "infeasible", f"unit_emissions[unit={d.unit_ids[u]},pollutant={pol}]",
+                        "floors_exceed_cap", "infeasible",
+                        f"unit_emissions[unit={d.unit_ids[u]},pollutant={pol}]",
                         need[u], caps[u], "t",
                     )
                 )  # fmt: skip
@@ -406,8 +407,8 @@ def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
     """Return the marginal value of every cap row (dual of the LP with integers fixed).
 
     Columns: ``row``, ``family``, ``zone_id``, ``unit_id``, ``pollutant``,
-    ``value`` (万元 of objective per unit of the row's right-hand side; ≥ 0 for a binding cap), ``unit``, ``slack``,
-    ``binding``.
+    ``value`` (万元 of objective per unit of the row's right-hand side; ≥ 0 for a
+    binding cap), ``unit``, ``slack``, ``binding``.
     """
     built = getattr(result, "built", None)
     sol = getattr(result, "solution", None)
