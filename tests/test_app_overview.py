@@ -59,3 +59,38 @@ def test_missing_case_is_a_message_not_a_crash(tmp_path, monkeypatch):
     monkeypatch.setenv("ALLOCATOR_CASE", str(tmp_path / "nope.gpkg"))
     at = open_page("overview")
     assert any("nope.gpkg" in w.value for w in at.warning)
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_uploaded_zip_with_path_traversal_is_refused(tiny_env, tmp_path):
+    at = open_page("overview")
+    evil = _zip_bytes({"../evil.shp": b"x" * 100, "plots.dbf": b"y" * 100})
+    at.file_uploader(key="case_upload").set_value([("plots.zip", evil, "application/zip")])
+    at.run()
+    at.button(key="case_use").click().run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "plots.zip" in errors
+    assert "../evil.shp" in errors or ".." in errors
+    assert not (tmp_path.parent / "evil.shp").exists()
+    assert "case_path" not in at.session_state
+
+
+def test_uploaded_case_geopackage_is_used(tiny_env):
+    at = open_page("overview")
+    at.file_uploader(key="case_upload").set_value([("mine.gpkg", tiny_env.read_bytes(), "x")])
+    at.run()
+    at.button(key="case_use").click().run()
+    assert not at.exception
+    assert any("mine.gpkg" in s.value for s in at.success)
+    assert at.session_state["case_path"].endswith("mine.gpkg")

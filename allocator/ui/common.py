@@ -142,7 +142,15 @@ def require(*names: str) -> bool:
 def show_error(exc: BaseException) -> None:
     """Show an error as a message with its details in an expander (never a traceback)."""
     if isinstance(exc, AllocatorError):
-        st.error(exc.message)
+        text = exc.message
+        if exc.problems:
+            errors = [p for p in exc.problems if p.severity == "error"] or exc.problems
+            lines = [f"- {p.where()}: {p.message}" for p in errors[:5]]
+            more = len(errors) - 5
+            text = "\n".join(
+                [exc.message.splitlines()[0], "", *lines, *([f"- … (+{more})"] if more > 0 else [])]
+            )
+        st.error(text)
         if exc.hint:
             st.caption(exc.hint)
         if exc.problems:

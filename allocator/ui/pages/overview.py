@@ -21,6 +21,7 @@ from allocator.ui.common import (
     page_header,
     save_upload,
     session_dir,
+    short_hash,
     t,
 )
 from allocator.ui.summaries import CLASSES, zone_summary
@@ -31,32 +32,64 @@ def _validation(path: str, mtime: float, _case: Any) -> list:
     return list(api("validate_case")(_case))
 
 
+CASE_TYPES = [
+    "gpkg",
+    "zip",
+    "csv",
+    "xlsx",
+    "geojson",
+    "json",
+    "parquet",
+    "shp",
+    "shx",
+    "dbf",
+    "prj",
+    "cpg",
+]
+
+
 def case_upload() -> None:
-    """Let the user switch to another case (a GeoPackage, or a zip the importer reads)."""
+    """Let the user switch to another case: a case GeoPackage, or layer files to import.
+
+    Layer files (``plots.zip``, ``firms.xlsx``, ``地块.geojson`` …) go through the
+    library's importer, which maps Chinese headers, validates everything and
+    refuses unsafe zips (members with ``..`` or absolute paths).
+    """
     with st.expander(t("ui.case.other")):
-        upload = st.file_uploader(
-            t("ui.case.upload"), type=["gpkg", "zip"], key="case_upload", max_upload_size=50
+        uploads = st.file_uploader(
+            t("ui.case.upload"),
+            type=CASE_TYPES,
+            accept_multiple_files=True,
+            key="case_upload",
+            max_upload_size=50,
         )
-        if upload is not None and st.button(t("ui.case.use"), key="case_use"):
+        if uploads and st.button(t("ui.case.use"), key="case_use"):
             with guard():
-                path = save_upload(upload, "case")
-                if path.suffix.lower() == ".zip":
-                    importer = api("import_case")
-                    if importer is None:
-                        st.info(t("ui.missing", names="import_case"))
-                        return
-                    out = session_dir() / "case" / f"{path.stem}.gpkg"
-                    _, report = importer(path, out)
-                    if report:
-                        st.caption("\n".join(str(line) for line in report))
-                    path = out
-                else:
-                    api("load_case")(path)  # validates: raises CaseError listing every problem
-                st.session_state["case_path"] = str(path)
-                st.success(t("ui.case.switched", name=path.name))
+                use_uploaded_case(uploads)
         if st.session_state.get("case_path") and st.button(t("ui.case.reset"), key="case_reset"):
             st.session_state.pop("case_path", None)
             st.rerun()
+
+
+def use_uploaded_case(uploads: list) -> None:
+    """Validate (and import when needed) uploaded case files; switch the session to the case."""
+    folder = session_dir() / f"case-{short_hash(''.join(sorted(u.name for u in uploads)))}"
+    paths = [save_upload(u, folder.name) for u in uploads]
+    if len(paths) == 1 and paths[0].suffix.lower() == ".gpkg":
+        api("load_case")(paths[0])  # raises CaseError listing every problem
+        path = paths[0]
+    else:
+        importer = api("import_case")
+        if importer is None:
+            st.info(t("ui.missing", names="import_case"))
+            return
+        path = session_dir() / f"{folder.name}.gpkg"
+        _, report = importer(folder, path)
+        if report:
+            with st.expander(t("ui.case.report")):
+                st.text("\n".join(str(line) for line in report))
+    st.session_state["case_path"] = str(path)
+    st.success(t("ui.case.switched", name=path.name))
 
 
 def validation_status(case: Any) -> None:
