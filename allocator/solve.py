@@ -324,6 +324,7 @@ def solve(
     rel_gap: float | None = None,
     diagnose_infeasible: bool = True,
     marginals: bool = True,
+    prepared: Prepared | None = None,
 ) -> Result:
     """Solve ``scenario`` on its case and return (and by default write) the result.
 
@@ -344,14 +345,18 @@ def solve(
         Run the elastic diagnosis when the scenario is infeasible.
     marginals
         Compute marginal values of the cap rows (LP with the integers fixed).
+    prepared
+        Already prepared inputs (skips loading and preparing).
     """
-    from allocator import diagnose as dg
+    from allocator.diagnose import elastic_diagnosis, marginal_values, presolve_checks
 
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    if case is None:
+    if prepared is not None:
+        scenario = prepared.scenario
+    elif case is None:
         if scenario.case_path is None:
             raise ScenarioError(
                 f"scenario '{scenario.name}' names no case",
@@ -363,11 +368,11 @@ def solve(
         timings["load"] = time.perf_counter() - t0
     _emit(progress, "prepare")
     t0 = time.perf_counter()
-    prep = prepare(case, scenario)
+    prep = prepared if prepared is not None else prepare(case, scenario)
     timings["prepare"] = time.perf_counter() - t0
     _emit(progress, "presolve")
     t0 = time.perf_counter()
-    findings = dg.presolve_checks(prep)
+    findings = presolve_checks(prep)
     timings["presolve"] = time.perf_counter() - t0
     solver = str(scenario["solver.name"])
     tl = float(time_limit_s if time_limit_s is not None else scenario["solver.time_limit_s"])
@@ -381,14 +386,14 @@ def solve(
         _emit(progress, "marginals")
         t0 = time.perf_counter()
         try:
-            result.marginals = dg.marginal_values(prep, result)
+            result.marginals = marginal_values(prep, result)
         except Exception as exc:  # noqa: BLE001 - marginals are a report, not the answer
             diagnosis["marginals_error"] = f"{type(exc).__name__}: {exc}"
         result.timings["marginals"] = time.perf_counter() - t0
     if result.status == "infeasible" and diagnose_infeasible:
         _emit(progress, "diagnose")
         t0 = time.perf_counter()
-        diagnosis["elastic"] = dg.elastic_diagnosis(prep, time_limit_s=tl)
+        diagnosis["elastic"] = elastic_diagnosis(prep, time_limit_s=tl)
         result.timings["diagnose"] = time.perf_counter() - t0
     result.diagnosis = diagnosis
     result.timings["total"] = time.perf_counter() - t_all
