@@ -71,13 +71,6 @@ def versions() -> dict[str, str]:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = "unknown"
-    try:
-        import highspy
-
-        h = highspy.Highs()
-        out["highs"] = f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
-    except Exception:  # noqa: BLE001 - version is informative only
-        pass
     return out
 
 
@@ -107,6 +100,7 @@ class Result:
     case_path: str = ""
     case_hash: str = ""
     solver: str = ""
+    solver_version: str = ""
     solver_log: str = ""
     message: str = ""
     kpis: dict[str, float] = field(default_factory=dict)
@@ -149,7 +143,7 @@ class Result:
             "case_path": self.case_path,
             "case_hash": self.case_hash,
             "solver": self.solver,
-            "versions": versions(),
+            "versions": {**versions(), "solver": self.solver_version or self.solver},
             "created_at": self.created_at,
             "message": self.message,
             "kpis": {k: _num(v) for k, v in self.kpis.items()},

@@ -461,7 +461,8 @@ def run_model(
         scenario_toml=scen.to_toml(),
         case_path=prep.case_path,
         case_hash=prep.case_hash,
-        solver=solver,
+        solver=str(getattr(sol, "solver", solver)),
+        solver_version=str(getattr(sol, "solver_version", "")),
         solver_log=str(getattr(sol, "log", "") or ""),
         message=str(getattr(sol, "message", "") or ""),
     )

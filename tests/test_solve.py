@@ -1,0 +1,98 @@
+"""solve() end to end on the hand-made case (real HiGHS), with invariants on every solution."""
+
+from __future__ import annotations
+
+import pytest
+from test_prepare import hand_case, hand_prepare
+
+from allocator.invariants import check_result
+from allocator.runs import load_run
+from allocator.solve import run_model, solve
+
+pytest.importorskip("models.solver")
+
+SCENARIOS = [
+    {},
+    {"exit": {"classes": ["D"], "relocation_cost_wan_per_mu": 5.0}},
+    {"caps": {"energy_factor": 0.3}},
+    {"caps": {"zones": {"Z2": {"intensity_tce_per_wan": 0.01}}}},
+    {"classes": {"floor": {"A": 0.9}, "cap": {"D": 0.5}}, "service_floor": 0.4},
+    {"caps": {"units": {"U1": {"cod_t": 1.5}}}, "objective": {"alpha_tax": 0.0}},
+    {"caps": {"province_energy_tce": 200.0}},
+    {"switches": {"zone_energy": False}, "caps": {"electricity_factor": 0.2}},
+    {"energy": {"trade_price_wan_per_tce": 50.0, "trade_threshold_tce_per_wan": 0.05}},
+]
+
+
+@pytest.mark.parametrize("overrides", SCENARIOS)
+def test_solutions_satisfy_every_invariant(overrides):
+    prep = hand_prepare(overrides)
+    result = run_model(prep, duals=True)
+    assert result.status == "optimal"
+    assert result.gap is not None
+    assert result.gap <= 1e-4
+    assert check_result(result, hand_case(), prep.scenario) == []
+
+
+def test_solve_writes_a_run_with_marginals(tmp_path):
+    prep = hand_prepare({"caps": {"energy_factor": 0.3}})
+    stages = []
+    result = solve(
+        prep.scenario, prepared=prep, out_dir=tmp_path, progress=lambda s, i: stages.append(s)
+    )
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(2795.0)
+    assert {
+        "prepare",
+        "presolve",
+        "build",
+        "solve",
+        "assemble",
+        "marginals",
+        "write",
+        "done",
+    } <= set(stages)
+    m = result.marginals.set_index("row")
+    # E1 earns 1 + 0.1 (tax) per 万元 at 0.1 tce per 万元: 11 万元 per tce of zone Z1's cap
+    assert m.loc["zone_energy[Z1]", "value"] == pytest.approx(11.0)
+    assert m.loc["zone_energy[Z1]", "unit"] == "万元/tce"
+    assert bool(m.loc["zone_energy[Z1]", "binding"])
+    assert not bool(m.loc["zone_energy[Z2]", "binding"])
+    run = load_run(result.run_path)
+    assert run.summary["status"] == "optimal"
+    assert run.summary["model_size"]["binaries"] > 0
+    assert len(run.marginals) == len(result.marginals)
+    assert check_result(run, hand_case(), run.scenario) == []
+
+
+def test_deterministic():
+    a = run_model(hand_prepare({"exit": {"classes": ["D"]}}))
+    b = run_model(hand_prepare({"exit": {"classes": ["D"]}}))
+    assert a.objective == b.objective
+    assert list(a.firms["parcel_id"].fillna("")) == list(b.firms["parcel_id"].fillna(""))
+
+
+def test_infeasible_is_diagnosed_with_rows_and_amounts(tmp_path):
+    # E1 and E2 must stay with their full output (180 tce) in Z1 capped at 150 tce
+    prep = hand_prepare({"service_floor": 1.0, "caps": {"zones": {"Z1": {"energy_tce": 150.0}}}})
+    result = solve(prep.scenario, prepared=prep, out_dir=tmp_path)
+    assert result.status == "infeasible"
+    assert result.objective is None
+    presolve = result.diagnosis["presolve"]
+    assert [(f["row"], f["need"], f["have"]) for f in presolve] == [
+        ("zone_energy[Z1]", 180.0, 150.0)
+    ]
+    rows = result.diagnosis["elastic"]["rows"]
+    assert [r["row"] for r in rows] == ["zone_energy[Z1]"]
+    assert rows[0]["amount"] == pytest.approx(30.0)
+    assert rows[0]["unit"] == "tce"
+    assert rows[0]["message_en"] == "zone_energy[Z1]: short by 30 tce"
+    assert rows[0]["message_zh"] == "zone_energy[Z1]：缺口 30 tce"
+    run = load_run(result.run_path)
+    assert run.status == "infeasible"
+    assert run.diagnosis["elastic"]["rows"][0]["row"] == "zone_energy[Z1]"
+
+
+def test_time_limit_status_is_typed():
+    result = run_model(hand_prepare(), time_limit_s=5.0)
+    assert result.status in {"optimal", "feasible"}

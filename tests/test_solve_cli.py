@@ -1,0 +1,77 @@
+"""CLI solve / diagnose / write-lp on the tiny case saved as a GeoPackage."""
+
+from __future__ import annotations
+
+import pytest
+
+from allocator.cli import main
+
+for _mod in ("allocator.eligibility", "allocator.scoring", "models.solver"):
+    pytest.importorskip(_mod)
+
+
+@pytest.fixture(scope="module")
+def tiny_gpkg(tmp_path_factory):
+    from allocator.case import save_case
+    from allocator.case.testing import tiny_case
+
+    path = tmp_path_factory.mktemp("case") / "tiny.gpkg"
+    save_case(tiny_case(), path)
+    return path
+
+
+def scenario(tmp_path, case, extra=""):
+    path = tmp_path / "s.toml"
+    path.write_text(f'case = "{case}"\n[solver]\ntime_limit_s = 20.0\n{extra}', encoding="utf-8")
+    return path
+
+
+def test_cli_solve_prints_status_gap_and_zones(tmp_path, tiny_gpkg, capsys):
+    code = main(
+        [
+            "--lang",
+            "en",
+            "solve",
+            str(scenario(tmp_path, tiny_gpkg)),
+            "--out",
+            str(tmp_path / "runs"),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "Status: optimal" in out
+    assert "Gap:" in out
+    assert "Z01" in out
+    assert "Z02" in out
+    assert "tax/mu after" in out
+    assert "building the model" in err
+    assert "solving" in err
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1
+
+
+def test_cli_diagnose_infeasible(tmp_path, tiny_gpkg, capsys):
+    extra = "service_floor = 1.0\n[caps]\nenergy_factor = 0.01\n"
+    code = main(["--lang", "en", "diagnose", str(scenario(tmp_path, tiny_gpkg, extra))])
+    out, _ = capsys.readouterr()
+    assert code == 2
+    assert "infeasible" in out
+    assert "short by" in out
+    assert "zone_energy[Z01]" in out
+
+
+def test_cli_diagnose_feasible_lists_marginals(tmp_path, tiny_gpkg, capsys):
+    code = main(["--lang", "en", "diagnose", str(scenario(tmp_path, tiny_gpkg))])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "Marginal values" in out
+    assert "万元/tce" in out
+
+
+@pytest.mark.parametrize("suffix", [".lp", ".mps"])
+def test_cli_write_lp(tmp_path, tiny_gpkg, capsys, suffix):
+    out_file = tmp_path / f"model{suffix}"
+    code = main(["write-lp", str(scenario(tmp_path, tiny_gpkg)), "-o", str(out_file)])
+    assert code == 0
+    text = out_file.read_text()
+    assert "zone_energy_Z01" in text
