@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -17,31 +18,40 @@ from allocator.ui.common import (
     get_case,
     get_scores,
     guard,
+    lang,
     list_methods,
     page_header,
     require,
     save_upload,
+    short_hash,
     t,
 )
 
 
 def read_firms(path: Path) -> pd.DataFrame:
-    """Read an uploaded firms table with the library's importer (Chinese headers, GBK…)."""
-    try:
-        from allocator.case import io as case_io
-    except ImportError:
-        case_io = None
-    for name in ("read_table", "import_table", "read_firms"):
-        fn = getattr(case_io, name, None) if case_io else None
-        if callable(fn):
-            try:
-                result = fn(path, "firms")
-            except TypeError:
-                result = fn(path)
-            return result[0] if isinstance(result, tuple) else result
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        return pd.read_excel(path)
-    return pd.read_csv(path)
+    """Read an uploaded firms table with the library's importer and coerce it like a case.
+
+    The importer maps Chinese headers (企业名称, 税收, 用地面积(亩) …), decodes GBK/BOM
+    and reports every problem with its row and column.
+    """
+    from allocator.case.importers import read_source
+    from allocator.case.io import build_layer
+    from allocator.case.schema import FIRMS
+    from allocator.errors import CaseError, ProblemList
+
+    folder = path.parent / f"firms-src-{short_hash(path.name + str(path.stat().st_size))}"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"firms{path.suffix.lower()}"
+    shutil.copyfile(path, target)
+    problems = ProblemList()
+    frames, _, _ = read_source(folder, problems)
+    what = t("ui.eval.read_failed", name=path.name)
+    problems.raise_if_errors(what)
+    if "firms" not in frames:
+        raise CaseError(what, hint=t("ui.eval.no_firms"))
+    table = build_layer(frames["firms"], FIRMS, problems, file=path.name)
+    problems.raise_if_errors(what)
+    return table
 
 
 def source(case: Any) -> Any | None:
@@ -69,20 +79,49 @@ def part_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if str(c).startswith("part_")]
 
 
+MAIN_COLUMNS = [
+    "name",
+    "zone_id",
+    "industry",
+    "pool",
+    "score",
+    "rank",
+    "class",
+    "managed_class",
+    "reason",
+]
+
+
 def class_mix(table: pd.DataFrame, firms: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Return counts of classes per ``by`` (zone_id or industry group)."""
-    joined = table.join(firms.set_index(firms["firm_id"].astype(str))[[by]], how="left")
-    joined[by] = joined[by].astype(str)
+    """Return counts of classes per ``by`` (zone_id, or industry as its GB/T 4754 major group)."""
+    if by in table.columns:
+        keys = table[by]
+    else:
+        keys = firms.set_index(firms["firm_id"].astype(str))[by].reindex(table.index.astype(str))
+    keys = keys.astype(object).where(keys.notna(), "—").astype(str)
     if by == "industry":
-        joined[by] = joined[by].str[:3]
-    cls = joined["class"].astype(object).where(joined["class"].notna(), "—")
-    return pd.crosstab(joined[by], cls.astype(str))
+        keys = keys.str[:3]
+    cls = table["class"].astype(object).where(table["class"].notna(), "—").astype(str)
+    return pd.crosstab(keys.to_numpy(), cls.to_numpy(), rownames=[by], colnames=["class"])
+
+
+def _num(row: pd.Series, col: str) -> float | None:
+    value = row.get(col)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if value != value else value
 
 
 def firm_detail(table: pd.DataFrame, firms: pd.DataFrame) -> None:
-    """Show one firm's score explanation and counterfactual."""
+    """Show one firm's score explanation (partial scores, weakest indicator) and counterfactual."""
     ids = table.index.astype(str).tolist()
-    names = firms.set_index(firms["firm_id"].astype(str))["name"].astype(str).to_dict()
+    names = (
+        table["name"].astype(str).to_dict()
+        if "name" in table
+        else firms.set_index(firms["firm_id"].astype(str))["name"].astype(str).to_dict()
+    )
     firm = st.selectbox(
         t("ui.eval.firm"), ids, format_func=lambda f: f"{f} · {names.get(f, '')}", key="eval_firm"
     )
@@ -94,28 +133,47 @@ def firm_detail(table: pd.DataFrame, firms: pd.DataFrame) -> None:
     cols[3].metric(t("ui.eval.pool"), str(row.get("pool", "—")))
     if isinstance(row.get("reason"), str) and row.get("reason"):
         st.info(row["reason"])
+    weakest = row.get("weakest_indicator")
+    if isinstance(weakest, str) and weakest:
+        st.markdown(t("ui.eval.weakest", indicator=indicator_label(weakest)))
+    nxt = row.get("next_class")
+    if isinstance(nxt, str) and nxt:
+        tax = _num(row, "cf_tax_per_mu")
+        energy = _num(row, "cf_energy_cut_per_wan")
+        parts = []
+        if tax is not None:
+            parts.append(t("ui.eval.cf_tax", value=fmt_num(tax, 2)))
+        if energy is not None:
+            parts.append(t("ui.eval.cf_energy", value=f"{energy:.4f}"))
+        text = t("ui.eval.or").join(parts) if parts else t("ui.eval.cf_none")
+        st.success(t("ui.eval.counterfactual", cls=nxt, how=text))
+    elif pd.notna(row.get("class")) and str(row.get("class")) == "A":
+        st.success(t("ui.eval.top_class"))
     parts = part_columns(table)
-    if parts:
-        st.bar_chart(
-            pd.DataFrame(
-                {"indicator": [p[5:] for p in parts], "score": row[parts].astype(float).values}
-            ),
-            x="indicator",
-            y="score",
-            height=220,
-        )
-    explain = [
-        c
-        for c in table.columns
-        if c not in parts
-        and c not in ("score", "class", "managed_class", "pool", "rated", "reason")
-    ]
-    if explain:
-        st.dataframe(
-            pd.DataFrame({"field": explain, "value": [str(row[c]) for c in explain]}),
-            hide_index=True,
-            width="stretch",
-        )
+    values = pd.to_numeric(row[parts], errors="coerce") if parts else pd.Series(dtype=float)
+    if parts and values.notna().any():
+        chart = pd.DataFrame(
+            {"indicator": [indicator_label(p[5:]) for p in parts], "score": values.to_numpy()}
+        ).dropna()
+        st.bar_chart(chart, x="indicator", y="score", height=220)
+    inds = [c for c in table.columns if str(c).startswith("ind_")]
+    if inds:
+        frame = pd.DataFrame(
+            {
+                t("ui.eval.indicator"): [indicator_label(c[4:]) for c in inds],
+                t("ui.eval.value"): pd.to_numeric(row[inds], errors="coerce").to_numpy(),
+                t("ui.eval.partial"): [_num(row, "part_" + c[4:]) for c in inds],
+            }
+        ).dropna(subset=[t("ui.eval.value")])
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def indicator_label(key: str) -> str:
+    """Return the label of an indicator key (``tax_per_mu`` → 亩均税收)."""
+    name = f"ui.ind.{key}"
+    from allocator import i18n
+
+    return i18n.t(name, lang=lang()) if i18n.has(name) else key
 
 
 def price_frames(impacts: Any) -> dict[str, pd.DataFrame]:
@@ -175,7 +233,10 @@ def render() -> None:
             t("ui.eval.n_class", cls=c), int((table["class"].astype(str) == c).sum())
         )
     st.caption(t("ui.eval.unrated", n=int((~rated).sum())))
-    st.dataframe(table, width="stretch", height=300)
+    main = [c for c in MAIN_COLUMNS if c in table.columns]
+    st.dataframe(table[main], width="stretch", height=300)
+    with st.expander(t("ui.eval.all_columns")):
+        st.dataframe(table, width="stretch")
 
     mixes: dict[str, pd.DataFrame] = {}
     c1, c2 = st.columns(2)
