@@ -387,6 +387,7 @@ def solve(
         t0 = time.perf_counter()
         try:
             result.marginals = marginal_values(prep, result)
+            result.zones = _zone_marginals(result.zones, result.marginals)
         except Exception as exc:  # noqa: BLE001 - marginals are a report, not the answer
             diagnosis["marginals_error"] = f"{type(exc).__name__}: {exc}"
         result.timings["marginals"] = time.perf_counter() - t0
@@ -402,6 +403,21 @@ def solve(
         write_run(result, out_dir)
     _emit(progress, "done", status=result.status, run_path=str(result.run_path or ""))
     return result
+
+
+def _zone_marginals(zones: pd.DataFrame, marg: pd.DataFrame) -> pd.DataFrame:
+    """Add the per-zone marginal values (万元 per MWh / tce) as zone columns."""
+    out = zones.copy()
+    cols = {
+        "zone_electricity": "electricity_marginal_wan_per_mwh",
+        "zone_energy": "energy_marginal_wan_per_tce",
+        "energy_intensity": "intensity_marginal_wan_per_tce",
+    }
+    for family, col in cols.items():
+        sub = marg[marg["family"] == family]
+        values = dict(zip(sub["zone_id"].astype(str), sub["value"].astype(float), strict=True))
+        out[col] = [values.get(str(z), np.nan) for z in out["zone_id"]]
+    return out
 
 
 def run_model(

@@ -58,6 +58,8 @@ def test_solve_writes_a_run_with_marginals(tmp_path):
     assert m.loc["zone_energy[Z1]", "unit"] == "万元/tce"
     assert bool(m.loc["zone_energy[Z1]", "binding"])
     assert not bool(m.loc["zone_energy[Z2]", "binding"])
+    z = result.zones.set_index("zone_id")
+    assert z.loc["Z1", "energy_marginal_wan_per_tce"] == pytest.approx(11.0)
     run = load_run(result.run_path)
     assert run.summary["status"] == "optimal"
     assert run.summary["model_size"]["binaries"] > 0
