@@ -190,6 +190,14 @@ def price_frames(impacts: Any) -> dict[str, pd.DataFrame]:
     return {k: v for k, v in items.items() if isinstance(v, pd.DataFrame)}
 
 
+def price_label(name: str) -> str:
+    """Return the heading of a price-impact table (firms, zones)."""
+    from allocator import i18n
+
+    key = f"ui.eval.prices_{name}"
+    return i18n.t(key, lang=lang()) if i18n.has(key) else name
+
+
 def workbook(
     table: pd.DataFrame, mixes: dict[str, pd.DataFrame], prices: dict[str, pd.DataFrame]
 ) -> bytes:
@@ -200,7 +208,7 @@ def workbook(
         for name, frame in mixes.items():
             frame.to_excel(xl, sheet_name=name[:31])
         for name, frame in prices.items():
-            frame.to_excel(xl, sheet_name=f"{t('ui.eval.sheet_prices')}-{name}"[:31])
+            frame.to_excel(xl, sheet_name=price_label(name)[:31])
     return buf.getvalue()
 
 
@@ -258,8 +266,9 @@ def render() -> None:
     else:
         impacts = attempt(api("price_impacts"), data, scores)
         prices = price_frames(impacts)
+        prices = {k: v for k, v in prices.items() if k != "table" or "firms" not in prices}
         for name, frame in prices.items():
-            st.markdown(f"**{name}**")
+            st.markdown(f"**{price_label(name)}**")
             st.dataframe(frame, width="stretch", height=240)
     st.download_button(
         t("ui.eval.download"),

@@ -88,6 +88,10 @@ class Progress:
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
         """Accept ``(stage)``, ``(stage, info)``, ``(event)`` or keyword forms."""
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        if get_script_run_ctx(suppress_warning=True) is None:
+            return  # called from a solver thread: the page cannot be updated from there
         info: dict[str, Any] = dict(kwargs)
         stage = None
         for arg in args:
