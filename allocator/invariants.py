@@ -131,15 +131,16 @@ def _firm_params(case: Any, scenario: Any, classes: pd.Series) -> pd.DataFrame:
     may = ~applicant & ~out["locked"] & cls.isin(exit_classes)
     if _param(scenario, "exit.non_catalogue", False):
         cat = case.catalogue
-        in_cat = pd.Series(False, index=out.index)
-        for fid, row in out[~applicant].iterrows():
-            prefixes = [
-                str(p)
-                for p in cat.loc[
-                    cat["zone_id"].astype(str) == str(row["zone_id"]), "industry_prefix"
-                ]
-            ]
-            in_cat[fid] = any(row["industry"].startswith(p) for p in prefixes)
+        prefixes: dict[str, list[str]] = {}
+        for zid, prefix in zip(cat["zone_id"].astype(str), cat["industry_prefix"], strict=True):
+            prefixes.setdefault(zid, []).append(str(prefix))
+        in_cat = pd.Series(
+            [
+                any(ind.startswith(p) for p in prefixes.get(str(z), []))
+                for ind, z in zip(out["industry"], out["zone_id"], strict=True)
+            ],
+            index=out.index,
+        )
         may |= ~applicant & ~out["locked"] & ~in_cat
     out["may_exit"] = may
     return out

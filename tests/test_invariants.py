@@ -129,3 +129,8 @@ def test_table_tampering_is_caught():
         firms.loc[i, col] = 0.0
     result.firms = firms
     assert families(check_result(result, case, prep.scenario)) == {"locked"}
+
+
+def test_non_catalogue_exit_allows_leaving():
+    prep = hand_prepare({"exit": {"non_catalogue": True}})
+    assert check_result(fake_result(prep), hand_case(), prep.scenario) == []
