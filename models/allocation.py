@@ -1,0 +1,735 @@
+"""The allocation MIP of MODEL.md, built from :class:`models.data.ModelData`.
+
+``build(data, params) -> Built`` creates one PuLP problem with one function per
+constraint family (named exactly as in MODEL.md); each row gets a reversible
+display name (``zone_energy[Z03]``, ``zone_split[firm=F1,zone=Z03]``) kept in
+``Built.registry`` with its family, keys and unit.
+
+Variables
+---------
+``y[f]`` binary (every firm), ``x[c]`` binary (one per candidate pair in C),
+``o[f]`` ≥ 0 continuous, and split variables ``o_fz`` / ``o_fu`` for applicants
+whose candidates lie in several zones / control units.
+
+Choices where MODEL.md is silent, and improvements on it
+--------------------------------------------------------
+- **Pair capacity.** For a pair c = (f, b), ``cap_c = min(oreq_f, va_mu_f·a_b)``
+  is the most output the parcel can carry. ``output_by_land`` for applicants is
+  written ``o_f ≤ Σ_b cap_c x_fb`` and the ``zone_split`` rows
+  ``o_fz ≤ Σ_{b in z} cap_c x_fb``. With one parcel per project and
+  ``o_f ≤ oreq_f y_f`` this admits exactly the same integer solutions as the
+  MODEL.md rows (``va_mu·a_b`` and ``oreq_f``) but a tighter LP relaxation.
+- **Variable bounds.** ``o_f ≤ min(oreq_f, g_f·o0_f)`` for existing firms and
+  ``o_f ≤ max_c cap_c`` for applicants (0 without candidates); split variables
+  are bounded by the largest ``cap_c`` in their zone/unit. Implied by the rows,
+  they only help presolve.
+- **Splits only where needed.** An applicant whose candidate parcels all lie in
+  one zone uses ``o_f`` itself as ``o_fz`` (no extra variable, no
+  ``zone_split`` rows); the same for control units. Zone splits are built only
+  when a zone family (electricity, energy, intensity) has a finite cap; unit
+  splits only when ``unit_emissions`` has one. A parcel with no control unit
+  (``parcel_unit = -1``) gets a pseudo-unit ``none`` in the split so that
+  ``Σ_u o_fu = o_f`` still holds; it has no emissions row.
+- **Rows only where they can bind.** ``plot_once`` rows only for plots in some
+  candidate parcel; cap rows only for finite caps and non-empty sums; floor
+  rows only for positive floors.
+- **Relocation cost** is written as a constant minus a term:
+  ``−Σ ρ L0_f (1 − y_f) = −Σ ρ L0_f + Σ ρ L0_f y_f``; the constant is the
+  objective's constant, so reported objectives match MODEL.md.
+- **Existing firms' output in a zone / unit** is ``o_f`` in ``firm_zone`` /
+  ``firm_unit`` (nothing when -1).
+- **Candidates are for applicants only** (MODEL.md: existing firms take no new
+  parcels); a pair naming an existing firm raises ``ValueError``.
+- **Locked parcel not among the candidates**: the row ``locked[firm=F,parcel=B]``
+  is built with an empty left-hand side (``0 ≥ 1``), so the model is
+  infeasible and the elastic diagnosis names the row (prepare normally adds
+  the locked parcel to C).
+- **Elastic mode** (``params.elastic``): every row of the cap families gets
+  ``− s`` and every row of the floor and lock families ``+ s`` with ``s ≥ 0``
+  and ``−penalty·s`` in the objective; ``Built.slacks`` maps the row's display
+  name to ``s`` (in the row's own unit: MWh, tce, t, 万元, or 1 for locks).
+  ``energy_intensity`` rows are ``Σ (en_f − κ_z) o_fz ≤ 0``: their unit is tce
+  of energy above what the intensity cap allows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pulp
+
+from models.data import CLASSES, FAMILIES, POLLUTANTS, ModelData, ModelParams
+from models.naming import NameRegistry, RowInfo, display_name
+
+CAP_FAMILIES: tuple[str, ...] = (
+    "zone_electricity",
+    "zone_energy",
+    "province_energy",
+    "energy_intensity",
+    "unit_emissions",
+    "class_cap",
+)
+"""Cap rows: relaxed by ``− s`` in elastic mode; their duals are marginal values."""
+
+FLOOR_FAMILIES: tuple[str, ...] = ("class_floor", "service_floor", "locked")
+"""Floor and lock rows: relaxed by ``+ s`` in elastic mode."""
+
+ELASTIC_FAMILIES: tuple[str, ...] = CAP_FAMILIES + FLOOR_FAMILIES
+
+UNITS: dict[str, str] = {
+    "plot_once": "plot",
+    "one_parcel": "parcel",
+    "zone_split": "万元",
+    "output_by_land": "万元",
+    "output_request": "万元",
+    "zone_electricity": "MWh",
+    "zone_energy": "tce",
+    "province_energy": "tce",
+    "energy_intensity": "tce",
+    "unit_emissions": "t",
+    "class_floor": "万元",
+    "class_cap": "万元",
+    "retain": "firm",
+    "service_floor": "万元",
+    "locked": "firm",
+}
+"""Unit of each family's left-hand side (and of its elastic slack)."""
+
+_SENSE = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpConstraintEQ}
+
+
+@dataclass
+class Built:
+    """A built model: the PuLP problem, variable handles aligned with the data, rows.
+
+    Attributes
+    ----------
+    y, x, o
+        Object arrays of ``pulp.LpVariable``: ``y`` (F), ``x`` (C, aligned with
+        ``data.cand_firm``), ``o`` (F).
+    zone_firm, zone_zone, zone_var
+        Zone membership: each entry says "firm ``zone_firm[i]``'s output counted
+        in zone ``zone_zone[i]`` is variable ``zone_var[i]``" (``o_f`` itself
+        for existing firms and single-zone applicants, else a split variable).
+        Empty when no zone family is built.
+    unit_firm, unit_unit, unit_var
+        The same by control unit (unit -1 = the pseudo-unit ``none``).
+    constraints
+        Display name → ``pulp.LpConstraint``.
+    registry
+        :class:`models.naming.NameRegistry` (display ↔ solver name, family,
+        keys, unit, sense, rhs).
+    slacks
+        Display name → elastic slack variable (elastic mode only).
+    family_rows
+        Number of rows per family (every family of ``FAMILIES`` is a key).
+    size
+        ``rows``, ``columns``, ``binaries``, ``nonzeros``.
+    """
+
+    data: ModelData
+    params: ModelParams
+    prob: pulp.LpProblem
+    y: np.ndarray
+    x: np.ndarray
+    o: np.ndarray
+    zone_firm: np.ndarray
+    zone_zone: np.ndarray
+    zone_var: np.ndarray
+    unit_firm: np.ndarray
+    unit_unit: np.ndarray
+    unit_var: np.ndarray
+    constraints: dict[str, pulp.LpConstraint]
+    registry: NameRegistry
+    slacks: dict[str, pulp.LpVariable]
+    family_rows: dict[str, int]
+    size: dict[str, int]
+    build_seconds: float
+    objective_constant: float
+    variable_names: dict[str, str] = field(default_factory=dict)
+    """Solver variable name → display name (``y[F12]``, ``x[firm=F1,parcel=B3]``)."""
+
+    @property
+    def rows(self) -> dict[str, RowInfo]:
+        """Display name → :class:`RowInfo`."""
+        return self.registry.rows
+
+    def rows_of(self, family: str) -> list[str]:
+        """Display names of the rows of ``family``, in build order."""
+        return [n for n, r in self.registry.rows.items() if r.family == family]
+
+
+class _Ctx:
+    """Mutable state while building: problem, variables, registry, counters."""
+
+    def __init__(self, data: ModelData, params: ModelParams) -> None:
+        self.data = data
+        self.params = params
+        self.prob = pulp.LpProblem("allocation", pulp.LpMaximize)
+        self.reg = NameRegistry()
+        self.constraints: dict[str, pulp.LpConstraint] = {}
+        self.slacks: dict[str, pulp.LpVariable] = {}
+        self.family_rows = dict.fromkeys(FAMILIES, 0)
+        self.nnz = 0
+        self.var_names: dict[str, str] = {}
+        self.n_vars = 0
+        self.n_bin = 0
+
+    def var(self, sname: str, display: str, lb: float, ub: float | None, binary: bool = False):
+        cat = pulp.LpBinary if binary else pulp.LpContinuous
+        v = self.prob.add_variable(sname, lb, ub, cat)
+        self.var_names[sname] = display
+        self.n_vars += 1
+        self.n_bin += int(binary)
+        return v
+
+    def row(
+        self,
+        family: str,
+        keys: dict[str, str] | None,
+        terms: list[tuple[Any, float]],
+        sense: str,
+        rhs: float,
+    ) -> None:
+        """Add one row ``Σ terms (sense) rhs`` (terms must not repeat a variable)."""
+        info = self.reg.add(family, keys, UNITS[family], sense, rhs)
+        if self.params.elastic and family in ELASTIC_FAMILIES:
+            s = self.var("s_" + info.solver_name, "slack" + info.name[len(family) :], 0.0, None)
+            terms = [*terms, (s, -1.0 if sense == "<=" else 1.0)]
+            self.slacks[info.name] = s
+        expr = pulp.LpAffineExpression(terms)
+        con = pulp.LpConstraint(expr, _SENSE[sense], info.solver_name, float(rhs))
+        self.prob.addConstraint(con)
+        self.constraints[info.name] = con
+        self.family_rows[family] += 1
+        self.nnz += sum(1 for _, c in terms if c != 0)
+
+
+def _groups(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``order, ptr``: ``order[ptr[k]:ptr[k+1]]`` are the positions with key k."""
+    keys = np.asarray(keys, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    counts = np.bincount(keys, minlength=n) if keys.size else np.zeros(n, dtype=np.int64)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return order, ptr
+
+
+def _terms(vars_: np.ndarray, coefs: np.ndarray) -> list[tuple[Any, float]]:
+    return list(zip(vars_.tolist(), coefs.tolist(), strict=True))
+
+
+class _Prep:
+    """Index arithmetic shared by the families (numpy only)."""
+
+    def __init__(self, data: ModelData) -> None:
+        d = data
+        self.F, self.Z, self.U, self.C = d.n_firms, d.n_zones, d.n_units, d.n_candidates
+        self.app = np.asarray(d.firm_applicant, dtype=bool)
+        self.cf = np.asarray(d.cand_firm, dtype=np.int64)
+        self.cb = np.asarray(d.cand_parcel, dtype=np.int64)
+        if self.C and not self.app[self.cf].all():
+            bad = d.firm_ids[int(self.cf[~self.app[self.cf]][0])]
+            raise ValueError(
+                f"candidate pair for existing firm {bad!r}: candidates are for applicants only"
+            )
+        self.cz = np.asarray(d.parcel_zone, dtype=np.int64)[self.cb]
+        self.cu = np.asarray(d.parcel_unit, dtype=np.int64)[self.cb]
+        self.ca = np.asarray(d.parcel_area_mu, dtype=float)[self.cb]
+        oreq = np.asarray(d.oreq, dtype=float)
+        va_mu = np.asarray(d.va_mu, dtype=float)
+        self.cap_c = np.minimum(oreq[self.cf], va_mu[self.cf] * self.ca)
+        self.firm_order, self.firm_ptr = _groups(self.cf, self.F)
+
+
+def _o_upper(data: ModelData, prep: _Prep) -> np.ndarray:
+    oreq = np.asarray(data.oreq, dtype=float)
+    ub = np.minimum(oreq, np.asarray(data.growth_cap, float) * np.asarray(data.o0, float))
+    best = np.zeros(prep.F)
+    if prep.C:
+        np.maximum.at(best, prep.cf, prep.cap_c)
+    return np.where(prep.app, best, ub)
+
+
+def _split_members(
+    ctx: _Ctx, prep: _Prep, o: np.ndarray, cand_key: np.ndarray, n_keys: int, what: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, Any, np.ndarray]]]:
+    """Applicant split variables by zone/unit key (key -1 allowed for units).
+
+    Returns the member arrays for applicants and the list of split groups
+    ``(f, key, var, candidate positions)`` of applicants with more than one key.
+    """
+    d = ctx.data
+    if not prep.C:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, np.zeros(0, dtype=object), []
+    shifted = cand_key + 1  # -1 → 0
+    code = prep.cf * (n_keys + 1) + shifted
+    uniq, inverse = np.unique(code, return_inverse=True)
+    uf = uniq // (n_keys + 1)
+    uk = uniq % (n_keys + 1) - 1
+    n_per_firm = np.bincount(uf, minlength=prep.F)
+    order, ptr = _groups(inverse, len(uniq))
+    mf, mk, mv, groups = [], [], [], []
+    names = d.unit_ids if what == "unit" else d.zone_ids
+    for j in range(len(uniq)):
+        f, k = int(uf[j]), int(uk[j])
+        pos = order[ptr[j] : ptr[j + 1]]
+        if n_per_firm[f] == 1:
+            var = o[f]
+        else:
+            kname = names[k] if k >= 0 else "none"
+            var = ctx.var(
+                f"o{what[0]}_{f}_{k + 1}",
+                f"o_f{what[0]}[firm={d.firm_ids[f]},{what}={kname}]",
+                0.0,
+                float(prep.cap_c[pos].max()),
+            )
+            groups.append((f, k, var, pos))
+        mf.append(f)
+        mk.append(k)
+        mv.append(var)
+    mv_arr = np.empty(len(mv), dtype=object)
+    mv_arr[:] = mv
+    return np.asarray(mf, dtype=np.int64), np.asarray(mk, dtype=np.int64), mv_arr, groups
+
+
+# ---------------------------------------------------------------- families
+
+
+def plot_once(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> None:
+    """``plot_once``: a plot goes to at most one firm.
+
+    Σ_{(f,b) ∈ C: p ∈ b} x_fb + y_occ(p) ≤ 1 for every plot p in some candidate
+    parcel; ``y_occ`` is the occupant's ``y`` (absent for vacant plots). A
+    leaving occupant (y = 0) frees its plot for applicants; one that stays
+    blocks it.
+    """
+    d = ctx.data
+    if not prep.C:
+        return
+    ptr = np.asarray(d.parcel_ptr, dtype=np.int64)
+    lens = ptr[prep.cb + 1] - ptr[prep.cb]
+    rep_c = np.repeat(np.arange(prep.C), lens)
+    offs = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+    plots = np.asarray(d.parcel_plot, dtype=np.int64)[np.repeat(ptr[prep.cb], lens) + offs]
+    order, gptr = _groups(plots, d.n_plots)
+    occ = np.asarray(d.plot_occupant, dtype=np.int64)
+    for p in np.flatnonzero(np.diff(gptr)):
+        cs = rep_c[order[gptr[p] : gptr[p + 1]]]
+        terms = [(v, 1.0) for v in x[cs].tolist()]
+        if occ[p] >= 0:
+            terms.append((y[occ[p]], 1.0))
+        ctx.row("plot_once", {"plot": d.plot_ids[p]}, terms, "<=", 1.0)
+
+
+def one_parcel(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> None:
+    """``one_parcel``: an admitted project gets exactly one parcel.
+
+    Σ_b x_fb − y_f = 0 for every applicant f (an applicant without candidates
+    gets ``y_f = 0``). The parcel's size lies in [lmin_f, lmax_f] by the
+    construction of C.
+    """
+    d = ctx.data
+    for f in np.flatnonzero(prep.app):
+        cs = prep.firm_order[prep.firm_ptr[f] : prep.firm_ptr[f + 1]]
+        terms = [(v, 1.0) for v in x[cs].tolist()]
+        terms.append((y[f], -1.0))
+        ctx.row("one_parcel", {"firm": d.firm_ids[f]}, terms, "==", 0.0)
+
+
+def zone_split(
+    ctx: _Ctx,
+    prep: _Prep,
+    o: np.ndarray,
+    x: np.ndarray,
+    groups: list[tuple[int, int, Any, np.ndarray]],
+    what: str,
+) -> None:
+    """``zone_split``: an applicant's output counts in the zone (unit) of its parcel.
+
+    o_fz − Σ_{b in z} cap_fb x_fb ≤ 0 for each zone z with a candidate of f, and
+    Σ_z o_fz − o_f = 0, with ``cap_fb = min(oreq_f, va_mu_f · a_b)`` (MODEL.md
+    writes ``oreq_f``; the tighter coefficient admits the same integer
+    solutions). The same split by control unit (``what="unit"``) feeds
+    ``unit_emissions``. Built only for applicants with candidates in more than
+    one zone (unit); the others use ``o_f`` directly.
+    """
+    d = ctx.data
+    names = d.unit_ids if what == "unit" else d.zone_ids
+    by_firm: dict[int, list[Any]] = {}
+    for f, k, var, pos in groups:
+        cs = pos
+        terms = [(var, 1.0), *_terms(x[cs], -prep.cap_c[cs])]
+        kname = names[k] if k >= 0 else "none"
+        ctx.row("zone_split", {"firm": d.firm_ids[f], what: kname}, terms, "<=", 0.0)
+        by_firm.setdefault(f, []).append(var)
+    for f, vars_ in by_firm.items():
+        terms = [(v, 1.0) for v in vars_]
+        terms.append((o[f], -1.0))
+        ctx.row("zone_split", {"firm": d.firm_ids[f], what: "*"}, terms, "==", 0.0)
+
+
+def output_by_land(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray, o: np.ndarray) -> None:
+    """``output_by_land``: output is bounded by the land the firm holds.
+
+    Applicants: o_f − Σ_b cap_fb x_fb ≤ 0 with ``cap_fb = min(oreq_f, va_mu_f·a_b)``
+    (MODEL.md: ``va_mu_f · Σ_b a_b x_fb``; same integer solutions, tighter LP).
+    Existing firms: o_f − g_f · o0_f · y_f ≤ 0 (growth cap g_f on their own land).
+    """
+    d = ctx.data
+    g_o0 = np.asarray(d.growth_cap, float) * np.asarray(d.o0, float)
+    for f in range(prep.F):
+        if prep.app[f]:
+            cs = prep.firm_order[prep.firm_ptr[f] : prep.firm_ptr[f + 1]]
+            if not len(cs):
+                continue  # y_f = 0 forces o_f = 0 through output_request
+            terms = [(o[f], 1.0), *_terms(x[cs], -prep.cap_c[cs])]
+        else:
+            terms = [(o[f], 1.0), (y[f], -float(g_o0[f]))]
+        ctx.row("output_by_land", {"firm": d.firm_ids[f]}, terms, "<=", 0.0)
+
+
+def output_request(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> None:
+    """``output_request``: no firm gets more than it asked for.
+
+    o_f − oreq_f · y_f ≤ 0 for every firm (and o_f = 0 when the firm is not served).
+    """
+    d = ctx.data
+    oreq = np.asarray(d.oreq, float)
+    for f in range(prep.F):
+        ctx.row(
+            "output_request", {"firm": d.firm_ids[f]}, [(o[f], 1.0), (y[f], -oreq[f])], "<=", 0.0
+        )
+
+
+def _zone_rows(
+    ctx: _Ctx,
+    family: str,
+    members: tuple[np.ndarray, np.ndarray, np.ndarray],
+    coef_of_firm: np.ndarray,
+    caps: np.ndarray,
+    extra: np.ndarray | None = None,
+) -> None:
+    d = ctx.data
+    mf, mz, mv = members
+    order, ptr = _groups(mz, d.n_zones)
+    for z in range(d.n_zones):
+        cap = float(caps[z])
+        if not np.isfinite(cap):
+            continue
+        pos = order[ptr[z] : ptr[z + 1]]
+        coefs = coef_of_firm[mf[pos]] - (extra[z] if extra is not None else 0.0)
+        keep = coefs != 0
+        if not keep.any() and cap >= 0:
+            continue
+        ctx.row(family, {"zone": d.zone_ids[z]}, _terms(mv[pos][keep], coefs[keep]), "<=", cap)
+
+
+def zone_electricity(ctx: _Ctx, members: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """``zone_electricity``: electricity quota per zone (有序用电 / supply capacity).
+
+    Σ_{f in z} el_f · o_fz ≤ E_z (MWh) for each zone with a finite cap.
+    """
+    caps = np.asarray(ctx.data.zone_electricity_cap_mwh, float)
+    _zone_rows(ctx, "zone_electricity", members, np.asarray(ctx.data.el, float), caps)
+
+
+def zone_energy(ctx: _Ctx, members: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """``zone_energy``: 能耗双控 total energy per zone.
+
+    Σ_{f in z} en_f · o_fz ≤ G_z (tce) for each zone with a finite cap.
+    """
+    caps = np.asarray(ctx.data.zone_energy_cap_tce, float)
+    _zone_rows(ctx, "zone_energy", members, np.asarray(ctx.data.en, float), caps)
+
+
+def province_energy(ctx: _Ctx, o: np.ndarray) -> None:
+    """``province_energy``: 能耗双控 total energy of the province.
+
+    Σ_f en_f · o_f ≤ G (tce), when G is finite.
+    """
+    d = ctx.data
+    cap = float(d.province_energy_cap_tce)
+    if not np.isfinite(cap):
+        return
+    en = np.asarray(d.en, float)
+    keep = en != 0
+    ctx.row("province_energy", {"scope": "province"}, _terms(o[keep], en[keep]), "<=", cap)
+
+
+def energy_intensity(ctx: _Ctx, members: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """``energy_intensity``: 能耗双控 intensity (tce per 万元) per zone, linear.
+
+    Σ_{f in z} (en_f − κ_z) · o_fz ≤ 0, i.e. Σ en_f o_fz ≤ κ_z Σ o_fz; the row
+    (and its slack) is in tce of energy above what κ_z allows.
+    """
+    d = ctx.data
+    kappa = np.asarray(d.zone_intensity_cap_tce_per_wan, float)
+    rhs = np.where(np.isfinite(kappa), 0.0, np.nan)
+    _zone_rows(
+        ctx,
+        "energy_intensity",
+        members,
+        np.asarray(d.en, float),
+        rhs,
+        extra=np.nan_to_num(kappa, nan=0.0),
+    )
+
+
+def unit_emissions(ctx: _Ctx, members: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """``unit_emissions``: 三线一单 environmental-quality floor per control unit.
+
+    Σ_{f in u} em_fk · o_fu ≤ cap_uk (t/yr) for each unit u and pollutant k with
+    a finite cap; an applicant's output counts in the unit of its parcel.
+    """
+    d = ctx.data
+    mf, mu, mv = members
+    caps = np.asarray(d.unit_emission_cap_t, float)
+    em = np.asarray(d.em, float)
+    real = mu >= 0
+    mf, mu, mv = mf[real], mu[real], mv[real]
+    order, ptr = _groups(mu, d.n_units)
+    for u in range(d.n_units):
+        pos = order[ptr[u] : ptr[u + 1]]
+        for k, pol in enumerate(POLLUTANTS):
+            cap = float(caps[u, k])
+            if not np.isfinite(cap):
+                continue
+            coefs = em[mf[pos], k]
+            keep = coefs != 0
+            if not keep.any() and cap >= 0:
+                continue
+            ctx.row(
+                "unit_emissions",
+                {"unit": d.unit_ids[u], "pollutant": pol},
+                _terms(mv[pos][keep], coefs[keep]),
+                "<=",
+                cap,
+            )
+
+
+def class_floor(ctx: _Ctx, y: np.ndarray, o: np.ndarray) -> None:
+    """``class_floor``: priority for high classes.
+
+    o_f − φ_class · oreq_f · y_f ≥ 0 for every firm whose class has φ > 0
+    (a served firm gets at least the share φ of its request).
+    """
+    d = ctx.data
+    phi = np.asarray(ctx.params.class_floor, float)[np.asarray(d.firm_class, dtype=np.int64)]
+    need = phi * np.asarray(d.oreq, float)
+    for f in np.flatnonzero(need > 0):
+        ctx.row("class_floor", {"firm": d.firm_ids[f]}, [(o[f], 1.0), (y[f], -need[f])], ">=", 0.0)
+
+
+def class_cap(ctx: _Ctx, prep: _Prep, o: np.ndarray) -> None:
+    """``class_cap``: 倒逼 for low classes.
+
+    o_f ≤ ψ_class · o0_f for existing firms whose class has a finite ψ.
+    """
+    d = ctx.data
+    psi = np.asarray(ctx.params.class_cap, float)[np.asarray(d.firm_class, dtype=np.int64)]
+    o0 = np.asarray(d.o0, float)
+    for f in np.flatnonzero(~prep.app & np.isfinite(psi)):
+        ctx.row("class_cap", {"firm": d.firm_ids[f]}, [(o[f], 1.0)], "<=", float(psi[f] * o0[f]))
+
+
+def retain(ctx: _Ctx, prep: _Prep, y: np.ndarray) -> None:
+    """``retain``: existing firms stay (y_f = 1) unless the scenario lets them leave.
+
+    y_f = 1 for existing firms with ``may_exit`` false (置换出区 is the exception,
+    by class or for industries outside the zone catalogue).
+    """
+    d = ctx.data
+    may_exit = np.asarray(d.may_exit, dtype=bool)
+    for f in np.flatnonzero(~prep.app & ~may_exit):
+        ctx.row("retain", {"firm": d.firm_ids[f]}, [(y[f], 1.0)], "==", 1.0)
+
+
+def service_floor(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> None:
+    """``service_floor``: a staying firm is not starved.
+
+    o_f − σ · o0_f · y_f ≥ 0 for existing firms (σ > 0, o0_f > 0).
+    """
+    d = ctx.data
+    need = float(ctx.params.service_floor) * np.asarray(d.o0, float)
+    for f in np.flatnonzero(~prep.app & (need > 0)):
+        ctx.row(
+            "service_floor", {"firm": d.firm_ids[f]}, [(o[f], 1.0), (y[f], -need[f])], ">=", 0.0
+        )
+
+
+def locked(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> None:
+    """``locked``: 一企一策 / 一事一议 major projects are served on their parcel.
+
+    y_f ≥ 1 for every locked firm and x_fb ≥ 1 for its locked parcel b (written
+    as ≥ rows so the elastic diagnosis can relax them; an empty left-hand side
+    when (f, b) is not a candidate pair).
+    """
+    d = ctx.data
+    lp = np.asarray(d.locked_parcel, dtype=np.int64)
+    for f in np.flatnonzero(np.asarray(d.locked, dtype=bool)):
+        ctx.row("locked", {"firm": d.firm_ids[f]}, [(y[f], 1.0)], ">=", 1.0)
+        b = int(lp[f])
+        if b < 0:
+            continue
+        cs = prep.firm_order[prep.firm_ptr[f] : prep.firm_ptr[f + 1]]
+        hit = cs[prep.cb[cs] == b]
+        terms = [(x[int(hit[0])], 1.0)] if len(hit) else []
+        ctx.row("locked", {"firm": d.firm_ids[f], "parcel": d.parcel_ids[b]}, terms, ">=", 1.0)
+
+
+def objective(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> float:
+    """Set the objective of MODEL.md; return its constant.
+
+    max Σ_f w_class(f) (α_va + α_tax tax_va_f) o_f − Σ_{existing} ρ L0_f (1 − y_f)
+        − Σ_{applicant, en_f > τ} π en_f o_f  [− penalty · Σ slacks in elastic mode]
+    """
+    d, p = ctx.data, ctx.params
+    w = np.asarray(p.class_weight, float)[np.asarray(d.firm_class, dtype=np.int64)]
+    en = np.asarray(d.en, float)
+    c_o = w * (p.alpha_va + p.alpha_tax * np.asarray(d.tax_va, float))
+    buys = prep.app & (en > p.energy_price_threshold_tce_per_wan)
+    c_o = c_o - np.where(buys, p.energy_price_wan_per_tce * en, 0.0)
+    reloc = np.where(prep.app, 0.0, p.relocation_cost_wan_per_mu * np.asarray(d.land0_mu, float))
+    keep_o = c_o != 0
+    keep_y = reloc != 0
+    terms = _terms(o[keep_o], c_o[keep_o]) + _terms(y[keep_y], reloc[keep_y])
+    terms += [(s, -float(p.elastic_penalty)) for s in ctx.slacks.values()]
+    constant = -float(reloc.sum())
+    ctx.prob.setObjective(pulp.LpAffineExpression(terms, constant=constant))
+    return constant
+
+
+# ---------------------------------------------------------------- build
+
+
+def build(data: ModelData, params: ModelParams) -> Built:
+    """Build the allocation MIP of MODEL.md for ``data`` under ``params``.
+
+    Raises ``ValueError`` for malformed data (``ModelData.validate``); every
+    scenario outcome (infeasible, tight) is for the solver to report.
+    """
+    t0 = time.perf_counter()
+    data.validate()
+    ctx = _Ctx(data, params)
+    prep = _Prep(data)
+    F, C = prep.F, prep.C
+    ids = data.firm_ids
+
+    y = np.empty(F, dtype=object)
+    o = np.empty(F, dtype=object)
+    x = np.empty(C, dtype=object)
+    o_ub = _o_upper(data, prep)
+    for f in range(F):
+        y[f] = ctx.var(f"y_{f}", f"y[{ids[f]}]", 0, 1, binary=True)
+        o[f] = ctx.var(f"o_{f}", f"o[{ids[f]}]", 0.0, float(o_ub[f]))
+    for c in range(C):
+        x[c] = ctx.var(
+            f"x_{c}",
+            display_name("x", {"firm": ids[prep.cf[c]], "parcel": data.parcel_ids[prep.cb[c]]}),
+            0,
+            1,
+            binary=True,
+        )
+
+    on = params.on
+    zone_needed = (
+        (on("zone_electricity") and np.isfinite(data.zone_electricity_cap_mwh).any())
+        or (on("zone_energy") and np.isfinite(data.zone_energy_cap_tce).any())
+        or (on("energy_intensity") and np.isfinite(data.zone_intensity_cap_tce_per_wan).any())
+    )
+    unit_needed = on("unit_emissions") and bool(np.isfinite(data.unit_emission_cap_t).any())
+
+    existing = np.flatnonzero(~prep.app)
+    ez = np.asarray(data.firm_zone, dtype=np.int64)[existing]
+    eu = np.asarray(data.firm_unit, dtype=np.int64)[existing]
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, dtype=object))
+    zone_m, unit_m = empty, empty
+    zgroups: list = []
+    ugroups: list = []
+    if zone_needed:
+        af, az, av, zgroups = _split_members(ctx, prep, o, prep.cz, data.n_zones, "zone")
+        has = ez >= 0
+        zone_m = (
+            np.concatenate([existing[has], af]),
+            np.concatenate([ez[has], az]),
+            np.concatenate([o[existing[has]], av]),
+        )
+    if unit_needed:
+        af, au, av, ugroups = _split_members(ctx, prep, o, prep.cu, data.n_units, "unit")
+        has = eu >= 0
+        unit_m = (
+            np.concatenate([existing[has], af]),
+            np.concatenate([eu[has], au]),
+            np.concatenate([o[existing[has]], av]),
+        )
+
+    plot_once(ctx, prep, y, x)
+    one_parcel(ctx, prep, y, x)
+    zone_split(ctx, prep, o, x, zgroups, "zone")
+    zone_split(ctx, prep, o, x, ugroups, "unit")
+    output_by_land(ctx, prep, y, x, o)
+    output_request(ctx, prep, y, o)
+    if on("zone_electricity") and zone_needed:
+        zone_electricity(ctx, zone_m)
+    if on("zone_energy") and zone_needed:
+        zone_energy(ctx, zone_m)
+    if on("province_energy"):
+        province_energy(ctx, o)
+    if on("energy_intensity") and zone_needed:
+        energy_intensity(ctx, zone_m)
+    if unit_needed:
+        unit_emissions(ctx, unit_m)
+    if on("class_floor"):
+        class_floor(ctx, y, o)
+    if on("class_cap"):
+        class_cap(ctx, prep, o)
+    retain(ctx, prep, y)
+    if on("service_floor"):
+        service_floor(ctx, prep, y, o)
+    locked(ctx, prep, y, x)
+    constant = objective(ctx, prep, y, o)
+
+    size = {
+        "rows": len(ctx.constraints),
+        "columns": ctx.n_vars,
+        "binaries": ctx.n_bin,
+        "nonzeros": ctx.nnz,
+    }
+    return Built(
+        data=data,
+        params=params,
+        prob=ctx.prob,
+        y=y,
+        x=x,
+        o=o,
+        zone_firm=zone_m[0],
+        zone_zone=zone_m[1],
+        zone_var=zone_m[2],
+        unit_firm=unit_m[0],
+        unit_unit=unit_m[1],
+        unit_var=unit_m[2],
+        constraints=ctx.constraints,
+        registry=ctx.reg,
+        slacks=ctx.slacks,
+        family_rows=ctx.family_rows,
+        size=size,
+        build_seconds=time.perf_counter() - t0,
+        objective_constant=constant,
+        variable_names=ctx.var_names,
+    )
+
+
+__all__ = [
+    "CAP_FAMILIES",
+    "CLASSES",
+    "ELASTIC_FAMILIES",
+    "FLOOR_FAMILIES",
+    "UNITS",
+    "Built",
+    "build",
+]

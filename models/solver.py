@@ -1,0 +1,586 @@
+"""Solve a built allocation model with HiGHS (default) or CBC; status is a value.
+
+``run(built, ...) -> ModelSolution`` never raises for an ordinary outcome
+(infeasible, time limit, a solver crash is ``error``); the status is read from
+the solver itself, never from PuLP's ``LpStatus``: PuLP 3.3 maps a HiGHS run
+stopped by its time limit with an incumbent to ``Optimal`` (sol_status 2),
+which it is not.
+
+HiGHS is driven through its Python API (highspy, the library behind
+``pulp.HiGHS``) with the PuLP problem as the model of record: the problem is
+handed over as one sparse matrix (``Highs.passModel``) instead of PuLP's
+row-by-row ``addRow`` calls, the objective constant goes in as the model
+offset (so HiGHS's gap and bound are those of the MODEL.md objective), and
+the solution is written back to the PuLP variables. CBC runs through
+``pulp.PULP_CBC_CMD``; its bound and gap are read from its log.
+
+Marginal values (``duals=True``): the MIP solution's binaries are fixed, the
+integrality dropped and the LP re-solved; ``ModelSolution.duals[row]`` is the
+change of the MODEL.md objective (万元) per unit increase of the row's
+right-hand side (per MWh, tce, t or 万元). With a maximised objective a
+binding ``≤`` cap has a dual ≥ 0 and a binding ``≥`` floor a dual ≤ 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from models.allocation import CAP_FAMILIES, Built
+
+try:  # pragma: no cover - availability depends on the environment
+    import highspy
+
+    HIGHS_AVAILABLE = True
+except ImportError:  # pragma: no cover
+    highspy = None
+    HIGHS_AVAILABLE = False
+
+
+class Status(StrEnum):
+    """Typed solve status (equal to its string value)."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT_NO_SOLUTION = "time_limit_no_solution"
+    ERROR = "error"
+
+
+Progress = Callable[[dict[str, float]], None]
+"""Receives ``{"time_s", "objective", "bound", "gap"}`` while HiGHS runs."""
+
+
+@dataclass
+class ModelSolution:
+    """Outcome of one solve; arrays are aligned with the ``ModelData`` indices."""
+
+    status: Status
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    build_seconds: float
+    solve_seconds: float
+    size: dict[str, int]
+    solver: str
+    solver_version: str
+    message: str = ""
+    log: str = ""
+    y: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    x: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    o: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    zone_firm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    zone_zone: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    zone_output: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """o_fz: output of ``zone_firm[i]`` counted in ``zone_zone[i]`` (万元)."""
+    unit_firm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    unit_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    unit_output: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """o_fu (unit -1 = parcel without a control unit)."""
+    slacks: dict[str, float] = field(default_factory=dict)
+    """Elastic slack per row display name (elastic builds only; all rows)."""
+    duals: dict[str, float] | None = None
+    """Marginal value per row display name (万元 per unit of rhs), when asked."""
+    row_activity: dict[str, float] = field(default_factory=dict)
+    """Left-hand side of every cap/floor/lock row at the solution."""
+    fallback_from: str | None = None
+    """Name of the solver that failed when CBC ran as a fallback."""
+
+    @property
+    def has_solution(self) -> bool:
+        """True when variable values are available."""
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+    def relaxed(self, tol: float = 1e-6) -> list[tuple[str, float]]:
+        """Rows an elastic solve had to relax: ``[(row, amount in row units)]``."""
+        return [(n, v) for n, v in self.slacks.items() if v > tol]
+
+
+def _version(solver: str) -> str:
+    if solver == "highs" and HIGHS_AVAILABLE:
+        with contextlib.suppress(Exception):
+            return str(highspy.Highs.version())  # type: ignore[union-attr]
+        return getattr(highspy, "__version__", "unknown")
+    if solver == "cbc":
+        return "CBC (bundled with PuLP " + pulp.__version__ + ")"
+    return "unknown"
+
+
+def _empty(built: Built, status: Status, solver: str, t: float, msg: str, log: str = ""):
+    return ModelSolution(
+        status=status,
+        objective=None,
+        best_bound=None,
+        gap=None,
+        build_seconds=built.build_seconds,
+        solve_seconds=t,
+        size=dict(built.size),
+        solver=solver,
+        solver_version=_version(solver),
+        message=msg,
+        log=log,
+    )
+
+
+def _value(v: Any) -> float:
+    val = v.varValue
+    return 0.0 if val is None else float(val)
+
+
+def _collect(built: Built, sol: ModelSolution) -> ModelSolution:
+    """Fill variable arrays, slacks and row activities from PuLP varValues."""
+    vals = np.vectorize(_value, otypes=[float])
+    sol.y = np.round(vals(built.y)) if len(built.y) else np.zeros(0)
+    sol.x = np.round(vals(built.x)) if len(built.x) else np.zeros(0)
+    sol.o = vals(built.o) if len(built.o) else np.zeros(0)
+    sol.zone_firm, sol.zone_zone = built.zone_firm, built.zone_zone
+    sol.zone_output = vals(built.zone_var) if len(built.zone_var) else np.zeros(0)
+    sol.unit_firm, sol.unit_unit = built.unit_firm, built.unit_unit
+    sol.unit_output = vals(built.unit_var) if len(built.unit_var) else np.zeros(0)
+    sol.slacks = {n: _value(s) for n, s in built.slacks.items()}
+    from models.allocation import ELASTIC_FAMILIES
+
+    for name, info in built.registry.rows.items():
+        if info.family in ELASTIC_FAMILIES:
+            con = built.constraints[name]
+            act = sum(_value(v) * c for v, c in con.items())
+            if name in built.slacks:  # report the lhs without the slack
+                s = built.slacks[name]
+                act -= con.get(s, 0.0) * _value(s)
+            sol.row_activity[name] = float(act)
+    return sol
+
+
+# ---------------------------------------------------------------- HiGHS
+
+
+def _to_highs_lp(prob: pulp.LpProblem) -> tuple[Any, list[pulp.LpVariable], list[str]]:
+    """Return ``(HighsLp, variables, constraint names)``; sets ``var.index``."""
+    variables = prob.variables()
+    index = {}
+    for i, v in enumerate(variables):
+        v.index = i
+        index[v.hash] = i
+    sense = -1.0 if prob.sense == pulp.LpMaximize else 1.0
+    obj = prob.objective or pulp.LpAffineExpression()
+    cost = np.zeros(len(variables))
+    for v, c in obj.items():
+        cost[index[v.hash]] = sense * c
+    inf = highspy.kHighsInf  # type: ignore[union-attr]
+    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], float)
+    upper = np.array([inf if v.upBound is None else v.upBound for v in variables], float)
+    integ = [
+        highspy.HighsVarType.kInteger  # type: ignore[union-attr]
+        if v.cat == pulp.LpInteger
+        else highspy.HighsVarType.kContinuous  # type: ignore[union-attr]
+        for v in variables
+    ]
+    names = list(prob._constraints.keys())  # noqa: SLF001 - PuLP has no public ordered view
+    cons = list(prob._constraints.values())  # noqa: SLF001
+    start = [0]
+    idx: list[int] = []
+    val: list[float] = []
+    rlo = np.empty(len(cons))
+    rup = np.empty(len(cons))
+    for r, con in enumerate(cons):
+        con.index = r
+        for v, c in con.items():
+            if c != 0:
+                idx.append(index[v.hash])
+                val.append(c)
+        start.append(len(idx))
+        lb, ub = con.getLb(), con.getUb()
+        rlo[r] = -inf if lb is None else lb
+        rup[r] = inf if ub is None else ub
+    lp = highspy.HighsLp()  # type: ignore[union-attr]
+    lp.num_col_ = len(variables)
+    lp.num_row_ = len(cons)
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.row_lower_ = rlo
+    lp.row_upper_ = rup
+    lp.offset_ = sense * float(obj.constant)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise  # type: ignore[union-attr]
+    lp.a_matrix_.num_col_ = len(variables)
+    lp.a_matrix_.num_row_ = len(cons)
+    lp.a_matrix_.start_ = np.asarray(start, dtype=np.int32)
+    lp.a_matrix_.index_ = np.asarray(idx, dtype=np.int32)
+    lp.a_matrix_.value_ = np.asarray(val, dtype=float)
+    lp.integrality_ = integ
+    return lp, variables, names
+
+
+def _run_highs(
+    built: Built,
+    time_limit_s: float,
+    rel_gap: float,
+    threads: int,
+    seed: int,
+    log_path: str | Path | None,
+    msg: bool,
+    duals: bool,
+    progress: Progress | None,
+) -> ModelSolution:
+    t0 = time.perf_counter()
+    prob = built.prob
+    h = highspy.Highs()  # type: ignore[union-attr]
+    h.setOptionValue("output_flag", bool(msg or log_path))
+    h.setOptionValue("log_to_console", bool(msg))
+    if log_path:
+        h.setOptionValue("log_file", str(log_path))
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
+    h.setOptionValue("random_seed", int(seed))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    lp, variables, names = _to_highs_lp(prob)
+    h.passModel(lp)
+    if progress is not None:
+        last = [0.0]
+
+        def _cb(e: Any) -> None:
+            out = e.data_out
+            now = float(out.running_time)
+            if e.callback_type != highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution:
+                if now - last[0] < 0.5:
+                    return
+            last[0] = now
+            with contextlib.suppress(Exception):
+                progress(
+                    {
+                        "time_s": now,
+                        "objective": -float(out.mip_primal_bound),
+                        "bound": -float(out.mip_dual_bound),
+                        "gap": float(out.mip_gap),
+                    }
+                )
+
+        h.cbMipImprovingSolution.subscribe(_cb)
+        h.cbMipInterrupt.subscribe(_cb)
+    h.run()
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    MS = highspy.HighsModelStatus  # noqa: N806
+    has_sol = int(info.primal_solution_status) == 2
+    if ms == MS.kOptimal:
+        status = Status.OPTIMAL
+    elif ms in (MS.kInfeasible, MS.kUnboundedOrInfeasible):
+        status = Status.INFEASIBLE
+    elif ms in (
+        MS.kTimeLimit,
+        MS.kInterrupt,
+        MS.kIterationLimit,
+        MS.kSolutionLimit,
+        MS.kObjectiveBound,
+        MS.kObjectiveTarget,
+        MS.kMemoryLimit,
+        getattr(MS, "kHighsInterrupt", MS.kInterrupt),
+    ):
+        status = Status.FEASIBLE if has_sol else Status.TIME_LIMIT_NO_SOLUTION
+    else:
+        status = Status.ERROR
+    elapsed = time.perf_counter() - t0
+    message = f"HiGHS model status: {h.modelStatusToString(ms)}"
+    if status not in (Status.OPTIMAL, Status.FEASIBLE):
+        return _empty(built, status, "highs", elapsed, message)
+    sol_values = h.getSolution().col_value
+    for v in variables:
+        v.varValue = sol_values[v.index]
+    objective = float(prob.objective.value()) if prob.objective is not None else 0.0
+    sense = -1.0 if prob.sense == pulp.LpMaximize else 1.0
+    bound = sense * float(info.mip_dual_bound)
+    if not math.isfinite(bound):
+        bound = objective if status == Status.OPTIMAL else float("nan")
+    gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+    if gap is None and math.isfinite(bound):
+        gap = abs(bound - objective) / max(abs(objective), 1e-9)
+    sol = ModelSolution(
+        status=status,
+        objective=objective,
+        best_bound=bound,
+        gap=gap,
+        build_seconds=built.build_seconds,
+        solve_seconds=elapsed,
+        size=dict(built.size),
+        solver="highs",
+        solver_version=_version("highs"),
+        message=message,
+    )
+    _collect(built, sol)
+    if duals:
+        sol.duals = _highs_duals(h, variables, names, built, sense)
+        sol.solve_seconds = time.perf_counter() - t0
+    return sol
+
+
+def _highs_duals(
+    h: Any, variables: list[pulp.LpVariable], names: list[str], built: Built, sense: float
+) -> dict[str, float] | None:
+    """Fix the integers at their values, drop integrality, re-solve the LP, read row duals."""
+    ints = [v.index for v in variables if v.cat == pulp.LpInteger]
+    if ints:
+        vals = np.array([round(variables[i].varValue or 0.0) for i in ints], float)
+        idx = np.asarray(ints, dtype=np.int32)
+        h.changeColsIntegrality(
+            len(ints),
+            idx,
+            np.full(len(ints), highspy.HighsVarType.kContinuous, dtype=np.uint8),  # type: ignore[union-attr]
+        )
+        h.changeColsBounds(len(ints), idx, vals, vals)
+    h.setOptionValue("solver", "simplex")
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # type: ignore[union-attr]
+        return None
+    row_dual = h.getSolution().row_dual
+    reg = built.registry
+    out = {}
+    for r, sname in enumerate(names):
+        out[reg.display(sname)] = float(sense * row_dual[r])
+    return out
+
+
+# ---------------------------------------------------------------- CBC
+
+_CBC_NUM = r"([-+]?\d[\d.eE+-]*)"
+
+
+def _cbc_log_numbers(text: str) -> dict[str, float]:
+    out = {}
+    for key, pat in (
+        ("objective", r"Objective value:\s*" + _CBC_NUM),
+        ("bound", r"Lower bound:\s*" + _CBC_NUM),
+        ("gap", r"Gap:\s*" + _CBC_NUM),
+    ):
+        m = re.findall(pat, text)
+        if m:
+            with contextlib.suppress(ValueError):
+                out[key] = float(m[-1])
+    return out
+
+
+def _run_cbc(
+    built: Built,
+    time_limit_s: float,
+    rel_gap: float,
+    threads: int,
+    seed: int,
+    log_path: str | Path | None,
+    msg: bool,
+    duals: bool,
+) -> ModelSolution:
+    t0 = time.perf_counter()
+    prob = built.prob
+    tmp = None
+    if log_path is None:
+        fd, tmp = tempfile.mkstemp(suffix=".log", prefix="cbc_")
+        os.close(fd)
+        log_file = tmp
+    else:
+        log_file = str(log_path)
+    options = [f"randomCbcSeed {seed}"] if seed > 0 else []
+    cmd = pulp.PULP_CBC_CMD(
+        msg=msg,
+        timeLimit=float(time_limit_s),
+        gapRel=float(rel_gap),
+        threads=int(threads) if threads else None,
+        logPath=log_file,
+        options=options,
+    )
+    try:
+        prob.solve(cmd)
+        log = Path(log_file).read_text(errors="replace") if Path(log_file).exists() else ""
+    except Exception as exc:  # noqa: BLE001 - a crashing solver is an 'error' status
+        return _empty(built, Status.ERROR, "cbc", time.perf_counter() - t0, f"CBC: {exc}")
+    finally:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    elapsed = time.perf_counter() - t0
+    st, sst = prob.status, prob.sol_status
+    stopped = "Stopped on time" in log or "stopped on time" in log.lower()
+    if sst == pulp.LpSolutionOptimal and not stopped:
+        status = Status.OPTIMAL
+    elif sst in (pulp.LpSolutionIntegerFeasible, pulp.LpSolutionOptimal):
+        status = Status.FEASIBLE
+    elif st == pulp.LpStatusInfeasible or sst == pulp.LpSolutionInfeasible:
+        status = Status.INFEASIBLE
+    elif stopped or st == pulp.LpStatusNotSolved:
+        status = Status.TIME_LIMIT_NO_SOLUTION
+    else:
+        status = Status.ERROR
+    message = f"CBC: {pulp.LpStatus.get(st, st)} / solution status {sst}"
+    if status not in (Status.OPTIMAL, Status.FEASIBLE):
+        return _empty(built, status, "cbc", elapsed, message, log)
+    objective = float(prob.objective.value()) if prob.objective is not None else 0.0
+    nums = _cbc_log_numbers(log)
+    if status == Status.OPTIMAL:
+        bound, gap = objective, 0.0
+        if "gap" in nums and "bound" in nums:
+            gap = abs(nums["gap"])
+    else:
+        gap = abs(nums["gap"]) if "gap" in nums else None
+        bound = float("nan")
+        if "bound" in nums and "objective" in nums:
+            # CBC minimises (PuLP negates a max objective): bound is relative to its objective
+            shift = objective - (-nums["objective"])
+            bound = -nums["bound"] + shift
+            if prob.sense != pulp.LpMaximize:
+                bound = nums["bound"] + (objective - nums["objective"])
+            if gap is None:
+                gap = abs(bound - objective) / max(abs(objective), 1e-9)
+    sol = ModelSolution(
+        status=status,
+        objective=objective,
+        best_bound=bound,
+        gap=gap,
+        build_seconds=built.build_seconds,
+        solve_seconds=elapsed,
+        size=dict(built.size),
+        solver="cbc",
+        solver_version=_version("cbc"),
+        message=message,
+        log=log,
+    )
+    _collect(built, sol)
+    if duals:
+        sol.duals = _cbc_duals(built, msg)
+        sol.solve_seconds = time.perf_counter() - t0
+    return sol
+
+
+def _cbc_duals(built: Built, msg: bool) -> dict[str, float] | None:
+    """LP with integers fixed, solved by CBC; PuLP's ``pi`` is already d obj / d rhs."""
+    prob = built.prob
+    ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
+    saved = [(v, v.lowBound, v.upBound, v.varValue) for v in ints]
+    values = {v.name: v.varValue for v in prob.variables()}
+    try:
+        for v in ints:
+            val = float(round(v.varValue or 0.0))
+            v.lowBound = v.upBound = val
+            v.cat = pulp.LpContinuous
+        prob.solve(pulp.PULP_CBC_CMD(msg=msg, mip=False))
+        if prob.status != pulp.LpStatusOptimal:
+            return None
+        reg = built.registry
+        return {reg.display(n): float(c.pi or 0.0) for n, c in prob._constraints.items()}  # noqa: SLF001
+    finally:
+        for v, lo, up, _ in saved:
+            v.lowBound, v.upBound, v.cat = lo, up, pulp.LpInteger
+        for v in prob.variables():
+            v.varValue = values.get(v.name, v.varValue)
+
+
+# ---------------------------------------------------------------- public
+
+
+def run(
+    built: Built,
+    solver: str = "highs",
+    time_limit_s: float = 60.0,
+    rel_gap: float = 1e-4,
+    threads: int = 1,
+    seed: int = 0,
+    log_path: str | Path | None = None,
+    msg: bool = False,
+    duals: bool = False,
+    progress: Progress | None = None,
+) -> ModelSolution:
+    """Solve ``built``; return a :class:`ModelSolution` with a typed status.
+
+    Parameters
+    ----------
+    built
+        From :func:`models.allocation.build`.
+    solver
+        ``"highs"`` (default) or ``"cbc"``. When HiGHS is unavailable or fails
+        with an error, CBC runs instead (``fallback_from="highs"``).
+    time_limit_s, rel_gap, threads, seed
+        Solver settings; ``threads=1`` and a fixed seed make runs repeatable.
+    log_path
+        Write the solver log there.
+    msg
+        Echo the solver log to the console.
+    duals
+        Also compute marginal values from the LP with the integers fixed.
+    progress
+        Called with ``{"time_s", "objective", "bound", "gap"}`` on every
+        improving solution and at most twice a second otherwise (HiGHS only).
+    """
+    solver = solver.lower()
+    if solver not in ("highs", "cbc"):
+        return _empty(built, Status.ERROR, solver, 0.0, f"unknown solver {solver!r}")
+    if solver == "highs" and HIGHS_AVAILABLE:
+        try:
+            sol = _run_highs(
+                built, time_limit_s, rel_gap, threads, seed, log_path, msg, duals, progress
+            )
+        except Exception as exc:  # noqa: BLE001 - fall back to CBC below
+            sol = _empty(built, Status.ERROR, "highs", 0.0, f"HiGHS failed: {exc}")
+        if sol.status != Status.ERROR:
+            return sol
+        fallback_msg = sol.message
+    elif solver == "highs":
+        fallback_msg = "HiGHS (highspy) not available"
+    else:
+        fallback_msg = ""
+    sol = _run_cbc(built, time_limit_s, rel_gap, threads, seed, log_path, msg, duals)
+    if solver == "highs":
+        sol.fallback_from = "highs"
+        sol.message = f"{fallback_msg}; CBC fallback: {sol.message}"
+    return sol
+
+
+def marginals(built: Built, sol: ModelSolution, families: tuple[str, ...] = CAP_FAMILIES):
+    """Return a table of the cap rows: row, family, keys, unit, rhs, activity, slack, dual.
+
+    ``value`` is the marginal value in 万元 per unit (``unit`` names it, e.g.
+    ``万元/tce``); ``binding`` is true when the slack is within 1e-6 relative.
+    """
+    recs = []
+    for name, info in built.registry.rows.items():
+        if info.family not in families:
+            continue
+        act = sol.row_activity.get(name, float("nan"))
+        slack = info.rhs - act if info.sense == "<=" else act - info.rhs
+        dual = (sol.duals or {}).get(name, float("nan"))
+        rec = {
+            "row": name,
+            "family": info.family,
+            "unit": f"万元/{info.unit}",
+            "rhs": info.rhs,
+            "activity": act,
+            "slack": slack,
+            "value": dual,
+            "binding": bool(abs(slack) <= 1e-6 * max(1.0, abs(info.rhs))),
+        }
+        rec.update({f"{k}_id" if k in ("zone", "unit", "firm") else k: v for k, v in info.keys})
+        recs.append(rec)
+    return pd.DataFrame.from_records(recs)
+
+
+def write_problem(built: Built, path: str | Path) -> Path:
+    """Write the problem as LP (``.lp``) or MPS (``.mps``) for inspection elsewhere."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".lp":
+        built.prob.writeLP(str(path))
+    elif suffix == ".mps":
+        built.prob.writeMPS(str(path))
+    else:
+        raise ValueError(f"{path}: extension must be .lp or .mps")
+    return path
