@@ -367,6 +367,7 @@ def diagnose(
         solver=str(scenario["solver.name"]),
         time_limit_s=tl,
         rel_gap=float(scenario["solver.rel_gap"]),
+        duals=True,
     )
     report: dict[str, Any] = {
         "scenario": scenario.name,

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         shown = marg.sort_values("value", ascending=False)
         for _, r in shown.iterrows():
             flag = "*" if r["binding"] else " "
-            print(f"  {flag} {r['row']:<36} {r['value']:>12,.4f} {r['unit']}")
+            print(f"  {flag} {r['row']:<44} {r['value']:>12,.4f} {r['unit']}")
     return 0 if report["status"] in ("optimal", "feasible") else 2
 
 

@@ -50,7 +50,7 @@ class ConsoleProgress:
                     "solve.cli.live",
                     incumbent=_num(inc),
                     bound=_num(bound),
-                    gap=f"{100 * gap:.3f}%" if gap is not None else "—",
+                    gap=f"{100 * gap:.3f}%" if gap is not None and math.isfinite(gap) else "—",
                 ),
                 file=self.stream,
                 flush=True,
@@ -70,7 +70,7 @@ def _num(value: Any, digits: int = 1) -> str:
         v = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if math.isnan(v):
+    if not math.isfinite(v):
         return "—"
     return f"{v:,.{digits}f}"
 
