@@ -344,3 +344,18 @@ def page_header(title_key: str, caption_key: str | None = None) -> None:
     st.header(t(title_key))
     if caption_key:
         st.caption(t(caption_key))
+
+
+def show_table(frame: pd.DataFrame, **kwargs: Any) -> Any:
+    """Show a DataFrame with column headers in the session's language (data unchanged).
+
+    Known columns get their label from ``ui.col.<name>``; the underlying column
+    names stay canonical, so downloads and tests see the library's names.
+    """
+    config = dict(kwargs.pop("column_config", {}) or {})
+    for col in frame.columns:
+        key = f"ui.col.{col}"
+        if isinstance(col, str) and col not in config and i18n.has(key):
+            config[col] = st.column_config.Column(t(key))
+    kwargs.setdefault("width", "stretch")
+    return st.dataframe(frame, column_config=config, **kwargs)

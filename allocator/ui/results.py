@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from allocator.ui import maps
-from allocator.ui.common import case_key, fmt_num, fmt_pct, get_case, guard, lang, t
+from allocator.ui.common import case_key, fmt_num, fmt_pct, get_case, guard, lang, show_table, t
 from allocator.ui.summaries import KPI_ORDER, run_kpis
 
 KPI_DIGITS = {"firms_served": 0, "applicants_admitted": 0, "firms_exited": 0}
@@ -150,7 +150,7 @@ def firm_table(run: Any, key: str) -> None:
         mask = firms["served"].astype(bool)
         firms = firms[mask if served == "served" else ~mask]
     st.caption(t("ui.filter.rows", n=len(firms)))
-    st.dataframe(firms, hide_index=True, width="stretch", height=320)
+    show_table(firms, hide_index=True, width="stretch", height=320)
 
 
 def marginals_table(run: Any) -> None:
@@ -163,7 +163,7 @@ def marginals_table(run: Any) -> None:
     if binding.empty:
         st.caption(t("ui.run.no_binding"))
         return
-    st.dataframe(binding, hide_index=True, width="stretch")
+    show_table(binding, hide_index=True, width="stretch")
 
 
 def _has_content(value: Any) -> bool:
@@ -224,7 +224,7 @@ def diagnosis(run: Any) -> None:
         for text in _messages(relax):
             st.markdown(f"- {text}")
         if all(isinstance(i, dict) for i in relax):
-            st.dataframe(pd.DataFrame(relax), hide_index=True, width="stretch")
+            show_table(pd.DataFrame(relax), hide_index=True, width="stretch")
     with st.expander(t("error.details")):
         st.code(json.dumps(diag, ensure_ascii=False, indent=2, default=str), language="json")
 
@@ -240,7 +240,7 @@ def show_run(run: Any, base: Any | None, key: str) -> None:
     st.subheader(t("ui.run.kpis"))
     kpi_deltas(run, base)
     with st.expander(t("ui.run.kpi_table")):
-        st.dataframe(kpi_frame(run, base), hide_index=True, width="stretch")
+        show_table(kpi_frame(run, base), hide_index=True, width="stretch")
     tabs = st.tabs(
         [t("ui.run.tab_map"), t("ui.run.tab_firms"), t("ui.run.tab_zones"), t("ui.run.tab_caps")]
     )
@@ -249,7 +249,7 @@ def show_run(run: Any, base: Any | None, key: str) -> None:
     with tabs[1]:
         firm_table(run, key=f"{key}_firms")
     with tabs[2]:
-        st.dataframe(run.zones, hide_index=True, width="stretch")
+        show_table(run.zones, hide_index=True, width="stretch")
     with tabs[3]:
         marginals_table(run)
     if status not in ("infeasible", "time_limit_no_solution", "error"):

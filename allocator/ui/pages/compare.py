@@ -9,7 +9,17 @@ import pandas as pd
 import streamlit as st
 
 from allocator.ui import results
-from allocator.ui.common import api, attempt, get_run, guard, list_runs, page_header, require, t
+from allocator.ui.common import (
+    api,
+    attempt,
+    get_run,
+    guard,
+    list_runs,
+    page_header,
+    require,
+    show_table,
+    t,
+)
 from allocator.ui.summaries import binding_changes, firm_changes, kpi_table, outcome_changes
 
 ZONE_METRICS = (
@@ -83,15 +93,17 @@ def render() -> None:
         },
         index=[t("ui.compare.status"), t("ui.compare.gap")],
     )
-    st.dataframe(
-        pd.concat([statuses.astype(str), kpis.map(lambda v: f"{v:,.1f}")]), width="stretch"
-    )
+    shown = kpis.map(lambda v: f"{v:,.1f}")
+    for name in ("firms_served", "applicants_admitted", "firms_exited"):
+        label = results.kpi_label(name)
+        shown.loc[label] = kpis.loc[label].map(lambda v: f"{v:,.0f}")
+    show_table(pd.concat([statuses.astype(str), shown]))
     if api("compare") is not None:
         comparison = attempt(api("compare"), [Path(p) for p in picked])
-        table = getattr(comparison, "kpis", None) if comparison is not None else None
-        if isinstance(table, pd.DataFrame):
+        full = getattr(comparison, "kpis", None) if comparison is not None else None
+        if isinstance(full, pd.DataFrame):
             with st.expander(t("ui.compare.library_table")):
-                st.dataframe(table, width="stretch")
+                show_table(full)
 
     base_label = st.selectbox(t("ui.compare.base"), labels, key="compare_base")
     other_label = st.selectbox(
@@ -104,7 +116,7 @@ def render() -> None:
         results.outcome_map(
             other, key="compare_map", only_changed=set(changed["plot_id"].astype(str))
         )
-        st.dataframe(changed, hide_index=True, width="stretch", height=240)
+        show_table(changed, hide_index=True, width="stretch", height=240)
     st.subheader(t("ui.compare.zones"))
     zone_charts({base_label: base, other_label: other})
     firms = firm_changes(base.firms, other.firms)
@@ -115,10 +127,10 @@ def render() -> None:
             lost=int((firms["change"] == "lost").sum()),
         )
     )
-    st.dataframe(firms, hide_index=True, width="stretch", height=280)
+    show_table(firms, hide_index=True, width="stretch", height=280)
     st.subheader(t("ui.compare.binding"))
     if base.marginals is not None and other.marginals is not None and not base.marginals.empty:
-        st.dataframe(
+        show_table(
             binding_changes(base.marginals, other.marginals), hide_index=True, width="stretch"
         )
     else:

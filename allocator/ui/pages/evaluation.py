@@ -24,6 +24,7 @@ from allocator.ui.common import (
     require,
     save_upload,
     short_hash,
+    show_table,
     t,
 )
 
@@ -165,7 +166,7 @@ def firm_detail(table: pd.DataFrame, firms: pd.DataFrame) -> None:
                 t("ui.eval.partial"): [_num(row, "part_" + c[4:]) for c in inds],
             }
         ).dropna(subset=[t("ui.eval.value")])
-        st.dataframe(frame, hide_index=True, width="stretch")
+        show_table(frame, hide_index=True, width="stretch")
 
 
 def indicator_label(key: str) -> str:
@@ -242,9 +243,9 @@ def render() -> None:
         )
     st.caption(t("ui.eval.unrated", n=int((~rated).sum())))
     main = [c for c in MAIN_COLUMNS if c in table.columns]
-    st.dataframe(table[main], width="stretch", height=300)
+    show_table(table[main], width="stretch", height=300)
     with st.expander(t("ui.eval.all_columns")):
-        st.dataframe(table, width="stretch")
+        show_table(table, width="stretch")
 
     mixes: dict[str, pd.DataFrame] = {}
     c1, c2 = st.columns(2)
@@ -269,7 +270,7 @@ def render() -> None:
         prices = {k: v for k, v in prices.items() if k != "table" or "firms" not in prices}
         for name, frame in prices.items():
             st.markdown(f"**{price_label(name)}**")
-            st.dataframe(frame, width="stretch", height=240)
+            show_table(frame, width="stretch", height=240)
     st.download_button(
         t("ui.eval.download"),
         data=workbook(table, mixes, prices),

@@ -22,6 +22,7 @@ from allocator.ui.common import (
     save_upload,
     session_dir,
     short_hash,
+    show_table,
     t,
 )
 from allocator.ui.summaries import CLASSES, zone_summary
@@ -111,7 +112,7 @@ def validation_status(case: Any) -> None:
         st.success(t("ui.overview.valid"))
     if problems:
         with st.expander(t("ui.overview.problems")):
-            st.dataframe(
+            show_table(
                 pd.DataFrame([p.to_dict() for p in problems]), hide_index=True, width="stretch"
             )
 

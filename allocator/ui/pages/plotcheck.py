@@ -23,6 +23,7 @@ from allocator.ui.common import (
     page_header,
     require,
     save_upload,
+    show_table,
     t,
 )
 
@@ -250,14 +251,14 @@ def report(case: Any, check: Any) -> None:
     table = verdict_table(data)
     if table is not None:
         st.subheader(t("ui.plot.verdicts"))
-        st.dataframe(table, hide_index=True, width="stretch")
+        show_table(table, hide_index=True, width="stretch")
     facts = {
         k: v
         for k, v in data.items()
         if not isinstance(v, pd.DataFrame | list | dict) and not hasattr(v, "geom_type")
     }
     with st.expander(t("ui.plot.all_facts")):
-        st.dataframe(
+        show_table(
             pd.DataFrame({"field": list(facts), "value": [str(v) for v in facts.values()]}),
             hide_index=True,
             width="stretch",
