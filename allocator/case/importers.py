@@ -685,7 +685,7 @@ def import_case(
     report = ImportReport()
     source = Path(source)
     frames, files, crses = read_source(source, problems, source_crs, report)
-    case = build_case(frames, problems, files=files, crses=crses, source=Path(out_path))
+    case = build_case(frames, problems, files=files, crses=crses, source=source)
     problems.raise_if_errors(t("case.cli.import.failed"))
     assert case is not None
     save_case(case, out_path)

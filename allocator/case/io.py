@@ -460,6 +460,10 @@ def build_case(
     built: dict[str, pd.DataFrame | None] = {}
     for name, layer in ALL_LAYERS.items():
         if name not in frames or frames[name] is None:
+            if name in files:
+                # The file was there but could not be read: already reported.
+                built[name] = None if layer.optional else empty_layer(layer)
+                continue
             if not layer.optional:
                 problems.error(
                     "missing_layer",

@@ -503,7 +503,7 @@ def check_frames(
             _check_columns(frame, layer, problems, files)
     for name in ("zones", "plots", "firms"):
         frame = built.get(name)
-        missing = any(p.code == "missing_layer" and p.layer == name for p in problems.problems)
+        missing = any(p.severity == "error" and p.layer == name for p in problems.problems)
         if frame is not None and len(frame) == 0 and not missing:
             problems.error(
                 "empty_layer",
