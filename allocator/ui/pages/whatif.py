@@ -154,15 +154,25 @@ def solve_to_run(scenario: Any, case: Any, status: Any, label: str) -> Path | No
     return path
 
 
+@st.cache_resource(show_spinner=False)
+def _base_runs() -> dict[str, str]:
+    """Run folders of base scenarios, shared by every session of this server."""
+    return {}
+
+
+def base_key(scenario: Any, case: Any) -> str:
+    """Return the cache key of a scenario solved on a case."""
+    return f"{getattr(scenario, 'hash', '')}:{case.content_hash()}:{runs_dir()}"
+
+
 def base_run(scenario: Any, case: Any, status: Any) -> Path | None:
     """Return the base scenario's run folder, solving it once per (scenario, case)."""
-    key = f"{getattr(scenario, 'hash', '')}:{case.content_hash()}"
-    cache = st.session_state.setdefault("whatif_base_runs", {})
-    path = cache.get(key)
+    cache = _base_runs()
+    path = cache.get(base_key(scenario, case))
     if path and (Path(path) / "summary.json").is_file():
         return Path(path)
     path = solve_to_run(scenario, case, status, t("ui.whatif.solving_base"))
-    cache[key] = str(path)
+    cache[base_key(scenario, case)] = str(path)
     return path
 
 
@@ -217,6 +227,8 @@ def run_now(base: Any, scenario: Any, case: Any, changed: bool) -> None:
         try:
             base_folder = base_run(base, case, status) if changed else None
             folder = solve_to_run(scenario, case, status, t("ui.whatif.solving"))
+            if not changed:
+                _base_runs()[base_key(scenario, case)] = str(folder)
         except Exception as exc:  # noqa: BLE001
             status.update(label=t("ui.whatif.failed"), state="error")
             show_error(exc)
