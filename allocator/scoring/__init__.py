@@ -1,0 +1,48 @@
+"""亩均效益 evaluation: firm scores, A/B/C/D classes and explanations.
+
+Public API: :func:`score`, :func:`load_method`, :class:`Scores`,
+:class:`ScoringMethod`, :func:`explanation_texts`, :func:`class_summary`.
+Methods are TOML files in ``allocator/policy/`` (see
+:mod:`allocator.scoring.method`); every rule of the engine is documented in
+:mod:`allocator.scoring.engine`.
+"""
+
+from allocator.scoring.engine import (
+    TABLE_COLUMNS,
+    Scores,
+    class_summary,
+    reason_texts,
+    score,
+    solve_piecewise,
+)
+from allocator.scoring.explain import explanation_texts
+from allocator.scoring.method import (
+    INDICATORS,
+    POOLS,
+    ClassRules,
+    Indicator,
+    IndicatorRule,
+    ScoringMethod,
+    load_method,
+    method_from_dict,
+    read_policy,
+)
+
+__all__ = [
+    "INDICATORS",
+    "POOLS",
+    "TABLE_COLUMNS",
+    "ClassRules",
+    "Indicator",
+    "IndicatorRule",
+    "Scores",
+    "ScoringMethod",
+    "class_summary",
+    "explanation_texts",
+    "load_method",
+    "method_from_dict",
+    "read_policy",
+    "reason_texts",
+    "score",
+    "solve_piecewise",
+]
