@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from allocator.case.io import build_case
 from allocator.case.testing import tiny_frames
@@ -165,3 +167,20 @@ def test_text_ids_from_numbers():
     assert case.catalogue["priority"].dtype == np.int64
     assert case.class_history["year"].dtype == np.int64
     assert pd.api.types.is_string_dtype(case.plots["plot_id"])
+
+
+CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=st.text(alphabet=CHARSET, min_size=17, max_size=17),
+    pos=st.integers(0, 17),
+    new=st.sampled_from(CHARSET),
+)
+def test_credit_code_detects_any_single_substitution(base, pos, new):
+    code = base + credit_check_char(base)
+    assert credit_code_status([code])[0] == ""
+    changed = code[:pos] + new + code[pos + 1 :]
+    expected = "" if changed == code else "check"
+    assert credit_code_status([changed])[0] == expected

@@ -209,7 +209,13 @@ def coerce_columns(
     extras = [c for c in frame.columns if c not in canonical and c != frame_geometry_name(frame)]
     result = pd.DataFrame(out, index=frame.index)
     for c in extras:
-        result[c] = frame[c].to_numpy()
+        extra = frame[c]
+        if str(c).startswith("Unnamed:") and extra.replace("", None).isna().all():
+            continue  # empty spreadsheet column
+        if pd.api.types.is_object_dtype(extra) or pd.api.types.is_string_dtype(extra):
+            extra = _text(extra)
+        name = f"source_{c}" if str(c).lower() in ("fid", "ogc_fid", "geom", "geometry") else c
+        result[name] = extra.to_numpy()
     return result
 
 
@@ -294,7 +300,7 @@ def prepare_geometry(
     for i in np.flatnonzero(wrong):
         problems.error(
             "geometry_type",
-            t("case.geometry_type", found=shapely.get_type_id(geoms[i]) and geoms[i].geom_type),
+            t("case.geometry_type", found=geoms[i].geom_type),
             row=str(labels[i]),
             column="geometry",
             hint=t("case.hint.geometry_type"),
@@ -520,6 +526,11 @@ def load_case(path: str | os.PathLike[str]) -> Case:
     path = Path(path)
     if not path.exists():
         raise CaseError(t("case.not_found", file=str(path)), hint=t("case.hint.not_found"))
+    if path.is_dir() or path.suffix.lower() != ".gpkg":
+        raise CaseError(
+            t("case.unreadable", file=str(path), error="not a GeoPackage (.gpkg)"),
+            hint=t("case.hint.unreadable"),
+        )
     problems = ProblemList()
     frames = read_gpkg_frames(path, problems)
     files = dict.fromkeys(ALL_LAYERS, path.name)
