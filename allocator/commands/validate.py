@@ -29,24 +29,45 @@ def register(subparsers: Any) -> None:
 
 
 def format_problems(problems: list, limit: int | None = MAX_PER_CODE) -> list[str]:
-    """Return one line per problem: ``[severity] where: message — hint``.
+    """Return the problems as a text table (severity, file, layer, row, column, problem, fix).
 
-    At most ``limit`` problems of the same code are listed; the rest are counted.
+    Errors come first; at most ``limit`` problems of the same code are listed
+    and the rest are counted in one line per code.
     """
-    lines: list[str] = []
+    from allocator.commands.info import render_table
+
     seen: Counter[str] = Counter()
     hidden: Counter[str] = Counter()
+    rows: list[list[str]] = []
     ordered = sorted(problems, key=lambda p: (p.severity != "error", p.layer, p.code))
     for p in ordered:
         seen[p.code] += 1
         if limit is not None and seen[p.code] > limit:
             hidden[p.code] += 1
             continue
-        sev = t(f"case.severity.{p.severity}")
-        text = f"[{sev}] {p.where()}: {p.message}"
-        if p.hint:
-            text += f" — {p.hint}"
-        lines.append(text)
+        rows.append(
+            [
+                t(f"case.severity.{p.severity}"),
+                p.file,
+                p.layer,
+                p.row,
+                p.column,
+                p.message,
+                p.hint,
+            ]
+        )
+    if not rows:
+        return []
+    headers = [
+        t("case.col.severity"),
+        t("case.col.file"),
+        t("case.col.layer"),
+        t("case.col.row"),
+        t("case.col.column"),
+        t("case.col.message"),
+        t("case.col.hint"),
+    ]
+    lines = render_table(headers, rows, right=set())
     for code, count in hidden.items():
         lines.append(f"  {t('case.validate.more', count=count)} ({code})")
     return lines
