@@ -174,3 +174,33 @@ def test_read_source_reports_two_sources(tmp_path):
     read_source(folder, problems)
     assert [p.code for p in problems.errors] == ["two_sources"]
     assert problems.errors[0].layer == "firms"
+
+
+def test_web_crs_on_projected_layer_is_refused(tmp_path):
+    with pytest.raises(CaseError) as info:
+        import_case(EXAMPLE, tmp_path / "x.gpkg", source_crs="gcj02")
+    codes = {(p.code, p.layer) for p in info.value.problems if p.severity == "error"}
+    assert ("web_crs_projected", "plots") in codes
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_unknown_source_crs(tmp_path):
+    with pytest.raises(CaseError, match="EPSG:999999"):
+        import_case(EXAMPLE, tmp_path / "x.gpkg", source_crs="EPSG:999999")
+
+
+def test_single_geopackage_source_with_chinese_layer_names(tiny, tmp_path):
+    import pyogrio
+
+    src = tmp_path / "交付.gpkg"
+    names = {"zones": "园区", "plots": "地块", "firms": "企业", "class_history": "评价结果"}
+    for name, frame in tiny_frames().items():
+        layer = names.get(name, name)
+        if isinstance(frame, gpd.GeoDataFrame):
+            pyogrio.write_dataframe(
+                frame.to_crs("EPSG:4490"), src, layer=layer, append=src.exists()
+            )
+        else:
+            pyogrio.write_dataframe(frame, src, layer=layer, append=src.exists())
+    case, _ = import_case(src, tmp_path / "case.gpkg")
+    _same_as_tiny(case, tiny)
