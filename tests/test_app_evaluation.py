@@ -1,0 +1,60 @@
+"""AppTest: the firm-evaluation page (scores, classes, one firm's explanation, uploads)."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import open_page, texts, write_tiny_case
+
+import allocator
+from allocator.case.testing import tiny_case
+
+
+@pytest.fixture
+def tiny_env(tmp_path, monkeypatch):
+    case = write_tiny_case(tmp_path)
+    monkeypatch.setenv("ALLOCATOR_CASE", str(case))
+    monkeypatch.setenv("ALLOCATOR_RUNS_DIR", str(tmp_path / "runs"))
+    return case
+
+
+def test_scores_of_the_case(tiny_env):
+    expected = allocator.score(tiny_case()).table
+    at = open_page("evaluation")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["企业数"] == str(len(expected))
+    for cls in "ABCD":
+        assert metrics[f"{cls} 类"] == str(int((expected["class"].astype(str) == cls).sum()))
+    main = at.dataframe[0].value
+    assert sorted(main.index.astype(str)) == sorted(expected.index.astype(str))
+    assert main.loc["F001", "score"] == pytest.approx(expected.loc["F001", "score"])
+    at.selectbox(key="eval_firm").set_value("F002").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["得分"] == f"{expected.loc['F002', 'score']:,.2f}"
+    assert "最拖分的指标" in texts(at)
+    assert at.get("download_button")[0].label == "下载评价工作簿（xlsx）"
+
+
+def test_uploaded_spreadsheet_with_chinese_headers(tiny_env, tmp_path):
+    import io
+
+    firms = tiny_case().firms
+    renamed = firms.rename(
+        columns={"name": "企业名称", "tax_wan": "税收", "land_mu": "用地面积(亩)"}
+    )
+    buf = io.BytesIO()
+    renamed.to_excel(buf, index=False)
+    at = open_page("evaluation")
+    at.radio(key="eval_source").set_value("upload").run()
+    at.file_uploader(key="eval_upload").set_value(("亩均数据.xlsx", buf.getvalue(), "x")).run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["企业数"] == str(len(firms))
+
+
+def test_unreadable_upload_is_a_message(tiny_env):
+    at = open_page("evaluation")
+    at.radio(key="eval_source").set_value("upload").run()
+    at.file_uploader(key="eval_upload").set_value(("x.csv", b"foo,bar\n1,2\n", "text/csv")).run()
+    assert not at.exception
+    assert "无法读取企业表 x.csv" in at.error[0].value
