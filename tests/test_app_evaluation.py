@@ -58,3 +58,15 @@ def test_unreadable_upload_is_a_message(tiny_env):
     at.file_uploader(key="eval_upload").set_value(("x.csv", b"foo,bar\n1,2\n", "text/csv")).run()
     assert not at.exception
     assert "无法读取企业表 x.csv" in at.error[0].value
+
+
+def test_methods_and_price_impacts(tiny_env):
+    at = open_page("evaluation")
+    methods = at.selectbox(key="eval_method").options
+    assert methods[0] == "huangyan_2022"
+    assert "minmax_example" in methods
+    assert "price_default" not in methods
+    assert "各企业差别化价格年度影响（万元）" in texts(at)
+    at.selectbox(key="eval_method").set_value("minmax_example").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["企业数"] == "6"

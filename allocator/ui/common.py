@@ -262,8 +262,8 @@ def list_methods() -> list[str]:
     load = api("load_method")
     names = []
     for path in sorted((ROOT / "allocator" / "policy").glob("*.toml")):
-        if load is None:
-            continue
+        if load is None or path.stem.endswith("_default"):
+            continue  # *_default files are fragments other methods include
         try:
             load(path.stem)
         except Exception:  # noqa: BLE001, S112 - price tables and fragments are not methods
