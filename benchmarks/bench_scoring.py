@@ -61,7 +61,7 @@ def main() -> int:
         ("score() huangyan_2022: scores+classes+explanations", score_s),
         ("score() minmax_example", minmax_s),
         ("price_impacts() price_default", price_s),
-        ("explanation_texts() (per-firm sentences, export only)", text_s),
+        ("explanation_texts() (sentences for exports)", text_s),
     ]
     print(f"bench_scoring: {N:,} firms, median of {REPEAT} runs (texts and prices: 1 run)")
     print(f"{'step':<56} {'seconds':>9} {'× baseline':>11}")

@@ -1,75 +1,115 @@
-"""Human-readable explanations from the numeric explanation columns of ``Scores.table``."""
+"""Human-readable explanations from the numeric explanation columns of ``Scores.table``.
+
+Vectorised: each sentence template is translated once and filled column-wise,
+so 100,000 firms take a fraction of a second.
+"""
 
 from __future__ import annotations
 
-import math
+import re
 
+import numpy as np
 import pandas as pd
 
 from allocator.i18n import t
+from allocator.scoring.method import INDICATORS
 
 
-def _fmt(x: float, nd: int = 2) -> str:
-    return f"{x:,.{nd}f}"
+def _fmt(values: pd.Series, nd: int) -> pd.Series:
+    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    rounded = np.round(arr, nd)
+    text = np.char.mod(f"%.{nd}f", np.nan_to_num(rounded))
+    return pd.Series(text, index=values.index, dtype=object)
+
+
+def _fill(key: str, lang: str | None, index: pd.Index, **cols: pd.Series | str) -> pd.Series:
+    """Fill the template of ``key`` column-wise with the given Series (or constants)."""
+    template = t(key, lang, **{name: "{" + name + "}" for name in cols})
+    out = pd.Series("", index=index, dtype=object)
+    for piece in re.split(r"(\{\w+\})", template):
+        if not piece:
+            continue
+        name = piece[1:-1] if piece.startswith("{") and piece.endswith("}") else None
+        if name in cols:
+            value = cols[name]
+            out = out + (value.astype(str) if isinstance(value, pd.Series) else str(value))
+        else:
+            out = out + piece
+    return out
 
 
 def explanation_texts(table: pd.DataFrame, lang: str | None = None) -> pd.Series:
     """One sentence per firm: weakest indicator and what lifts it to the next class.
 
-    Built from ``weakest_indicator``, ``next_class``, ``gap_to_next`` and the
-    ``cf_*`` columns; a per-firm loop, meant for exports (the numbers
-    themselves are computed vectorised by :func:`allocator.scoring.score`).
+    Built from ``weakest_indicator``, ``weakest_shortfall``, ``next_class``,
+    ``gap_to_next``, the ``cf_*`` columns and ``reason``; firms that could not
+    be scored get their reason.
     """
-    out = []
-    for row in table.itertuples(index=False):
-        score_ = getattr(row, "score", math.nan)
-        if not (isinstance(score_, float) and math.isfinite(score_)):
-            out.append(str(row.reason) if isinstance(row.reason, str) else "")
-            continue
-        bits = []
-        if isinstance(row.weakest_indicator, str) and not row.weakest_shortfall > 0:
-            bits.append(t("scoring.explain.no_weak", lang))
-        elif isinstance(row.weakest_indicator, str):
-            bits.append(
-                t(
-                    "scoring.explain.weakest",
-                    lang,
-                    indicator=t(f"scoring.ind.{row.weakest_indicator}", lang),
-                    points=_fmt(row.weakest_shortfall),
-                )
-            )
-        if isinstance(row.next_class, str):
-            bits.append(
-                t(
-                    "scoring.explain.gap",
-                    lang,
-                    cls=row.next_class,
-                    points=_fmt(row.gap_to_next),
-                )
-            )
-            if math.isfinite(row.cf_tax_wan):
-                bits.append(
-                    t(
-                        "scoring.explain.cf_tax",
-                        lang,
-                        per_mu=_fmt(row.cf_tax_per_mu, 3),
-                        total=_fmt(row.cf_tax_wan, 1),
-                    )
-                )
-            if math.isfinite(row.cf_energy_cut_tce):
-                bits.append(
-                    t(
-                        "scoring.explain.cf_energy",
-                        lang,
-                        tce=_fmt(row.cf_energy_cut_tce, 1),
-                        per_wan=_fmt(row.cf_energy_cut_per_wan, 4),
-                    )
-                )
-            if not math.isfinite(row.cf_tax_wan) and not math.isfinite(row.cf_energy_cut_tce):
-                bits.append(t("scoring.explain.cf_none", lang))
-        elif isinstance(row._asdict().get("class"), str):
-            bits.append(t("scoring.explain.top", lang))
-        if isinstance(row.reason, str) and row.reason:
-            bits.append(row.reason)
-        out.append(t("scoring.explain.sep", lang).join(bits))
-    return pd.Series(out, index=table.index, name="explanation", dtype=object)
+    idx = table.index
+    sep = t("scoring.explain.sep", lang)
+    pieces: list[pd.Series] = []
+
+    def add(mask: pd.Series, text: pd.Series) -> None:
+        pieces.append(text.where(mask.to_numpy(dtype=bool), ""))
+
+    scored = pd.Series(np.isfinite(table["score"].to_numpy(dtype=float)), index=idx)
+    weakest = table["weakest_indicator"]
+    has_weak = scored & weakest.isin(list(INDICATORS))
+    short = pd.to_numeric(table["weakest_shortfall"], errors="coerce")
+    labels = {k: t(f"scoring.ind.{k}", lang) for k in INDICATORS}
+    add(has_weak & ~(short > 0), pd.Series(t("scoring.explain.no_weak", lang), index=idx))
+    add(
+        has_weak & (short > 0),
+        _fill(
+            "scoring.explain.weakest",
+            lang,
+            idx,
+            indicator=weakest.map(labels).fillna(""),
+            points=_fmt(short, 2),
+        ),
+    )
+    nxt = table["next_class"]
+    has_next = scored & nxt.notna()
+    add(
+        has_next,
+        _fill(
+            "scoring.explain.gap",
+            lang,
+            idx,
+            cls=nxt.fillna(""),
+            points=_fmt(table["gap_to_next"], 2),
+        ),
+    )
+    tax_ok = has_next & np.isfinite(pd.to_numeric(table["cf_tax_wan"], errors="coerce"))
+    add(
+        tax_ok,
+        _fill(
+            "scoring.explain.cf_tax",
+            lang,
+            idx,
+            per_mu=_fmt(table["cf_tax_per_mu"], 3),
+            total=_fmt(table["cf_tax_wan"], 1),
+        ),
+    )
+    en_ok = has_next & np.isfinite(pd.to_numeric(table["cf_energy_cut_tce"], errors="coerce"))
+    add(
+        en_ok,
+        _fill(
+            "scoring.explain.cf_energy",
+            lang,
+            idx,
+            tce=_fmt(table["cf_energy_cut_tce"], 1),
+            per_wan=_fmt(table["cf_energy_cut_per_wan"], 4),
+        ),
+    )
+    add(has_next & ~tax_ok & ~en_ok, pd.Series(t("scoring.explain.cf_none", lang), index=idx))
+    top = scored & nxt.isna() & (table["class"].astype(object) == "A")
+    add(top, pd.Series(t("scoring.explain.top", lang), index=idx))
+    reason = table["reason"].astype(object)
+    add(reason.map(lambda r: isinstance(r, str) and bool(r)), reason.fillna("").astype(str))
+    out = np.full(len(idx), "", dtype=object)
+    for piece in pieces:
+        p = piece.to_numpy(dtype=object)
+        empty_out, empty_p = out == "", p == ""
+        out = np.where(empty_p, out, np.where(empty_out, p, out + sep + p))
+    return pd.Series(out, index=idx, name="explanation", dtype=object)
