@@ -477,3 +477,29 @@ def test_cli_score_csv_and_errors(tmp_path, capsys):
     assert main(["score", str(tmp_path / "nope.csv")]) == 1
     assert main(["score", str(csv), "--method", "no_such"]) == 1
     assert "no_such" in capsys.readouterr().err
+
+
+def test_available_methods():
+    from allocator.scoring import available_methods
+
+    names = available_methods()
+    assert names[0] == "huangyan_2022"
+    assert {"huangyan_2021", "minmax_example"} <= set(names)
+    assert not any(n.startswith("price_") or n.endswith("_default") for n in names)
+
+
+def test_benchmark_multiple_and_aggregate():
+    rows = [
+        firm("s1", is_service=True, land_mu=10.0, tax_wan=100.0, revenue_wan=1000.0),
+        firm("s2", is_service=True, land_mu=30.0, tax_wan=900.0, revenue_wan=3000.0),
+    ]
+    d = read_policy("huangyan_2022")
+    d["pools"]["service"]["indicators"][0].update(
+        benchmark="pool_aggregate", benchmark_multiple=2.0
+    )
+    s = score(pd.DataFrame(rows), method_from_dict(d), year=2024)
+    # Σtax/Σland = 1000/40 = 25, × 2 = 50 → s1 tax partial = 60 · 10/50
+    assert s.table.loc["s1", "part_tax_per_mu"] == pytest.approx(12.0)
+    b = s.benchmarks.set_index(["pool", "indicator"])
+    assert b.loc[("service", "tax_per_mu"), "benchmark"] == pytest.approx(50.0)
+    assert b.loc[("service", "tax_per_mu"), "computed"] == "pool_aggregate"

@@ -334,3 +334,22 @@ def load_method(
         return name_or_path
     data = read_policy(name_or_path)
     return method_from_dict(data, name=Path(str(name_or_path)).stem)
+
+
+def available_methods() -> list[str]:
+    """Return the names of the complete scoring methods shipped in ``allocator/policy``.
+
+    Fragments (``*_default`` files included by others) and price tables are
+    left out; ``huangyan_2022`` (the default) comes first.
+    """
+    names = []
+    for path in sorted(POLICY_DIR.glob("*.toml")):
+        if path.stem.endswith("_default") or path.stem.startswith("price_"):
+            continue
+        try:
+            load_method(path)
+        except ScenarioError:
+            continue
+        names.append(path.stem)
+    names.sort(key=lambda n: (n != "huangyan_2022", n))
+    return names
