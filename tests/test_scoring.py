@@ -503,3 +503,13 @@ def test_benchmark_multiple_and_aggregate():
     b = s.benchmarks.set_index(["pool", "indicator"])
     assert b.loc[("service", "tax_per_mu"), "benchmark"] == pytest.approx(50.0)
     assert b.loc[("service", "tax_per_mu"), "computed"] == "pool_aggregate"
+
+
+def test_empty_and_bare_inputs_do_not_crash():
+    empty = pd.DataFrame({"firm_id": pd.Series([], dtype=str)})
+    s = score(empty)
+    assert s.table.empty
+    assert explanation_texts(s.table).empty
+    bare = score(pd.DataFrame({"firm_id": ["a"], "tax_wan": [1.0]}), year=2024).table
+    assert bare.loc["a", "reason_code"] == "missing:revenue_wan"
+    assert bare.loc["a", "managed_class"] == "B"

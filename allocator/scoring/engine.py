@@ -296,10 +296,12 @@ def score(
         )
     df = firms_in.iloc[order].reset_index(drop=True)
     if year is None:
-        if history is not None and len(history) and "year" in history:
-            year = int(pd.to_numeric(history["year"], errors="coerce").max()) + 1
-        else:
-            year = _dt.date.today().year - 1
+        latest = (
+            pd.to_numeric(history["year"], errors="coerce").max()
+            if history is not None and len(history) and "year" in history
+            else np.nan
+        )
+        year = int(latest) + 1 if np.isfinite(latest) else _dt.date.today().year - 1
     year = int(year)
 
     kind = _text(df, "kind").fillna("existing").to_numpy(dtype=object)
