@@ -446,6 +446,19 @@ def test_sample_case_every_firm_classed_or_explained(sample_case_path):
     assert s.summary()["total"].sum() == len(case.firms)
 
 
+@pytest.mark.slow
+def test_cli_score_sample_case(sample_case_path, tmp_path, capsys):
+    from allocator.case import load_case
+    from allocator.cli import main
+
+    out = tmp_path / "sample-scores.xlsx"
+    assert main(["score", str(sample_case_path), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    for zone_id in load_case(sample_case_path).zones["zone_id"]:
+        assert str(zone_id) in text
+    assert out.exists()
+
+
 def test_cli_score_writes_workbook(tmp_path, capsys):
     from allocator.case import save_case
     from allocator.case.testing import tiny_case

@@ -21,6 +21,11 @@ Definitions and choices (documented here because planners will ask):
   ``pool_aggregate``: Σ numerator / Σ denominator, each × ``benchmark_multiple``),
   min-max ranges and the "pool average" partial score given to firms without
   data for an indicator are all taken over them (one county evaluation).
+- **Min-max** methods: ``weight × (20 + 80·(x − min)/(max − min)) / 100`` with
+  the range over the reference firms; values outside it (applicants, unrated
+  firms) are clipped to it; when ``max == min`` nobody differs and every firm
+  gets the full weight.
+- **Caps**: ``partial ≤ cap × weight`` (per indicator, or a method-wide ``cap``).
 - **Not scorable**: no land, a needed number missing, or a zero denominator
   whose rule is ``not_scorable``. Such a firm keeps a reason, ``score`` NaN,
   no class and is managed as B (neutral) — never a silent 0.
