@@ -258,20 +258,12 @@ def get_scores(case: Any, method: str = "huangyan_2022") -> Any | None:
 
 @st.cache_data(show_spinner=False, ttl=300)
 def list_methods() -> list[str]:
-    """Return the scoring methods shipped in ``allocator/policy`` (those ``load_method`` reads)."""
-    load = api("load_method")
-    names = []
-    for path in sorted((ROOT / "allocator" / "policy").glob("*.toml")):
-        if load is None or path.stem.endswith("_default"):
-            continue  # *_default files are fragments other methods include
-        try:
-            load(path.stem)
-        except Exception:  # noqa: BLE001, S112 - price tables and fragments are not methods
-            continue
-        names.append(path.stem)
-    if "huangyan_2022" in names:
-        names.remove("huangyan_2022")
-    return ["huangyan_2022", *names]
+    """Return the complete scoring methods shipped in ``allocator/policy``, default first."""
+    try:
+        from allocator.scoring import available_methods
+    except ImportError:
+        return ["huangyan_2022"]
+    return list(available_methods()) or ["huangyan_2022"]
 
 
 def list_scenarios() -> list[Path]:

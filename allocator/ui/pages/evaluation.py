@@ -134,6 +134,9 @@ def firm_detail(table: pd.DataFrame, firms: pd.DataFrame) -> None:
     cols[3].metric(t("ui.eval.pool"), str(row.get("pool", "—")))
     if isinstance(row.get("reason"), str) and row.get("reason"):
         st.info(row["reason"])
+    sentence = explanation(table, firm)
+    if sentence:
+        st.info(sentence)
     weakest = row.get("weakest_indicator")
     if isinstance(weakest, str) and weakest:
         st.markdown(t("ui.eval.weakest", indicator=indicator_label(weakest)))
@@ -167,6 +170,19 @@ def firm_detail(table: pd.DataFrame, firms: pd.DataFrame) -> None:
             }
         ).dropna(subset=[t("ui.eval.value")])
         show_table(frame, hide_index=True, width="stretch")
+
+
+def explanation(table: pd.DataFrame, firm: str) -> str | None:
+    """Return the library's one-sentence explanation of a firm's score, if available."""
+    try:
+        from allocator.scoring import explanation_texts
+    except ImportError:
+        return None
+    try:
+        text = explanation_texts(table.loc[[firm]], lang=lang()).iloc[0]
+    except Exception:  # noqa: BLE001 - the numeric explanation below still shows
+        return None
+    return str(text) if isinstance(text, str) and text else None
 
 
 def indicator_label(key: str) -> str:
