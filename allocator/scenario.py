@@ -32,6 +32,7 @@ import difflib
 import hashlib
 import json
 import math
+import numbers
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -221,6 +222,10 @@ def _check_value(fld: Field, key: str, value: Any, where: str) -> Any:
         if fld.optional:
             return None
         raise bad("must be set")
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)  # numpy integers from widgets
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = float(value)
     if fld.type == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad(f"wrong type {type(value).__name__}")

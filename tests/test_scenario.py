@@ -170,3 +170,14 @@ def test_schema_lists_every_key_with_descriptions():
     assert len(schema) == len(FIELDS)
     for f in FIELDS:
         assert i18n.has(f.desc_key)
+
+
+def test_numpy_numbers_from_widgets_are_accepted():
+    import numpy as np
+
+    scen = scenario_from_dict({}).with_overrides(
+        {"eligibility.bundle_size": np.int64(2), "objective.alpha_va": np.float32(0.5)}
+    )
+    assert scen["eligibility.bundle_size"] == 2
+    assert scen["objective.alpha_va"] == 0.5
+    assert isinstance(scen["eligibility.bundle_size"], int)
