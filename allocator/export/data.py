@@ -1,0 +1,219 @@
+"""What every export draws from: the run's tables joined to the case's geometry.
+
+:func:`collect` reads a :class:`~allocator.runs.Run` and its case once and
+builds the layers all formats share: ``allocation`` (one row per plot, with the
+firm on it after the solve and that firm's quotas), ``zones`` (zone outlines
+with the run's per-zone KPIs), ``redline``, ``control_units`` and, when the case
+has it, ``admin``. Geometry stays in EPSG:4549 (metres); formats that need
+lon/lat reproject themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from allocator.errors import ExportError
+from allocator.i18n import has, normalize_lang, t
+
+OUTCOMES = ("kept", "new_project", "freed", "vacant", "excluded_redline")
+"""Plot outcomes of a run (CONTRIBUTING.md), in legend order."""
+OUTCOME_COLORS = {
+    "kept": "#4e79a7",
+    "new_project": "#59a14f",
+    "freed": "#f28e2b",
+    "vacant": "#d9d9d9",
+    "excluded_redline": "#e15759",
+}
+CLASSES = ("A", "B", "C", "D")
+CLASS_COLORS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#d73027"}
+NO_CLASS_COLOR = "#eeeeee"
+REDLINE_COLOR = "#c00000"
+
+FIRM_QUOTA_COLUMNS = (
+    "name",
+    "kind",
+    "class",
+    "land_mu",
+    "electricity_mwh",
+    "energy_tce",
+    "cod_t",
+    "nh3n_t",
+    "so2_t",
+    "nox_t",
+    "value_added_wan",
+    "tax_wan",
+    "request_met_share",
+)
+"""Columns of ``firms.parquet`` copied onto the plot a firm holds after the solve."""
+FIRM_RENAME = {"name": "firm_name", "kind": "firm_kind", "class": "firm_class"}
+
+LAYERS = ("allocation", "zones", "redline", "control_units")
+"""Vector layers written by every vector format."""
+
+
+def label(column: str, lang: str | None = None) -> str:
+    """Return the header of ``column`` (with its unit) in ``lang``; the name when unknown."""
+    key = f"export.col.{column}"
+    return t(key, lang) if has(key) else column
+
+
+def outcome_label(outcome: str, lang: str | None = None) -> str:
+    """Return the legend text of a plot outcome."""
+    key = f"export.outcome.{outcome}"
+    return t(key, lang) if has(key) else str(outcome)
+
+
+@dataclass
+class ExportData:
+    """A run and its case, joined once for all export formats."""
+
+    run: Any
+    case: Any
+    lang: str
+    zone: str | None
+    layers: dict[str, Any] = field(default_factory=dict)
+    firms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    zones_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    plots_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    marginals: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def scenario_name(self) -> str:
+        """The scenario's name (from ``summary.json``)."""
+        return str(self.run.summary.get("scenario_name") or self.run.path.name)
+
+    @property
+    def created(self) -> str:
+        """The run's creation date as ``YYYY-MM-DD`` (or today)."""
+        raw = str(self.run.summary.get("created_at") or "")
+        try:
+            return datetime.fromisoformat(raw).strftime("%Y-%m-%d")
+        except ValueError:
+            return datetime.now().strftime("%Y-%m-%d")
+
+    @property
+    def zone_ids(self) -> list[str]:
+        """Zones to draw, in id order."""
+        return sorted(self.layers["zones"]["zone_id"].astype(str))
+
+    def zone_name(self, zone_id: str) -> str:
+        """Return the zone's name in the export language (``name_en`` in English when set)."""
+        z = self.layers["zones"].set_index("zone_id")
+        if zone_id not in z.index:
+            return zone_id
+        if self.lang == "en" and "name_en" in z.columns and pd.notna(z.loc[zone_id, "name_en"]):
+            return str(z.loc[zone_id, "name_en"])
+        return str(z.loc[zone_id, "name"])
+
+    def title(self, what: str) -> str:
+        """Map title: ``what`` — scenario, date."""
+        return t(
+            "export.map.title", self.lang, what=what, scenario=self.scenario_name, date=self.created
+        )
+
+    def source_line(self) -> str:
+        """Return the source line printed under maps."""
+        case = str(self.run.summary.get("case_path") or "")
+        return t(
+            "export.map.source",
+            self.lang,
+            run=self.run.path.name,
+            case=case.rsplit("/", 1)[-1],
+            hash=str(self.run.summary.get("scenario_hash", ""))[:8],
+        )
+
+
+def _geo(frame: Any) -> Any:
+    import geopandas as gpd
+
+    from allocator.case.schema import CASE_CRS
+
+    out = gpd.GeoDataFrame(frame.copy(), geometry="geometry", crs=frame.crs or CASE_CRS)
+    return out.to_crs(CASE_CRS) if str(out.crs) != CASE_CRS else out
+
+
+def collect(
+    run: Any, case: Any = None, lang: str | None = "zh", zone: str | None = None
+) -> ExportData:
+    """Join ``run`` to its case; optionally keep one zone only.
+
+    Raises
+    ------
+    ExportError
+        The run has no solution, or ``zone`` is not a zone of the case.
+    """
+    lang = normalize_lang(lang)
+    if case is None:
+        case = run.load_case()
+    plots_run = run.plots.copy()
+    firms = run.firms.copy()
+    if not run.has_solution or plots_run.empty:
+        raise ExportError(
+            f"{run.path}: the run has no allocation to export (status {run.status})",
+            hint="export a run whose status is optimal or feasible",
+        )
+    zones_g = _geo(case.zones)
+    if zone is not None and zone not in set(zones_g["zone_id"]):
+        raise ExportError(
+            f"{run.path}: zone {zone!r} is not in the case "
+            f"(zones: {', '.join(sorted(zones_g['zone_id']))})",
+            hint="pass one of the listed zone ids with --zone",
+        )
+    # allocation: case plot geometry + run's plot table + firm quotas
+    plots_g = _geo(case.plots)[["plot_id", "geometry"]]
+    alloc = plots_g.merge(plots_run, on="plot_id", how="inner", validate="one_to_one")
+    status_after = pd.Series("vacant", index=alloc.index, dtype=object)
+    status_after[alloc["firm_id_after"].notna()] = "occupied"
+    status_after[alloc["outcome"] == "excluded_redline"] = "excluded"
+    alloc["status_after"] = status_after
+    quota_cols = [c for c in FIRM_QUOTA_COLUMNS if c in firms.columns]
+    quota = firms[["firm_id", *quota_cols]].rename(columns=FIRM_RENAME)
+    quota = quota.rename(columns={"firm_id": "firm_id_after"})
+    alloc = alloc.merge(quota, on="firm_id_after", how="left")
+    cols = [c for c in alloc.columns if c != "geometry"] + ["geometry"]
+    alloc = alloc[cols]
+    zt = run.zones.copy()
+    overlap = [c for c in zt.columns if c in zones_g.columns and c not in ("zone_id", "name")]
+    zone_layer = zones_g.drop(columns=overlap).merge(
+        zt.drop(columns=[c for c in ("name",) if c in zt.columns]), on="zone_id", how="left"
+    )
+    zone_layer = zone_layer[[c for c in zone_layer.columns if c != "geometry"] + ["geometry"]]
+    redline = _geo(case.redline)
+    units = _geo(case.control_units)
+    admin = getattr(case, "admin", None)
+    admin = _geo(admin) if admin is not None and len(admin) else None
+    marg = run.marginals.copy()
+    if zone is not None:
+        alloc = alloc[alloc["zone_id"] == zone]
+        zone_layer = zone_layer[zone_layer["zone_id"] == zone]
+        firms = firms[firms["zone_id"] == zone]
+        zt = zt[zt["zone_id"] == zone]
+        plots_run = plots_run[plots_run["zone_id"] == zone]
+        outline = zone_layer.geometry.union_all()
+        redline = redline[redline.intersects(outline.buffer(1000))]
+        units = units[units.intersects(outline)]
+        if "zone_id" in marg.columns:
+            marg = marg[marg["zone_id"].isna() | (marg["zone_id"] == zone)]
+    layers = {
+        "allocation": alloc.reset_index(drop=True),
+        "zones": zone_layer.reset_index(drop=True),
+        "redline": redline.reset_index(drop=True),
+        "control_units": units.reset_index(drop=True),
+    }
+    if admin is not None:
+        layers["admin"] = admin.reset_index(drop=True)
+    return ExportData(
+        run=run,
+        case=case,
+        lang=lang,
+        zone=zone,
+        layers=layers,
+        firms=firms.reset_index(drop=True),
+        zones_table=zt.reset_index(drop=True),
+        plots_table=plots_run.reset_index(drop=True),
+        marginals=marg.reset_index(drop=True),
+    )

@@ -1,0 +1,322 @@
+"""Static maps (PNG at 200 dpi and vector PDF) drawn with matplotlib.
+
+- Province overview: zones over the case's city/county boundaries (``admin``
+  layer, when the case has one), zone ids labelled.
+- One map per zone: plots coloured by outcome (kept / new project / freed /
+  vacant / excluded by red line), the red line hatched, zone boundary, legend,
+  scale bar in metres (EPSG:4549 is metric), north arrow, title with scenario
+  and date, source line.
+
+All text is set in the shipped CJK font (:mod:`allocator.export.fonts`),
+registered with matplotlib's font manager when this module is imported; the
+settings apply only inside this module's ``rc_context``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+import matplotlib.patches as mpatches  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from allocator.export import fonts  # noqa: E402
+from allocator.export.data import (  # noqa: E402
+    OUTCOME_COLORS,
+    OUTCOMES,
+    REDLINE_COLOR,
+    ExportData,
+    outcome_label,
+)
+from allocator.i18n import t  # noqa: E402
+
+CJK_FAMILY = fonts.register_cjk_font()
+DPI = 200
+ZONE_EDGE = "#1f3b73"
+ADMIN_EDGE = "#8c8c8c"
+FIGSIZE = (8.27, 8.27)  # A4 width, square map
+
+
+def _nice_length(span_m: float) -> float:
+    """Return a round scale-bar length close to a quarter of ``span_m``."""
+    target = max(span_m / 4.0, 1.0)
+    exp = 10 ** math.floor(math.log10(target))
+    for step in (5, 2, 1):
+        if step * exp <= target:
+            return float(step * exp)
+    return float(exp)
+
+
+def add_scale_bar(ax: Any, lang: str) -> None:
+    """Draw a two-segment scale bar in the lower left, labelled in m or km."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = _nice_length(x1 - x0)
+    bx = x0 + 0.05 * (x1 - x0)
+    by = y0 + 0.05 * (y1 - y0)
+    h = 0.012 * (y1 - y0)
+    for k, color in enumerate(("black", "white")):
+        ax.add_patch(
+            mpatches.Rectangle(
+                (bx + k * length / 2, by),
+                length / 2,
+                h,
+                facecolor=color,
+                edgecolor="black",
+                lw=0.8,
+                zorder=20,
+            )
+        )
+    if length >= 1000:
+        text = f"{length / 1000:g} {t('export.map.km', lang)}"
+        mid = f"{length / 2000:g}"
+    else:
+        text = f"{length:g} {t('export.map.metres', lang)}"
+        mid = f"{length / 2:g}"
+    for x, s in ((bx, "0"), (bx + length / 2, mid), (bx + length, text)):
+        ax.text(x, by + 1.6 * h, s, ha="center", va="bottom", fontsize=7, zorder=20)
+
+
+def add_north_arrow(ax: Any, lang: str) -> None:
+    """Draw a north arrow in the upper right (grid north of EPSG:4549)."""
+    ax.annotate(
+        t("export.map.north", lang),
+        xy=(0.94, 0.95),
+        xytext=(0.94, 0.85),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=10,
+        arrowprops={"facecolor": "black", "width": 3, "headwidth": 9, "headlength": 9},
+        zorder=20,
+    )
+
+
+def _frame(fig: Figure, ax: Any, data: ExportData, what: str) -> None:
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title(data.title(what), fontsize=11, pad=10)
+    fig.text(
+        0.02,
+        0.012,
+        data.source_line(),
+        fontsize=6,
+        color="#555555",
+        ha="left",
+        va="bottom",
+        wrap=True,
+    )
+
+
+def _pad_limits(ax: Any, bounds: tuple[float, float, float, float], pad: float = 0.08) -> None:
+    minx, miny, maxx, maxy = bounds
+    w, h = maxx - minx, maxy - miny
+    side = max(w, h) * (1 + 2 * pad)
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    ax.set_xlim(cx - side / 2, cx + side / 2)
+    ax.set_ylim(cy - side / 2, cy + side / 2)
+
+
+def zone_figure(data: ExportData, zone_id: str) -> Figure:
+    """Return the map of one zone: plots by outcome, red line hatched, legend, scale, north."""
+    lang = data.lang
+    with matplotlib.rc_context(fonts.rc_params()):
+        fig = plt.figure(figsize=FIGSIZE)
+        ax = fig.add_axes((0.04, 0.06, 0.72, 0.86))
+        zones = data.layers["zones"]
+        zone = zones[zones["zone_id"] == zone_id]
+        plots = data.layers["allocation"]
+        plots = plots[plots["zone_id"] == zone_id]
+        bounds = tuple(zone.total_bounds) if len(zone) else tuple(plots.total_bounds)
+        _pad_limits(ax, bounds)  # type: ignore[arg-type]
+        units = data.layers["control_units"]
+        if len(units):
+            units.plot(
+                ax=ax,
+                facecolor="#9467bd",
+                alpha=0.08,
+                edgecolor="#9467bd",
+                lw=0.6,
+                linestyle="--",
+                zorder=1,
+            )
+        for outcome in OUTCOMES:
+            part = plots[plots["outcome"] == outcome]
+            if len(part):
+                part.plot(
+                    ax=ax, facecolor=OUTCOME_COLORS[outcome], edgecolor="#404040", lw=0.5, zorder=3
+                )
+        if len(plots) <= 150:
+            for _, row in plots.iterrows():
+                p = row.geometry.representative_point()
+                ax.text(
+                    p.x,
+                    p.y,
+                    str(row["plot_id"]),
+                    fontsize=6,
+                    ha="center",
+                    va="center",
+                    zorder=6,
+                    clip_on=True,
+                )
+        red = data.layers["redline"]
+        if len(red):
+            red.plot(
+                ax=ax, facecolor="none", edgecolor=REDLINE_COLOR, hatch="////", lw=0.9, zorder=5
+            )
+        if len(zone):
+            zone.boundary.plot(ax=ax, color=ZONE_EDGE, lw=1.6, zorder=7)
+        _frame(fig, ax, data, t("export.map.zone", lang, name=data.zone_name(zone_id)))
+        add_scale_bar(ax, lang)
+        add_north_arrow(ax, lang)
+        handles: list[Any] = [
+            mpatches.Patch(
+                facecolor=OUTCOME_COLORS[o], edgecolor="#404040", label=outcome_label(o, lang)
+            )
+            for o in OUTCOMES
+        ]
+        handles.append(
+            mpatches.Patch(
+                facecolor="none",
+                edgecolor=REDLINE_COLOR,
+                hatch="////",
+                label=t("export.legend.redline", lang),
+            )
+        )
+        handles.append(
+            Line2D([0], [0], color=ZONE_EDGE, lw=1.6, label=t("export.legend.zone", lang))
+        )
+        if len(units):
+            handles.append(
+                mpatches.Patch(
+                    facecolor="#9467bd",
+                    alpha=0.3,
+                    edgecolor="#9467bd",
+                    linestyle="--",
+                    label=t("export.legend.units", lang),
+                )
+            )
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.77, 0.9),
+            fontsize=8,
+            title=t("export.legend.title", lang),
+            title_fontsize=9,
+            frameon=False,
+        )
+    return fig
+
+
+def overview_figure(data: ExportData) -> Figure:
+    """Return the province overview: zones over city/county boundaries."""
+    lang = data.lang
+    with matplotlib.rc_context(fonts.rc_params()):
+        fig = plt.figure(figsize=FIGSIZE)
+        ax = fig.add_axes((0.04, 0.06, 0.72, 0.86))
+        zones = data.layers["zones"]
+        admin = data.layers.get("admin")
+        if admin is not None and len(admin):
+            level = admin["level"] if "level" in admin.columns else None
+            shown = (
+                admin[level == "city"] if level is not None and (level == "city").any() else admin
+            )
+            shown.plot(ax=ax, facecolor="#f4f4f0", edgecolor=ADMIN_EDGE, lw=0.7, zorder=1)
+            if len(shown) <= 40:
+                for _, row in shown.iterrows():
+                    p = row.geometry.representative_point()
+                    ax.text(
+                        p.x,
+                        p.y,
+                        str(row["name"]),
+                        fontsize=7,
+                        color="#666666",
+                        ha="center",
+                        va="center",
+                        zorder=2,
+                    )
+            bounds = tuple(shown.total_bounds)
+        else:
+            bounds = tuple(zones.total_bounds)
+        _pad_limits(ax, bounds, pad=0.04)  # type: ignore[arg-type]
+        zones.plot(ax=ax, facecolor="#d62728", edgecolor="#d62728", lw=1.0, zorder=4)
+        for _, row in zones.iterrows():
+            c = row.geometry.centroid
+            ax.plot([c.x], [c.y], marker="o", ms=5, mfc="#d62728", mec="white", mew=0.8, zorder=5)
+            ax.annotate(
+                str(row["zone_id"]),
+                (c.x, c.y),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontsize=7,
+                zorder=6,
+            )
+        _frame(fig, ax, data, t("export.map.overview", lang))
+        add_scale_bar(ax, lang)
+        add_north_arrow(ax, lang)
+        handles = [
+            Line2D(
+                [0],
+                [0],
+                marker="o",
+                color="none",
+                mfc="#d62728",
+                mec="white",
+                ms=7,
+                label=t("export.legend.zone", lang),
+            ),
+            mpatches.Patch(
+                facecolor="#f4f4f0", edgecolor=ADMIN_EDGE, label=t("export.legend.admin", lang)
+            ),
+        ]
+        labels = [f"{z}  {data.zone_name(z)}" for z in data.zone_ids]
+        handles += [Line2D([0], [0], color="none", label=s) for s in labels[:40]]
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.77, 0.9),
+            fontsize=7,
+            title=t("export.legend.title", lang),
+            title_fontsize=9,
+            frameon=False,
+        )
+    return fig
+
+
+def save_figure(fig: Figure, stem: Path, formats: tuple[str, ...] = ("png", "pdf")) -> list[Path]:
+    """Save ``fig`` as ``stem.png`` (200 dpi) and/or ``stem.pdf`` (vector); close it."""
+    out = []
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context(fonts.rc_params()):
+        for ext in formats:
+            path = stem.with_suffix(f".{ext}")
+            fig.savefig(
+                path,
+                dpi=DPI if ext == "png" else None,
+                metadata={"Title": fig.axes[0].get_title()} if ext == "pdf" else None,
+            )
+            out.append(path)
+    plt.close(fig)
+    return out
+
+
+def write_maps(
+    data: ExportData, folder: Path, formats: tuple[str, ...] = ("png", "pdf")
+) -> list[Path]:
+    """Write the overview (unless one zone was asked for) and one map per zone."""
+    out: list[Path] = []
+    if data.zone is None:
+        out += save_figure(overview_figure(data), folder / "overview", formats)
+    for zid in data.zone_ids:
+        out += save_figure(zone_figure(data, zid), folder / f"zone_{zid}", formats)
+    return out

@@ -1,0 +1,404 @@
+"""Run report: one HTML page (images as ``data:`` URIs) and the same as a multi-page PDF.
+
+Sections: status and gap, scenario parameters, KPIs per zone, class mix,
+binding caps with their marginal values, diagnosis (when there is one), the
+overview map and charts. The PDF is drawn with matplotlib's ``PdfPages`` (no
+HTML-to-PDF engine is needed on the machine).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from allocator.export import fonts, maps
+from allocator.export.data import (
+    CLASS_COLORS,
+    CLASSES,
+    OUTCOME_COLORS,
+    OUTCOMES,
+    ExportData,
+    label,
+    outcome_label,
+)
+from allocator.export.tables import diagnosis_frame, scenario_frame, summary_rows
+from allocator.i18n import t
+
+KPI_COLUMNS = (
+    "zone_id",
+    "name",
+    "land_used_before_mu",
+    "land_used_mu",
+    "land_free_mu",
+    "electricity_mwh",
+    "electricity_cap_mwh",
+    "energy_tce",
+    "energy_cap_tce",
+    "tax_per_mu_before",
+    "tax_per_mu_after",
+    "va_per_mu_before",
+    "va_per_mu_after",
+    "firms_before",
+    "firms_after",
+)
+A4 = (8.27, 11.69)
+
+
+# ----------------------------------------------------------------------------- content
+
+
+def _fmt(v: Any) -> str:
+    if v is None or v is pd.NA:
+        return ""
+    if isinstance(v, bool | np.bool_):
+        return "✓" if v else ""
+    if isinstance(v, int | np.integer):
+        return f"{int(v):,}"
+    if isinstance(v, float | np.floating):
+        if math.isnan(v):
+            return ""
+        return f"{v:,.2f}" if abs(v) < 1e6 else f"{v:,.0f}"
+    return str(v)
+
+
+def kpi_frame(data: ExportData) -> pd.DataFrame:
+    """Return the per-zone KPI table shown in the report."""
+    z = data.zones_table
+    return z[[c for c in KPI_COLUMNS if c in z.columns]].copy()
+
+
+def class_mix(data: ExportData) -> pd.DataFrame:
+    """Firms per class before (existing firms) and after (firms served), index A..D + none."""
+    f = data.firms
+    cls = f["class"].where(f["class"].isin(CLASSES), other="-") if "class" in f else None
+    if cls is None:
+        return pd.DataFrame(columns=["before", "after"])
+    before = cls[f["kind"] == "existing"].value_counts()
+    after = cls[f["served"].astype(bool)].value_counts()
+    idx = [*CLASSES, "-"]
+    return pd.DataFrame(
+        {"before": before.reindex(idx, fill_value=0), "after": after.reindex(idx, fill_value=0)}
+    )
+
+
+def binding_frame(data: ExportData) -> pd.DataFrame:
+    """Binding rows with their marginal values, largest first."""
+    m = data.marginals
+    if m.empty or "binding" not in m.columns:
+        return pd.DataFrame(columns=["row", "family", "value", "unit", "slack"])
+    b = m[m["binding"].astype(bool)]
+    cols = [c for c in ("row", "family", "value", "unit", "slack") if c in b.columns]
+    return b.sort_values("value", ascending=False)[cols].reset_index(drop=True)
+
+
+def outcome_areas(data: ExportData) -> pd.DataFrame:
+    """Plot area (mu) per zone and outcome."""
+    a = data.layers["allocation"]
+    table = a.pivot_table(index="zone_id", columns="outcome", values="area_mu", aggfunc="sum")
+    return table.reindex(columns=list(OUTCOMES)).fillna(0.0)
+
+
+# ----------------------------------------------------------------------------- charts
+
+
+def chart_figures(data: ExportData) -> list[tuple[str, Figure]]:
+    """Return ``(caption, figure)`` for each chart of the report."""
+    lang = data.lang
+    out: list[tuple[str, Figure]] = []
+    z = data.zones_table.set_index("zone_id")
+    with matplotlib.rc_context(fonts.rc_params()):
+        if {"tax_per_mu_before", "tax_per_mu_after"} <= set(z.columns):
+            fig, ax = plt.subplots(figsize=(7, 3.6))
+            x = np.arange(len(z))
+            ax.bar(
+                x - 0.2,
+                z["tax_per_mu_before"].fillna(0),
+                0.4,
+                color="#bab0ac",
+                label=t("export.report.before", lang),
+            )
+            ax.bar(
+                x + 0.2,
+                z["tax_per_mu_after"].fillna(0),
+                0.4,
+                color="#4e79a7",
+                label=t("export.report.after", lang),
+            )
+            ax.set_xticks(x, list(z.index), rotation=45 if len(z) > 8 else 0)
+            ax.legend(frameon=False)
+            caption = t("export.report.chart_tax", lang)
+            ax.set_title(caption, fontsize=10)
+            fig.tight_layout()
+            out.append((caption, fig))
+        if {"energy_tce", "energy_cap_tce"} <= set(z.columns):
+            fig, ax = plt.subplots(figsize=(7, 3.6))
+            x = np.arange(len(z))
+            ax.bar(
+                x,
+                z["energy_tce"].fillna(0),
+                0.6,
+                color="#f28e2b",
+                label=t("export.report.used", lang),
+            )
+            ax.scatter(
+                x,
+                z["energy_cap_tce"],
+                marker="_",
+                s=400,
+                color="black",
+                zorder=3,
+                label=t("export.report.cap", lang),
+            )
+            ax.set_xticks(x, list(z.index), rotation=45 if len(z) > 8 else 0)
+            ax.legend(frameon=False)
+            caption = t("export.report.chart_energy", lang)
+            ax.set_title(caption, fontsize=10)
+            fig.tight_layout()
+            out.append((caption, fig))
+        areas = outcome_areas(data)
+        if len(areas):
+            fig, ax = plt.subplots(figsize=(7, 3.6))
+            bottom = np.zeros(len(areas))
+            for o in OUTCOMES:
+                ax.bar(
+                    areas.index,
+                    areas[o],
+                    bottom=bottom,
+                    color=OUTCOME_COLORS[o],
+                    label=outcome_label(o, lang),
+                )
+                bottom += areas[o].to_numpy()
+            ax.tick_params(axis="x", rotation=45 if len(areas) > 8 else 0)
+            ax.legend(frameon=False, fontsize=7, ncol=3)
+            caption = t("export.report.chart_outcomes", lang)
+            ax.set_title(caption, fontsize=10)
+            fig.tight_layout()
+            out.append((caption, fig))
+        mix = class_mix(data)
+        if len(mix):
+            fig, ax = plt.subplots(figsize=(7, 3.2))
+            x = np.arange(len(mix))
+            colors = [CLASS_COLORS.get(c, "#cccccc") for c in mix.index]
+            ax.bar(
+                x - 0.2,
+                mix["before"],
+                0.4,
+                color=colors,
+                alpha=0.45,
+                label=t("export.report.before", lang),
+            )
+            ax.bar(x + 0.2, mix["after"], 0.4, color=colors, label=t("export.report.after", lang))
+            ax.set_xticks(
+                x, [c if c != "-" else t("export.legend.no_class", lang) for c in mix.index]
+            )
+            ax.set_ylabel(t("export.report.count", lang))
+            ax.legend(frameon=False)
+            caption = t("export.report.class_mix", lang)
+            ax.set_title(caption, fontsize=10)
+            fig.tight_layout()
+            out.append((caption, fig))
+    return out
+
+
+def _png_uri(fig: Figure, dpi: int = 110) -> str:
+    buf = io.BytesIO()
+    with matplotlib.rc_context(fonts.rc_params()):
+        fig.savefig(buf, format="png", dpi=dpi)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+# ----------------------------------------------------------------------------- HTML
+
+
+def _table(frame: pd.DataFrame, lang: str, headers: list[str] | None = None) -> str:
+    heads = headers or [label(c, lang) for c in frame.columns]
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+    rows = []
+    for _, r in frame.iterrows():
+        cells = []
+        for c in frame.columns:
+            v = r[c]
+            num = isinstance(v, int | float | np.number) and not isinstance(v, bool)
+            cls = ' class="num"' if num else ""
+            cells.append(f"<td{cls}>{html.escape(_fmt(v))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+CSS = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",
+sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.6em;border-bottom:2px solid #1f3b73;padding-bottom:.3em}
+h2{font-size:1.2em;color:#1f3b73;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0;font-size:.85em}
+th,td{border:1px solid #ccc;padding:3px 7px;vertical-align:top}
+th{background:#dde6f2;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+img{max-width:100%;border:1px solid #ddd;margin:.5em 0}
+.muted{color:#777;font-size:.85em}.warn{color:#a40000}
+"""
+
+
+def report_html(data: ExportData, overview: Figure | None = None) -> str:
+    """Return the report as one self-contained HTML page."""
+    lang = data.lang
+    title = t("export.report.title", lang, scenario=data.scenario_name)
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        '<p class="muted">'
+        + html.escape(
+            t("export.report.generated", lang, date=datetime.now().strftime("%Y-%m-%d %H:%M"))
+        )
+        + " · "
+        + html.escape(data.source_line())
+        + "</p>",
+    ]
+    summary = pd.DataFrame(summary_rows(data), columns=["key", "item_value"])
+    parts += [f"<h2>{html.escape(t('export.report.status', lang))}</h2>", _table(summary, lang)]
+    parts += [
+        f"<h2>{html.escape(t('export.report.scenario', lang))}</h2>",
+        _table(scenario_frame(data), lang),
+    ]
+    parts += [
+        f"<h2>{html.escape(t('export.report.kpis', lang))}</h2>",
+        _table(kpi_frame(data), lang),
+    ]
+    mix = class_mix(data).reset_index(names="class")
+    parts += [
+        f"<h2>{html.escape(t('export.report.class_mix', lang))}</h2>",
+        _table(
+            mix,
+            lang,
+            [label("class", lang), t("export.report.before", lang), t("export.report.after", lang)],
+        ),
+    ]
+    binding = binding_frame(data)
+    parts.append(f"<h2>{html.escape(t('export.report.binding', lang))}</h2>")
+    parts.append(
+        _table(binding, lang) if len(binding) else f"<p>{t('export.report.no_binding', lang)}</p>"
+    )
+    diag = diagnosis_frame(data)
+    if len(diag):
+        parts += [f"<h2>{html.escape(t('export.report.diagnosis', lang))}</h2>", _table(diag, lang)]
+    if overview is not None:
+        parts += [
+            f"<h2>{html.escape(t('export.report.overview', lang))}</h2>",
+            f'<img alt="overview" src="{_png_uri(overview, 120)}">',
+        ]
+    charts = chart_figures(data)
+    if charts:
+        parts.append(f"<h2>{html.escape(t('export.report.charts', lang))}</h2>")
+        for caption, fig in charts:
+            parts.append(f'<img alt="{html.escape(caption)}" src="{_png_uri(fig)}">')
+            plt.close(fig)
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    return (
+        f'<!DOCTYPE html><html lang="{html_lang}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>\n"
+    )
+
+
+# ----------------------------------------------------------------------------- PDF
+
+
+def _text_page(title: str, blocks: list[tuple[str, list[str]]]) -> list[Figure]:
+    """Lay out headed blocks of lines on as many A4 pages as needed."""
+    pages: list[Figure] = []
+    fig = None
+    y = 0.0
+
+    def new_page() -> tuple[Figure, float]:
+        f = plt.figure(figsize=A4)
+        f.text(0.07, 0.955, title, fontsize=14, va="top")
+        pages.append(f)
+        return f, 0.91
+
+    fig, y = new_page()
+    for heading, lines in blocks:
+        if y < 0.12:
+            fig, y = new_page()
+        fig.text(0.07, y, heading, fontsize=11, color="#1f3b73", va="top")
+        y -= 0.028
+        for line in lines:
+            if y < 0.05:
+                fig, y = new_page()
+            fig.text(0.09, y, line[:110], fontsize=7.5, va="top")
+            y -= 0.0165
+        y -= 0.015
+    return pages
+
+
+def _rows_text(frame: pd.DataFrame, lang: str) -> list[str]:
+    out = []
+    for _, r in frame.iterrows():
+        out.append("  ".join(f"{label(c, lang)}: {_fmt(r[c])}" for c in frame.columns))
+    return out
+
+
+def write_report(
+    data: ExportData, folder: Path, formats: tuple[str, ...] = ("html", "pdf")
+) -> list[Path]:
+    """Write ``report.html`` and/or ``report.pdf`` into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lang = data.lang
+    out: list[Path] = []
+    overview = (
+        maps.overview_figure(data)
+        if data.zone is None
+        else (maps.zone_figure(data, data.zone_ids[0]) if data.zone_ids else None)
+    )
+    if "html" in formats:
+        path = folder / "report.html"
+        path.write_text(report_html(data, overview), encoding="utf-8")
+        out.append(path)
+    if "pdf" in formats:
+        path = folder / "report.pdf"
+        title = t("export.report.title", lang, scenario=data.scenario_name)
+        summary = pd.DataFrame(summary_rows(data), columns=["key", "item_value"])
+        blocks = [
+            (
+                t("export.report.status", lang),
+                [f"{k}: {_fmt(v)}" for k, v in summary.itertuples(index=False)],
+            ),
+            (t("export.report.kpis", lang), _rows_text(kpi_frame(data), lang)),
+            (
+                t("export.report.binding", lang),
+                _rows_text(binding_frame(data), lang) or [t("export.report.no_binding", lang)],
+            ),
+            (
+                t("export.report.diagnosis", lang),
+                [str(m) for m in diagnosis_frame(data)["message"]]
+                or [t("export.diagnosis.none", lang)],
+            ),
+            (
+                t("export.report.scenario", lang),
+                [f"{k} = {_fmt(v)}" for k, v in scenario_frame(data).itertuples(index=False)],
+            ),
+        ]
+        with matplotlib.rc_context(fonts.rc_params()):
+            with PdfPages(path, metadata={"Title": title}) as pdf:
+                for fig in _text_page(title, blocks):
+                    pdf.savefig(fig)
+                    plt.close(fig)
+                if overview is not None:
+                    pdf.savefig(overview)
+                for _, fig in chart_figures(data):
+                    pdf.savefig(fig)
+                    plt.close(fig)
+        out.append(path)
+    if overview is not None:
+        plt.close(overview)
+    return out

@@ -1,0 +1,219 @@
+"""Excel workbook of a run: summary, zones, firms, plots, scenario, diagnosis (and marginals).
+
+Headers are in the export language with units (``用地面积(亩)``); the header row
+is frozen and filtered, numbers carry a number format, and column widths fit
+the content (CJK characters counted double).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from allocator.export.data import ExportData, label, outcome_label
+from allocator.i18n import t
+
+SHARE_COLUMNS = {
+    "redline_share",
+    "request_met_share",
+    "developed_share_before",
+    "developed_share_after",
+    "gap",
+}
+INTEGER_COLUMNS = {"firms_before", "firms_after", "new_projects", "employees"}
+
+
+def _flatten(prefix: str, obj: Any) -> list[tuple[str, Any]]:
+    if isinstance(obj, dict):
+        out: list[tuple[str, Any]] = []
+        for k, v in obj.items():
+            out += _flatten(f"{prefix}.{k}" if prefix else str(k), v)
+        return out
+    if isinstance(obj, list):
+        return [(prefix, json.dumps(obj, ensure_ascii=False))]
+    return [(prefix, obj)]
+
+
+def summary_rows(data: ExportData) -> list[tuple[str, Any]]:
+    """Return ``(label, value)`` rows of the run summary in the export language."""
+    s = data.run.summary
+    lang = data.lang
+    rows: list[tuple[str, Any]] = [(t("export.summary.run", lang), data.run.path.name)]
+    for key in (
+        "status",
+        "objective",
+        "best_bound",
+        "gap",
+        "scenario_name",
+        "scenario_hash",
+        "case_path",
+        "case_hash",
+        "solver",
+        "created_at",
+        "build_seconds",
+        "solve_seconds",
+    ):
+        value = s.get(key)
+        if key == "status":
+            skey = f"solve.status.{value}"
+            from allocator.i18n import has
+
+            value = f"{t(skey, lang)} ({value})" if has(skey) else value
+        rows.append((t(f"export.summary.{key}", lang), value))
+    for key, value in (s.get("model_size") or {}).items():
+        name = f"export.summary.{key}"
+        from allocator.i18n import has
+
+        rows.append((t(name, lang) if has(name) else key, value))
+    for key, value in (s.get("kpis") or {}).items():
+        rows.append((label(key, lang), value))
+    return rows
+
+
+def diagnosis_frame(data: ExportData) -> pd.DataFrame:
+    """Return the diagnosis as rows: source, severity, code, row, amount, unit, message."""
+    diag = data.run.diagnosis or {}
+    msg = "message_zh" if data.lang == "zh" else "message_en"
+    rows = []
+    for f in diag.get("presolve") or []:
+        rows.append(
+            (
+                t("export.diagnosis.presolve", data.lang),
+                f.get("severity"),
+                f.get("code"),
+                f.get("row"),
+                f.get("need"),
+                f.get("unit"),
+                f.get(msg),
+            )
+        )
+    elastic = diag.get("elastic") or {}
+    for r in elastic.get("rows") or []:
+        rows.append(
+            (
+                t("export.diagnosis.elastic", data.lang),
+                "infeasible",
+                r.get("family"),
+                r.get("row"),
+                r.get("amount"),
+                r.get("unit"),
+                r.get(msg),
+            )
+        )
+    cols = ["source", "severity", "code", "row", "amount", "unit", "message"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def scenario_frame(data: ExportData) -> pd.DataFrame:
+    """Return the resolved scenario as ``key``/``value`` rows."""
+    rows = _flatten("", dict(data.run.scenario))
+    return pd.DataFrame(
+        [(k, v if not isinstance(v, bool) else str(v).lower()) for k, v in rows],
+        columns=["key", "item_value"],
+    )
+
+
+def localized(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Translate outcome values; drop geometry; headers stay column ids (see :func:`label`)."""
+    out = pd.DataFrame(frame).copy()
+    if "geometry" in out.columns:
+        out = out.drop(columns="geometry")
+    if "outcome" in out.columns:
+        out["outcome"] = out["outcome"].map(lambda o: outcome_label(o, lang) if pd.notna(o) else o)
+    return out
+
+
+def _width(values: list[Any], header: str) -> float:
+    def w(v: Any) -> int:
+        s = str(v) if v is not None else ""
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+    sample = [w(v) for v in values[:500]]
+    return min(60.0, max([w(header), *sample, 6]) + 2.0)
+
+
+def write_xlsx(data: ExportData, path: Path) -> Path:
+    """Write the workbook; return its path."""
+    import xlsxwriter
+
+    lang = data.lang
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False})
+    fmt_head = wb.add_format(
+        {"bold": True, "bg_color": "#dde6f2", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    )
+    fmt_num = wb.add_format({"num_format": "#,##0.00"})
+    fmt_int = wb.add_format({"num_format": "#,##0"})
+    fmt_pct = wb.add_format({"num_format": "0.0%"})
+    fmt_text = wb.add_format({})
+
+    def sheet(name: str, frame: pd.DataFrame, headers: list[str] | None = None) -> None:
+        ws = wb.add_worksheet(name[:31])
+        cols = list(frame.columns)
+        heads = headers or [label(c, lang) for c in cols]
+        ws.set_row(0, 32)
+        for j, h in enumerate(heads):
+            ws.write_string(0, j, h, fmt_head)
+        for j, col in enumerate(cols):
+            series = frame[col]
+            numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
+                series
+            )
+            if col in SHARE_COLUMNS and numeric:
+                cell = fmt_pct
+            elif numeric and (col in INTEGER_COLUMNS or pd.api.types.is_integer_dtype(series)):
+                cell = fmt_int
+            elif numeric:
+                cell = fmt_num
+            else:
+                cell = fmt_text
+            values = series.tolist()
+            for i, v in enumerate(values, start=1):
+                if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                    continue
+                if isinstance(v, bool):
+                    ws.write_boolean(i, j, v)
+                elif numeric and isinstance(v, int | float):
+                    if math.isinf(float(v)):
+                        ws.write_string(i, j, str(v))
+                    else:
+                        ws.write_number(i, j, float(v), cell)
+                elif isinstance(v, int | float):
+                    ws.write_number(i, j, float(v), fmt_num)
+                else:
+                    ws.write_string(i, j, str(v))
+            ws.set_column(j, j, _width(values, heads[j]), cell)
+        ws.freeze_panes(1, 0)
+        if cols:
+            ws.autofilter(0, 0, max(len(frame), 1), len(cols) - 1)
+
+    summary = pd.DataFrame(summary_rows(data), columns=["key", "item_value"])
+    summary["item_value"] = (
+        summary["item_value"]
+        .map(
+            lambda v: (
+                v
+                if isinstance(v, int | float) and not isinstance(v, bool)
+                else ("" if v is None else str(v))
+            )
+        )
+        .astype(object)
+    )
+    sheet(t("export.sheet.summary", lang), summary)
+    sheet(t("export.sheet.zones", lang), localized(data.zones_table, lang))
+    sheet(t("export.sheet.firms", lang), localized(data.firms, lang))
+    plots = localized(data.layers["allocation"], lang)
+    sheet(t("export.sheet.plots", lang), plots)
+    sheet(t("export.sheet.scenario", lang), scenario_frame(data))
+    diag = diagnosis_frame(data)
+    if diag.empty:
+        diag = pd.DataFrame({"message": [t("export.diagnosis.none", lang)]})
+    sheet(t("export.sheet.diagnosis", lang), diag)
+    if not data.marginals.empty:
+        sheet(t("export.sheet.marginals", lang), data.marginals)
+    wb.close()
+    return path

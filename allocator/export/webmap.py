@@ -1,0 +1,260 @@
+"""Interactive map: one self-contained HTML file (folium/Leaflet) that opens with no internet.
+
+folium links Leaflet, jQuery, Bootstrap and Font Awesome from CDNs by default.
+Here the map keeps only Leaflet, and the rendered page gets Leaflet's JS and CSS
+inlined from the copy vendored in ``allocator/export/assets/`` (Leaflet 1.9.4,
+BSD-2-Clause, ``LEAFLET-LICENSE.txt``), with the CSS images as ``data:`` URIs.
+There are no base tiles (an intranet machine cannot fetch them): the case's
+administrative boundaries are drawn as the base layer instead. Plots are
+coloured by outcome; a popup shows the plot, the firm on it and its quotas.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from allocator.export.data import (
+    OUTCOME_COLORS,
+    OUTCOMES,
+    REDLINE_COLOR,
+    ExportData,
+    label,
+    outcome_label,
+)
+from allocator.i18n import t
+
+ASSETS = Path(__file__).with_name("assets")
+LEAFLET_VERSION = "1.9.4"
+POPUP_FIELDS = (
+    "plot_id",
+    "zone_id",
+    "land_use",
+    "area_mu",
+    "outcome",
+    "status_before",
+    "status_after",
+    "firm_id_after",
+    "firm_name",
+    "firm_class",
+    "land_mu",
+    "electricity_mwh",
+    "energy_tce",
+    "cod_t",
+    "nh3n_t",
+    "so2_t",
+    "nox_t",
+    "value_added_wan",
+    "tax_wan",
+)
+NAMESPACE_URIS = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink")
+"""XML namespace identifiers inside Leaflet's code: names, never fetched."""
+
+
+def _data_uri(path: Path, mime: str = "image/png") -> str:
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def leaflet_js() -> str:
+    """Leaflet's minified JS; links to its web site become plain text (nothing to fetch)."""
+    js = (ASSETS / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S+", "", js)  # dev tools would ask for the .map file
+    js = js.replace('href="https://leafletjs.com"', 'href="#"')
+    return js.replace("https://leafletjs.com", "leafletjs.com")  # the licence header keeps the name
+
+
+def leaflet_css() -> str:
+    """Leaflet's CSS with its images inlined as ``data:`` URIs."""
+    css = (ASSETS / "leaflet.css").read_text(encoding="utf-8")
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)  # comments cite bug-tracker URLs
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        path = ASSETS / Path(name).name
+        return f"url({_data_uri(path)})" if path.exists() else "none"
+
+    return re.sub(r"url\((?:'|\")?images/([^)'\"]+)(?:'|\")?\)", repl, css)
+
+
+def inline_assets(page: str) -> str:
+    """Replace the Leaflet ``<script src>``/``<link href>`` tags of ``page`` with inline copies."""
+    page = re.sub(
+        r'<script src="leaflet\.js"></script>',
+        lambda _: "<script>" + leaflet_js() + "</script>",
+        page,
+    )
+    page = re.sub(
+        r'<link rel="stylesheet" href="leaflet\.css"\s*/?>',
+        lambda _: "<style>" + leaflet_css() + "</style>",
+        page,
+    )
+    return page
+
+
+def _props(frame: Any, fields: list[str], lang: str) -> Any:
+    out = frame[[*fields, "geometry"]].copy()
+    if "outcome" in out.columns:
+        out["outcome_key"] = frame["outcome"]
+        out["outcome"] = frame["outcome"].map(lambda o: outcome_label(o, lang))
+    for col in fields:
+        s = out[col]
+        if pd.api.types.is_float_dtype(s):
+            out[col] = s.round(2)
+        elif not pd.api.types.is_numeric_dtype(s):
+            out[col] = s.map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
+    return out.to_crs("EPSG:4326")
+
+
+def _legend_html(lang: str) -> str:
+    rows = "".join(
+        f'<div><i style="background:{OUTCOME_COLORS[o]}"></i>{html.escape(outcome_label(o, lang))}'
+        "</div>"
+        for o in OUTCOMES
+    )
+    rows += (
+        f'<div><i style="background:repeating-linear-gradient(45deg,{REDLINE_COLOR} 0 2px,'
+        f'transparent 2px 5px);border-color:{REDLINE_COLOR}"></i>'
+        f"{html.escape(t('export.legend.redline', lang))}</div>"
+        f'<div><i style="background:none;border:2px solid #1f3b73"></i>'
+        f"{html.escape(t('export.legend.zone', lang))}</div>"
+    )
+    return (
+        '<div class="alloc-legend" style="position:absolute;bottom:64px;left:10px;z-index:1000;'
+        "background:rgba(255,255,255,0.92);padding:8px 10px;border-radius:4px;"
+        'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,0.3)">'
+        f"<b>{html.escape(t('export.legend.title', lang))}</b>{rows}</div>"
+        "<style>.alloc-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;"
+        "vertical-align:middle;border:1px solid #404040}</style>"
+    )
+
+
+def build_map(data: ExportData) -> Any:
+    """Return the folium map (Leaflet only, no tiles)."""
+    import folium
+    from branca.element import Element
+
+    lang = data.lang
+    alloc = data.layers["allocation"]
+    zones = data.layers["zones"]
+    frame = zones if len(zones) else alloc
+    minx, miny, maxx, maxy = frame.to_crs("EPSG:4326").total_bounds
+    fmap = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=10,
+        tiles=None,
+        control_scale=True,
+    )
+    fmap.default_js = [("leaflet", "leaflet.js")]
+    fmap.default_css = [("leaflet_css", "leaflet.css")]
+    admin = data.layers.get("admin")
+    if admin is not None and len(admin):
+        folium.GeoJson(
+            _props(admin, ["name"], lang),
+            name=t("export.legend.admin", lang),
+            style_function=lambda f: {
+                "color": "#8c8c8c",
+                "weight": 1,
+                "fillColor": "#f4f4f0",
+                "fillOpacity": 1.0,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        ).add_to(fmap)
+    units = data.layers["control_units"]
+    if len(units):
+        ufields = [c for c in ("unit_id", "name", "category") if c in units.columns]
+        folium.GeoJson(
+            _props(units, ufields, lang),
+            name=t("export.legend.units", lang),
+            style_function=lambda f: {
+                "color": "#9467bd",
+                "weight": 1,
+                "dashArray": "4 3",
+                "fillOpacity": 0.05,
+            },
+            show=False,
+        ).add_to(fmap)
+    zfields = [c for c in ("zone_id", "name") if c in zones.columns]
+    folium.GeoJson(
+        _props(zones, zfields, lang),
+        name=t("export.legend.zone", lang),
+        style_function=lambda f: {"color": "#1f3b73", "weight": 2, "fillOpacity": 0.0},
+        tooltip=folium.GeoJsonTooltip(fields=zfields, labels=False),
+    ).add_to(fmap)
+    fields = [c for c in POPUP_FIELDS if c in alloc.columns]
+    folium.GeoJson(
+        _props(alloc, fields, lang),
+        name=t("export.map.layer_plots", lang),
+        style_function=lambda f: {
+            "color": "#404040",
+            "weight": 0.6,
+            "fillColor": OUTCOME_COLORS.get(f["properties"].get("outcome_key"), "#999999"),
+            "fillOpacity": 0.85,
+        },
+        popup=folium.GeoJsonPopup(
+            fields=fields, aliases=[label(c, lang) for c in fields], localize=True
+        ),
+        tooltip=folium.GeoJsonTooltip(fields=["plot_id", "outcome"], labels=False),
+    ).add_to(fmap)
+    red = data.layers["redline"]
+    if len(red):
+        rfields = [c for c in ("redline_id", "name", "kind") if c in red.columns]
+        folium.GeoJson(
+            _props(red, rfields, lang),
+            name=t("export.legend.redline", lang),
+            style_function=lambda f: {
+                "color": REDLINE_COLOR,
+                "weight": 1.5,
+                "dashArray": "6 3",
+                "fillColor": REDLINE_COLOR,
+                "fillOpacity": 0.25,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=rfields, labels=False),
+        ).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap.get_root().html.add_child(Element(_legend_html(lang)))
+    title = t("export.web.title", lang, scenario=data.scenario_name)
+    fmap.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
+    return fmap
+
+
+def external_urls(page: str) -> list[str]:
+    """Return every reference in ``page`` that would load something from another host.
+
+    Looks for ``http://``/``https://`` anywhere (XML namespace identifiers
+    excepted) and protocol-relative ``//host`` in ``src``/``href``/``url()``.
+    """
+    found = []
+    for m in re.finditer(r"https?://[^\s\"'<>)]+", page):
+        if m.group(0).rstrip("/") not in NAMESPACE_URIS:
+            found.append(m.group(0))
+    found += re.findall(r"""(?:src|href)\s*=\s*["']?//[^\s"'>]+""", page)
+    found += re.findall(r"""url\(\s*["']?//[^)]+\)""", page)
+    return found
+
+
+def write_webmap(data: ExportData, path: Path) -> Path:
+    """Write the self-contained HTML map.
+
+    Raises
+    ------
+    ExportError
+        The page would still reference an external URL (a folium change).
+    """
+    from allocator.errors import ExportError
+
+    page = inline_assets(build_map(data).get_root().render())
+    bad = external_urls(page)
+    if bad:
+        raise ExportError(
+            f"{path}: the web map would load {len(bad)} external resource(s): {bad[:3]}",
+            hint="the installed folium links new CDN files; extend webmap.inline_assets",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
