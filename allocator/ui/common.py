@@ -9,6 +9,7 @@ problems in an expander); the traceback goes to the server log only.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import os
@@ -37,12 +38,39 @@ MAX_UPLOAD_MB = 50
 # --- language --------------------------------------------------------------------------------
 
 
+_LANG_PINNED: contextvars.ContextVar[str | None] = contextvars.ContextVar("lang", default=None)
+
+
 def lang() -> str:
     """Return the language chosen in the sidebar (zh by default, or ``ALLOCATOR_LANG``)."""
-    value = st.session_state.get("lang")
+    pinned = _LANG_PINNED.get()
+    if pinned:
+        return pinned
+    try:
+        value = st.session_state.get("lang")
+    except Exception:  # noqa: BLE001 - outside a script run (e.g. a test formatting labels)
+        value = None
     if value in LANG_NAMES:
         return value
     return "en" if os.environ.get("ALLOCATOR_LANG", "zh").lower().startswith("en") else "zh"
+
+
+def fixed(fn: Callable[[Any], str]) -> Callable[[Any], str]:
+    """Return ``fn`` pinned to the current language.
+
+    For ``format_func``: Streamlit may call it again outside the script run,
+    where the session's language is unknown.
+    """
+    current = lang()
+
+    def wrapped(value: Any) -> str:
+        token = _LANG_PINNED.set(current)
+        try:
+            return fn(value)
+        finally:
+            _LANG_PINNED.reset(token)
+
+    return wrapped
 
 
 def t(key: str, **fmt: object) -> str:

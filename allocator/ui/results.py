@@ -9,7 +9,17 @@ import pandas as pd
 import streamlit as st
 
 from allocator.ui import maps
-from allocator.ui.common import case_key, fmt_num, fmt_pct, get_case, guard, lang, show_table, t
+from allocator.ui.common import (
+    case_key,
+    fixed,
+    fmt_num,
+    fmt_pct,
+    get_case,
+    guard,
+    lang,
+    show_table,
+    t,
+)
 from allocator.ui.summaries import KPI_ORDER, run_kpis
 
 KPI_DIGITS = {"firms_served": 0, "applicants_admitted": 0, "firms_exited": 0}
@@ -137,7 +147,7 @@ def firm_table(run: Any, key: str) -> None:
     served = c4.selectbox(
         t("ui.filter.served"),
         ["all", "served", "not_served"],
-        format_func=lambda v: t(f"ui.filter.served_{v}"),
+        format_func=fixed(lambda v: t(f"ui.filter.served_{v}")),
         key=f"{key}_served",
     )
     if pick_zone:

@@ -12,6 +12,7 @@ from allocator.ui import results
 from allocator.ui.common import (
     api,
     attempt,
+    fixed,
     get_run,
     guard,
     list_runs,
@@ -44,7 +45,7 @@ def zone_charts(runs: dict[str, Any]) -> None:
     metric = st.selectbox(
         t("ui.compare.zone_metric"),
         available,
-        format_func=lambda m: t(f"ui.zone_metric.{m}"),
+        format_func=fixed(lambda m: t(f"ui.zone_metric.{m}")),
         key="compare_metric",
     )
     frame = pd.DataFrame(

@@ -14,6 +14,7 @@ import streamlit as st
 from allocator.ui.common import (
     api,
     attempt,
+    fixed,
     fmt_num,
     get_case,
     get_scores,
@@ -60,7 +61,7 @@ def source(case: Any) -> Any | None:
     choice = st.radio(
         t("ui.eval.source"),
         ["case", "upload"],
-        format_func=lambda s: t(f"ui.eval.source_{s}"),
+        format_func=fixed(lambda s: t(f"ui.eval.source_{s}")),
         horizontal=True,
         key="eval_source",
     )

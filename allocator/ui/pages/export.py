@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 from allocator.ui.common import (
     api,
+    fixed,
+    get_case,
     get_run,
     guard,
     lang,
@@ -58,13 +61,13 @@ def render() -> None:
         t("ui.export.formats"),
         FORMATS,
         default=["xlsx", "gpkg"],
-        format_func=lambda f: t(f"ui.export.fmt_{f}"),
+        format_func=fixed(lambda f: t(f"ui.export.fmt_{f}")),
         key="export_formats",
     )
     zone = c2.selectbox(
         t("ui.export.zone"),
         zones,
-        format_func=lambda z: t("ui.overview.all_zones") if z == "" else z,
+        format_func=fixed(lambda z: t("ui.overview.all_zones") if z == "" else z),
         key="export_zone",
     )
     if st.button(t("ui.export.make"), type="primary", key="export_make", disabled=not formats):
@@ -72,7 +75,9 @@ def render() -> None:
         out.mkdir(parents=True, exist_ok=True)
         with st.spinner(t("ui.export.working")):
             try:
-                files = api("export")(run, formats, out, lang=lang(), zone=zone or None)
+                files = api("export")(
+                    run, formats, out, lang=lang(), zone=zone or None, case=run_case(run)
+                )
             except Exception as exc:  # noqa: BLE001
                 from allocator.ui.common import show_error
 
@@ -93,6 +98,18 @@ def render() -> None:
             mime=MIME.get(Path(name).suffix.lower(), "application/octet-stream"),
             key=f"export_dl_{i}",
         )
+
+
+def run_case(run: Any) -> Any | None:
+    """Return the active case when the run was solved on it (saves loading it again)."""
+    case = get_case(show=False)
+    if case is None:
+        return None
+    summary = run.summary or {}
+    wanted = summary.get("case_hash")
+    if not wanted or not summary.get("case_path") or wanted == case.content_hash():
+        return case
+    return None
 
 
 def _zip_dir(folder: Path) -> bytes:

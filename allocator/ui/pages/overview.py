@@ -13,6 +13,7 @@ from allocator.ui.common import (
     attempt,
     case_key,
     case_path,
+    fixed,
     fmt_num,
     fmt_pct,
     get_case,
@@ -211,7 +212,9 @@ def render() -> None:
     focus = st.selectbox(
         t("ui.overview.focus"),
         options,
-        format_func=lambda z: t("ui.overview.all_zones") if z == "" else f"{z} · {labels[z]}",
+        format_func=fixed(
+            lambda z: t("ui.overview.all_zones") if z == "" else f"{z} · {labels[z]}"
+        ),
         key="overview_zone",
     )
     with guard():

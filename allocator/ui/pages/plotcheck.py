@@ -15,6 +15,7 @@ from allocator.ui import maps
 from allocator.ui.common import (
     api,
     case_key,
+    fixed,
     fmt_num,
     fmt_pct,
     get_case,
@@ -75,7 +76,7 @@ def inputs(case: Any) -> dict | None:
     mode = st.radio(
         t("ui.plot.mode"),
         MODES,
-        format_func=lambda m: t(f"ui.plot.mode_{m}"),
+        format_func=fixed(lambda m: t(f"ui.plot.mode_{m}")),
         horizontal=True,
         key="plot_mode",
     )
@@ -98,7 +99,7 @@ def inputs(case: Any) -> dict | None:
         crs = c3.radio(
             t("ui.plot.crs"),
             ["wgs84", "gcj02"],
-            format_func=lambda c: t(f"ui.plot.crs_{c}"),
+            format_func=fixed(lambda c: t(f"ui.plot.crs_{c}")),
             key="plot_crs",
         )
         if lon is None or lat is None:
@@ -114,7 +115,7 @@ def inputs(case: Any) -> dict | None:
     crs = st.radio(
         t("ui.plot.crs"),
         ["wgs84", "gcj02"],
-        format_func=lambda c: t(f"ui.plot.crs_{c}"),
+        format_func=fixed(lambda c: t(f"ui.plot.crs_{c}")),
         key="plot_poly_crs",
         horizontal=True,
     )
