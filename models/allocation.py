@@ -46,7 +46,12 @@ Choices where MODEL.md is silent, and improvements on it
   the locked parcel to C).
 - **Elastic mode** (``params.elastic``): every row of the cap families gets
   ``− s`` and every row of the floor and lock families ``+ s`` with ``s ≥ 0``
-  and ``−penalty·s`` in the objective; ``Built.slacks`` maps the row's display
+  and ``−(penalty / max_j |a_rj|)·s`` in the objective, the max over the
+  row's continuous (output) variables, 1 for lock rows: dividing by it prices
+  one unit of slack like the output of the most intensive firm in the row,
+  so that relaxing 1 t of COD is not "cheaper" than 1 tce merely because
+  tonnes are small numbers (per unit of output every family costs about
+  ``penalty``). ``Built.slacks`` maps the row's display
   name to ``s`` (in the row's own unit: MWh, tce, t, 万元, or 1 for locks).
   ``energy_intensity`` rows are ``Σ (en_f − κ_z) o_fz ≤ 0``: their unit is tce
   of energy above what the intensity cap allows.
@@ -151,6 +156,8 @@ class Built:
     objective_constant: float
     variable_names: dict[str, str] = field(default_factory=dict)
     """Solver variable name → display name (``y[F12]``, ``x[firm=F1,parcel=B3]``)."""
+    slack_penalty: dict[str, float] = field(default_factory=dict)
+    """Objective penalty per unit of each elastic slack (display name → 万元/unit)."""
 
     @property
     def rows(self) -> dict[str, RowInfo]:
@@ -172,6 +179,7 @@ class _Ctx:
         self.reg = NameRegistry()
         self.constraints: dict[str, pulp.LpConstraint] = {}
         self.slacks: dict[str, pulp.LpVariable] = {}
+        self.slack_penalty: dict[str, float] = {}
         self.family_rows = dict.fromkeys(FAMILIES, 0)
         self.nnz = 0
         self.var_names: dict[str, str] = {}
@@ -198,6 +206,8 @@ class _Ctx:
         info = self.reg.add(family, keys, UNITS[family], sense, rhs)
         if self.params.elastic and family in ELASTIC_FAMILIES:
             s = self.var("s_" + info.solver_name, "slack" + info.name[len(family) :], 0.0, None)
+            big = max((abs(c) for v, c in terms if v.cat != pulp.LpInteger), default=1.0) or 1.0
+            self.slack_penalty[info.name] = float(self.params.elastic_penalty) / big
             terms = [*terms, (s, -1.0 if sense == "<=" else 1.0)]
             self.slacks[info.name] = s
         expr = pulp.LpAffineExpression(terms)
@@ -598,7 +608,7 @@ def objective(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> float:
     keep_o = c_o != 0
     keep_y = reloc != 0
     terms = _terms(o[keep_o], c_o[keep_o]) + _terms(y[keep_y], reloc[keep_y])
-    terms += [(s, -float(p.elastic_penalty)) for s in ctx.slacks.values()]
+    terms += [(s, -ctx.slack_penalty[n]) for n, s in ctx.slacks.items()]
     constant = -float(reloc.sum())
     ctx.prob.setObjective(pulp.LpAffineExpression(terms, constant=constant))
     return constant
@@ -721,6 +731,7 @@ def build(data: ModelData, params: ModelParams) -> Built:
         build_seconds=time.perf_counter() - t0,
         objective_constant=constant,
         variable_names=ctx.var_names,
+        slack_penalty=ctx.slack_penalty,
     )
 
 

@@ -143,8 +143,8 @@ def _value(v: Any) -> float:
 def _collect(built: Built, sol: ModelSolution) -> ModelSolution:
     """Fill variable arrays, slacks and row activities from PuLP varValues."""
     vals = np.vectorize(_value, otypes=[float])
-    sol.y = np.round(vals(built.y)) if len(built.y) else np.zeros(0)
-    sol.x = np.round(vals(built.x)) if len(built.x) else np.zeros(0)
+    sol.y = np.where(vals(built.y) > 0.5, 1.0, 0.0) if len(built.y) else np.zeros(0)
+    sol.x = np.where(vals(built.x) > 0.5, 1.0, 0.0) if len(built.x) else np.zeros(0)
     sol.o = vals(built.o) if len(built.o) else np.zeros(0)
     sol.zone_firm, sol.zone_zone = built.zone_firm, built.zone_zone
     sol.zone_output = vals(built.zone_var) if len(built.zone_var) else np.zeros(0)
@@ -167,8 +167,16 @@ def _collect(built: Built, sol: ModelSolution) -> ModelSolution:
 # ---------------------------------------------------------------- HiGHS
 
 
-def _to_highs_lp(prob: pulp.LpProblem) -> tuple[Any, list[pulp.LpVariable], list[str]]:
-    """Return ``(HighsLp, variables, constraint names)``; sets ``var.index``."""
+def _to_highs_lp(
+    prob: pulp.LpProblem, scaled: set[str] | None = None
+) -> tuple[Any, list[pulp.LpVariable], list[str], np.ndarray]:
+    """Return ``(HighsLp, variables, constraint names, row scale)``; sets ``var.index``.
+
+    Rows whose solver name is in ``scaled`` are divided by their largest
+    absolute coefficient (the cap rows: emission coefficients of 1e-5 t/万元
+    next to energy ones of 1 tce/万元 made HiGHS's root LP five times slower);
+    a row dual of the scaled model times the scale is the dual of the original row.
+    """
     variables = prob.variables()
     index = {}
     for i, v in enumerate(variables):
@@ -195,8 +203,10 @@ def _to_highs_lp(prob: pulp.LpProblem) -> tuple[Any, list[pulp.LpVariable], list
     val: list[float] = []
     rlo = np.empty(len(cons))
     rup = np.empty(len(cons))
+    scale = np.ones(len(cons))
     for r, con in enumerate(cons):
         con.index = r
+        k0 = len(idx)
         for v, c in con.items():
             if c != 0:
                 idx.append(index[v.hash])
@@ -205,6 +215,12 @@ def _to_highs_lp(prob: pulp.LpProblem) -> tuple[Any, list[pulp.LpVariable], list
         lb, ub = con.getLb(), con.getUb()
         rlo[r] = -inf if lb is None else lb
         rup[r] = inf if ub is None else ub
+        if scaled and names[r] in scaled and len(idx) > k0:
+            s = 1.0 / max(abs(c) for c in val[k0:])
+            val[k0:] = [c * s for c in val[k0:]]
+            scale[r] = s
+            rlo[r] *= s
+            rup[r] *= s
     lp = highspy.HighsLp()  # type: ignore[union-attr]
     lp.num_col_ = len(variables)
     lp.num_row_ = len(cons)
@@ -221,7 +237,7 @@ def _to_highs_lp(prob: pulp.LpProblem) -> tuple[Any, list[pulp.LpVariable], list
     lp.a_matrix_.index_ = np.asarray(idx, dtype=np.int32)
     lp.a_matrix_.value_ = np.asarray(val, dtype=float)
     lp.integrality_ = integ
-    return lp, variables, names
+    return lp, variables, names, scale
 
 
 def _run_highs(
@@ -234,6 +250,8 @@ def _run_highs(
     msg: bool,
     duals: bool,
     progress: Progress | None,
+    options: dict[str, Any] | None = None,
+    heuristic: bool = True,
 ) -> ModelSolution:
     t0 = time.perf_counter()
     prob = built.prob
@@ -247,8 +265,56 @@ def _run_highs(
     h.setOptionValue("random_seed", int(seed))
     if threads:
         h.setOptionValue("threads", int(threads))
-    lp, variables, names = _to_highs_lp(prob)
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
+    scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
+    lp, variables, names, scale = _to_highs_lp(prob, scaled)
     h.passModel(lp)
+    t_start = time.perf_counter()
+    start = None
+    if heuristic and any(v.cat == pulp.LpInteger for v in variables):
+        start = _lp_rounding_start(built, lp, variables, threads, seed, time_limit_s)
+    if start is not None:
+        inc_obj, lp_bound, col = start
+        gap0 = abs(lp_bound - inc_obj) / max(abs(inc_obj), 1e-9)
+        if progress is not None:
+            with contextlib.suppress(Exception):
+                progress(
+                    {
+                        "time_s": time.perf_counter() - t_start,
+                        "objective": inc_obj,
+                        "bound": lp_bound,
+                        "gap": gap0,
+                    }
+                )
+        if gap0 <= rel_gap:
+            for v in variables:
+                v.varValue = col[v.index]
+            sol = ModelSolution(
+                status=Status.OPTIMAL,
+                objective=float(prob.objective.value()),
+                best_bound=lp_bound,
+                gap=gap0,
+                build_seconds=built.build_seconds,
+                solve_seconds=time.perf_counter() - t0,
+                size=dict(built.size),
+                solver="highs",
+                solver_version=_version("highs"),
+                message=(
+                    "LP rounding: solution within the relative gap of the LP-relaxation bound "
+                    f"({gap0:.3%} ≤ {rel_gap:.3%}); branch and bound not needed"
+                ),
+            )
+            _collect(built, sol)
+            if duals:
+                sol.duals = _highs_duals(h, variables, names, scale, built, sense_of(prob))
+                sol.solve_seconds = time.perf_counter() - t0
+            return sol
+        h.setOptionValue("time_limit", max(0.1, float(time_limit_s) - (time.perf_counter() - t0)))
+        hs = highspy.HighsSolution()  # type: ignore[union-attr]
+        hs.col_value = list(col)
+        hs.value_valid = True
+        h.setSolution(hs)
     if progress is not None:
         last = [0.0]
 
@@ -271,7 +337,7 @@ def _run_highs(
 
         h.cbMipImprovingSolution.subscribe(_cb)
         h.cbMipInterrupt.subscribe(_cb)
-    h.run()
+    _hrun(h)
     ms = h.getModelStatus()
     info = h.getInfo()
     MS = highspy.HighsModelStatus  # noqa: N806
@@ -322,13 +388,144 @@ def _run_highs(
     )
     _collect(built, sol)
     if duals:
-        sol.duals = _highs_duals(h, variables, names, built, sense)
+        sol.duals = _highs_duals(h, variables, names, scale, built, sense)
         sol.solve_seconds = time.perf_counter() - t0
     return sol
 
 
+def _hrun(h: Any) -> None:
+    """Run HiGHS; retry once after resetting its global thread scheduler.
+
+    HiGHS refuses to run (status "Not Set") when the ``threads`` option differs
+    from the size of the process-wide scheduler that an earlier instance
+    started; resetting the scheduler and running again is the documented cure.
+    """
+    h.run()
+    if h.getModelStatus() == highspy.HighsModelStatus.kNotset:  # type: ignore[union-attr]
+        highspy.Highs.resetGlobalScheduler(True)  # type: ignore[union-attr]
+        h.run()
+
+
+def sense_of(prob: pulp.LpProblem) -> float:
+    """Return -1 for a maximisation (HiGHS minimises the negated objective), else 1."""
+    return -1.0 if prob.sense == pulp.LpMaximize else 1.0
+
+
+def _round_assignment(
+    built: Built, xv: np.ndarray, yv: np.ndarray, stay_if_unused: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Round LP values of (x, y) to a plot_once/one_parcel/locked-feasible assignment.
+
+    Locked pairs first, then pairs by decreasing LP value, then every
+    applicant still without land on its free candidate of largest capacity.
+    Existing firms keep their LP-rounded y (or stay when nobody takes their
+    plots, ``stay_if_unused``).
+    """
+    d = built.data
+    cf = np.asarray(d.cand_firm, np.int64)
+    cb = np.asarray(d.cand_parcel, np.int64)
+    app = np.asarray(d.firm_applicant, bool)
+    ptr = np.asarray(d.parcel_ptr, np.int64)
+    pp = np.asarray(d.parcel_plot, np.int64)
+    occ = np.asarray(d.plot_occupant, np.int64)
+    may_exit = np.asarray(d.may_exit, bool)
+    y = np.where(yv > 0.5, 1.0, 0.0)
+    y[~app & ~may_exit] = 1.0
+    y[app] = 0.0
+    x = np.zeros(len(cf))
+    used = np.zeros(d.n_plots, bool)
+    taken = np.zeros(d.n_firms, bool)
+    cap = np.minimum(d.oreq[cf], d.va_mu[cf] * np.asarray(d.parcel_area_mu)[cb])
+    locked = np.flatnonzero(np.asarray(d.locked)[cf] & (np.asarray(d.locked_parcel)[cf] == cb))
+    by_lp = np.argsort(-xv, kind="stable")
+    by_lp = by_lp[xv[by_lp] > 1e-6]
+    by_cap = np.argsort(-cap, kind="stable")
+    for c in np.concatenate([locked, by_lp, by_cap]):
+        f = cf[c]
+        if taken[f]:
+            continue
+        plots = pp[ptr[cb[c]] : ptr[cb[c] + 1]]
+        if used[plots].any():
+            continue
+        o = occ[plots]
+        if ((o >= 0) & (y[np.maximum(o, 0)] == 1) & (o != f)).any():
+            continue
+        used[plots] = True
+        taken[f] = True
+        x[c] = 1.0
+        y[f] = 1.0
+    for f in np.flatnonzero(np.asarray(d.locked, bool) & ~taken):
+        y[f] = 1.0 if not app[f] else y[f]
+    if stay_if_unused:
+        free_firms = np.setdiff1d(np.flatnonzero(~app), occ[used & (occ >= 0)])
+        y[free_firms] = 1.0
+    return x, y
+
+
+def _lp_rounding_start(
+    built: Built,
+    lp: Any,
+    variables: list[pulp.LpVariable],
+    threads: int,
+    seed: int,
+    time_limit_s: float,
+) -> tuple[float, float, np.ndarray] | None:
+    """LP-relaxation bound plus a rounded incumbent: ``(objective, bound, columns)``.
+
+    Solves the LP relaxation (its optimum bounds the MIP), rounds it with
+    :func:`_round_assignment`, fixes the binaries and solves the LP in the
+    outputs. Returns None when any step fails (then HiGHS starts cold).
+    """
+    MS = highspy.HighsModelStatus  # noqa: N806
+    integ = list(lp.integrality_)
+    cont = highspy.HighsVarType.kContinuous  # type: ignore[union-attr]
+    lp.integrality_ = [cont] * lp.num_col_
+    lo0, up0 = np.array(lp.col_lower_), np.array(lp.col_upper_)
+    try:
+        h = highspy.Highs()  # type: ignore[union-attr]
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", float(time_limit_s) / 2)
+        h.setOptionValue("random_seed", int(seed))
+        if threads:
+            h.setOptionValue("threads", int(threads))
+        h.passModel(lp)
+        _hrun(h)
+        if h.getModelStatus() != MS.kOptimal:
+            return None
+        col = np.asarray(h.getSolution().col_value)
+        bound = -float(h.getInfo().objective_function_value) * (
+            -1 if built.prob.sense != pulp.LpMaximize else 1
+        )
+        xi = np.array([v.index for v in built.x], dtype=np.int64)
+        yi = np.array([v.index for v in built.y], dtype=np.int64)
+        for stay in (True, False):
+            x, y = _round_assignment(built, col[xi], col[yi], stay)
+            lo, up = lo0.copy(), up0.copy()
+            lo[xi] = up[xi] = x
+            lo[yi] = up[yi] = y
+            lp.col_lower_, lp.col_upper_ = lo, up
+            h2 = highspy.Highs()  # type: ignore[union-attr]
+            h2.setOptionValue("output_flag", False)
+            h2.passModel(lp)
+            _hrun(h2)
+            if h2.getModelStatus() == MS.kOptimal:
+                obj = -float(h2.getInfo().objective_function_value) * (
+                    -1 if built.prob.sense != pulp.LpMaximize else 1
+                )
+                return obj, bound, np.asarray(h2.getSolution().col_value)
+        return None
+    finally:
+        lp.integrality_ = integ
+        lp.col_lower_, lp.col_upper_ = lo0, up0
+
+
 def _highs_duals(
-    h: Any, variables: list[pulp.LpVariable], names: list[str], built: Built, sense: float
+    h: Any,
+    variables: list[pulp.LpVariable],
+    names: list[str],
+    scale: np.ndarray,
+    built: Built,
+    sense: float,
 ) -> dict[str, float] | None:
     """Fix the integers at their values, drop integrality, re-solve the LP, read row duals."""
     ints = [v.index for v in variables if v.cat == pulp.LpInteger]
@@ -342,14 +539,14 @@ def _highs_duals(
         )
         h.changeColsBounds(len(ints), idx, vals, vals)
     h.setOptionValue("solver", "simplex")
-    h.run()
+    _hrun(h)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # type: ignore[union-attr]
         return None
     row_dual = h.getSolution().row_dual
     reg = built.registry
     out = {}
     for r, sname in enumerate(names):
-        out[reg.display(sname)] = float(sense * row_dual[r])
+        out[reg.display(sname)] = float(sense * row_dual[r] * scale[r])
     return out
 
 
@@ -359,11 +556,11 @@ _CBC_NUM = r"([-+]?\d[\d.eE+-]*)"
 
 
 def _cbc_log_numbers(text: str) -> dict[str, float]:
+    """Read CBC's closing summary: objective and bound in the problem's own sense."""
     out = {}
     for key, pat in (
         ("objective", r"Objective value:\s*" + _CBC_NUM),
-        ("bound", r"Lower bound:\s*" + _CBC_NUM),
-        ("gap", r"Gap:\s*" + _CBC_NUM),
+        ("bound", r"(?:Lower|Upper) bound:\s*" + _CBC_NUM),
     ):
         m = re.findall(pat, text)
         if m:
@@ -429,19 +626,12 @@ def _run_cbc(
     nums = _cbc_log_numbers(log)
     if status == Status.OPTIMAL:
         bound, gap = objective, 0.0
-        if "gap" in nums and "bound" in nums:
-            gap = abs(nums["gap"])
     else:
-        gap = abs(nums["gap"]) if "gap" in nums else None
-        bound = float("nan")
+        bound, gap = float("nan"), None
         if "bound" in nums and "objective" in nums:
-            # CBC minimises (PuLP negates a max objective): bound is relative to its objective
-            shift = objective - (-nums["objective"])
-            bound = -nums["bound"] + shift
-            if prob.sense != pulp.LpMaximize:
-                bound = nums["bound"] + (objective - nums["objective"])
-            if gap is None:
-                gap = abs(bound - objective) / max(abs(objective), 1e-9)
+            # the log omits the objective constant: shift the bound like the objective
+            bound = nums["bound"] + (objective - nums["objective"])
+            gap = abs(bound - objective) / max(abs(objective), 1e-9)
     sol = ModelSolution(
         status=status,
         objective=objective,
@@ -499,6 +689,8 @@ def run(
     msg: bool = False,
     duals: bool = False,
     progress: Progress | None = None,
+    options: dict[str, Any] | None = None,
+    heuristic: bool = True,
 ) -> ModelSolution:
     """Solve ``built``; return a :class:`ModelSolution` with a typed status.
 
@@ -520,6 +712,12 @@ def run(
     progress
         Called with ``{"time_s", "objective", "bound", "gap"}`` on every
         improving solution and at most twice a second otherwise (HiGHS only).
+    options
+        Extra HiGHS options (name → value), e.g. ``{"mip_lp_solver": "ipx"}``.
+    heuristic
+        HiGHS only: first solve the LP relaxation and round it to an incumbent
+        (see the module docstring); stop there when it is within ``rel_gap``
+        of the relaxation bound, else give it to HiGHS as a start.
     """
     solver = solver.lower()
     if solver not in ("highs", "cbc"):
@@ -527,7 +725,17 @@ def run(
     if solver == "highs" and HIGHS_AVAILABLE:
         try:
             sol = _run_highs(
-                built, time_limit_s, rel_gap, threads, seed, log_path, msg, duals, progress
+                built,
+                time_limit_s,
+                rel_gap,
+                threads,
+                seed,
+                log_path,
+                msg,
+                duals,
+                progress,
+                options,
+                heuristic,
             )
         except Exception as exc:  # noqa: BLE001 - fall back to CBC below
             sol = _empty(built, Status.ERROR, "highs", 0.0, f"HiGHS failed: {exc}")
@@ -573,6 +781,39 @@ def marginals(built: Built, sol: ModelSolution, families: tuple[str, ...] = CAP_
     return pd.DataFrame.from_records(recs)
 
 
+def relaxations(built: Built, sol: ModelSolution, tol: float = 1e-6) -> pd.DataFrame:
+    """Rows an elastic solve relaxed, in their own units, largest penalty first.
+
+    Columns: ``row``, ``family``, ``unit``, ``amount``, ``rhs``, ``sense``,
+    ``penalty`` (万元 of objective) and ``text`` (English, e.g.
+    ``zone_energy[Z03]: short by 1,240 tce``; a cap is *short*, a floor or a
+    lock *relaxed*). Empty when nothing was relaxed.
+    """
+    recs = []
+    for name, amount in sol.relaxed(tol):
+        info = built.registry.rows[name]
+        verb = "short by" if info.sense == "<=" else "relaxed by"
+        recs.append(
+            {
+                "row": name,
+                "family": info.family,
+                "unit": info.unit,
+                "amount": amount,
+                "rhs": info.rhs,
+                "sense": info.sense,
+                "penalty": amount * built.slack_penalty.get(name, 0.0),
+                "text": f"{name}: {verb} {amount:,.{_decimals(amount)}f} {info.unit}",
+            }
+        )
+    cols = ["row", "family", "unit", "amount", "rhs", "sense", "penalty", "text"]
+    df = pd.DataFrame.from_records(recs, columns=cols)
+    return df.sort_values("penalty", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _decimals(x: float) -> int:
+    return 0 if abs(x) >= 100 else (1 if abs(x) >= 1 else 3)
+
+
 def write_problem(built: Built, path: str | Path) -> Path:
     """Write the problem as LP (``.lp``) or MPS (``.mps``) for inspection elsewhere."""
     path = Path(path)
@@ -581,6 +822,12 @@ def write_problem(built: Built, path: str | Path) -> Path:
         built.prob.writeLP(str(path))
     elif suffix == ".mps":
         built.prob.writeMPS(str(path))
+        if built.prob.sense == pulp.LpMaximize:
+            # PuLP only writes "*SENSE:Maximize" as a comment; other solvers would
+            # minimise. Add the standard OBJSENSE section.
+            text = path.read_text()
+            text = re.sub(r"^(NAME[^\n]*\n)", r"\1OBJSENSE\n    MAX\n", text, count=1, flags=re.M)
+            path.write_text(text)
     else:
         raise ValueError(f"{path}: extension must be .lp or .mps")
     return path

@@ -1,0 +1,143 @@
+"""Exact statuses, fallback, determinism, progress and problem files."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import highspy
+import numpy as np
+import pytest
+from test_model_bruteforce import hand_case
+
+from models import synthetic
+from models.allocation import build
+from models.data import SWITCHABLE, ModelParams
+from models.solver import Status, run, write_problem
+
+OFF = {n: False for n in SWITCHABLE}
+
+
+def _infeasible():
+    # E0 must keep ≥ 100 万元 at 1 tce/万元 but the zone has 50 tce
+    d = hand_case(energy_cap=50.0)
+    return build(
+        d,
+        ModelParams(
+            service_floor=1.0, switches={**OFF, "zone_energy": True, "service_floor": True}
+        ),
+    )
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_infeasible_is_a_status(solver):
+    sol = run(_infeasible(), solver=solver)
+    assert sol.status == Status.INFEASIBLE
+    assert sol.status == "infeasible"
+    assert sol.objective is None
+    assert not sol.has_solution
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_optimal_agrees_between_solvers(solver):
+    d = synthetic.tiny(21, 6, 8, cap_factor=0.6)
+    built = build(d, ModelParams())
+    sol = run(built, solver=solver, rel_gap=1e-9)
+    ref = run(built, solver="highs", rel_gap=1e-9)
+    assert sol.status == Status.OPTIMAL
+    assert sol.solver == solver
+    assert sol.objective == pytest.approx(ref.objective, rel=1e-6)
+    assert sol.best_bound == pytest.approx(sol.objective, rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def hard():
+    return build(synthetic.province(0.5, seed=3), ModelParams())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("solver", "limit"), [("highs", 2.0), ("cbc", 3.0)])
+def test_time_limit_is_never_optimal(hard, solver, limit):
+    sol = run(hard, solver=solver, time_limit_s=limit, rel_gap=0.0)
+    assert sol.status in (Status.FEASIBLE, Status.TIME_LIMIT_NO_SOLUTION), sol.message
+    if sol.status == Status.FEASIBLE:
+        assert sol.gap is not None
+        assert sol.gap > 0
+        assert sol.best_bound >= sol.objective - 1e-6 * abs(sol.objective)
+        assert sol.y.shape == (hard.data.n_firms,)
+    else:
+        assert sol.objective is None
+
+
+def test_unknown_solver_is_error_status():
+    sol = run(build(hand_case(), ModelParams()), solver="gurobi")
+    assert sol.status == Status.ERROR
+    assert "gurobi" in sol.message
+
+
+def test_highs_failure_falls_back_to_cbc(monkeypatch):
+    import models.solver as ms
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated HiGHS crash")
+
+    monkeypatch.setattr(ms, "_run_highs", boom)
+    sol = run(build(hand_case(), ModelParams(alpha_tax=0.0)))
+    assert sol.status == Status.OPTIMAL
+    assert sol.solver == "cbc"
+    assert sol.fallback_from == "highs"
+    assert "simulated HiGHS crash" in sol.message
+    assert sol.objective == pytest.approx(620.0)
+
+
+def test_deterministic_and_progress():
+    d = synthetic.province(0.06, seed=5)
+    seen = []
+    a = run(build(d, ModelParams()), time_limit_s=20, rel_gap=1e-6, progress=seen.append)
+    b = run(build(d, ModelParams()), time_limit_s=20, rel_gap=1e-6)
+    assert a.status == b.status == Status.OPTIMAL
+    assert a.objective == b.objective
+    assert np.array_equal(a.x, b.x)
+    assert np.array_equal(a.y, b.y)
+    assert seen
+    assert set(seen[-1]) == {"time_s", "objective", "bound", "gap"}
+
+
+def test_solution_arrays_are_consistent():
+    d = synthetic.tiny(22, 6, 8, n_applicants=3, cap_factor=0.5, max_cands=9)
+    built = build(d, ModelParams())
+    sol = run(built)
+    assert sol.x.shape == (d.n_candidates,)
+    assert sol.o.shape == (d.n_firms,)
+    for f in np.flatnonzero(d.firm_applicant):
+        assert sol.x[d.cand_firm == f].sum() == sol.y[f]
+    tot = np.zeros(d.n_firms)
+    np.add.at(tot, sol.zone_firm, sol.zone_output)
+    served = sol.y > 0.5
+    assert np.allclose(tot[served], sol.o[served], atol=1e-6)
+    assert sol.size == built.size
+    assert sol.size["binaries"] == d.n_firms + d.n_candidates
+    assert sol.build_seconds > 0
+
+
+@pytest.mark.parametrize("ext", [".lp", ".mps"])
+def test_write_problem_round_trip(tmp_path, ext):
+    d = dataclasses.replace(hand_case(300.0))
+    built = build(d, ModelParams(alpha_tax=0.0, relocation_cost_wan_per_mu=1.0))
+    path = write_problem(built, tmp_path / f"model{ext}")
+    assert path.stat().st_size > 0
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(path))
+    h.run()
+    ours = run(built)
+    obj = h.getInfo().objective_function_value
+    assert h.getLp().sense_ == highspy.ObjSense.kMaximize
+    # the objective constant (−Σ ρ L0) may or may not survive the file format
+    assert (
+        min(abs(obj - ours.objective), abs(obj + built.objective_constant - ours.objective)) < 1e-6
+    )
+
+
+def test_write_problem_rejects_other_extensions(tmp_path):
+    with pytest.raises(ValueError, match="lp or .mps"):
+        write_problem(build(hand_case(), ModelParams()), tmp_path / "m.txt")
