@@ -24,8 +24,11 @@ matplotlib.use("Agg", force=False)
 
 import matplotlib.patches as mpatches  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
 
 from allocator.export import fonts  # noqa: E402
 from allocator.export.data import (  # noqa: E402
@@ -42,6 +45,31 @@ DPI = 200
 ZONE_EDGE = "#1f3b73"
 ADMIN_EDGE = "#8c8c8c"
 FIGSIZE = (8.27, 8.27)  # A4 width, square map
+
+
+def _path(geom: Any) -> Path | None:
+    """Return a matplotlib path of a (multi)polygon, holes included."""
+    polys = getattr(geom, "geoms", [geom])
+    verts, codes = [], []
+    for poly in polys:
+        if poly.is_empty:
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)[:, :2]
+            verts.append(xy)
+            c = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
+            c[0], c[-1] = MplPath.MOVETO, MplPath.CLOSEPOLY
+            codes.append(c)
+    if not verts:
+        return None
+    return MplPath(np.concatenate(verts), np.concatenate(codes))
+
+
+def add_polygons(ax: Any, geoms: Any, **style: Any) -> None:
+    """Draw (multi)polygons as one collection (GeoDataFrame.plot redraws the figure each time)."""
+    paths = [p for p in (_path(g) for g in geoms if g is not None) if p is not None]
+    if paths:
+        ax.add_collection(PathCollection(paths, **style), autolim=False)
 
 
 def _nice_length(span_m: float) -> float:
@@ -62,6 +90,17 @@ def add_scale_bar(ax: Any, lang: str) -> None:
     bx = x0 + 0.05 * (x1 - x0)
     by = y0 + 0.05 * (y1 - y0)
     h = 0.012 * (y1 - y0)
+    ax.add_patch(
+        mpatches.Rectangle(
+            (bx - 0.02 * (x1 - x0), by - 0.015 * (y1 - y0)),
+            length + 0.09 * (x1 - x0),
+            h + 0.05 * (y1 - y0),
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.85,
+            zorder=19,
+        )
+    )
     for k, color in enumerate(("black", "white")):
         ax.add_patch(
             mpatches.Rectangle(
@@ -95,6 +134,12 @@ def add_north_arrow(ax: Any, lang: str) -> None:
         va="center",
         fontsize=10,
         arrowprops={"facecolor": "black", "width": 3, "headwidth": 9, "headlength": 9},
+        bbox={
+            "boxstyle": "round,pad=0.2",
+            "facecolor": "white",
+            "edgecolor": "none",
+            "alpha": 0.85,
+        },
         zorder=20,
     )
 
@@ -138,13 +183,13 @@ def zone_figure(data: ExportData, zone_id: str) -> Figure:
         plots = data.layers["allocation"]
         plots = plots[plots["zone_id"] == zone_id]
         bounds = tuple(zone.total_bounds) if len(zone) else tuple(plots.total_bounds)
-        _pad_limits(ax, bounds)  # type: ignore[arg-type]
+        _pad_limits(ax, bounds, pad=0.12)  # type: ignore[arg-type]
         units = data.layers["control_units"]
         if len(units):
-            units.plot(
-                ax=ax,
-                facecolor="#9467bd",
-                alpha=0.08,
+            add_polygons(
+                ax,
+                units.geometry,
+                facecolor=(0.58, 0.40, 0.74, 0.08),
                 edgecolor="#9467bd",
                 lw=0.6,
                 linestyle="--",
@@ -153,8 +198,13 @@ def zone_figure(data: ExportData, zone_id: str) -> Figure:
         for outcome in OUTCOMES:
             part = plots[plots["outcome"] == outcome]
             if len(part):
-                part.plot(
-                    ax=ax, facecolor=OUTCOME_COLORS[outcome], edgecolor="#404040", lw=0.5, zorder=3
+                add_polygons(
+                    ax,
+                    part.geometry,
+                    facecolor=OUTCOME_COLORS[outcome],
+                    edgecolor="#404040",
+                    lw=0.5,
+                    zorder=3,
                 )
         if len(plots) <= 150:
             for _, row in plots.iterrows():
@@ -171,11 +221,17 @@ def zone_figure(data: ExportData, zone_id: str) -> Figure:
                 )
         red = data.layers["redline"]
         if len(red):
-            red.plot(
-                ax=ax, facecolor="none", edgecolor=REDLINE_COLOR, hatch="////", lw=0.9, zorder=5
+            add_polygons(
+                ax,
+                red.geometry,
+                facecolor="none",
+                edgecolor=REDLINE_COLOR,
+                hatch="////",
+                lw=0.9,
+                zorder=5,
             )
         if len(zone):
-            zone.boundary.plot(ax=ax, color=ZONE_EDGE, lw=1.6, zorder=7)
+            add_polygons(ax, zone.geometry, facecolor="none", edgecolor=ZONE_EDGE, lw=1.6, zorder=7)
         _frame(fig, ax, data, t("export.map.zone", lang, name=data.zone_name(zone_id)))
         add_scale_bar(ax, lang)
         add_north_arrow(ax, lang)
@@ -231,7 +287,9 @@ def overview_figure(data: ExportData) -> Figure:
             shown = (
                 admin[level == "city"] if level is not None and (level == "city").any() else admin
             )
-            shown.plot(ax=ax, facecolor="#f4f4f0", edgecolor=ADMIN_EDGE, lw=0.7, zorder=1)
+            add_polygons(
+                ax, shown.geometry, facecolor="#f4f4f0", edgecolor=ADMIN_EDGE, lw=0.7, zorder=1
+            )
             if len(shown) <= 40:
                 for _, row in shown.iterrows():
                     p = row.geometry.representative_point()
@@ -249,7 +307,7 @@ def overview_figure(data: ExportData) -> Figure:
         else:
             bounds = tuple(zones.total_bounds)
         _pad_limits(ax, bounds, pad=0.04)  # type: ignore[arg-type]
-        zones.plot(ax=ax, facecolor="#d62728", edgecolor="#d62728", lw=1.0, zorder=4)
+        add_polygons(ax, zones.geometry, facecolor="#d62728", edgecolor="#d62728", lw=1.0, zorder=4)
         for _, row in zones.iterrows():
             c = row.geometry.centroid
             ax.plot([c.x], [c.y], marker="o", ms=5, mfc="#d62728", mec="white", mew=0.8, zorder=5)
@@ -273,7 +331,7 @@ def overview_figure(data: ExportData) -> Figure:
                 mfc="#d62728",
                 mec="white",
                 ms=7,
-                label=t("export.legend.zone", lang),
+                label=t("export.legend.zone_point", lang),
             ),
             mpatches.Patch(
                 facecolor="#f4f4f0", edgecolor=ADMIN_EDGE, label=t("export.legend.admin", lang)
