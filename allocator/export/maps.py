@@ -44,6 +44,8 @@ CJK_FAMILY = fonts.register_cjk_font()
 DPI = 200
 ZONE_EDGE = "#1f3b73"
 ADMIN_EDGE = "#8c8c8c"
+ADMIN_SIMPLIFY_M = 100.0
+"""Boundaries on the province overview are simplified to 100 m (well under a pixel)."""
 FIGSIZE = (8.27, 8.27)  # A4 width, square map
 
 
@@ -287,9 +289,8 @@ def overview_figure(data: ExportData) -> Figure:
             shown = (
                 admin[level == "city"] if level is not None and (level == "city").any() else admin
             )
-            add_polygons(
-                ax, shown.geometry, facecolor="#f4f4f0", edgecolor=ADMIN_EDGE, lw=0.7, zorder=1
-            )
+            outline = shown.geometry.simplify(ADMIN_SIMPLIFY_M, preserve_topology=True)
+            add_polygons(ax, outline, facecolor="#f4f4f0", edgecolor=ADMIN_EDGE, lw=0.7, zorder=1)
             if len(shown) <= 40:
                 for _, row in shown.iterrows():
                     p = row.geometry.representative_point()

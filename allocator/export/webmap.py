@@ -52,6 +52,8 @@ POPUP_FIELDS = (
     "value_added_wan",
     "tax_wan",
 )
+ADMIN_SIMPLIFY_M = 50.0
+"""Administrative boundaries are a backdrop: simplified to 50 m to keep the page small."""
 NAMESPACE_URIS = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink")
 """XML namespace identifiers inside Leaflet's code: names, never fetched."""
 
@@ -96,8 +98,13 @@ def inline_assets(page: str) -> str:
     return page
 
 
-def _props(frame: Any, fields: list[str], lang: str) -> Any:
+def _props(frame: Any, fields: list[str], lang: str, simplify_m: float = 0.0) -> Any:
+    """Return the popup/tooltip fields in lon/lat, coordinates rounded to 1e-6 degree (0.1 m)."""
+    import shapely
+
     out = frame[[*fields, "geometry"]].copy()
+    if simplify_m > 0:
+        out["geometry"] = out.geometry.simplify(simplify_m, preserve_topology=True)
     if "outcome" in out.columns:
         out["outcome_key"] = frame["outcome"]
         out["outcome"] = frame["outcome"].map(lambda o: outcome_label(o, lang))
@@ -107,7 +114,9 @@ def _props(frame: Any, fields: list[str], lang: str) -> Any:
             out[col] = s.round(2)
         elif not pd.api.types.is_numeric_dtype(s):
             out[col] = s.map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
-    return out.to_crs("EPSG:4326")
+    out = out.to_crs("EPSG:4326")
+    out["geometry"] = shapely.set_precision(out.geometry.values, 1e-6, mode="pointwise")
+    return out
 
 
 def _legend_html(lang: str) -> str:
@@ -154,7 +163,7 @@ def build_map(data: ExportData) -> Any:
     admin = data.layers.get("admin")
     if admin is not None and len(admin):
         folium.GeoJson(
-            _props(admin, ["name"], lang),
+            _props(admin, ["name"], lang, simplify_m=ADMIN_SIMPLIFY_M),
             name=t("export.legend.admin", lang),
             style_function=lambda f: {
                 "color": "#8c8c8c",
