@@ -43,6 +43,17 @@ def export_case():
             shapely.MultiPolygon([shapely.box(*np.add(zone.bounds, (-8e3, -6e3, 8e3, 6e3)))])
         )
         rows.append((f"C{i + 1}", city, "city", city, f"33{i + 1:02d}00"))
+    # P01 drawn clockwise and P05 with a courtyard (hole): the GeoJSON must re-orient both
+    plots = case.plots
+    p01 = plots.index[plots["plot_id"] == "P01"][0]
+    p05 = plots.index[plots["plot_id"] == "P05"][0]
+    plots.loc[p01, "geometry"] = shapely.orient_polygons(
+        plots.loc[p01, "geometry"], exterior_cw=True
+    )
+    g = plots.loc[p05, "geometry"]
+    cx, cy = g.centroid.x, g.centroid.y
+    hole = shapely.box(cx - 30, cy - 20, cx + 30, cy + 20).exterior.coords
+    plots.loc[p05, "geometry"] = shapely.Polygon(g.exterior.coords, [hole])
     case.admin = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=["admin_id", "name", "level", "city", "adcode"]),
         geometry=geoms,

@@ -198,6 +198,7 @@ def test_geojson_rfc7946(exported, case, layer):
     text = path.read_text(encoding="utf-8")
     decimals = [len(m) for m in re.findall(r"-?\d+\.(\d+)(?=[,\]])", text.split('"features"')[1])]
     assert max(decimals) <= 7
+    holes = 0
     for feat in doc["features"]:
         assert "crs" not in feat
         for lon, lat in (c[:2] for c in _coords(feat["geometry"]["coordinates"])):
@@ -208,6 +209,7 @@ def test_geojson_rfc7946(exported, case, layer):
         geom = shapely.geometry.shape(feat["geometry"])
         for exterior, ring in _rings(geom):
             assert ring.is_ccw == exterior, "RFC 7946: exterior CCW, holes CW"
+            holes += not exterior
     got = gpd.GeoDataFrame.from_features(doc["features"], crs="EPSG:4326")
     id_col = {"allocation": "plot_id", "zones": "zone_id", "redline": "redline_id",
               "control_units": "unit_id"}[layer]  # fmt: skip
@@ -215,6 +217,8 @@ def test_geojson_rfc7946(exported, case, layer):
     _assert_geometry_close(got, want, id_col, 1e-7)
     if layer == "allocation":
         _assert_plots_equal(got, exported["run"])
+        assert holes == 1  # P05's courtyard (and P01, drawn clockwise in the case)
+        assert not case.plots.set_index("plot_id").geometry["P01"].exterior.is_ccw
 
 
 def test_shapefile_zip(exported, case):

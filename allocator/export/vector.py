@@ -357,7 +357,9 @@ def write_gpkg(data: ExportData, path: Path) -> Path:
             promote_to_multi=name != "allocation",
         )
     styles = layer_styles(data.lang)
-    pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG", append=True)
+    pyogrio.write_dataframe(
+        styles, path, layer="layer_styles", driver="GPKG", append=True, layer_options={"FID": "id"}
+    )
     return path
 
 
