@@ -21,7 +21,9 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.]")
 
 
 def _esc(value: str) -> str:
-    return _ESCAPE.sub(r"\\\1", value)
+    if "\\" in value or "," in value or "=" in value or "[" in value or "]" in value:
+        return _ESCAPE.sub(r"\\\1", value)
+    return value
 
 
 def display_name(family: str, keys: Mapping[str, str] | None = None) -> str:

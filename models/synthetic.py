@@ -76,6 +76,7 @@ def _assemble(
     unit_caps,
     province_cap,
     n_locked: int = 0,
+    keep_share: float = 1.0,
 ) -> ModelData:
     n_firms = len(firm_applicant)
     free = occupant < 0
@@ -101,6 +102,8 @@ def _assemble(
         bs = np.concatenate([by_zone[int(z)] for z in cand_zones[f]]) if len(cand_zones[f]) else []
         bs = np.asarray(bs, dtype=np.int64)
         ok = bs[(b_area[bs] >= lmin[f]) & (b_area[bs] <= lmax[f])]
+        if keep_share < 1.0 and len(ok):
+            ok = ok[rng.random(len(ok)) < keep_share]
         if max_cands_per_firm is not None and len(ok) > max_cands_per_firm:
             ok = np.sort(rng.choice(ok, max_cands_per_firm, replace=False))
         cf.extend([int(f)] * len(ok))
@@ -292,6 +295,10 @@ def province(scale: float = 1.0, seed: int = 0, *, k: int = 3) -> ModelData:
     At ``scale=1``: 13 zones, ~4,000 plots, ~3,000 existing firms (about 15 %
     of them D-class and allowed to leave), ~300 applicants with 1–3 candidate
     zones, ~45,000 candidate pairs, 40 control units, a few locked projects.
+    The 13 zones stay 13 at any scale, so zones get ``scale`` times more
+    parcels; an eligible pair is kept with probability ``1/scale`` so that the
+    candidate pairs grow like the rest (each applicant keeps ~150 candidates,
+    as eligibility by industry, land use and red line would leave it).
     """
     rng = np.random.default_rng(seed)
     n_zones = 13
@@ -382,4 +389,5 @@ def province(scale: float = 1.0, seed: int = 0, *, k: int = 3) -> ModelData:
         unit_caps=unit_caps,
         province_cap=prov,
         n_locked=max(1, int(round(3 * scale))),
+        keep_share=min(1.0, 1.0 / scale),
     )
