@@ -315,17 +315,19 @@ def elastic_diagnosis(
         seed=int(prep.scenario["solver.seed"]),
     )
     status = getattr(getattr(sol, "status", "error"), "value", getattr(sol, "status", "error"))
+    relaxed = getattr(msolver, "relaxations", None)
+    if callable(relaxed) and getattr(sol, "has_solution", False):
+        table = relaxed(built, sol)
+        pairs = list(zip(table["row"], table["amount"], strict=True))
+    else:
+        pairs = sorted(_relaxed_rows(built, sol), key=lambda r: -abs(r[1]))
     rows = []
-    for name, amount in sorted(_relaxed_rows(built, sol), key=lambda r: -abs(r[1])):
+    for name, amount in pairs:
         info = _row_info(built, name)
         family = getattr(info, "family", None) or _split_row(name)[0]
         unit = getattr(info, "unit", None) or ROW_UNITS.get(family, "")
         sense = getattr(info, "sense", "<=")
-        code = (
-            "elastic_short"
-            if sense in ("<=", "==") and family in CAP_FAMILIES
-            else "elastic_relaxed"
-        )
+        code = "elastic_short" if sense == "<=" else "elastic_relaxed"
         fmt = {"row": name, "amount": _fmt(abs(amount)), "unit": unit}
         rows.append(
             {

@@ -23,22 +23,17 @@ def write_model(scenario_path: str | Path, output: str | Path) -> Path:
     from allocator.prepare import prepare
     from allocator.scenario import load_scenario
     from allocator.solve import load_case_cached
-    from models import allocation
+    from models import allocation, solver
 
     scen = load_scenario(scenario_path)
     if scen.case_path is None:
         raise AllocatorError(f"scenario '{scen.name}' names no case", hint="set 'case = …'")
     prep = prepare(load_case_cached(scen.case_path), scen)
     built = allocation.build(prep.data, prep.params)
-    prob = getattr(built, "problem", None) or getattr(built, "prob", None)
     out = Path(output)
-    if out.suffix.lower() == ".mps":
-        prob.writeMPS(str(out))
-    elif out.suffix.lower() == ".lp":
-        prob.writeLP(str(out))
-    else:
+    if out.suffix.lower() not in (".lp", ".mps"):
         raise AllocatorError(f"{out}: unknown model format", hint="use a .lp or .mps file name")
-    return out
+    return solver.write_problem(built, out)
 
 
 def run(args: argparse.Namespace) -> int:
