@@ -496,12 +496,41 @@ def test_one_zone(exported, tmp_path):
         export(exported["run"], "gpkg", tmp_path, zone="Z99")
 
 
-def test_run_without_solution_is_refused(exported, tmp_path):
-    result = export_result(Path(exported["run"].summary["case_path"]))
-    result.status = "infeasible"
+SHORT_ZH = "杭州综保区能耗上限缺口 1,200 tce"
+
+
+def test_run_without_solution(exported, tmp_path):
+    from openpyxl import load_workbook
+
+    from allocator.runs import Result
+
+    done = export_result(Path(exported["run"].summary["case_path"]))
+    result = Result(
+        status="infeasible",
+        diagnosis={
+            "presolve": done.diagnosis["presolve"],
+            "elastic": {
+                "status": "optimal",
+                "rows": [
+                    {"row": "zone_energy[Z01]", "family": "zone_energy", "keys": ["Z01"],
+                     "amount": 1200.0, "unit": "tce", "message_zh": SHORT_ZH,
+                     "message_en": "Z01 energy cap short by 1,200 tce"}
+                ],
+            },
+        },
+        scenario_name="tiny_infeasible",
+        scenario_toml=done.scenario_toml,
+        case_path=done.case_path,
+    )  # fmt: skip
     run_path = write_run(result, tmp_path)
     with pytest.raises(ExportError, match="no allocation"):
         export(run_path, "gpkg", tmp_path / "out")
+    files = export(run_path, "xlsx,report", tmp_path / "out")
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert SHORT_ZH in page
+    assert "infeasible" in page
+    wb = load_workbook(next(f for f in files if f.suffix == ".xlsx"))
+    assert SHORT_ZH in [c.value for c in wb["诊断"]["G"]]
 
 
 def test_cli_export(exported, tmp_path, capsys):

@@ -98,7 +98,8 @@ def export(
         fmts = list(FORMATS)
     out = Path(out_dir) if out_dir is not None else run.path / "export"
     out.mkdir(parents=True, exist_ok=True)
-    data = collect(run, case=case, lang=lang, zone=zone)
+    needs_allocation = any(f not in ("xlsx", "report") for f in fmts)
+    data = collect(run, case=case, lang=lang, zone=zone, require_solution=needs_allocation)
     written: list[Path] = []
     if "gpkg" in fmts:
         written.append(vector.write_gpkg(data, out / "allocation.gpkg"))

@@ -137,9 +137,18 @@ def _geo(frame: Any) -> Any:
 
 
 def collect(
-    run: Any, case: Any = None, lang: str | None = "zh", zone: str | None = None
+    run: Any,
+    case: Any = None,
+    lang: str | None = "zh",
+    zone: str | None = None,
+    *,
+    require_solution: bool = True,
 ) -> ExportData:
     """Join ``run`` to its case; optionally keep one zone only.
+
+    With ``require_solution=False`` a run without allocation (infeasible,
+    time limit) is accepted: its layers are empty, its summary, scenario and
+    diagnosis are there (for the workbook and the report).
 
     Raises
     ------
@@ -151,11 +160,15 @@ def collect(
         case = run.load_case()
     plots_run = run.plots.copy()
     firms = run.firms.copy()
-    if not run.has_solution or plots_run.empty:
+    if require_solution and (not run.has_solution or plots_run.empty):
         raise ExportError(
             f"{run.path}: the run has no allocation to export (status {run.status})",
-            hint="export a run whose status is optimal or feasible",
+            hint="export a run whose status is optimal or feasible; "
+            "for this run only 'xlsx' and 'report' (status, scenario, diagnosis) can be written",
         )
+    if "plot_id" not in plots_run.columns or "zone_id" not in firms.columns:
+        plots_run = pd.DataFrame(columns=["plot_id", "zone_id", "outcome", "firm_id_after"])
+        firms = pd.DataFrame(columns=["firm_id", "zone_id", "kind", "served", "class"])
     zones_g = _geo(case.zones)
     if zone is not None and zone not in set(zones_g["zone_id"]):
         raise ExportError(
