@@ -113,103 +113,113 @@ def outcome_areas(data: ExportData) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- charts
 
 
-def chart_figures(data: ExportData) -> list[tuple[str, Figure]]:
-    """Return ``(caption, figure)`` for each chart of the report."""
+def _chart_tax(ax: Any, data: ExportData) -> str | None:
+    z = data.zones_table.set_index("zone_id") if "zone_id" in data.zones_table else None
+    if z is None or z.empty or not {"tax_per_mu_before", "tax_per_mu_after"} <= set(z.columns):
+        return None
     lang = data.lang
+    x = np.arange(len(z))
+    ax.bar(x - 0.2, z["tax_per_mu_before"].fillna(0), 0.4, color="#bab0ac",
+           label=t("export.report.before", lang))  # fmt: skip
+    ax.bar(x + 0.2, z["tax_per_mu_after"].fillna(0), 0.4, color="#4e79a7",
+           label=t("export.report.after", lang))  # fmt: skip
+    ax.set_xticks(x, list(z.index), rotation=45 if len(z) > 8 else 0)
+    ax.legend(frameon=False)
+    return t("export.report.chart_tax", lang)
+
+
+def _chart_energy(ax: Any, data: ExportData) -> str | None:
+    z = data.zones_table.set_index("zone_id") if "zone_id" in data.zones_table else None
+    if z is None or z.empty or not {"energy_tce", "energy_cap_tce"} <= set(z.columns):
+        return None
+    lang = data.lang
+    x = np.arange(len(z))
+    ax.bar(x, z["energy_tce"].fillna(0), 0.6, color="#f28e2b",
+           label=t("export.report.used", lang))  # fmt: skip
+    ax.scatter(x, z["energy_cap_tce"], marker="_", s=400, color="black", zorder=3,
+               label=t("export.report.cap", lang))  # fmt: skip
+    ax.set_xticks(x, list(z.index), rotation=45 if len(z) > 8 else 0)
+    ax.legend(frameon=False)
+    return t("export.report.chart_energy", lang)
+
+
+def _chart_outcomes(ax: Any, data: ExportData) -> str | None:
+    areas = outcome_areas(data)
+    if areas.empty:
+        return None
+    bottom = np.zeros(len(areas))
+    for o in OUTCOMES:
+        ax.bar(areas.index, areas[o], bottom=bottom, color=OUTCOME_COLORS[o],
+               label=outcome_label(o, data.lang))  # fmt: skip
+        bottom += areas[o].to_numpy()
+    ax.tick_params(axis="x", rotation=45 if len(areas) > 8 else 0)
+    ax.legend(frameon=False, fontsize=7, ncol=3)
+    return t("export.report.chart_outcomes", data.lang)
+
+
+def _chart_classes(ax: Any, data: ExportData) -> str | None:
+    mix = class_mix(data)
+    if mix.empty or not mix.to_numpy().any():
+        return None
+    lang = data.lang
+    x = np.arange(len(mix))
+    colors = [CLASS_COLORS.get(c, "#cccccc") for c in mix.index]
+    ax.bar(x - 0.2, mix["before"], 0.4, color=colors, alpha=0.45,
+           label=t("export.report.before", lang))  # fmt: skip
+    ax.bar(x + 0.2, mix["after"], 0.4, color=colors, label=t("export.report.after", lang))
+    ax.set_xticks(x, [c if c != "-" else t("export.legend.no_class", lang) for c in mix.index])
+    ax.set_ylabel(t("export.report.count", lang))
+    ax.legend(frameon=False)
+    return t("export.report.class_mix", lang)
+
+
+CHARTS = (_chart_tax, _chart_energy, _chart_outcomes, _chart_classes)
+"""Each draws one chart on an axes and returns its caption, or None when there is no data."""
+
+
+def chart_figures(data: ExportData) -> list[tuple[str, Figure]]:
+    """Return ``(caption, figure)`` for each chart of the report (one figure per chart)."""
     out: list[tuple[str, Figure]] = []
-    z = data.zones_table.set_index("zone_id")
     with matplotlib.rc_context(fonts.rc_params()):
-        if {"tax_per_mu_before", "tax_per_mu_after"} <= set(z.columns):
+        for draw in CHARTS:
             fig, ax = plt.subplots(figsize=(7, 3.6))
-            x = np.arange(len(z))
-            ax.bar(
-                x - 0.2,
-                z["tax_per_mu_before"].fillna(0),
-                0.4,
-                color="#bab0ac",
-                label=t("export.report.before", lang),
-            )
-            ax.bar(
-                x + 0.2,
-                z["tax_per_mu_after"].fillna(0),
-                0.4,
-                color="#4e79a7",
-                label=t("export.report.after", lang),
-            )
-            ax.set_xticks(x, list(z.index), rotation=45 if len(z) > 8 else 0)
-            ax.legend(frameon=False)
-            caption = t("export.report.chart_tax", lang)
-            ax.set_title(caption, fontsize=10)
-            fig.tight_layout()
-            out.append((caption, fig))
-        if {"energy_tce", "energy_cap_tce"} <= set(z.columns):
-            fig, ax = plt.subplots(figsize=(7, 3.6))
-            x = np.arange(len(z))
-            ax.bar(
-                x,
-                z["energy_tce"].fillna(0),
-                0.6,
-                color="#f28e2b",
-                label=t("export.report.used", lang),
-            )
-            ax.scatter(
-                x,
-                z["energy_cap_tce"],
-                marker="_",
-                s=400,
-                color="black",
-                zorder=3,
-                label=t("export.report.cap", lang),
-            )
-            ax.set_xticks(x, list(z.index), rotation=45 if len(z) > 8 else 0)
-            ax.legend(frameon=False)
-            caption = t("export.report.chart_energy", lang)
-            ax.set_title(caption, fontsize=10)
-            fig.tight_layout()
-            out.append((caption, fig))
-        areas = outcome_areas(data)
-        if len(areas):
-            fig, ax = plt.subplots(figsize=(7, 3.6))
-            bottom = np.zeros(len(areas))
-            for o in OUTCOMES:
-                ax.bar(
-                    areas.index,
-                    areas[o],
-                    bottom=bottom,
-                    color=OUTCOME_COLORS[o],
-                    label=outcome_label(o, lang),
-                )
-                bottom += areas[o].to_numpy()
-            ax.tick_params(axis="x", rotation=45 if len(areas) > 8 else 0)
-            ax.legend(frameon=False, fontsize=7, ncol=3)
-            caption = t("export.report.chart_outcomes", lang)
-            ax.set_title(caption, fontsize=10)
-            fig.tight_layout()
-            out.append((caption, fig))
-        mix = class_mix(data)
-        if len(mix):
-            fig, ax = plt.subplots(figsize=(7, 3.2))
-            x = np.arange(len(mix))
-            colors = [CLASS_COLORS.get(c, "#cccccc") for c in mix.index]
-            ax.bar(
-                x - 0.2,
-                mix["before"],
-                0.4,
-                color=colors,
-                alpha=0.45,
-                label=t("export.report.before", lang),
-            )
-            ax.bar(x + 0.2, mix["after"], 0.4, color=colors, label=t("export.report.after", lang))
-            ax.set_xticks(
-                x, [c if c != "-" else t("export.legend.no_class", lang) for c in mix.index]
-            )
-            ax.set_ylabel(t("export.report.count", lang))
-            ax.legend(frameon=False)
-            caption = t("export.report.class_mix", lang)
+            caption = draw(ax, data)
+            if caption is None:
+                plt.close(fig)
+                continue
             ax.set_title(caption, fontsize=10)
             fig.tight_layout()
             out.append((caption, fig))
     return out
+
+
+def chart_pages(data: ExportData) -> list[Figure]:
+    """Return A4 pages with two charts each (for the PDF report)."""
+    pages: list[Figure] = []
+    with matplotlib.rc_context(fonts.rc_params()):
+        fig, slot = None, 0
+        for draw in CHARTS:
+            if fig is None:
+                fig = plt.figure(figsize=A4)
+                fig.text(0.07, 0.955, t("export.report.charts", data.lang), fontsize=12,
+                         color="#1f3b73", va="top")  # fmt: skip
+                slot = 0
+            ax = fig.add_axes((0.1, 0.55 - 0.45 * slot, 0.82, 0.34))
+            caption = draw(ax, data)
+            if caption is None:
+                fig.delaxes(ax)
+                continue
+            ax.set_title(caption, fontsize=10)
+            slot += 1
+            if slot == 2:
+                pages.append(fig)
+                fig = None
+        if fig is not None:
+            if slot:
+                pages.append(fig)
+            else:
+                plt.close(fig)
+    return pages
 
 
 def _png_uri(fig: Figure, dpi: int = 110) -> str:
@@ -335,16 +345,37 @@ def _text_page(title: str, blocks: list[tuple[str, list[str]]]) -> list[Figure]:
         for line in lines:
             if y < 0.05:
                 fig, y = new_page()
-            fig.text(0.09, y, line[:110], fontsize=7.5, va="top")
+            fig.text(0.09, y, line, fontsize=7.5, va="top")
             y -= 0.0165
         y -= 0.015
     return pages
 
 
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _wrap(items: list[str], width: int = 104, indent: str = "    ") -> list[str]:
+    """Join ``items`` with two spaces into lines of at most ``width`` columns (CJK = 2)."""
+    lines: list[str] = []
+    line = ""
+    for item in items:
+        candidate = f"{line}  {item}" if line else item
+        if line and _display_width(candidate) > width:
+            lines.append(line)
+            line = indent + item
+        else:
+            line = candidate
+    if line:
+        lines.append(line)
+    return lines
+
+
 def _rows_text(frame: pd.DataFrame, lang: str) -> list[str]:
-    out = []
+    """One wrapped block per row: ``header: value`` items."""
+    out: list[str] = []
     for _, r in frame.iterrows():
-        out.append("  ".join(f"{label(c, lang)}: {_fmt(r[c])}" for c in frame.columns))
+        out += _wrap([f"{label(c, lang)}: {_fmt(r[c])}" for c in frame.columns])
     return out
 
 
@@ -395,7 +426,7 @@ def write_report(
                     plt.close(fig)
                 if overview is not None:
                     pdf.savefig(overview)
-                for _, fig in chart_figures(data):
+                for fig in chart_pages(data):
                     pdf.savefig(fig)
                     plt.close(fig)
         out.append(path)
