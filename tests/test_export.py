@@ -90,6 +90,14 @@ def _assert_geometry_close(frame, case_layer, id_col, tol):
 # ----------------------------------------------------------------------------- formats
 
 
+def test_allocator_export_is_callable_after_submodule_imports(exported, tmp_path):
+    import allocator
+    import allocator.export.vector  # noqa: F401 - binds the package to allocator.export
+
+    files = allocator.export(exported["run"], "xlsx", tmp_path)
+    assert [f.name for f in files] == ["tables.xlsx"]
+
+
 def test_parse_formats():
     assert parse_formats(None) == list(FORMATS)
     assert parse_formats("gpkg, PNG,gpkg") == ["gpkg", "png"]

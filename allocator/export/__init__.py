@@ -19,6 +19,8 @@ zip       ``<run>.zip``: all of the above + scenario, summary, case
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -125,5 +127,21 @@ def export(
         written.append(bundle.write_bundle(run, written, out, out / name, case_file))
     return written
 
+
+class _CallableModule(types.ModuleType):
+    """The ``allocator.export`` package, callable as :func:`export`.
+
+    ``allocator.export`` is both the lazily imported API function (CONTRIBUTING.md)
+    and this package: once any ``allocator.export.<module>`` is imported, Python
+    binds the package to the ``allocator.export`` attribute, shadowing the
+    function. Making the package callable keeps ``allocator.export(run, ...)``
+    working either way.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> list[Path]:
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["FORMATS", "export", "parse_formats"]
