@@ -294,7 +294,8 @@ def province(scale: float = 1.0, seed: int = 0, *, k: int = 3) -> ModelData:
 
     At ``scale=1``: 13 zones, ~4,000 plots, ~3,000 existing firms (about 15 %
     of them D-class and allowed to leave), ~300 applicants with 1–3 candidate
-    zones, ~45,000 candidate pairs, 40 control units, a few locked projects.
+    zones, ~45,000 candidate pairs, 40 control units (at every scale: more
+    plots fill the same environmental areas), a few locked projects.
     The 13 zones stay 13 at any scale, so zones get ``scale`` times more
     parcels; an eligible pair is kept with probability ``1/scale`` so that the
     candidate pairs grow like the rest (each applicant keeps ~150 candidates,
@@ -302,7 +303,7 @@ def province(scale: float = 1.0, seed: int = 0, *, k: int = 3) -> ModelData:
     """
     rng = np.random.default_rng(seed)
     n_zones = 13
-    n_units = int(round(40 * scale))
+    n_units = 40  # a control unit is an environmental area: larger zones fill the same units
     n_plots = int(round(4000 * scale))
     n_exist = int(round(3000 * scale))
     n_app = int(round(300 * scale))

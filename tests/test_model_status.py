@@ -141,3 +141,37 @@ def test_write_problem_round_trip(tmp_path, ext):
 def test_write_problem_rejects_other_extensions(tmp_path):
     with pytest.raises(ValueError, match="lp or .mps"):
         write_problem(build(hand_case(), ModelParams()), tmp_path / "m.txt")
+
+
+def _violations(built, tol=1e-6):
+    bad = []
+    for name, con in built.constraints.items():
+        lhs = sum((v.varValue or 0.0) * c for v, c in con.items())
+        rhs = built.rows[name].rhs
+        scale = tol * max(1.0, abs(rhs))
+        sense = built.rows[name].sense
+        if (sense == "<=" and lhs > rhs + scale) or (sense == ">=" and lhs < rhs - scale):
+            bad.append(name)
+        if sense == "==" and abs(lhs - rhs) > scale:
+            bad.append(name)
+    for v in built.prob.variables():
+        val = v.varValue or 0.0
+        if v.lowBound is not None and val < v.lowBound - tol:
+            bad.append(v.name)
+        if v.upBound is not None and val > v.upBound + tol:
+            bad.append(v.name)
+    return bad
+
+
+@pytest.mark.parametrize("heuristic", [True, False])
+def test_lp_rounding_start_is_feasible_and_bounded(heuristic):
+    d = synthetic.province(0.05, seed=7)
+    built = build(d, ModelParams())
+    sol = run(built, rel_gap=5e-3, time_limit_s=30, heuristic=heuristic)
+    assert sol.status == Status.OPTIMAL
+    assert sol.gap <= 5e-3
+    assert sol.best_bound >= sol.objective - 1e-6 * abs(sol.objective)
+    assert _violations(built) == []
+    ref = run(build(d, ModelParams()), rel_gap=1e-4, time_limit_s=20)
+    assert ref.objective <= sol.best_bound * (1 + 1e-9)
+    assert sol.objective >= ref.objective * (1 - 5e-3)
