@@ -526,3 +526,22 @@ def test_empty_and_bare_inputs_do_not_crash():
     bare = score(pd.DataFrame({"firm_id": ["a"], "tax_wan": [1.0]}), year=2024).table
     assert bare.loc["a", "reason_code"] == "missing:revenue_wan"
     assert bare.loc["a", "managed_class"] == "B"
+
+
+def test_cli_score_chinese_headers(tmp_path, capsys):
+    from allocator.cli import main
+
+    csv = tmp_path / "企业.csv"
+    csv.write_text(
+        "企业编号,企业名称,类别,所属园区,行业代码,税收(万元),营业收入(万元),用地面积(亩),用电量(万千瓦时)\n"
+        "X1,甲公司,存量,Z1,C3911,80,1000,10,400\n"
+        "X2,乙公司,存量,Z1,C3911,50,800,10,300\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.xlsx"
+    assert main(["score", str(csv), "--out", str(out), "--year", "2024"]) == 0
+    sheet = pd.read_excel(out, sheet_name="评分结果").set_index("企业编号")
+    # the DOMAIN.md 规下 example: 8 万元/亩 and 0.20 元/kWh → 77.02
+    assert sheet.loc["X1", "综合得分（分）"] == pytest.approx(77.02, abs=0.005)
+    assert sheet.loc["X1", "单位电耗税收（元/kWh）"] == pytest.approx(0.20)
+    assert "Z1" in capsys.readouterr().out
