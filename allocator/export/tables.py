@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from allocator.export.data import ExportData, label, outcome_label
@@ -173,17 +174,18 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
                 cell = fmt_text
             values = series.tolist()
             for i, v in enumerate(values, start=1):
-                if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                if v is None or v is pd.NA or v is pd.NaT:
                     continue
-                if isinstance(v, bool):
-                    ws.write_boolean(i, j, v)
-                elif numeric and isinstance(v, int | float):
-                    if math.isinf(float(v)):
-                        ws.write_string(i, j, str(v))
+                if isinstance(v, bool | np.bool_):
+                    ws.write_boolean(i, j, bool(v))
+                elif isinstance(v, int | float | np.number):
+                    x = float(v)
+                    if math.isnan(x):
+                        continue
+                    if math.isinf(x):
+                        ws.write_string(i, j, "∞" if x > 0 else "-∞")
                     else:
-                        ws.write_number(i, j, float(v), cell)
-                elif isinstance(v, int | float):
-                    ws.write_number(i, j, float(v), fmt_num)
+                        ws.write_number(i, j, x, cell if numeric else fmt_num)
                 else:
                     ws.write_string(i, j, str(v))
             ws.set_column(j, j, _width(values, heads[j]), cell)

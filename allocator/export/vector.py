@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import numpy as np
 import pandas as pd
 
 from allocator.export.data import (
@@ -129,7 +130,7 @@ with a numeric suffix. The mapping actually used is written into the zip.
 
 
 def _writable(frame: Any) -> Any:
-    """Return a copy GDAL writes without complaint: bools as int, text as str."""
+    """Return a copy GDAL writes without complaint: bools as int, text as str, ±inf as NaN."""
     out = frame.copy()
     for col in out.columns:
         if col == out.geometry.name:
@@ -137,6 +138,8 @@ def _writable(frame: Any) -> Any:
         s = out[col]
         if pd.api.types.is_bool_dtype(s):
             out[col] = s.astype("int32")
+        elif pd.api.types.is_float_dtype(s):
+            out[col] = s.where(np.isfinite(s))  # ±inf is not JSON and not in DBF: missing
         elif s.dtype == object or pd.api.types.is_string_dtype(s):
             out[col] = s.map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
             out[col] = out[col].astype(object)
