@@ -412,8 +412,9 @@ def indicators(
     tpm = max(0.3, tpm_med * float(np.exp(rng.normal(0, sigma))))
     tax = tpm * land_mu
     va = tax * va_tax * float(np.exp(rng.normal(0, 0.15)))
-    energy = va * en_va * float(np.exp(rng.normal(0, 0.35)))
-    elec = energy * min(0.97, el_share * float(np.exp(rng.normal(0, 0.08)))) / ELEC_TCE_PER_MWH
+    energy = round(va * en_va * float(np.exp(rng.normal(0, 0.35))), 1)
+    el_frac = min(0.97, el_share * float(np.exp(rng.normal(0, 0.08))))
+    elec = np.floor(energy * el_frac / ELEC_TCE_PER_MWH * 10.0) / 10.0
     total_em = va * EMISSION_BASE * emi * float(np.exp(rng.normal(0, 0.5)))
     split = np.array(T.EMISSION_MIX[mix]) * np.exp(rng.normal(0, 0.2, 4))
     split /= split.sum()
@@ -430,7 +431,7 @@ def indicators(
         "rd_wan": round(rd, 1),
         "employees": float(employees),
         "energy_tce": round(energy, 1),
-        "electricity_mwh": round(elec, 1),
+        "electricity_mwh": float(elec),
         "cod_t": round(em[0], 3),
         "nh3n_t": round(em[1], 4),
         "so2_t": round(em[2], 3),
@@ -612,10 +613,9 @@ def build_applicants(plots, zones, neigh, rules, unit_cat, catalogue, names, cod
         mult = T.ZONE_PLAN[zid][4]
         tpm = T.PROFILES[T.INDUSTRIES[code][0]][0] * mult * 1.35 * energy_boost
         ind = indicators(rng, code, lmax, tpm, 0.45, 0.3 if svc else 0.05)
-        ind["energy_tce"] = round(ind["energy_tce"] * rng.uniform(0.6, 1.1), 1)
-        ind["electricity_mwh"] = round(
-            min(ind["electricity_mwh"], 0.97 * ind["energy_tce"] / ELEC_TCE_PER_MWH), 1
-        )
+        factor = rng.uniform(0.6, 1.1)  # new plants are mostly more efficient
+        ind["energy_tce"] = round(ind["energy_tce"] * factor, 1)
+        ind["electricity_mwh"] = float(np.floor(ind["electricity_mwh"] * factor * 10.0) / 10.0)
         req = np.nan
         if locked_plots or rng.random() < 0.4:
             req = round(ind["energy_tce"] * rng.uniform(0.6, 1.0), 1)
