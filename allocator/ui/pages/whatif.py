@@ -105,7 +105,7 @@ class Progress:
         if stage and (not self.stages or self.stages[-1] != stage):
             self.stages.append(str(stage))
             label = t(f"ui.stage.{stage}") if stage in STAGE_KEYS else str(stage)
-            self.stage_box.write(f"✓ {label}" if len(self.stages) else label)
+            self.stage_box.write(f"▸ {label}")
             self.bar.progress(min(0.95, len(self.stages) / len(STAGE_KEYS)))
         incumbent = _first(info, "incumbent", "objective", "primal", "best_objective")
         bound = _first(info, "bound", "best_bound", "dual")
