@@ -676,8 +676,9 @@ def build_applicants(plots, zones, neigh, rules, unit_cat, catalogue, names, cod
         cands = [zid, *[str(e) for e in extra]]
         elig = [i for i in np.flatnonzero(zone_of == zid) if ok(i, code) and i not in taken_locked]
         mode = rng.random()
-        if elig and mode < 0.6:
-            i = int(rng.choice(elig))
+        if elig and mode < 0.55:
+            pw = area[elig] / area[elig].sum()  # larger plots attract more projects
+            i = int(rng.choice(elig, p=pw))
             a = area[i]
             lmin, lmax = a * rng.uniform(0.55, 0.95), a * rng.uniform(1.0, 1.35)
         elif elig and mode < 0.87:
@@ -698,10 +699,10 @@ def build_applicants(plots, zones, neigh, rules, unit_cat, catalogue, names, cod
                         break
                     lmin = None
             if lmin is None:
-                lmax = float(np.exp(rng.normal(np.log(25), 0.6)))
+                lmax = float(np.exp(rng.normal(np.log(40), 0.6)))
                 lmin = 0.7 * lmax
         else:
-            lmax = float(np.exp(rng.normal(np.log(25), 0.6)))
+            lmax = float(np.exp(rng.normal(np.log(40), 0.6)))
             lmin = 0.7 * lmax
         lmax = float(np.clip(lmax, 6.0, 400.0))
         lmin = float(np.clip(lmin, 3.0, lmax))
@@ -751,7 +752,7 @@ def set_caps(zones, units, firms, plots, seed: int):
     ap["zone"] = ap["candidate_zones"].str.split(";").str[0]
     ap["en"] = ap["energy_req_tce"].fillna(ap["energy_tce"])
     ap["el"] = ap["electricity_mwh"] * ap["en"] / ap["energy_tce"].where(ap["energy_tce"] > 0, 1)
-    g_h = {"tight": (1.03, 0.25), "medium": (1.08, 0.5), "loose": (1.2, 1.1)}
+    g_h = {"tight": (1.03, 0.15), "medium": (1.08, 0.35), "loose": (1.2, 0.8)}
     e_cap, el_cap, kappa = [], [], []
     for z in zones.itertuples():
         g, h = g_h[T.ZONE_PLAN[z.zone_id][5]]
