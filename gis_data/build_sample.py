@@ -182,11 +182,13 @@ def build_admin_and_zones(rng_root: int):
                 raise RuntimeError(f"could not place zone {zid} inside {city}")
             parts.append(poly)
         geom = shapely.MultiPolygon(parts)
-        centre = parts[0].centroid
-        county = counties[counties.contains(centre)]
-        county_name = county["name"].iloc[0] if len(county) else None
-        if county_name:
-            used_counties.append(county_name)
+        county_name = None
+        for k, part in enumerate(parts):
+            hit = counties[counties.contains(part.centroid)]
+            if len(hit):
+                used_counties.append(hit["name"].iloc[0])
+                if k == 0:
+                    county_name = hit["name"].iloc[0]
         zone_rows.append(
             {
                 "zone_id": zid,
@@ -799,7 +801,12 @@ def set_caps(zones, units, firms, plots, seed: int):
     return zones, units
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="GeoPackage to write")
+    out = parser.parse_args(argv).out
     t0 = time.perf_counter()
     admin, zones = build_admin_and_zones(SEED)
     log(f"admin {len(admin)} features, zones {len(zones)} ({time.perf_counter() - t0:.1f} s)")
@@ -840,14 +847,14 @@ def main() -> int:
         "county_lists": county_lists_table(),
     }
     problems = ProblemList()
-    case = build_case(frames, problems, source=OUT)
+    case = build_case(frames, problems, source=out)
     for p in problems.problems:
         log(f"  {p.severity}: {p.code} {p.layer} {p.row} {p.column}: {p.message}")
     if case is None:
         log("sample case has errors; not written")
         return 1
-    save_case(case, OUT)
-    log(f"wrote {OUT} ({OUT.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+    save_case(case, out)
+    log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
     return 0
 
 

