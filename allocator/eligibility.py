@@ -157,9 +157,13 @@ def redline_parts(case: Any, buffer_m: float = 0.0) -> np.ndarray:
     red = _clean(_geoms(case.redline))
     if len(red) == 0:
         return np.zeros(0, dtype=object)
-    merged = shapely.union_all(shapely.make_valid(red))
+    bad = ~shapely.is_valid(red)
+    if bad.any():  # the loader repairs geometry; a hand-made case may not have been
+        red = red.copy()
+        red[bad] = shapely.make_valid(red[bad])
+    merged = shapely.union_all(red)
     if buffer_m > 0:
-        merged = shapely.buffer(merged, buffer_m)
+        merged = shapely.buffer(merged, buffer_m, quad_segs=16)  # as GeoSeries.buffer
     parts = shapely.get_parts(merged)
     parts = parts[shapely.get_type_id(parts) == 3]  # polygons only
     parts = parts[shapely.area(parts) > 0]
@@ -1037,9 +1041,7 @@ def _read_polygon(polygon: Any, source_crs: str | None) -> Any:
             geom = polygon
         elif isinstance(polygon, dict):
             geom, crs = _from_geojson(polygon)
-        elif isinstance(polygon, Path) or (
-            isinstance(polygon, str) and len(polygon) < 1000 and Path(polygon).is_file()
-        ):
+        elif isinstance(polygon, Path) or (isinstance(polygon, str) and _is_file(polygon)):
             frame = gpd.read_file(polygon)
             if len(frame) == 0:
                 raise ValueError("no features")
@@ -1078,6 +1080,17 @@ def _read_polygon(polygon: Any, source_crs: str | None) -> Any:
 
         series = convert_geometries(series.to_crs("EPSG:4490"), source_crs)
     return series.to_crs(CASE_CRS).iloc[0]
+
+
+def _is_file(text: str) -> bool:
+    """Return True when ``text`` names an existing file (not WKT or JSON text)."""
+    head = text.lstrip()[:20].upper()
+    if len(text) > 1000 or head[:1] in "{[" or head.startswith(("POLYGON", "MULTIPOLYGON")):
+        return False
+    try:
+        return Path(text).is_file()
+    except OSError:
+        return False
 
 
 def _from_geojson(obj: dict) -> tuple[Any, Any]:
