@@ -39,6 +39,7 @@ ZONES = {
 
 HZ_EXTENSION = (120.43, 30.23, 0.40)
 """Hangzhou's 0.40 km² extension block (临空经济示范区, approved Oct 2025), lon, lat, km²."""
+HZ_EXTENSION_COUNTY = "萧山区"
 
 # Per zone: land-use shares, vacant share, idle share, mean plot mu, tax level multiplier,
 # cap tightness ("tight" | "medium" | "loose").

@@ -49,7 +49,7 @@ ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
 ORG_BODY_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 BRAND_SYLLABLES = list(
     "华瑞恒宏晶智博远通达鑫盛海泰嘉诚信德天成中新正昌隆星辰云峰明创科锐联合元丰永安康健"
-    "润泽宇宁和美凯越之江甬舟金义越台湖衢温禾启航立方源聚力汇蓝图"
+    "润泽宇宁和美凯之江禾启航立方源聚力汇蓝图"
 )
 APPLICANT_ZONE_WEIGHTS = {
     "HZ": 14, "NBBL": 10, "NBMS": 8, "YW": 10, "JY": 8, "JX": 8, "NBQW": 7,
@@ -103,13 +103,14 @@ def credit_code(rng: np.random.Generator, adcode: str, founded: int, used: set[s
             return code
 
 
-def firm_name(rng: np.random.Generator, city: str, industry: str, used: set[str]) -> str:
+def firm_name(rng: np.random.Generator, place: str, industry: str, used: set[str]) -> str:
+    """Return a unique Chinese firm name: place (or 浙江) + brand + industry word + form."""
     words = T.INDUSTRIES[industry][1]
     for _ in range(200):
         brand = "".join(rng.choice(BRAND_SYLLABLES, 2))
         if brand[0] == brand[1]:
             continue
-        prefix = "浙江" if rng.random() < 0.3 else city[:-1]
+        prefix = "浙江" if rng.random() < 0.3 else place[:-1]
         word = words[int(rng.integers(len(words)))]
         r = rng.random()
         suffix = "股份有限公司" if r < 0.1 else "科技有限公司" if r < 0.25 else "有限公司"
@@ -329,8 +330,8 @@ def build_units(zones, redline, seed: int) -> gpd.GeoDataFrame:
             region = part.convex_hull.buffer(350.0)
             if pi > 0:
                 k += 1
-                rows.append((f"{z.zone_id}-U{k}", f"{county}临空产业集聚重点管控单元",
-                             "key_control", region))  # fmt: skip
+                name = f"{T.HZ_EXTENSION_COUNTY}临空产业集聚重点管控单元"
+                rows.append((f"{z.zone_id}-U{k}", name, "key_control", region))
                 continue
             prio = None
             if len(red):
@@ -356,11 +357,11 @@ def build_units(zones, redline, seed: int) -> gpd.GeoDataFrame:
                 key, gen = gen, key
             rivername = "河道" if not len(red) else red["name"].iloc[0]
             k += 1
-            rows.append((f"{z.zone_id}-U{k}", f"{county}{z.name[:-6]}产业集聚重点管控单元",
+            rows.append((f"{z.zone_id}-U{k}", f"{county}{z.name[:-5]}产业集聚重点管控单元",
                          "key_control", key.difference(prio)))  # fmt: skip
             if gen is not None and not gen.is_empty:
                 k += 1
-                rows.append((f"{z.zone_id}-U{k}", f"{county}{z.name[:-6]}一般管控单元",
+                rows.append((f"{z.zone_id}-U{k}", f"{county}{z.name[:-5]}一般管控单元",
                              "general", gen.difference(prio)))  # fmt: skip
             k += 1
             rows.append((f"{z.zone_id}-U{k}", f"{county}{rivername}优先保护单元",
@@ -449,7 +450,9 @@ def build_existing(plots, zones, admin, seed: int):
     for a, b in pairs:
         neigh[a].append(b)
         neigh[b].append(a)
-    zone_city = dict(zip(zones["zone_id"], zones["city"], strict=True))
+    zone_city = {
+        z.zone_id: z.county if str(z.county).endswith("市") else z.city for z in zones.itertuples()
+    }
     county_code = dict(zip(admin["name"], admin["adcode"], strict=True))
     zone_adcode = {
         z.zone_id: county_code.get(z.county, county_code[z.city]) for z in zones.itertuples()
@@ -585,7 +588,9 @@ def prohibited_prefixes(rules: pd.DataFrame, unit_cat: dict) -> dict[str, tuple[
 def build_applicants(plots, zones, neigh, rules, unit_cat, catalogue, names, codes, admin, seed):
     rng = np.random.default_rng(seed)
     zone_ids = list(T.ZONES)
-    zone_city = dict(zip(zones["zone_id"], zones["city"], strict=True))
+    zone_city = {
+        z.zone_id: z.county if str(z.county).endswith("市") else z.city for z in zones.itertuples()
+    }
     city_codes = admin.loc[admin["level"] == "city", "adcode"].tolist()
     cat_prefix = {
         z: set(catalogue.loc[catalogue["zone_id"] == z, "industry_prefix"]) for z in zone_ids
