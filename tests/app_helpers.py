@@ -11,14 +11,23 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 
 
-def write_tiny_case(folder: Path) -> Path:
-    from allocator.case import save_case
-    from allocator.case.testing import tiny_case
+_TINY: dict[str, Path] = {}
 
-    path = folder / "tiny.gpkg"
-    if not path.exists():
-        save_case(tiny_case(), path)
-    return path
+
+def write_tiny_case(folder: Path | None = None) -> Path:
+    """Return the tiny case as a GeoPackage, written once per test process (read-only use)."""
+    if "path" not in _TINY or not _TINY["path"].exists():
+        import atexit
+        import shutil
+        import tempfile
+
+        from allocator.case import save_case
+        from allocator.case.testing import tiny_case
+
+        tmp = Path(tempfile.mkdtemp(prefix="allocator-tiny-"))
+        atexit.register(shutil.rmtree, tmp, True)
+        _TINY["path"] = save_case(tiny_case(), tmp / "tiny.gpkg")
+    return _TINY["path"]
 
 
 def open_page(page: str, lang: str = "zh", timeout: float = 60) -> AppTest:

@@ -19,6 +19,7 @@ def two_runs(tmp_path, monkeypatch):
 
 def test_compare_needs_two_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("ALLOCATOR_RUNS_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("ALLOCATOR_CASE", str(write_tiny_case()))
     at = open_page("compare")
     assert "至少需要两个运行结果（当前 0 个）" in at.info[0].value
 

@@ -18,6 +18,7 @@ def one_run(tmp_path, monkeypatch):
 
 def test_no_runs_is_a_message(tmp_path, monkeypatch):
     monkeypatch.setenv("ALLOCATOR_RUNS_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("ALLOCATOR_CASE", str(write_tiny_case()))
     at = open_page("export")
     assert "还没有运行结果" in at.info[0].value
 

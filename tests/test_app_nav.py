@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_helpers import write_tiny_case
 from streamlit.testing.v1 import AppTest
 
 from allocator import i18n
@@ -24,6 +25,7 @@ TITLES = {
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("ALLOCATOR_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("ALLOCATOR_CASE", str(write_tiny_case()))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     return at
