@@ -175,3 +175,18 @@ def test_lp_rounding_start_is_feasible_and_bounded(heuristic):
     ref = run(build(d, ModelParams()), rel_gap=1e-4, time_limit_s=20)
     assert ref.objective <= sol.best_bound * (1 + 1e-9)
     assert sol.objective >= ref.objective * (1 - 5e-3)
+
+
+def test_column_generation_reaches_the_full_lp_bound(monkeypatch):
+    import models.solver as ms
+    from models.allocation import CAP_FAMILIES
+
+    d = synthetic.province(0.03, seed=11)
+    built = build(d, ModelParams())
+    scaled = {i.solver_name for i in built.rows.values() if i.family in CAP_FAMILIES}
+    lp, _, _, _ = ms._to_highs_lp(built.prob, scaled)
+    lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
+    full = ms._lp_relaxation(built, lp, 1, 0, 1e18)
+    monkeypatch.setattr(ms, "CG_MIN_PAIRS", 0)
+    priced = ms._lp_relaxation(built, lp, 1, 0, 1e18)
+    assert priced[1] == pytest.approx(full[1], rel=1e-9)
