@@ -430,13 +430,18 @@ class Rules:
 
 
 def industry_groups(case: Any) -> list[str]:
-    """Return the GB/T 4754 divisions (letter + 2 digits) of the firms, and catalogue prefixes."""
+    """Return the GB/T 4754 divisions (letter + 2 digits) of the firms' and catalogue's codes.
+
+    A division is checked as the code itself: a rule on a longer prefix (e.g.
+    ``C2614`` within ``C26``) applies to part of the division only and is listed
+    in the plot check's ``partly`` column instead of excluding the division.
+    """
     groups: set[str] = set()
     for code in _text(case.firms["industry"]) if "industry" in case.firms else []:
         if code:
             groups.add(code[:3].upper())
     if case.catalogue is not None and len(case.catalogue):
-        groups.update(p.upper() for p in _text(case.catalogue["industry_prefix"]) if p)
+        groups.update(p[:3].upper() for p in _text(case.catalogue["industry_prefix"]) if p)
     return sorted(groups)
 
 
@@ -906,7 +911,8 @@ class PlotCheck:
     rules: pd.DataFrame
     """Access-list rules of the unit and of its category (the access_rules columns)."""
     industries: pd.DataFrame
-    """Per industry: ``industry``, ``eligible``, ``reasons``, ``reasons_text``, ``restricted``."""
+    """Per industry: ``industry``, ``eligible``, ``reasons``, ``reasons_text``, ``restricted``,
+    ``partly`` (prohibit rules on a sub-class of the group), ``in_catalogue``."""
     overlaps: pd.DataFrame
     """Polygon mode: existing plots it overlaps (``plot_id``, ``overlap_mu``, ``share``)."""
     eligible: bool | None
@@ -1028,6 +1034,8 @@ class PlotCheck:
                     line += why + "；".join(texts) if lang == "zh" else why + "; ".join(texts)
                 if r.restricted:
                     line += " " + t("eligibility.check.restricted", lang, rules=r.restricted)
+                if r.partly:
+                    line += " " + t("eligibility.check.partly", lang, rules=r.partly)
                 lines.append(line)
         return "\n".join(lines)
 
@@ -1244,10 +1252,23 @@ def check_plot(
         catalogue=params.catalogue,
     )[:, 0]
     applying = _applying_rules(case, unit_id, ov["unit_category"])
-    restricted = []
+    restricted, partly = [], []
+    prefixes, kinds = _text(applying["industry_prefix"]), _text(applying["rule"])
     for g in groups:
-        hits = applying[(applying["rule"] == "restrict")]
-        restricted.append(";".join(p for p in _text(hits["industry_prefix"]) if _matches(g, p)))
+        restricted.append(
+            ";".join(
+                p
+                for p, k in zip(prefixes, kinds, strict=True)
+                if k == "restrict" and _matches(g, p)
+            )
+        )
+        partly.append(
+            ";".join(
+                p
+                for p, k in zip(prefixes, kinds, strict=True)
+                if k == "prohibit" and len(p) > len(g) and _matches(p, g)
+            )
+        )
     industries = pd.DataFrame(
         {
             "industry": groups,
@@ -1255,6 +1276,7 @@ def check_plot(
             "reasons": [";".join(decode(int(b))) for b in bits],
             "reasons_text": ["；".join(reason_text(c, lang) for c in decode(int(b))) for b in bits],
             "restricted": restricted,
+            "partly": partly,
             "in_catalogue": [
                 bool(rules.in_catalogue[k, rules.zone_index([zone_id])[0]])
                 for k in range(len(groups))
