@@ -20,3 +20,13 @@ def sample_case_path() -> Path:
     if not SAMPLE_CASE.exists():
         pytest.skip("sample case not built (make sample)")
     return SAMPLE_CASE
+
+
+@pytest.fixture(autouse=True)
+def _reset_language():
+    """Each test starts in zh; a CLI call with --lang en must not leak into later tests."""
+    from allocator import i18n
+
+    i18n.set_lang("zh")
+    yield
+    i18n.set_lang("zh")
