@@ -31,6 +31,8 @@ from allocator.errors import ExportError
 
 SCENARIO = "scenario.toml"
 CASE = "case.gpkg"
+STORED = {".png", ".zip", ".parquet", ".xlsx", ".pdf"}
+"""Already-compressed formats are stored, not deflated again."""
 
 
 def bundle_scenario_toml(scenario: dict[str, Any]) -> str:
@@ -83,7 +85,10 @@ def write_bundle(
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
 
         def add_file(src: Path, arc: str) -> None:
-            zf.write(src, arc)
+            if src.suffix.lower() in STORED:
+                zf.write(src, arc, compress_type=zipfile.ZIP_STORED)
+            else:
+                zf.write(src, arc, compresslevel=1)
             manifest.append({"path": arc, "bytes": src.stat().st_size, "sha256": _sha256(src)})
 
         def add_text(arc: str, text: str) -> None:

@@ -143,7 +143,7 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
 
     lang = data.lang
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False})
+    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False, "in_memory": True})
     fmt_head = wb.add_format(
         {"bold": True, "bg_color": "#dde6f2", "border": 1, "text_wrap": True, "valign": "vcenter"}
     )
@@ -208,7 +208,10 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
     sheet(t("export.sheet.summary", lang), summary)
     sheet(t("export.sheet.zones", lang), localized(data.zones_table, lang))
     sheet(t("export.sheet.firms", lang), localized(data.firms, lang))
-    plots = localized(data.layers["allocation"], lang)
+    alloc = data.layers["allocation"]
+    # the plot table of the run, plus status after and the firm's name; quotas are on 企业
+    keep = [*data.plots_table.columns, "status_after", "firm_name"]
+    plots = localized(alloc[[c for c in dict.fromkeys(keep) if c in alloc.columns]], lang)
     sheet(t("export.sheet.plots", lang), plots)
     sheet(t("export.sheet.scenario", lang), scenario_frame(data))
     diag = diagnosis_frame(data)
