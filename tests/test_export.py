@@ -311,7 +311,8 @@ def test_xlsx_workbook(exported):
     plots = wb["地块"]
     headers = [c.value for c in plots[1]]
     assert "用地面积(亩)" in headers
-    assert "能耗(吨标准煤)" in headers
+    assert "企业名称" in headers
+    assert "能耗(吨标准煤)" in [c.value for c in wb["企业"][1]]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
     col = headers.index("用地面积(亩)") + 1
