@@ -556,3 +556,17 @@ def test_cli_export(exported, tmp_path, capsys):
     assert "Wrote 2 files" in capsys.readouterr().out
     assert main(["export", str(exported["run"].path), "--format", "nope", "-o", str(out)]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+def test_binding_caps_fall_back_to_zone_marginal_columns(exported):
+    from allocator.export.data import collect
+    from allocator.export.report import binding_frame
+
+    data = collect(exported["run"])
+    assert list(binding_frame(data)["row"]) == ["zone_energy[Z01]"]
+    data.marginals = data.marginals.iloc[0:0]
+    data.zones_table["energy_marginal_wan_per_tce"] = [11.0, float("nan")]
+    data.zones_table["electricity_marginal_wan_per_mwh"] = [0.0, 2.5]
+    got = binding_frame(data)
+    assert list(got["row"]) == ["zone_energy[Z01]", "zone_electricity[Z02]"]
+    assert list(got["unit"]) == ["万元/tce", "万元/MWh"]

@@ -94,13 +94,37 @@ def class_mix(data: ExportData) -> pd.DataFrame:
 
 
 def binding_frame(data: ExportData) -> pd.DataFrame:
-    """Binding rows with their marginal values, largest first."""
+    """Binding rows with their marginal values, largest first.
+
+    From ``marginals.parquet``; when that is empty (a MIP without duals), from the
+    zone table's ``*_marginal_*`` columns where the value is positive.
+    """
     m = data.marginals
     if m.empty or "binding" not in m.columns:
-        return pd.DataFrame(columns=["row", "family", "value", "unit", "slack"])
+        return _zone_marginals(data)
     b = m[m["binding"].astype(bool)]
     cols = [c for c in ("row", "family", "value", "unit", "slack") if c in b.columns]
     return b.sort_values("value", ascending=False)[cols].reset_index(drop=True)
+
+
+ZONE_MARGINALS = {
+    "electricity_marginal_wan_per_mwh": ("zone_electricity", "万元/MWh"),
+    "energy_marginal_wan_per_tce": ("zone_energy", "万元/tce"),
+    "intensity_marginal_wan_per_tce": ("zone_intensity", "万元/tce"),
+}
+
+
+def _zone_marginals(data: ExportData) -> pd.DataFrame:
+    z = data.zones_table
+    rows = []
+    for col, (family, unit) in ZONE_MARGINALS.items():
+        if col not in z.columns or "zone_id" not in z.columns:
+            continue
+        for zid, value in zip(z["zone_id"], pd.to_numeric(z[col], errors="coerce"), strict=True):
+            if pd.notna(value) and value > 1e-9:
+                rows.append((f"{family}[{zid}]", family, float(value), unit))
+    out = pd.DataFrame(rows, columns=["row", "family", "value", "unit"])
+    return out.sort_values("value", ascending=False).reset_index(drop=True)
 
 
 def outcome_areas(data: ExportData) -> pd.DataFrame:
