@@ -137,6 +137,11 @@ def _geoms(frame: gpd.GeoDataFrame | None) -> np.ndarray:
 
 def _text(values: Iterable[Any]) -> np.ndarray:
     """Return values as a numpy array of ``str`` with missing values as ``""``."""
+    arr = np.asarray(
+        values if not isinstance(values, pd.Series) else values.to_numpy(), dtype=object
+    )
+    if arr.ndim == 1 and pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return arr  # already clean text (ids from the loader): no per-item work
     out = []
     for v in values:
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
@@ -214,12 +219,15 @@ def redline_distance(
         (qi, _tj), d = tree.query_nearest(geoms[rest], return_distance=True, all_matches=False)
         dist[rest[qi]] = d
         return dist
-    qi, tj = tree.query(geoms[rest], predicate="dwithin", distance=cap_m)
+    # candidates by bounding box grown by the cap, then one exact distance per pair
+    # (cheaper than the 'dwithin' predicate, which computes the distance twice)
+    bounds = shapely.bounds(geoms[rest]) + np.array([-cap_m, -cap_m, cap_m, cap_m])
+    qi, tj = tree.query(shapely.box(*bounds.T))
     if len(qi):
         d = shapely.distance(geoms[rest[qi]], parts[tj])
         best = np.full(len(rest), np.inf)
         np.minimum.at(best, qi, d)
-        hit = np.isfinite(best)
+        hit = best <= cap_m
         dist[rest[hit]] = best[hit]
     return dist
 
@@ -239,13 +247,21 @@ def _majority(
     best[i_s[first]] = j_s[first]
     counts = np.bincount(i_s, minlength=n)
     joined[counts == 1] = ids[best[counts == 1]]
-    multi = np.flatnonzero(counts > 1)
-    if len(multi):
-        sel = np.isin(i_s, multi)
-        frame = pd.DataFrame({"i": i_s[sel], "id": ids[j_s[sel]].astype(str)})
-        frame = frame.sort_values(["i", "id"])
-        agg = frame.groupby("i", sort=False)["id"].agg(";".join)
-        joined[agg.index.to_numpy()] = agg.to_numpy()
+    multi = counts > 1
+    if multi.any():
+        sel = multi[i_s]
+        mi, mj = i_s[sel], j_s[sel]
+        order = np.lexsort((rank[mj], mi))  # by item, then by id
+        mi, mj = mi[order], mj[order]
+        start = np.r_[0, np.flatnonzero(mi[1:] != mi[:-1]) + 1]
+        pos = np.arange(len(mi)) - np.repeat(start, np.diff(np.r_[start, len(mi)]))
+        text = ids[mj].astype(str).astype(object)
+        acc = text[start].copy()
+        for r in range(1, int(pos.max()) + 1):  # loop over list positions, not items
+            at = np.flatnonzero(pos == r)
+            grp = np.searchsorted(start, at, side="right") - 1
+            acc[grp] = acc[grp] + ";" + text[at]
+        joined[mi[start]] = acc
     return best, joined
 
 
@@ -464,8 +480,6 @@ class Candidates:
     """``firm_id``, ``parcel_id`` of every candidate pair."""
     firm_ids: np.ndarray
     plot_ids: np.ndarray
-    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Per reason code: ``pairs`` (firm, plot) failing it, ``only`` (failing only it), ``plots``."""
     params: EligibilityParams = field(default_factory=EligibilityParams)
     _rules: Rules | None = field(default=None, repr=False)
     _plot_bits: np.ndarray | None = field(default=None, repr=False)
@@ -478,6 +492,17 @@ class Candidates:
     _lmin: np.ndarray | None = field(default=None, repr=False)
     _lmax: np.ndarray | None = field(default=None, repr=False)
     _covered: np.ndarray | None = field(default=None, repr=False)
+    _summary: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Per reason code: (firm, plot) ``pairs`` failing it, ``only`` it, ``plots`` affected.
+
+        Computed on first use (one pass over every applicant × plot, in chunks).
+        """
+        if self._summary is None:
+            self._summary = _summary(self)
+        return self._summary
 
     def mask(self, firms: np.ndarray | None = None, plots: np.ndarray | None = None) -> np.ndarray:
         """Return the reason masks (uint8) for firm rows × plot rows (all when None)."""
@@ -704,7 +729,7 @@ def build_candidates(
     real = cov_p < n
     covered = np.unique(cov_f[real] * n + cov_p[real])
 
-    cands = Candidates(
+    return Candidates(
         parcels=parcels,
         pairs=pairs,
         firm_ids=firm_ids,
@@ -722,8 +747,6 @@ def build_candidates(
         _lmax=farr["lmax"],
         _covered=covered,
     )
-    cands.summary = _summary(cands)
-    return cands
 
 
 def _parcel_units(
