@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,31 @@ STAGE_KEYS = (
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _scenario(path: str, mtime: float, case: str) -> Any:
     scenario = api("load_scenario")(path)
-    return _with_case(scenario, case)
+    return _interactive(_with_case(scenario, case))
+
+
+def interactive_settings() -> dict[str, float]:
+    """Return the app's solver settings for interactive what-ifs (time limit, relative gap).
+
+    A planner waits for the answer, so the app stops at a 0.5 % gap or after 6 s
+    (``ALLOCATOR_APP_REL_GAP`` / ``ALLOCATOR_APP_TIME_LIMIT_S``); the status line
+    shows the gap reached, and both values are widgets in the solver section.
+    """
+    return {
+        "solver.time_limit_s": float(os.environ.get("ALLOCATOR_APP_TIME_LIMIT_S", "6")),
+        "solver.rel_gap": float(os.environ.get("ALLOCATOR_APP_REL_GAP", "0.005")),
+    }
+
+
+def _interactive(scenario: Any) -> Any:
+    """Cap the scenario's time limit and loosen its gap to the interactive settings."""
+    app = interactive_settings()
+    over = {}
+    if float(scenario.get("solver.time_limit_s")) > app["solver.time_limit_s"]:
+        over["solver.time_limit_s"] = app["solver.time_limit_s"]
+    if float(scenario.get("solver.rel_gap")) < app["solver.rel_gap"]:
+        over["solver.rel_gap"] = app["solver.rel_gap"]
+    return scenario.with_overrides(over, where="app") if over else scenario
 
 
 def _with_case(scenario: Any, case: str) -> Any:
@@ -160,20 +186,55 @@ def _base_runs() -> dict[str, str]:
     return {}
 
 
+@st.cache_resource(show_spinner=False)
+def _background() -> tuple[ThreadPoolExecutor, dict[str, Future]]:
+    """One worker that solves base scenarios ahead of time, and its pending jobs."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="allocator-base"), {}
+
+
 def base_key(scenario: Any, case: Any) -> str:
     """Return the cache key of a scenario solved on a case."""
     return f"{getattr(scenario, 'hash', '')}:{case.content_hash()}:{runs_dir()}"
 
 
+def _solve_quietly(scenario: Any, case: Any, out_dir: Path) -> str:
+    result = api("solve")(scenario, case=case, out_dir=out_dir, write=True)
+    path = run_path(result)
+    if path is None:
+        raise RuntimeError("solve() returned no run folder")
+    return str(path)
+
+
+def prefetch_base(scenario: Any, case: Any) -> None:
+    """Start solving the base scenario in the background (once): Run then waits less."""
+    key = base_key(scenario, case)
+    path = _base_runs().get(key)
+    if path and (Path(path) / "summary.json").is_file():
+        return
+    pool, jobs = _background()
+    job = jobs.get(key)
+    if job is None or (job.done() and job.exception() is not None):
+        jobs[key] = pool.submit(_solve_quietly, scenario, case, runs_dir())
+
+
 def base_run(scenario: Any, case: Any, status: Any) -> Path | None:
-    """Return the base scenario's run folder, solving it once per (scenario, case)."""
+    """Return the base scenario's run folder: cached, from the background job, or solved now."""
+    key = base_key(scenario, case)
     cache = _base_runs()
-    path = cache.get(base_key(scenario, case))
+    path = cache.get(key)
     if path and (Path(path) / "summary.json").is_file():
         return Path(path)
-    path = solve_to_run(scenario, case, status, t("ui.whatif.solving_base"))
-    cache[base_key(scenario, case)] = str(path)
-    return path
+    job = _background()[1].get(key)
+    if job is not None:
+        status.write(t("ui.whatif.waiting_base"))
+        try:
+            path = job.result(timeout=600)
+        except Exception:  # noqa: BLE001 - solve it again in the foreground, with its message
+            path = None
+    if not path:
+        path = str(solve_to_run(scenario, case, status, t("ui.whatif.solving_base")))
+    cache[key] = str(path)
+    return Path(path)
 
 
 def render() -> None:
@@ -193,10 +254,18 @@ def render() -> None:
         if base is None:
             return
         st.caption(t("ui.whatif.base_info", name=base.name, hash=str(base.hash)[:10]))
+        st.caption(
+            t(
+                "ui.whatif.interactive",
+                seconds=fmt_num(base.get("solver.time_limit_s"), 1),
+                gap=f"{100 * float(base.get('solver.rel_gap')):.2f}",
+            )
+        )
         prefix = f"sc:{base_path.stem}:"
         zones = list(
             zip(case.zones["zone_id"].astype(str), case.zones["name"].astype(str), strict=True)
         )
+        prefetch_base(base, case)
         overrides = scenario_form.form(base, zones, prefix)
     with right:
         scenario_form.caption_changes(overrides)
@@ -225,8 +294,8 @@ def run_now(base: Any, scenario: Any, case: Any, changed: bool) -> None:
     started = time.monotonic()
     with st.status(t("ui.whatif.running"), expanded=True) as status:
         try:
-            base_folder = base_run(base, case, status) if changed else None
             folder = solve_to_run(scenario, case, status, t("ui.whatif.solving"))
+            base_folder = base_run(base, case, status) if changed else None
             if not changed:
                 _base_runs()[base_key(scenario, case)] = str(folder)
         except Exception as exc:  # noqa: BLE001
