@@ -635,8 +635,11 @@ def objective(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> float:
 # ---------------------------------------------------------------- build
 
 
-def build(data: ModelData, params: ModelParams) -> Built:
+def build(data: ModelData, params: ModelParams, *, relax_land: bool = False) -> Built:
     """Build the allocation MIP of MODEL.md for ``data`` under ``params``.
+
+    ``relax_land=True`` leaves out ``plot_once`` (used by the solver for a
+    cheap relaxation bound; never for a plan).
 
     Raises ``ValueError`` for malformed data (``ModelData.validate``); every
     scenario outcome (infeasible, tight) is for the solver to report.
@@ -689,7 +692,8 @@ def build(data: ModelData, params: ModelParams) -> Built:
             np.concatenate([o[existing[has]], av]),
         )
 
-    plot_once(ctx, prep, y, x)
+    if not relax_land:
+        plot_once(ctx, prep, y, x)
     one_parcel(ctx, prep, y, x)
     zone_split(ctx, prep, o, x, zgroups, "zone")
     zone_split(ctx, prep, o, x, ugroups, "unit")

@@ -190,3 +190,28 @@ def test_column_generation_reaches_the_full_lp_bound(monkeypatch):
     monkeypatch.setattr(ms, "CG_MIN_PAIRS", 0)
     priced = ms._lp_relaxation(built, lp, 1, 0, 1e18)
     assert priced[1] == pytest.approx(full[1], rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_aggregated_bound_is_valid(seed):
+    from test_model_bruteforce import brute_force
+
+    import models.solver as ms
+
+    d = synthetic.tiny(seed, 6, 8, n_applicants=3, k=3, max_cands=9, cap_factor=0.6)
+    p = ModelParams()
+    best, _ = brute_force(d, p)
+    agg = ms._aggregated_relaxation(build(d, p), 1, 0, 10.0)
+    assert agg is not None
+    assert agg[2] >= best - 1e-6 * max(1.0, abs(best))
+
+
+def test_aggregated_path_end_to_end(monkeypatch):
+    import models.solver as ms
+
+    monkeypatch.setattr(ms, "CG_MIN_PAIRS", 0)
+    d = synthetic.province(0.03, seed=12)
+    sol = run(build(d, ModelParams()), rel_gap=1e-6, time_limit_s=20)
+    ref = run(build(d, ModelParams()), rel_gap=1e-6, time_limit_s=20, heuristic=False)
+    assert sol.status == ref.status == Status.OPTIMAL
+    assert sol.objective == pytest.approx(ref.objective, rel=2e-6)
