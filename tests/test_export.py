@@ -324,6 +324,9 @@ def test_xlsx_workbook(exported):
     outcomes = {plots.cell(row=r, column=headers.index("配置结果") + 1).value
                 for r in range(2, plots.max_row + 1)}  # fmt: skip
     assert "新落地项目" in outcomes
+    status_after = {plots.cell(row=r, column=headers.index("配置后状态") + 1).value
+                    for r in range(2, plots.max_row + 1)}  # fmt: skip
+    assert status_after == {"占用", "空置", "红线排除"}
     share = plots.cell(row=2, column=headers.index("红线占比") + 1)
     assert share.number_format == "0.0%"
     zones = wb["综保区"]

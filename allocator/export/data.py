@@ -67,6 +67,18 @@ def outcome_label(outcome: str, lang: str | None = None) -> str:
     return t(key, lang) if has(key) else str(outcome)
 
 
+CODED_COLUMNS = ("status_before", "status_after", "firm_kind", "kind", "reason")
+"""Columns whose coded values are translated for people (workbook, report, web map)."""
+
+
+def value_label(value: object, lang: str | None = None) -> object:
+    """Return the display text of a coded value (``vacant`` → 空置); other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    key = f"export.value.{value}"
+    return t(key, lang) if has(key) else value
+
+
 @dataclass
 class ExportData:
     """A run and its case, joined once for all export formats."""

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allocator.export.data import ExportData, label, outcome_label
+from allocator.export.data import CODED_COLUMNS, ExportData, label, outcome_label, value_label
 from allocator.i18n import t
 
 SHARE_COLUMNS = {
@@ -119,12 +119,15 @@ def scenario_frame(data: ExportData) -> pd.DataFrame:
 
 
 def localized(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Translate outcome values; drop geometry; headers stay column ids (see :func:`label`)."""
+    """Translate outcomes and coded values; drop geometry; headers stay ids (see :func:`label`)."""
     out = pd.DataFrame(frame).copy()
     if "geometry" in out.columns:
         out = out.drop(columns="geometry")
     if "outcome" in out.columns:
         out["outcome"] = out["outcome"].map(lambda o: outcome_label(o, lang) if pd.notna(o) else o)
+    for col in CODED_COLUMNS:
+        if col in out.columns:
+            out[col] = out[col].map(lambda v: value_label(v, lang)).astype(object)
     return out
 
 

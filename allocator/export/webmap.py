@@ -21,12 +21,14 @@ from typing import Any
 import pandas as pd
 
 from allocator.export.data import (
+    CODED_COLUMNS,
     OUTCOME_COLORS,
     OUTCOMES,
     REDLINE_COLOR,
     ExportData,
     label,
     outcome_label,
+    value_label,
 )
 from allocator.i18n import t
 
@@ -109,6 +111,9 @@ def _props(frame: Any, fields: list[str], lang: str, simplify_m: float = 0.0) ->
     if "outcome" in out.columns:
         out["outcome_key"] = frame["outcome"]
         out["outcome"] = frame["outcome"].map(lambda o: outcome_label(o, lang))
+    for col in CODED_COLUMNS:
+        if col in out.columns:
+            out[col] = out[col].map(lambda v: value_label(v, lang)).astype(object)
     for col in fields:
         s = out[col]
         if pd.api.types.is_float_dtype(s):
