@@ -573,3 +573,17 @@ def test_binding_caps_fall_back_to_zone_marginal_columns(exported):
     got = binding_frame(data)
     assert list(got["row"]) == ["zone_energy[Z01]", "zone_electricity[Z02]"]
     assert list(got["unit"]) == ["万元/tce", "万元/MWh"]
+
+
+def test_english_zone_map_labels(exported):
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    from allocator.export import maps
+    from allocator.export.data import collect
+
+    fig = maps.zone_figure(collect(exported["run"], lang="en"), "Z01")
+    texts = {t.get_text() for t in fig.findobj(Text)}
+    plt.close(fig)
+    assert any(s.startswith("Hangzhou CBZ: plot allocation | scenario: tiny_export") for s in texts)
+    assert {"New project", "Excluded by red line", "N", "200 m"} <= texts
