@@ -25,6 +25,8 @@ import pyogrio
 import pytest
 import shapely
 from conftest_export import PLOTS, export_result, make_export_run
+from hypothesis import given
+from hypothesis import strategies as st
 
 from allocator.case import load_case
 from allocator.cli import main
@@ -587,3 +589,15 @@ def test_english_zone_map_labels(exported):
     plt.close(fig)
     assert any(s.startswith("Hangzhou CBZ: plot allocation | scenario: tiny_export") for s in texts)
     assert {"New project", "Excluded by red line", "N", "200 m"} <= texts
+
+
+@given(st.lists(st.text(alphabet="abcdefghij_0123456789", min_size=1, max_size=30), max_size=40,
+                unique=True))  # fmt: skip
+def test_shapefile_field_names_unique_and_short(columns):
+    from allocator.export.vector import shp_field_map
+
+    mapping = shp_field_map(columns)
+    assert list(mapping) == columns
+    names = [n.lower() for n in mapping.values()]
+    assert len(set(names)) == len(names)
+    assert all(1 <= len(n) <= 10 for n in names)
