@@ -16,6 +16,15 @@ from allocator.i18n import set_lang
 
 BAD = Path(__file__).parent / "data" / "bad"
 CASES = sorted(p.name for p in BAD.iterdir() if (p / "expect.toml").exists())
+FULL_CHECK = {
+    "no_crs",
+    "duplicate_id",
+    "bad_credit_code",
+    "empty_file",
+    "zip_path_traversal",
+    "merged_header",
+}
+"""Inputs also imported onto an existing case file and run through the validate CLI."""
 
 
 def test_corpus_is_large_enough():
@@ -93,15 +102,18 @@ def test_bad_input(name, base_dir, tmp_path, capsys):
     assert not out.parent.exists() or not any(out.parent.iterdir())
     assert _line_for(captured.err, expect), captured.err
 
-    # Same input onto an existing case file: it stays byte-for-byte the same.
-    code = main(["--lang", "en", "import", str(src), "-o", str(existing)])
-    capsys.readouterr()
-    assert code == 1
-    assert existing.read_bytes() == b"an earlier case that must stay untouched"
-    after = sorted(p.name for p in tmp_path.rglob("*") if p.name != "out")
-    assert [p for p in after if p not in before and not p.startswith("src")] == []
     assert not (tmp_path / "evil.txt").exists()
     assert not Path("/tmp/allocator-evil").exists()
+    if name in FULL_CHECK:
+        # Same input onto an existing case file: it stays byte-for-byte the same.
+        code = main(["--lang", "en", "import", str(src), "-o", str(existing)])
+        capsys.readouterr()
+        assert code == 1
+        assert existing.read_bytes() == b"an earlier case that must stay untouched"
+        after = sorted(p.name for p in tmp_path.rglob("*") if p.name != "out")
+        assert [p for p in after if p not in before and not p.startswith("src")] == []
+        assert main(["--lang", "en", "validate", str(src)]) == 1
+        capsys.readouterr()
 
     # validate reports the same located problem (exit 1) without writing anything.
     problems = validate_case(src)
@@ -115,5 +127,3 @@ def test_bad_input(name, base_dir, tmp_path, capsys):
         and (not expect["file"] or p.file == expect["file"])
     ]
     assert match, [str(p) for p in problems]
-    assert main(["--lang", "en", "validate", str(src)]) == 1
-    capsys.readouterr()
