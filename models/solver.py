@@ -292,7 +292,7 @@ def _run_highs(
     t_start = time.perf_counter()
     start = None
     if heuristic and any(v.cat == pulp.LpInteger for v in variables):
-        start = _lp_rounding_start(built, lp, variables, threads, seed, time_limit_s)
+        start = _lp_rounding_start(built, lp, variables, threads, seed, time_limit_s, rel_gap)
     if start is not None:
         inc_obj, lp_bound, col = start
         gap0 = abs(lp_bound - inc_obj) / max(abs(inc_obj), 1e-9)
@@ -445,11 +445,12 @@ def sense_of(prob: pulp.LpProblem) -> float:
 
 
 def _round_assignment(
-    built: Built, xv: np.ndarray, yv: np.ndarray, stay_if_unused: bool
+    built: Built, xv: np.ndarray, yv: np.ndarray, stay_if_unused: bool, by_output: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Round LP values of (x, y) to a plot_once/one_parcel/locked-feasible assignment.
 
-    Locked pairs first, then pairs by decreasing LP value, then every
+    Locked pairs first, then pairs by decreasing LP value (or LP value times
+    pair capacity, ``by_output``), then every
     applicant still without land on its free candidate of largest capacity.
     Existing firms keep their LP-rounded y (or stay when nobody takes their
     plots, ``stay_if_unused``).
@@ -470,7 +471,8 @@ def _round_assignment(
     taken = np.zeros(d.n_firms, bool)
     cap = np.minimum(d.oreq[cf], d.va_mu[cf] * np.asarray(d.parcel_area_mu)[cb])
     locked = np.flatnonzero(np.asarray(d.locked)[cf] & (np.asarray(d.locked_parcel)[cf] == cb))
-    by_lp = np.argsort(-xv, kind="stable")
+    score = xv * cap if by_output else xv
+    by_lp = np.argsort(-score, kind="stable")
     by_lp = by_lp[xv[by_lp] > 1e-6]
     by_cap = np.argsort(-cap, kind="stable")
     for c in np.concatenate([locked, by_lp, by_cap]):
@@ -666,6 +668,7 @@ def _lp_rounding_start(
     threads: int,
     seed: int,
     time_limit_s: float,
+    rel_gap: float = 1e-4,
 ) -> tuple[float, float, np.ndarray] | None:
     """LP-relaxation bound plus a rounded incumbent: ``(objective, bound, columns)``.
 
@@ -674,18 +677,22 @@ def _lp_rounding_start(
     outputs. Returns None when any step fails (then HiGHS starts cold).
     """
     MS = highspy.HighsModelStatus  # noqa: N806
+    t_end = time.perf_counter() + time_limit_s
     integ = list(lp.integrality_)
     cont = highspy.HighsVarType.kContinuous  # type: ignore[union-attr]
     lp.integrality_ = [cont] * lp.num_col_
     lo0, up0 = np.array(lp.col_lower_), np.array(lp.col_upper_)
     try:
+        col = None
         if len(built.x) > CG_MIN_PAIRS:
-            agg = _aggregated_relaxation(built, threads, seed, time_limit_s / 2)
+            agg = _aggregated_relaxation(built, threads, seed, 0.6 * time_limit_s)
             if agg is None:
                 return None
             xv, yv, bound = agg
         else:
-            relax = _lp_relaxation(built, lp, threads, seed, time.perf_counter() + time_limit_s / 2)
+            relax = _lp_relaxation(
+                built, lp, threads, seed, time.perf_counter() + 0.6 * time_limit_s
+            )
             if relax is None:
                 return None
             col, bound = relax
@@ -693,8 +700,11 @@ def _lp_rounding_start(
             yv = col[[v.index for v in built.y]]
         xi = np.array([v.index for v in built.x], dtype=np.int64)
         yi = np.array([v.index for v in built.y], dtype=np.int64)
-        for stay in (True, False):
-            x, y = _round_assignment(built, xv, yv, stay)
+        best = None
+        for stay, by_output in ((True, False), (True, True), (False, False)):
+            if best is not None and not stay:
+                break
+            x, y = _round_assignment(built, xv, yv, stay, by_output)
             lo, up = lo0.copy(), up0.copy()
             lo[xi] = up[xi] = x
             lo[yi] = up[yi] = y
@@ -704,14 +714,67 @@ def _lp_rounding_start(
             h2.passModel(lp)
             _hrun(h2)
             if h2.getModelStatus() == MS.kOptimal:
-                obj = -float(h2.getInfo().objective_function_value) * (
-                    -1 if built.prob.sense != pulp.LpMaximize else 1
-                )
-                return obj, bound, np.asarray(h2.getSolution().col_value)
-        return None
+                obj = sense_of(built.prob) * float(h2.getInfo().objective_function_value)
+                maximise = built.prob.sense == pulp.LpMaximize
+                if best is None or (obj > best[0] if maximise else obj < best[0]):
+                    best = (obj, bound, np.asarray(h2.getSolution().col_value))
+        rens_s = min(0.25 * time_limit_s, t_end - time.perf_counter() - 0.2 * time_limit_s)
+        gap0 = None if best is None else abs(bound - best[0]) / max(abs(best[0]), 1e-9)
+        if best is not None and col is not None and rens_s > 0.5 and gap0 > rel_gap:
+            rens = _rens(built, lp, integ, col, lo0, up0, best[2], threads, seed, rens_s, rel_gap)
+            if rens is not None and rens[0] > best[0]:
+                best = (rens[0], bound, rens[1])
+        return best
     finally:
         lp.integrality_ = integ
         lp.col_lower_, lp.col_upper_ = lo0, up0
+
+
+def _rens(
+    built: Built,
+    lp: Any,
+    integ: list,
+    col: np.ndarray,
+    lo0: np.ndarray,
+    up0: np.ndarray,
+    start: np.ndarray,
+    threads: int,
+    seed: int,
+    time_s: float,
+    rel_gap: float,
+) -> tuple[float, np.ndarray] | None:
+    """RENS: the MIP with every binary that is integral in the LP fixed there.
+
+    Only the fractional pairs and firms stay free, so the sub-MIP is small;
+    any of its solutions is a plan of the full model. Returns ``(objective,
+    columns)`` of its best solution, or None.
+    """
+    ints = np.flatnonzero(np.asarray([t == highspy.HighsVarType.kInteger for t in integ]))  # type: ignore[union-attr]
+    lo, up = lo0.copy(), up0.copy()
+    v = col[ints]
+    up[ints[v <= 1e-6]] = 0.0
+    lo[ints[v >= 1 - 1e-6]] = 1.0
+    lp.col_lower_, lp.col_upper_ = lo, up
+    lp.integrality_ = integ
+    h = highspy.Highs()  # type: ignore[union-attr]
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_s))
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
+    h.setOptionValue("random_seed", int(seed))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    h.passModel(lp)
+    ok = (start >= lo - 1e-9).all() and (start <= up + 1e-9).all()
+    if ok:
+        hs = highspy.HighsSolution()  # type: ignore[union-attr]
+        hs.col_value = list(start)
+        hs.value_valid = True
+        h.setSolution(hs)
+    _hrun(h)
+    if int(h.getInfo().primal_solution_status) != 2:
+        return None
+    obj = sense_of(built.prob) * float(h.getInfo().objective_function_value)
+    return obj, np.asarray(h.getSolution().col_value)
 
 
 def _highs_duals(
