@@ -9,6 +9,7 @@ EPSG:4549 to WGS84 lon/lat for display only and simplified to ~1 m.
 from __future__ import annotations
 
 import json
+import math
 import urllib.parse
 from typing import Any
 
@@ -118,20 +119,23 @@ def layer(
     )
 
 
-def view_for(gdf: Any) -> pdk.ViewState:
-    """Return a view state framing ``gdf`` (any CRS)."""
+def view_for(gdf: Any, width_px: int = 900, height_px: int = 520) -> pdk.ViewState:
+    """Return a view state that fits ``gdf`` (any CRS) into a map of about that many pixels.
+
+    deck.gl (like Mapbox GL) draws the world 512 px wide at zoom 0: a map ``w`` pixels
+    wide shows ``w / 512 × 360 / 2**zoom`` degrees of
+    longitude; a degree of latitude is ``1 / cos(lat)`` times taller.
+    """
     if gdf is None or len(gdf) == 0:
         return pdk.ViewState(longitude=120.5, latitude=29.2, zoom=6.5)
     minx, miny, maxx, maxy = gdf.to_crs("EPSG:4326").total_bounds
-    span = max(maxx - minx, (maxy - miny) * 1.2, 1e-4)
-    zoom = max(3.0, min(17.0, 8.5 - _log2(span / 1.5)))
-    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2, zoom=zoom)
-
-
-def _log2(x: float) -> float:
-    import math
-
-    return math.log2(x) if x > 0 else 0.0
+    lat = (miny + maxy) / 2
+    span_x = max(maxx - minx, 1e-4)
+    span_y = max((maxy - miny) / max(math.cos(math.radians(lat)), 0.2), 1e-4)
+    zoom_x = math.log2(width_px * 360 / (512 * span_x))
+    zoom_y = math.log2(height_px * 360 / (512 * span_y))
+    zoom = max(3.0, min(17.0, min(zoom_x, zoom_y) - 0.35))
+    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=lat, zoom=zoom)
 
 
 def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: str | None = None) -> pdk.Deck:

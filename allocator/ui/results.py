@@ -106,6 +106,22 @@ def outcome_map(run: Any, key: str, only_changed: set[str] | None = None) -> Non
     merged = plots.merge(res[cols], on="plot_id", how="left")
     if only_changed is not None:
         merged = merged[merged["plot_id"].isin(only_changed)]
+    zone_ids = sorted(merged["zone_id"].dropna().astype(str).unique())
+    if len(zone_ids) > 1:
+        names = dict(
+            zip(case.zones["zone_id"].astype(str), case.zones["name"].astype(str), strict=True)
+        )
+        pick = st.selectbox(
+            t("ui.run.map_zone"),
+            ["", *zone_ids],
+            index=1,
+            format_func=fixed(
+                lambda z: t("ui.overview.all_zones") if z == "" else f"{z} · {names.get(z, '')}"
+            ),
+            key=f"{key}_zone",
+        )
+        if pick:
+            merged = merged[merged["zone_id"].astype(str) == pick]
     if merged.empty:
         st.caption(t("ui.run.no_plots"))
         return
@@ -123,11 +139,7 @@ def outcome_map(run: Any, key: str, only_changed: set[str] | None = None) -> Non
             "plots", maps.colorize(fc, "outcome", maps.OUTCOME_COLORS, maps.GREY), pickable=True
         )
     )
-    view = (
-        case.zones
-        if only_changed is None
-        else case.plots[case.plots["plot_id"].astype(str).isin(merged["plot_id"])]
-    )
+    view = merged if len(merged) else case.zones
     maps.show(
         maps.deck(layers, maps.view_for(view), "{plot_id} · {outcome} · {firm_id_after}"), key=key
     )

@@ -127,6 +127,8 @@ def zone_map(case: Any, summary: pd.DataFrame, focus: str | None) -> str | None:
     if focus:
         color = maps.with_color(color, [255, 193, 7, 160], {focus}, "zone_id")
     layers.append(maps.layer("zones", color, line=[21, 101, 192, 255], pickable=True))
+    if not focus:
+        layers.append(zone_markers(case))  # zones are a few km across: mark them at province scale
     view_gdf = case.zones
     if focus:
         plots = case.plots[case.plots["zone_id"].astype(str) == focus]
@@ -141,11 +143,41 @@ def zone_map(case: Any, summary: pd.DataFrame, focus: str | None) -> str | None:
         view_gdf = case.zones[case.zones["zone_id"].astype(str) == focus]
     tip = "<b>{zone_id}</b> {name}" if not focus else "{zone_id} {name} {plot_id} {status}"
     state = maps.show(
-        maps.deck(layers, maps.view_for(view_gdf), tip), key=f"overview_map_{focus}", select=True
+        maps.deck(layers, maps.view_for(view_gdf, width_px=760, height_px=560), tip),
+        key=f"overview_map_{focus}",
+        select=True,
+        height=560,
     )
     if focus:
         maps.legend(maps.STATUS_COLORS, {k: t(f"ui.status.{k}") for k in maps.STATUS_COLORS})
-    return maps.selected_property(state, "zones", "zone_id")
+    return maps.selected_property(state, "zones", "zone_id") or maps.selected_property(
+        state, "zone_markers", "zone_id"
+    )
+
+
+def zone_markers(case: Any) -> Any:
+    """Return a layer of one pickable dot per zone (at its representative point)."""
+    import pydeck as pdk
+
+    pts = case.zones.geometry.representative_point().to_crs("EPSG:4326")
+    data = [
+        {"zone_id": str(z), "name": str(n), "lon": float(p.x), "lat": float(p.y)}
+        for z, n, p in zip(case.zones["zone_id"], case.zones["name"], pts, strict=True)
+    ]
+    return pdk.Layer(
+        "ScatterplotLayer",
+        id="zone_markers",
+        data=data,
+        get_position="[lon, lat]",
+        get_radius=3000,
+        radius_min_pixels=6,
+        radius_max_pixels=14,
+        get_fill_color=[21, 101, 192, 220],
+        get_line_color=[255, 255, 255, 255],
+        stroked=True,
+        line_width_min_pixels=1.5,
+        pickable=True,
+    )
 
 
 def zone_card(row: pd.Series, has_classes: bool) -> None:
@@ -197,10 +229,12 @@ def render() -> None:
     scores = get_scores(case)
     summary = zone_summary(case, scores)
     c = st.columns(4)
-    c[0].metric(t("ui.overview.n_zones"), len(case.zones))
-    c[1].metric(t("ui.overview.n_plots"), len(case.plots))
-    c[2].metric(t("ui.overview.n_existing"), int((case.firms["kind"] == "existing").sum()))
-    c[3].metric(t("ui.overview.n_applicants"), int((case.firms["kind"] == "applicant").sum()))
+    c[0].metric(t("ui.overview.n_zones"), fmt_num(len(case.zones), 0))
+    c[1].metric(t("ui.overview.n_plots"), fmt_num(len(case.plots), 0))
+    c[2].metric(t("ui.overview.n_existing"), fmt_num((case.firms["kind"] == "existing").sum(), 0))
+    c[3].metric(
+        t("ui.overview.n_applicants"), fmt_num((case.firms["kind"] == "applicant").sum(), 0)
+    )
     validation_status(case)
 
     ids = summary["zone_id"].tolist()
@@ -209,29 +243,30 @@ def render() -> None:
     picked = st.session_state.pop("_zone_picked", None)
     if picked in ids:
         st.session_state["overview_zone"] = picked
-    focus = st.selectbox(
-        t("ui.overview.focus"),
-        options,
-        format_func=fixed(
-            lambda z: t("ui.overview.all_zones") if z == "" else f"{z} · {labels[z]}"
-        ),
-        key="overview_zone",
-    )
-    with guard():
-        clicked = zone_map(case, summary, focus or None)
-        if clicked and clicked != focus and clicked in ids:
-            st.session_state["_zone_picked"] = clicked
-            st.rerun()
-
-    st.subheader(t("ui.overview.cards"))
-    shown = summary[summary["zone_id"] == focus] if focus else summary
-    has_classes = "class_A" in summary.columns
-    if not has_classes:
-        st.caption(t("ui.overview.no_scores"))
-    cols = st.columns(3)
-    for i, (_, row) in enumerate(shown.iterrows()):
-        with cols[i % 3]:
-            zone_card(row, has_classes)
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        focus = st.selectbox(
+            t("ui.overview.focus"),
+            options,
+            format_func=fixed(
+                lambda z: t("ui.overview.all_zones") if z == "" else f"{z} · {labels[z]}"
+            ),
+            key="overview_zone",
+        )
+        with guard():
+            clicked = zone_map(case, summary, focus or None)
+            if clicked and clicked != focus and clicked in ids:
+                st.session_state["_zone_picked"] = clicked
+                st.rerun()
+    with right:
+        st.subheader(t("ui.overview.cards"))
+        shown = summary[summary["zone_id"] == focus] if focus else summary
+        has_classes = "class_A" in summary.columns
+        if not has_classes:
+            st.caption(t("ui.overview.no_scores"))
+        with st.container(height=620, border=False):
+            for _, row in shown.iterrows():
+                zone_card(row, has_classes)
 
 
 with guard():
