@@ -53,7 +53,7 @@ with the plot. ``in_zone`` is True when the plot lies within its zone's polygon
 grown by ``ZONE_TOLERANCE_M`` (1 m, for digitising noise); a False is a
 validation warning, not a reason. ``redline_distance_m`` is the distance to the
 unbuffered red line (0 when touching or overlapping), exact up to
-``distance_cap_m`` (default 2,000 m) and NaN beyond it, because an exact nearest
+``distance_cap_m`` (default 500 m) and NaN beyond it, because an exact nearest
 search for a million plots costs far more than the rest of the overlay; pass
 ``distance_cap_m=None`` for exact distances everywhere. The plot check always
 computes the exact distance.
@@ -93,7 +93,7 @@ REASON_CODES: tuple[str, ...] = (
 BIT: dict[str, int] = {code: 1 << i for i, code in enumerate(REASON_CODES)}
 ZONE_TOLERANCE_M = 1.0
 """A plot counts as inside its zone when within the zone grown by this much (metres)."""
-DISTANCE_CAP_M = 2000.0
+DISTANCE_CAP_M = 500.0
 """Default search radius for ``redline_distance_m`` in :func:`plot_overlays`."""
 OVERLAY_COLUMNS = (
     "redline_share",
@@ -176,13 +176,15 @@ def redline_parts(case: Any, buffer_m: float = 0.0) -> np.ndarray:
 
 
 def overlap_areas(
-    geoms: np.ndarray, polys: np.ndarray
+    geoms: np.ndarray, polys: np.ndarray, touched: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return pairs ``(i, j, area_m2)`` where ``geoms[i]`` and ``polys[j]`` share positive area.
 
     The tree is built on ``polys`` and queried with every geometry; a pair
     whose plot lies properly inside the polygon takes the plot's area, others
-    get ``shapely.intersection`` (boundary plots only).
+    get ``shapely.intersection`` (boundary plots only). When ``touched`` (a
+    bool array, one per geometry) is given, it is set for every geometry that
+    intersects some polygon at all, touching included.
     """
     geoms = np.asarray(geoms, dtype=object)
     if len(polys) == 0 or len(geoms) == 0:
@@ -190,6 +192,8 @@ def overlap_areas(
         return empty, empty, np.zeros(0)
     tree = shapely.STRtree(polys)
     i, j = tree.query(geoms, predicate="intersects")
+    if touched is not None:
+        touched[i] = True
     shapely.prepare(polys)
     inside = shapely.contains_properly(polys[j], geoms[i])
     area = np.empty(len(i))
@@ -202,7 +206,10 @@ def overlap_areas(
 
 
 def redline_distance(
-    geoms: np.ndarray, parts: np.ndarray, cap_m: float | None = DISTANCE_CAP_M
+    geoms: np.ndarray,
+    parts: np.ndarray,
+    cap_m: float | None = DISTANCE_CAP_M,
+    touched: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return each geometry's distance (m) to the nearest of ``parts`` (NaN beyond ``cap_m``)."""
     geoms = np.asarray(geoms, dtype=object)
@@ -210,19 +217,21 @@ def redline_distance(
     if len(parts) == 0 or len(geoms) == 0:
         return dist
     tree = shapely.STRtree(parts)
-    i, _ = tree.query(geoms, predicate="intersects")
-    dist[np.unique(i)] = 0.0
-    rest = np.flatnonzero(np.isnan(dist))
-    if len(rest) == 0:
+    if touched is None:
+        touched = np.zeros(len(geoms), dtype=bool)
+        touched[tree.query(geoms, predicate="intersects")[0]] = True
+    dist[touched] = 0.0
+    rest = np.flatnonzero(~touched)
+    if len(rest) == 0 or (cap_m is not None and cap_m <= 0):
         return dist
     if cap_m is None:
         (qi, _tj), d = tree.query_nearest(geoms[rest], return_distance=True, all_matches=False)
         dist[rest[qi]] = d
         return dist
-    # candidates by bounding box grown by the cap, then one exact distance per pair
+    # candidates: plot boxes meeting red-line boxes grown by the cap; one exact distance each
     # (cheaper than the 'dwithin' predicate, which computes the distance twice)
-    bounds = shapely.bounds(geoms[rest]) + np.array([-cap_m, -cap_m, cap_m, cap_m])
-    qi, tj = tree.query(shapely.box(*bounds.T))
+    grown = shapely.bounds(parts) + np.array([-cap_m, -cap_m, cap_m, cap_m])
+    qi, tj = shapely.STRtree(shapely.box(*grown.T)).query(geoms[rest])
     if len(qi):
         d = shapely.distance(geoms[rest[qi]], parts[tj])
         best = np.full(len(rest), np.inf)
@@ -286,12 +295,15 @@ def overlay_geometries(
     area = shapely.area(geoms)
     if parts is None:
         parts = redline_parts(case, buffer_m)
-    ri, _rj, ra = overlap_areas(geoms, parts)
+    touched = np.zeros(n, dtype=bool)
+    ri, _rj, ra = overlap_areas(geoms, parts, touched)
     red_m2 = np.bincount(ri, weights=ra, minlength=n) if n else np.zeros(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(area > 0, np.minimum(red_m2 / area, 1.0), 0.0)
-    plain = parts if buffer_m <= 0 else redline_parts(case, 0.0)
-    dist = redline_distance(geoms, plain, distance_cap_m)
+    if buffer_m <= 0:  # the same red line: reuse who touches it
+        dist = redline_distance(geoms, parts, distance_cap_m, touched)
+    else:
+        dist = redline_distance(geoms, redline_parts(case, 0.0), distance_cap_m)
 
     units = case.control_units
     ugeoms = _geoms(units)
@@ -311,9 +323,9 @@ def overlay_geometries(
             "redline_share": share,
             "redline_mu": red_m2 / M2_PER_MU,
             "redline_distance_m": dist,
-            "unit_id": unit_id,
-            "unit_ids": joined,
-            "unit_category": unit_cat,
+            "unit_id": pd.Series(unit_id, dtype=object),
+            "unit_ids": pd.Series(joined, dtype=object),
+            "unit_category": pd.Series(unit_cat, dtype=object),
         }
     )
     if zone_index is None:
@@ -346,9 +358,15 @@ def plot_overlays(
     plots = case.plots
     geoms = _geoms(plots)
     zone_pos = {z: k for k, z in enumerate(_text(case.zones["zone_id"]))}
-    zone_index = np.array([zone_pos.get(z, -1) for z in _text(plots["zone_id"])], dtype=np.int64)
+    zone_index = pd.Index(list(zone_pos)).get_indexer(_text(plots["zone_id"])).astype(np.int64)
+    parts = redline_parts(case, buffer_m)
     out = overlay_geometries(
-        geoms, case, buffer_m=buffer_m, zone_index=zone_index, distance_cap_m=distance_cap_m
+        geoms,
+        case,
+        buffer_m=buffer_m,
+        zone_index=zone_index,
+        distance_cap_m=distance_cap_m,
+        parts=parts,
     )
     out.index = pd.Index(_text(plots["plot_id"]), name="plot_id")
     return out[list(OVERLAY_COLUMNS)]
