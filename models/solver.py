@@ -998,6 +998,8 @@ def run(
         except Exception as exc:  # noqa: BLE001 - fall back to CBC below
             sol = _empty(built, Status.ERROR, "highs", 0.0, f"HiGHS failed: {exc}")
         if sol.status != Status.ERROR:
+            if log_path and not sol.log and Path(log_path).exists():
+                sol.log = Path(log_path).read_text(errors="replace")
             return sol
         fallback_msg = sol.message
     elif solver == "highs":

@@ -215,3 +215,10 @@ def test_aggregated_path_end_to_end(monkeypatch):
     ref = run(build(d, ModelParams()), rel_gap=1e-6, time_limit_s=20, heuristic=False)
     assert sol.status == ref.status == Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, rel=2e-6)
+
+
+def test_log_path_is_written_and_returned(tmp_path):
+    log = tmp_path / "solver.log"
+    sol = run(build(hand_case(), ModelParams()), log_path=log, heuristic=False)
+    assert log.exists()
+    assert "HiGHS" in sol.log
