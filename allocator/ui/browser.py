@@ -161,25 +161,69 @@ def run_whatif(
     wait_idle(page, timeout_ms)
 
 
-def screenshots(out_dir: Path, env: dict[str, str] | None = None) -> list[Path]:
-    """Save a 1440×900 screenshot of every page (after one what-if run) into ``out_dir``."""
+def screenshots(out_dir: Path, env: dict[str, str] | None = None, plot_id: str = "") -> list[Path]:
+    """Save a 1440×900 screenshot of every page, with real data, into ``out_dir``.
+
+    The what-if page lowers every zone's energy cap to 85 % and runs it (so the KPI
+    deltas and the comparison have two runs); the plot check shows ``plot_id``; the
+    export page writes the workbook and GeoPackage.
+    """
     from allocator.i18n import t
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    saved = []
-    with app_server(env) as url, browser_page() as page:
-        run_whatif(page, url, t("ui.kpi.value_added_wan", "zh"), t("ui.whatif.run", "zh"))
-        saved.append(out_dir / "whatif.png")
+    runs = Path(tempfile.mkdtemp(prefix="allocator-shots-"))
+    env = {"ALLOCATOR_RUNS_DIR": str(runs), **(env or {})}
+    saved: list[Path] = []
+
+    def shot(name: str) -> None:
+        saved.append(out_dir / f"{name}.png")
         page.screenshot(path=str(saved[-1]))
-        for name in ("overview", "plotcheck", "evaluation", "compare", "export"):
-            page.goto(f"{url}/{name}")
+
+    try:
+        with app_server(env) as url, browser_page() as page:
+            page.goto(url)
             wait_idle(page)
-            saved.append(out_dir / f"{name}.png")
-            page.screenshot(path=str(saved[-1]))
+            shot("overview")
+            page.goto(f"{url}/whatif")
+            wait_idle(page)
+            page.wait_for_timeout(8000)  # the base scenario solves in the background
+            slider = page.get_by_role("slider").nth(1)  # every zone's energy cap, in %
+            slider.focus()
+            for _ in range(15):
+                slider.press("ArrowLeft")
+            wait_idle(page)
+            page.get_by_role("button", name=t("ui.whatif.run", "zh"), exact=True).click()
+            page.get_by_text(t("ui.kpi.value_added_wan", "zh")).first.wait_for(timeout=120_000)
+            wait_idle(page, 120_000)
+            shot("whatif")
+            page.goto(f"{url}/plotcheck")
+            wait_idle(page)
+            page.get_by_text(t("ui.plot.mode_id", "zh"), exact=True).click()
+            wait_idle(page)
+            box = page.get_by_role("textbox", name=t("ui.plot.plot_id", "zh"))
+            box.fill(plot_id)
+            box.press("Enter")
+            wait_idle(page)
+            page.get_by_text(t("ui.plot.f_redline_share", "zh")).first.scroll_into_view_if_needed()
+            wait_idle(page)
+            shot("plotcheck")
+            for name in ("evaluation", "compare"):
+                page.goto(f"{url}/{name}")
+                wait_idle(page)
+                shot(name)
+            page.goto(f"{url}/export")
+            wait_idle(page)
+            page.get_by_role("button", name=t("ui.export.make", "zh"), exact=True).click()
+            page.get_by_text(t("ui.export.ready", "zh", n=2)).wait_for(timeout=120_000)
+            wait_idle(page)
+            shot("export")
+    finally:
+        shutil.rmtree(runs, ignore_errors=True)
     return saved
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
-    for path in screenshots(target):
+    red_plot = sys.argv[2] if len(sys.argv) > 2 else "NBMS-P0076"
+    for path in screenshots(target, plot_id=red_plot):
         print(path)

@@ -359,8 +359,15 @@ def fmt_pct(value: Any, digits: int = 2) -> str:
     return f"{100 * number:.{digits}f} %"
 
 
+_CSS = """<style>
+[data-testid="stMetricValue"] { font-size: 1.55rem; }
+[data-testid="stMetricLabel"] p { font-size: 0.85rem; }
+</style>"""
+
+
 def page_header(title_key: str, caption_key: str | None = None) -> None:
     """Draw a page's title (and caption) in the session's language."""
+    st.html(_CSS)
     st.header(t(title_key))
     if caption_key:
         st.caption(t(caption_key))

@@ -211,7 +211,11 @@ def draw_overlap(case: Any, geom: Any, tag: str) -> float:
                     line_width=2,
                 )
             )
-    maps.show(maps.deck(layers, maps.view_for(area), None), key=f"plot_overlap_{tag}", height=420)
+    maps.show(
+        maps.deck(layers, maps.view_for(area, width_px=600, height_px=420), None),
+        key=f"plot_overlap_{tag}",
+        height=420,
+    )
     maps.legend(
         {"checked": [21, 101, 192], "redline": maps.REDLINE_COLOR, "overlap": [183, 28, 28]},
         {k: t(f"ui.plot.legend_{k}") for k in ("checked", "redline", "overlap")},
@@ -238,21 +242,29 @@ def report(case: Any, check: Any) -> None:
     cols[3].metric(t("ui.plot.f_redline_mu"), fmt_num(redline_mu, 2))
     if share is not None and float(share or 0) > 0:
         st.warning(t("ui.plot.overlap", share=fmt_pct(share), mu=fmt_num(redline_mu, 2)))
-    text = None
-    for name in ("to_text", "text", "render"):
-        fn = getattr(check, name, None)
-        if callable(fn):
-            try:
-                text = fn(lang=lang())
-            except TypeError:
-                text = fn()
-            break
-    if text:
-        st.code(str(text), language=None)
+    left, right = st.columns([1, 1], gap="medium")
+    with left:
+        text = None
+        for name in ("to_text", "text", "render"):
+            fn = getattr(check, name, None)
+            if callable(fn):
+                try:
+                    text = fn(lang=lang())
+                except TypeError:
+                    text = fn()
+                break
+        if text:
+            st.code(str(text), language=None, wrap_lines=True)
+    with right:
+        geom = overlap_geometry(case, data)
+        if geom is not None:
+            st.markdown(f"**{t('ui.plot.map')}**")
+            with guard():
+                draw_overlap(case, geom, str(data.get("plot_id") or "polygon"))
     table = verdict_table(data)
     if table is not None:
         st.subheader(t("ui.plot.verdicts"))
-        show_table(table, hide_index=True, width="stretch")
+        show_table(table, hide_index=True)
     facts = {
         k: v
         for k, v in data.items()
@@ -262,13 +274,11 @@ def report(case: Any, check: Any) -> None:
         show_table(
             pd.DataFrame({"field": list(facts), "value": [str(v) for v in facts.values()]}),
             hide_index=True,
-            width="stretch",
         )
-    geom = overlap_geometry(case, data)
-    if geom is not None:
-        st.subheader(t("ui.plot.map"))
-        with guard():
-            draw_overlap(case, geom, str(data.get("plot_id") or "polygon"))
+    overlaps = data.get("overlaps")
+    if isinstance(overlaps, pd.DataFrame) and not overlaps.empty:
+        st.subheader(t("ui.plot.overlaps"))
+        show_table(overlaps, hide_index=True)
 
 
 def render() -> None:
