@@ -357,8 +357,7 @@ def plot_overlays(
     """
     plots = case.plots
     geoms = _geoms(plots)
-    zone_pos = {z: k for k, z in enumerate(_text(case.zones["zone_id"]))}
-    zone_index = pd.Index(list(zone_pos)).get_indexer(_text(plots["zone_id"])).astype(np.int64)
+    zone_index = _positions(_text(plots["zone_id"]), _text(case.zones["zone_id"]))
     parts = redline_parts(case, buffer_m)
     out = overlay_geometries(
         geoms,
@@ -368,8 +367,16 @@ def plot_overlays(
         distance_cap_m=distance_cap_m,
         parts=parts,
     )
-    out.index = pd.Index(_text(plots["plot_id"]), name="plot_id")
+    out.index = pd.Index(_text(plots["plot_id"]), dtype=object, name="plot_id")
     return out[list(OVERLAY_COLUMNS)]
+
+
+def _positions(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Return the position of each value in ``keys`` (-1 when absent); few distinct values."""
+    codes, uniques = pd.factorize(values)
+    pos = {k: i for i, k in enumerate(keys)}
+    lookup = np.array([pos.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+    return lookup[codes]  # code -1 (missing) picks the trailing -1
 
 
 # --------------------------------------------------------------------------- rule tables
