@@ -13,6 +13,7 @@ from allocator.ui.common import (
     api,
     attempt,
     fixed,
+    fmt_pct,
     get_run,
     guard,
     list_runs,
@@ -35,6 +36,11 @@ ZONE_METRICS = (
 def run_label(path: Path, run: Any) -> str:
     """Return a short label for a run: scenario name and time stamp."""
     return path.name
+
+
+def status_label(status: str) -> str:
+    """Return a run status in the session's language."""
+    return t(f"ui.status_run.{status}") if status in results.STATUSES else status
 
 
 def zone_charts(runs: dict[str, Any]) -> None:
@@ -89,7 +95,10 @@ def render() -> None:
     kpis.index = [results.kpi_label(k) for k in kpis.index]
     statuses = pd.DataFrame(
         {
-            label: [str((r.summary or {}).get("status")), (r.summary or {}).get("gap")]
+            label: [
+                status_label(str((r.summary or {}).get("status"))),
+                fmt_pct((r.summary or {}).get("gap")),
+            ]
             for label, r in runs.items()
         },
         index=[t("ui.compare.status"), t("ui.compare.gap")],

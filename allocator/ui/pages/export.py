@@ -88,6 +88,11 @@ def render() -> None:
     if not files:
         return
     st.success(t("ui.export.ready", n=len(files)))
+    previews = [f for f in files if f.suffix.lower() == ".png"][:3]
+    if previews:
+        cols = st.columns(len(previews))
+        for col, path in zip(cols, previews, strict=True):
+            col.image(str(path), caption=path.name)
     for i, path in enumerate(files):
         data = path.read_bytes() if path.is_file() else _zip_dir(path)
         name = path.name if path.is_file() else f"{path.name}.zip"

@@ -269,7 +269,8 @@ def render() -> None:
         overrides = scenario_form.form(base, zones, prefix)
     with right:
         scenario_form.caption_changes(overrides)
-        scenario = attempt(base.with_overrides, overrides) if overrides else base
+        named = {**overrides, "name": f"{base.name}-whatif"}
+        scenario = attempt(base.with_overrides, named) if overrides else base
         if scenario is None:
             return
         c1, c2 = st.columns([1, 1])
