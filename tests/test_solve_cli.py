@@ -22,7 +22,7 @@ def tiny_gpkg(tmp_path_factory):
 
 def scenario(tmp_path, case, extra=""):
     path = tmp_path / "s.toml"
-    path.write_text(f'case = "{case}"\n[solver]\ntime_limit_s = 20.0\n{extra}', encoding="utf-8")
+    path.write_text(f'case = "{case}"\n{extra}\n[solver]\ntime_limit_s = 20.0\n', encoding="utf-8")
     return path
 
 
