@@ -685,13 +685,13 @@ def _lp_rounding_start(
     try:
         col = None
         if len(built.x) > CG_MIN_PAIRS:
-            agg = _aggregated_relaxation(built, threads, seed, 0.6 * time_limit_s)
+            agg = _aggregated_relaxation(built, threads, seed, 0.45 * time_limit_s)
             if agg is None:
                 return None
             xv, yv, bound = agg
         else:
             relax = _lp_relaxation(
-                built, lp, threads, seed, time.perf_counter() + 0.6 * time_limit_s
+                built, lp, threads, seed, time.perf_counter() + 0.45 * time_limit_s
             )
             if relax is None:
                 return None
@@ -718,7 +718,7 @@ def _lp_rounding_start(
                 maximise = built.prob.sense == pulp.LpMaximize
                 if best is None or (obj > best[0] if maximise else obj < best[0]):
                     best = (obj, bound, np.asarray(h2.getSolution().col_value))
-        rens_s = min(0.25 * time_limit_s, t_end - time.perf_counter() - 0.2 * time_limit_s)
+        rens_s = min(0.2 * time_limit_s, t_end - time.perf_counter() - 0.4 * time_limit_s)
         gap0 = None if best is None else abs(bound - best[0]) / max(abs(best[0]), 1e-9)
         if best is not None and col is not None and rens_s > 0.5 and gap0 > rel_gap:
             rens = _rens(built, lp, integ, col, lo0, up0, best[2], threads, seed, rens_s, rel_gap)
