@@ -18,7 +18,7 @@ model variables; this module computes them and keeps, for every rejected
     industry code by prefix (rule ``C26`` matches ``C2614``), for the plot's
     control unit (``scope = unit``) or for its unit's category
     (``scope = category``). ``restrict`` rules do **not** exclude: they are
-    reported (plot check, ``Candidates.restricted``) because a restricted
+    reported (``PlotCheck.industries["restricted"]``) because a restricted
     industry may enter under conditions (emission reduction, review) that the
     model cannot judge. A plot outside every control unit has no rule.
 ``land_use``
