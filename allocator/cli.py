@@ -55,6 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"{t('error.heading')}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # output piped into e.g. `head`, which closed early: not an error
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
