@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import APP, fake_run, open_page, texts, write_tiny_case
+from app_helpers import APP, ROOT, fake_run, open_page, texts, write_tiny_case
 from streamlit.testing.v1 import AppTest
 
 
@@ -119,3 +119,29 @@ def test_whatif_on_the_sample_case_is_interactive(sample_case_path, tmp_path, mo
     deltas = {m.label: m.delta for m in at.metric}
     assert deltas["综合能耗（吨标准煤）"].startswith("-")
     assert seconds < 15, seconds
+
+
+def test_load_a_scenario_toml(tiny_env, tmp_path):
+    from allocator.scenario import load_scenario
+
+    text = (
+        load_scenario(ROOT / "scenarios" / "energy_cap_minus_15pct.toml")
+        .with_overrides({"name": "mine"})
+        .to_toml()
+    )
+    at = open_page("whatif")
+    at.file_uploader(key="whatif_upload").set_value(("mine.toml", text.encode(), "x")).run()
+    at.button(key="whatif_use_upload").click().run()
+    assert not at.exception
+    assert at.selectbox(key="whatif_base").value.endswith("mine.toml")
+    assert "情景 mine" in texts(at)
+    assert at.slider(key="sc:mine:caps.energy_factor").value == 85.0
+
+
+def test_bad_scenario_toml_is_refused_with_its_message(tiny_env):
+    at = open_page("whatif")
+    bad = b'name = "x"\n[caps]\nenergy_factr = 0.8\n'
+    at.file_uploader(key="whatif_upload").set_value(("bad.toml", bad, "x")).run()
+    at.button(key="whatif_use_upload").click().run()
+    assert not at.exception
+    assert "energy_factr" in at.error[0].value
