@@ -26,17 +26,22 @@ class Problem:
     column: str = ""
     hint: str = ""
 
-    def where(self) -> str:
+    def where(self, lang: str | None = None) -> str:
         """Return ``file › layer › row › column`` with the empty parts left out."""
+        from allocator.i18n import t
+
         parts = [self.file, self.layer]
         if self.row != "":
-            parts.append(f"row {self.row}")
+            parts.append(t("problem.row", lang, row=self.row))
         if self.column:
-            parts.append(f"column {self.column}")
+            parts.append(t("problem.column", lang, column=self.column))
         return " › ".join(p for p in parts if p)
 
     def __str__(self) -> str:
-        text = f"[{self.severity}] {self.where()}: {self.message}"
+        from allocator.i18n import t
+
+        severity = t("problem.error") if self.severity == "error" else t("problem.warning")
+        text = f"[{severity}] {self.where()}: {self.message}"
         if self.hint:
             text += f" — {self.hint}"
         return text
@@ -121,5 +126,8 @@ class ProblemList:
         errs = self.errors
         if errs:
             lines = "\n".join(f"  {p}" for p in errs[:50])
-            more = f"\n  … and {len(errs) - 50} more" if len(errs) > 50 else ""
-            raise cls(f"{what}: {len(errs)} error(s)\n{lines}{more}", problems=self.problems)
+            more = f"\n  … (+{len(errs) - 50})" if len(errs) > 50 else ""
+            from allocator.i18n import t
+
+            head = t("problem.n_errors", n=len(errs))
+            raise cls(f"{what}: {head}\n{lines}{more}", problems=self.problems)

@@ -12,7 +12,7 @@ import pytest
 from allocator.case.testing import tiny_frames
 from allocator.case.validate import validate_case
 from allocator.cli import main
-from allocator.i18n import set_lang
+from allocator.i18n import set_lang, t
 
 BAD = Path(__file__).parent / "data" / "bad"
 CASES = sorted(p.name for p in BAD.iterdir() if (p / "expect.toml").exists())
@@ -70,9 +70,9 @@ def _line_for(text: str, expect: dict) -> str | None:
             continue
         if expect["layer"] not in line:
             continue
-        if expect["row"] and f"row {expect['row']} " not in line:
+        if expect["row"] and t("problem.row", row=expect["row"]) + " " not in line:
             continue
-        if expect["column"] and f"column {expect['column']}" not in line:
+        if expect["column"] and t("problem.column", column=expect["column"]) not in line:
             continue
         if expect["text"] and expect["text"] not in line:
             continue

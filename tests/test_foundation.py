@@ -26,8 +26,10 @@ def test_problem_location_text():
         column="plot_id",
         hint="make ids unique",
     )
+    assert p.where("en") == "a.gpkg › plots › row P1 › column plot_id"
+    assert p.where("zh") == "a.gpkg › plots › 第 P1 行 › 列 plot_id"
     assert str(p) == (
-        "[error] a.gpkg › plots › row P1 › column plot_id: duplicate plot_id P1 — make ids unique"
+        "[错误] a.gpkg › plots › 第 P1 行 › 列 plot_id: duplicate plot_id P1 — make ids unique"
     )
 
 
@@ -39,7 +41,7 @@ def test_problem_list_raises_all_errors():
     pl.error("e2", "second", layer="firms", row="2")
     with pytest.raises(CaseError) as info:
         pl.raise_if_errors("case")
-    assert "2 error(s)" in str(info.value)
+    assert "2 个错误" in str(info.value)
     assert len(info.value.problems) == 3
 
 
