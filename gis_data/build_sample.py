@@ -40,7 +40,18 @@ SEED = 20250601
 YEAR = 2025
 MU = _geo.MU_M2
 EMISSION_BASE = 2e-4  # t of main pollutants per 万元 VA for a typical manufacturer
-ELEC_TCE_PER_MWH = 0.1229  # 当量值, MODEL.md default
+ELEC_TCE_PER_MWH = 0.1229  # 当量值, MODEL.md default: energy_tce ≥ this × electricity_mwh
+ELEC_TCE_PER_MWH_EQ = 0.30  # 等价值 (DOMAIN.md ≈ 0.28–0.31): energy_tce is stored at 等价值
+ABOVE_SIZE_REVENUE_WAN = 2000.0  # 规上 threshold (DATA.md: derived, revenue ≥ 2000 万元)
+# 规下 manufacturers use this many times more electricity per 万元 value added than 规上 ones
+# (older small plants, electricity-driven processes, no self-generation): it puts their median
+# 单位电耗税收 near Huangyan's 规下 benchmark 0.2352 元/kWh, about a sixth of the 规上 ratio.
+SMALL_ELEC_FACTOR = 6.5
+# Zone caps: electricity is the scarcer quota in most zones (the 有序用电 / grid-capacity case),
+# total energy (能耗双控) in these; the other quota gets this much more headroom × current use.
+# Value: the energy growth factor used there instead of the zone's tightness class.
+ENERGY_SCARCE = {"NBMS": 1.06}
+QUOTA_HEADROOM = 0.04
 N_APPLICANTS = 300
 REVENUE_SCALE = 0.7  # calibrates the 规上 share (revenue ≥ 2000 万元) to about 60 %
 CREDIT_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -407,17 +418,23 @@ def indicators(
     tpm_med: float,
     sigma: float,
     missing_emission_p: float,
+    small_rng: np.random.Generator,
 ) -> dict:
-    """Return internally consistent yearly indicators for a firm on ``land_mu``."""
-    (_med, va_tax, en_va, el_share, emi, mix, rd_rng, rev_va, prod, _svc) = T.PROFILES[
+    """Return internally consistent yearly indicators for a firm on ``land_mu``.
+
+    ``energy_tce`` is 综合能耗 at 等价值 (electricity at 0.30 tce/MWh) and holds the
+    electricity: ``electricity_mwh × 0.30 ≤ energy_tce``. ``small_rng`` draws the extra
+    electricity of 规下 manufacturers (a separate stream, so every other figure of the
+    sample keeps its value when the energy calibration changes).
+    """
+    (_med, va_tax, en_va, el_share, emi, mix, rd_rng, rev_va, prod, svc) = T.PROFILES[
         T.INDUSTRIES[code][0]
     ]
     tpm = max(0.3, tpm_med * float(np.exp(rng.normal(0, sigma))))
     tax = tpm * land_mu
     va = tax * va_tax * float(np.exp(rng.normal(0, 0.15)))
-    energy = round(va * en_va * float(np.exp(rng.normal(0, 0.35))), 1)
+    energy = va * en_va * float(np.exp(rng.normal(0, 0.35)))
     el_frac = min(0.97, el_share * float(np.exp(rng.normal(0, 0.08))))
-    elec = np.floor(energy * el_frac / ELEC_TCE_PER_MWH * 10.0) / 10.0
     total_em = va * EMISSION_BASE * emi * float(np.exp(rng.normal(0, 0.5)))
     split = np.array(T.EMISSION_MIX[mix]) * np.exp(rng.normal(0, 0.2, 4))
     split /= split.sum()
@@ -425,6 +442,14 @@ def indicators(
     if rng.random() < missing_emission_p:
         em = np.full(4, np.nan)
     revenue = REVENUE_SCALE * va * rev_va * float(np.exp(rng.normal(0, 0.25)))
+    if not svc and revenue < ABOVE_SIZE_REVENUE_WAN:
+        small = SMALL_ELEC_FACTOR * float(np.exp(small_rng.normal(0, 0.3)))
+        el_frac_small = min(0.97, el_frac + (1.0 - el_frac) * 0.5)  # few boilers in small plants
+        elec_eq = energy * el_frac * small  # tce at 等价值
+        energy = elec_eq / el_frac_small
+        el_frac = el_frac_small
+    energy = round(energy, 1)
+    elec = np.floor(energy * el_frac / ELEC_TCE_PER_MWH_EQ * 10.0) / 10.0
     rd = revenue * rng.uniform(*rd_rng) / 100.0
     employees = max(3, int(round(va / (prod * float(np.exp(rng.normal(0, 0.3)))))))
     return {
@@ -444,6 +469,7 @@ def indicators(
 
 def build_existing(plots, zones, admin, seed: int):
     rng = np.random.default_rng(seed)
+    small_rng = np.random.default_rng(seed + 1000)
     pgeoms = np.asarray(plots.geometry.array, dtype=object)
     pairs = _geo.adjacency(pgeoms)
     neigh: dict[int, list[int]] = {i: [] for i in range(len(plots))}
@@ -513,7 +539,7 @@ def build_existing(plots, zones, admin, seed: int):
         elif r < 0.06:
             founded = int(rng.integers(YEAR - 1, YEAR + 1))
             tpm_med *= 0.4
-        ind = indicators(rng, code, land, tpm_med, 0.8, 0.35 if svc else 0.07)
+        ind = indicators(rng, code, land, tpm_med, 0.8, 0.35 if svc else 0.07, small_rng)
         firms.append(
             {
                 "firm_id": fid,
@@ -587,6 +613,7 @@ def prohibited_prefixes(rules: pd.DataFrame, unit_cat: dict) -> dict[str, tuple[
 
 def build_applicants(plots, zones, neigh, rules, unit_cat, catalogue, names, codes, admin, seed):
     rng = np.random.default_rng(seed)
+    small_rng = np.random.default_rng(seed + 1000)
     zone_ids = list(T.ZONES)
     zone_city = {
         z.zone_id: z.county if str(z.county).endswith("市") else z.city for z in zones.itertuples()
@@ -619,8 +646,8 @@ def build_applicants(plots, zones, neigh, rules, unit_cat, catalogue, names, cod
         svc = T.PROFILES[T.INDUSTRIES[code][0]][9]
         mult = T.ZONE_PLAN[zid][4]
         tpm = T.PROFILES[T.INDUSTRIES[code][0]][0] * mult * 1.35 * energy_boost
-        ind = indicators(rng, code, lmax, tpm, 0.45, 0.3 if svc else 0.05)
-        factor = rng.uniform(0.6, 1.1)  # new plants are mostly more efficient
+        ind = indicators(rng, code, lmax, tpm, 0.45, 0.3 if svc else 0.05, small_rng)
+        factor = rng.uniform(0.5, 1.0)  # new plants are more efficient (能评, 能效标杆)
         ind["energy_tce"] = round(ind["energy_tce"] * factor, 1)
         ind["electricity_mwh"] = float(np.floor(ind["electricity_mwh"] * factor * 10.0) / 10.0)
         req = np.nan
@@ -763,15 +790,23 @@ def set_caps(zones, units, firms, plots, seed: int):
     e_cap, el_cap, kappa = [], [], []
     for z in zones.itertuples():
         g, h = g_h[T.ZONE_PLAN[z.zone_id][5]]
+        # The zone's scarcer quota keeps the growth factor g; the other one gets
+        # QUOTA_HEADROOM × current use more, so one of the two binds first.
+        g_el = g_en = g
+        if z.zone_id in ENERGY_SCARCE:
+            g_en = ENERGY_SCARCE[z.zone_id]
+            g_el += QUOTA_HEADROOM
+        else:
+            g_en += QUOTA_HEADROOM
         e0 = ex.loc[ex["zone_id"] == z.zone_id]
         a = ap[ap["zone"] == z.zone_id]
         lock = a[a["locked"]]
         rest = a[~a["locked"]]
         e_cap.append(
-            round(g * e0["energy_tce"].sum() + lock["en"].sum() + h * rest["en"].sum(), -1)
+            round(g_en * e0["energy_tce"].sum() + lock["en"].sum() + h * rest["en"].sum(), -1)
         )
         el_cap.append(
-            round(g * e0["electricity_mwh"].sum() + lock["el"].sum() + h * rest["el"].sum(), -1)
+            round(g_el * e0["electricity_mwh"].sum() + lock["el"].sum() + h * rest["el"].sum(), -1)
         )
         cur = e0["energy_tce"].sum() / e0["value_added_wan"].sum()
         kappa.append(

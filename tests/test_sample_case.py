@@ -172,8 +172,9 @@ def test_existing_indicators_plausible(case):
     assert 5.0 <= va_tax <= 8.0
     en = (ex["energy_tce"] / ex["value_added_wan"]).median()
     assert 0.03 <= en <= 0.6
-    f = case.firms  # electricity (当量值 0.1229 tce/MWh) is part of total energy
+    f = case.firms  # electricity (even at 等价值 0.30 tce/MWh) is part of total energy
     assert (f["electricity_mwh"] * 0.1229 <= f["energy_tce"] + 1e-6).all()
+    assert (f["electricity_mwh"] * 0.30 <= f["energy_tce"] + 0.05).all()
     assert 0.5 <= (ex["revenue_wan"] >= 2000).mean() <= 0.7
     rd = ex["rd_wan"] / ex["revenue_wan"]
     assert rd.between(0, 0.08 + 1e-9).all()
@@ -187,6 +188,68 @@ def test_existing_indicators_plausible(case):
     chem = em[ex["industry"].str.startswith(("C26", "C17"))].median()
     svc = em[ex["is_service"]].median()
     assert chem > 5 * svc
+
+
+# Huangyan 2022 benchmarks (allocator/policy/huangyan_2022.toml): the sample's manufacturers
+# must sit on their scale, or scores, weakest indicators and counterfactuals mean nothing.
+ABOVE_BENCHMARKS = {
+    "tax_per_mu": 24.097,
+    "va_per_mu": 136.16,
+    "va_per_energy": 2.694,
+    "va_per_emission": 4929.81,
+    "va_per_employee": 18.14,
+    "rd_share": 0.0302,
+}
+BELOW_BENCHMARKS = {"tax_per_mu": 11.5932, "tax_per_electricity": 0.2352}
+
+
+def _manufacturing_medians(path) -> tuple[dict[str, float], dict[str, float]]:
+    """Medians of the Huangyan indicators of existing section-C firms, plain pandas."""
+    import pyogrio
+
+    f = pyogrio.read_dataframe(path, layer="firms", read_geometry=False)
+    f = f[
+        (f["kind"] == "existing")
+        & f["industry"].str.startswith("C")
+        & ~f["is_service"].astype(bool)
+        & ~f["under_construction"].astype(bool)
+    ]
+    above = f[f["revenue_wan"] >= 2000]
+    below = f[f["revenue_wan"] < 2000]
+    emission = above[["cod_t", "nh3n_t", "so2_t", "nox_t"]].sum(axis=1, min_count=1)
+    va = above["value_added_wan"]
+    up = {
+        "tax_per_mu": (above["tax_wan"] / above["land_mu"]).median(),
+        "va_per_mu": (va / above["land_mu"]).median(),
+        "va_per_energy": (va / above["energy_tce"]).median(),
+        "va_per_emission": (va / emission)[emission > 0].median(),
+        "va_per_employee": (va / above["employees"]).median(),
+        "rd_share": (above["rd_wan"] / above["revenue_wan"]).median(),
+    }
+    down = {
+        "tax_per_mu": (below["tax_wan"] / below["land_mu"]).median(),
+        "tax_per_electricity": (below["tax_wan"] / (below["electricity_mwh"] / 10.0)).median(),
+    }
+    return up, down
+
+
+def test_manufacturing_indicators_on_the_huangyan_scale(sample_case_path):
+    up, down = _manufacturing_medians(sample_case_path)
+    ratios = {f"above.{k}": up[k] / b for k, b in ABOVE_BENCHMARKS.items()}
+    ratios |= {f"below.{k}": down[k] / b for k, b in BELOW_BENCHMARKS.items()}
+    off = {k: round(r, 2) for k, r in ratios.items() if not 0.6 <= r <= 1.6}
+    assert not off, off
+
+
+def test_energy_intensity_by_sector_and_trading_threshold(case):
+    """Services use less energy per 万元 than manufacturers; a few applicants pass 0.6 tce/万元."""
+    ex = case.existing
+    per_va = ex["energy_tce"] / ex["value_added_wan"]
+    manuf = ex["industry"].str.startswith("C") & ~ex["is_service"]
+    assert per_va[ex["is_service"]].median() < 0.5 * per_va[manuf].median()
+    ap = case.applicants
+    over = int((ap["energy_tce"] / ap["value_added_wan"] > 0.6).sum())
+    assert 3 <= over <= 0.1 * len(ap)
 
 
 def test_applicants_requests(case):
