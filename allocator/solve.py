@@ -63,6 +63,14 @@ REASONS = {
 }
 
 
+def reason_text(code: str, lang: str | None = None) -> str:
+    """Return the user-facing text of a firm outcome code (``admitted``, ``moved_out``…)."""
+    from allocator.i18n import t
+
+    key = f"solve.reason.{code}"
+    return t(key, lang)
+
+
 def assemble(
     prep: Prepared, y: np.ndarray, x: np.ndarray, o: np.ndarray
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, float]]:
@@ -164,6 +172,12 @@ def assemble(
     plots["outcome"] = outcome
     plots["class_after"] = [f["class"].iat[i] if i >= 0 else None for i in firm_after]
 
+    for lang in ("zh", "en"):
+        texts = {code: reason_text(code, lang) for code in REASONS}
+        firms[f"reason_{lang}"] = [
+            texts[r] + (f" ({e})" if r == "moved_out" and isinstance(e, str) else "")
+            for r, e in zip(firms["reason"], firms["exit_reason"], strict=True)
+        ]
     zones = _zone_table(prep, firms, plots, o, y, zone_after)
     kpis = {
         "value_added_wan": float(o.sum()),
