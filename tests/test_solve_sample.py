@@ -102,3 +102,19 @@ def test_redline_buffer_excludes_more(solved):
     n_base = (base.plots["outcome"] == "excluded_redline").sum()
     n_buf = (buf.plots["outcome"] == "excluded_redline").sum()
     assert n_buf >= n_base
+
+
+def test_whatif_on_a_loaded_case_is_interactive(solved, tmp_path):
+    """A what-if (one zone cap changed) on the already-loaded case: ≤ 10 s end to end."""
+    from allocator.solve import solve
+
+    case, results = solved
+    base = results["baseline"][0]
+    scen = base.with_overrides({"caps": {"zones": {"HZ": {"energy_factor": 0.8}}}})
+    t0 = time.perf_counter()
+    result = solve(scen, case=case, out_dir=tmp_path)
+    assert time.perf_counter() - t0 < 10.0
+    assert result.status in ("optimal", "feasible")
+    hz = result.zones.set_index("zone_id").loc["HZ"]
+    assert hz["energy_tce"] <= hz["energy_cap_tce"] * (1 + 1e-6)
+    assert check_result(result, case, scen) == []
