@@ -56,7 +56,12 @@ def naive_rebuild(built) -> float:
 
 
 def fmt(x, spec):
-    return "-" if x is None else format(x, spec)
+    if x is None:
+        return "-"
+    if x > 10:  # incumbent near zero: the relative gap is meaningless
+        width = spec.split(".")[0]
+        return format(">1000%", ">" + width)
+    return format(x, spec)
 
 
 def main() -> int:
