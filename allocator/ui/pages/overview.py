@@ -126,9 +126,9 @@ def zone_map(case: Any, summary: pd.DataFrame, focus: str | None) -> str | None:
     color = maps.with_color(zones_fc, maps.ZONE_COLOR)
     if focus:
         color = maps.with_color(color, [255, 193, 7, 160], {focus}, "zone_id")
-    layers.append(maps.layer("zones", color, line=[21, 101, 192, 255], pickable=True))
-    if not focus:
-        layers.append(zone_markers(case))  # zones are a few km across: mark them at province scale
+    # Zones are a few km across: one pickable dot per zone is what the user clicks. (With the
+    # polygons pickable as well, Streamlit 1.67 reported no selection at all for a click.)
+    layers.append(maps.layer("zones", color, line=[21, 101, 192, 255]))
     view_gdf = case.zones
     if focus:
         plots = case.plots[case.plots["zone_id"].astype(str) == focus]
@@ -141,6 +141,7 @@ def zone_map(case: Any, summary: pd.DataFrame, focus: str | None) -> str | None:
             red_fc = maps.features(red, ("redline", *key), ["name"], 2.0)
             layers.append(maps.layer("redline", red_fc, fill=maps.REDLINE_COLOR))
         view_gdf = case.zones[case.zones["zone_id"].astype(str) == focus]
+    layers.append(zone_markers(case))
     tip = "<b>{zone_id}</b> {name}" if not focus else "{zone_id} {name} {plot_id} {status}"
     state = maps.show(
         maps.deck(layers, maps.view_for(view_gdf, width_px=760, height_px=560), tip),
@@ -150,9 +151,7 @@ def zone_map(case: Any, summary: pd.DataFrame, focus: str | None) -> str | None:
     )
     if focus:
         maps.legend(maps.STATUS_COLORS, {k: t(f"ui.status.{k}") for k in maps.STATUS_COLORS})
-    return maps.selected_property(state, "zones", "zone_id") or maps.selected_property(
-        state, "zone_markers", "zone_id"
-    )
+    return maps.selected_property(state, "zone_markers", "zone_id")
 
 
 def zone_markers(case: Any) -> Any:
