@@ -49,8 +49,10 @@ def test_shipped_values():
     assert load_scenario(ROOT / "scenarios/growth_priority_a.toml")["classes.floor.A"] == 0.9
     assert load_scenario(ROOT / "scenarios/catalogue_strict.toml")["eligibility.catalogue"] is True
     base = load_scenario(ROOT / "scenarios/baseline.toml")
-    assert base["energy.electricity_coef_tce_per_mwh"] == 0.1229
-    assert "electricity_calorific" in base.source["source"]
+    assert base["energy.basis"] == "equivalent"
+    assert base["energy.electricity_coef_tce_per_mwh"] == 0.30
+    assert base["energy.case_electricity_coef_tce_per_mwh"] == 0.30
+    assert "electricity_equivalent" in base.source["source"]
 
 
 def test_frozen_and_hash_stable(tmp_path):
