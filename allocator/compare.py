@@ -217,3 +217,8 @@ def _marg(run: Any) -> pd.DataFrame:
     if m is None or not len(m):
         return pd.DataFrame(columns=["binding", "value", "unit"])
     return m.set_index(m["row"].astype(str))[["binding", "value", "unit"]]
+
+
+from allocator._callable import make_callable  # noqa: E402
+
+make_callable(__name__, "compare")

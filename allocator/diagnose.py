@@ -441,3 +441,8 @@ def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
         )
     cols = ["row", "family", "zone_id", "unit_id", "pollutant", "value", "unit", "slack", "binding"]
     return pd.DataFrame(rows, columns=cols)
+
+
+from allocator._callable import make_callable  # noqa: E402
+
+make_callable(__name__, "diagnose")

@@ -576,3 +576,8 @@ def _province_cap(scenario: Scenario, zones: pd.DataFrame) -> float:
         caps = zones["energy_cap_tce"].to_numpy(dtype=float)
         return float(factor) * float(np.nansum(caps))
     return float("nan")
+
+
+from allocator._callable import make_callable  # noqa: E402
+
+make_callable(__name__, "prepare")

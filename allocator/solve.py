@@ -502,3 +502,8 @@ def run_model(
         y, x, o = _read_solution(sol, prep.data.n_firms, prep.data.n_candidates)
         result.firms, result.zones, result.plots, result.kpis = assemble(prep, y, x, o)
     return result
+
+
+from allocator._callable import make_callable  # noqa: E402
+
+make_callable(__name__, "solve")
