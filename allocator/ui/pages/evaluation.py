@@ -14,6 +14,7 @@ import streamlit as st
 from allocator.ui.common import (
     api,
     attempt,
+    case_key,
     fixed,
     fmt_num,
     get_case,
@@ -24,6 +25,7 @@ from allocator.ui.common import (
     page_header,
     require,
     save_upload,
+    session_dir,
     short_hash,
     show_table,
     t,
@@ -216,6 +218,27 @@ def price_label(name: str) -> str:
     return i18n.t(key, lang=lang()) if i18n.has(key) else name
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def library_workbook(key: tuple, _scores: Any, _impacts: Any) -> bytes | None:
+    """Return the workbook ``allocator score --out`` writes (None when not available).
+
+    Cached by ``key`` (case version or upload, method, language): writing it takes a
+    while for a province of firms, and the page reruns on every click.
+    """
+    scores, impacts = _scores, _impacts
+    if impacts is None:
+        return None
+    try:
+        from allocator.commands.score import write_workbook
+    except ImportError:
+        return None
+    path = session_dir() / "evaluation" / f"scores-{short_hash(repr(key))}.xlsx"
+    try:
+        return write_workbook(path, scores, impacts, lang=lang()).read_bytes()
+    except Exception:  # noqa: BLE001 - fall back to the app's own workbook
+        return None
+
+
 def workbook(
     table: pd.DataFrame, mixes: dict[str, pd.DataFrame], prices: dict[str, pd.DataFrame]
 ) -> bytes:
@@ -279,6 +302,7 @@ def render() -> None:
 
     st.subheader(t("ui.eval.prices"))
     prices: dict[str, pd.DataFrame] = {}
+    impacts = None
     if api("price_impacts") is None:
         st.info(t("ui.missing", names="price_impacts"))
     else:
@@ -290,7 +314,10 @@ def render() -> None:
             show_table(frame, width="stretch", height=240)
     st.download_button(
         t("ui.eval.download"),
-        data=workbook(table, mixes, prices),
+        data=library_workbook(
+            (str(case_key()) if data is case else str(id(data)), method, lang()), scores, impacts
+        )
+        or workbook(table, mixes, prices),
         file_name=f"mujun-{method}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="eval_download",
