@@ -46,5 +46,7 @@ def test_compare_two_runs(two_runs):
         "A001": "gained",
         "F004": "lost",
     }
+    why = dict(zip(firms["firm_id"], firms["binding_changed"], strict=True))
+    assert why["F004"] == "zone_energy[Z02]"
     binding = frames[-1]
     assert list(binding["row"]) == ["zone_energy[Z02]"]

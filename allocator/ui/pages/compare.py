@@ -129,7 +129,11 @@ def render() -> None:
         show_table(changed, hide_index=True, width="stretch", height=240)
     st.subheader(t("ui.compare.zones"))
     zone_charts({base_label: base, other_label: other})
+    pair = attempt(api("compare"), [base, other]) if api("compare") is not None else None
     firms = firm_changes(base.firms, other.firms)
+    lib_firms = getattr(pair, "firms", None)
+    if isinstance(lib_firms, pd.DataFrame) and "binding_changed" in lib_firms:
+        firms = lib_firms  # the library's table says why: the binding rows that changed
     st.subheader(
         t(
             "ui.compare.firms",
@@ -139,7 +143,10 @@ def render() -> None:
     )
     show_table(firms, hide_index=True, width="stretch", height=280)
     st.subheader(t("ui.compare.binding"))
-    if base.marginals is not None and other.marginals is not None and not base.marginals.empty:
+    lib_binding = getattr(pair, "binding", None)
+    if isinstance(lib_binding, pd.DataFrame) and "row" in lib_binding:
+        show_table(lib_binding, hide_index=True)
+    elif base.marginals is not None and other.marginals is not None and not base.marginals.empty:
         show_table(
             binding_changes(base.marginals, other.marginals), hide_index=True, width="stretch"
         )
