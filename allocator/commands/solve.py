@@ -27,8 +27,9 @@ def register(subparsers: Any) -> None:
 class ConsoleProgress:
     """Print each stage once and the solver's incumbent/bound at most every 0.5 s."""
 
-    def __init__(self, stream: Any = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: Any = None) -> None:
+        # resolved per call, not at import: sys.stderr may be replaced (tests, redirection)
+        self.stream = stream if stream is not None else sys.stderr
         self.stage = ""
         self.start = time.perf_counter()
         self.last = 0.0
@@ -75,8 +76,9 @@ def _num(value: Any, digits: int = 1) -> str:
     return f"{v:,.{digits}f}"
 
 
-def print_summary(result: Any, stream: Any = sys.stdout) -> None:
+def print_summary(result: Any, stream: Any = None) -> None:
     """Print status, gap, objective and the per-zone table of a result."""
+    stream = stream if stream is not None else sys.stdout
     s = result.summary
     gap = s.get("gap")
     lines = [
