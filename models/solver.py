@@ -475,7 +475,8 @@ def _round_assignment(
     by_lp = np.argsort(-score, kind="stable")
     by_lp = by_lp[xv[by_lp] > 1e-6]
     by_cap = np.argsort(-cap, kind="stable")
-    for c in np.concatenate([locked, by_lp, by_cap]):
+    n_locked = len(locked)
+    for i, c in enumerate(np.concatenate([locked, by_lp, by_cap])):
         f = cf[c]
         if taken[f]:
             continue
@@ -483,7 +484,10 @@ def _round_assignment(
         if used[plots].any():
             continue
         o = occ[plots]
-        if ((o >= 0) & (y[np.maximum(o, 0)] == 1) & (o != f)).any():
+        o = o[o >= 0]
+        if i < n_locked and may_exit[o].all():
+            y[o] = 0.0  # a locked project moves occupants that may leave
+        if (y[o] == 1).any():
             continue
         used[plots] = True
         taken[f] = True
