@@ -689,7 +689,7 @@ def _lp_rounding_start(
     try:
         col = None
         if len(built.x) > CG_MIN_PAIRS:
-            agg = _aggregated_relaxation(built, threads, seed, 0.45 * time_limit_s)
+            agg = _aggregated_relaxation(built, threads, seed, 0.7 * time_limit_s)
             if agg is None:
                 return None
             xv, yv, bound = agg
