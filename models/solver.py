@@ -64,6 +64,33 @@ except ImportError:  # pragma: no cover
     HIGHS_AVAILABLE = False
 
 
+def _swallow_highs_banner() -> None:
+    """Create the process's first ``Highs()`` with file descriptor 1 muted.
+
+    HiGHS prints its copyright banner from C++ straight to stdout the first time
+    a ``Highs`` object is made in a process, whatever ``output_flag`` says; it
+    would land in the middle of the CLI's progress display and in piped output.
+    """
+    if highspy is None:  # pragma: no cover
+        return
+    with contextlib.suppress(OSError, ValueError):
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+
+
+_swallow_highs_banner()
+
+
 class Status(StrEnum):
     """Typed solve status (equal to its string value)."""
 
