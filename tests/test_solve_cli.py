@@ -75,3 +75,24 @@ def test_cli_write_lp(tmp_path, tiny_gpkg, capsys, suffix):
     assert code == 0
     text = out_file.read_text()
     assert "zone_energy_Z01" in text
+
+
+def test_cli_solve_from_bundle_reproduces_the_run(tmp_path, tiny_gpkg, capsys):
+    import json
+
+    runs = tmp_path / "runs"
+    assert main(["solve", str(scenario(tmp_path, tiny_gpkg)), "--out", str(runs)]) == 0
+    (run,) = runs.iterdir()
+    assert main(["export", str(run), "--format", "zip", "-o", str(tmp_path / "exp")]) == 0
+    bundle = tmp_path / "exp" / f"{run.name}.zip"
+    assert bundle.is_file()
+    rerun = tmp_path / "rerun"
+    assert main(["solve", "--from-bundle", str(bundle), "--out", str(rerun)]) == 0
+    (again,) = [p for p in rerun.iterdir() if p.name != "bundles"]
+    first = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    second = json.loads((again / "summary.json").read_text(encoding="utf-8"))
+    assert second["objective"] == pytest.approx(first["objective"], rel=1e-9)
+    assert second["case_hash"] == first["case_hash"]
+    capsys.readouterr()
+    assert main(["solve"]) == 1
+    assert "--from-bundle" in capsys.readouterr().err

@@ -7,15 +7,18 @@ import math
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from allocator.errors import ScenarioError
 from allocator.i18n import t
 
 
 def register(subparsers: Any) -> None:
     """Add the ``solve`` sub-command."""
     p = subparsers.add_parser("solve", help=t("solve.cli.help"))
-    p.add_argument("scenario", help=t("solve.cli.scenario"))
+    p.add_argument("scenario", nargs="?", default=None, help=t("solve.cli.scenario"))
+    p.add_argument("--from-bundle", default=None, metavar="ZIP", help=t("solve.cli.from_bundle"))
     p.add_argument("--out", default="runs", help=t("solve.cli.out"))
     p.add_argument("--time-limit", type=float, default=None, help=t("solve.cli.time_limit"))
     p.add_argument("--gap", type=float, default=None, help=t("solve.cli.gap"))
@@ -146,7 +149,12 @@ def run(args: argparse.Namespace) -> int:
     from allocator.scenario import load_scenario
     from allocator.solve import load_case_cached, solve
 
-    scenario = load_scenario(args.scenario)
+    scenario_path = args.scenario
+    if args.from_bundle:
+        scenario_path = _unpack(args.from_bundle, args.out)
+    elif not scenario_path:
+        raise ScenarioError(t("solve.cli.need_scenario"))
+    scenario = load_scenario(scenario_path)
     case = load_case_cached(args.case) if args.case else None
     result = solve(
         scenario,
@@ -159,6 +167,21 @@ def run(args: argparse.Namespace) -> int:
     )
     print_summary(result)
     return 0 if result.has_solution else 2
+
+
+def _unpack(bundle: str, out: str) -> Path:
+    """Unpack an export bundle under ``OUT/bundles/<name>/``; return its scenario path."""
+    from allocator.export.bundle import unpack_bundle
+
+    base = Path(out) / "bundles" / Path(bundle).stem
+    dest = base
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = base.with_name(f"{base.name}-{n}")
+    scenario = unpack_bundle(bundle, dest)
+    print(t("solve.cli.unpacked", path=str(dest)), file=sys.stderr)
+    return scenario
 
 
 def _status_text(status: object) -> str:
