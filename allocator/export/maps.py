@@ -46,7 +46,8 @@ ZONE_EDGE = "#1f3b73"
 ADMIN_EDGE = "#8c8c8c"
 ADMIN_SIMPLIFY_M = 100.0
 """Boundaries on the province overview are simplified to 100 m (well under a pixel)."""
-FIGSIZE = (8.27, 8.27)  # A4 width, square map
+FIGSIZE = (8.27, 7.0)  # A4 width; the square map fills MAP_RECT
+MAP_RECT = (0.04, 0.07, 0.72, 0.85)  # 0.72 × 8.27 in = 0.85 × 7.0 in: no blank band
 
 
 def _path(geom: Any) -> Path | None:
@@ -188,7 +189,7 @@ def zone_figure(data: ExportData, zone_id: str) -> Figure:
     lang = data.lang
     with matplotlib.rc_context(fonts.rc_params()):
         fig = plt.figure(figsize=FIGSIZE)
-        ax = fig.add_axes((0.04, 0.06, 0.72, 0.86))
+        ax = fig.add_axes(MAP_RECT)
         zones = data.layers["zones"]
         zone = zones[zones["zone_id"] == zone_id]
         plots = data.layers["allocation"]
@@ -291,7 +292,7 @@ def overview_figure(data: ExportData) -> Figure:
     lang = data.lang
     with matplotlib.rc_context(fonts.rc_params()):
         fig = plt.figure(figsize=FIGSIZE)
-        ax = fig.add_axes((0.04, 0.06, 0.72, 0.86))
+        ax = fig.add_axes(MAP_RECT)
         zones = data.layers["zones"]
         admin = data.layers.get("admin")
         if admin is not None and len(admin):
