@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from allocator.errors import CaseError
-from allocator.ui import maps
+from allocator.ui import draw, maps
 from allocator.ui.common import (
     api,
     case_key,
@@ -28,7 +28,7 @@ from allocator.ui.common import (
     t,
 )
 
-MODES = ("map", "id", "coords", "polygon")
+MODES = ("map", "id", "coords", "polygon", "draw")
 
 
 def safe_zip(path: Path) -> None:
@@ -43,13 +43,18 @@ def safe_zip(path: Path) -> None:
                 )
 
 
-def pick_on_map(case: Any) -> str | None:
-    """Draw one zone's plots; return the plot id picked on the map."""
+def choose_zone(case: Any) -> str:
+    """Return the zone chosen in the zone selector (shared by the map modes)."""
     zones = case.zones["zone_id"].astype(str).tolist()
     names = dict(zip(zones, case.zones["name"].astype(str), strict=True))
-    zone = st.selectbox(
+    return st.selectbox(
         t("ui.plot.zone"), zones, format_func=lambda z: f"{z} · {names[z]}", key="plot_zone"
     )
+
+
+def pick_on_map(case: Any) -> str | None:
+    """Draw one zone's plots; return the plot id picked on the map."""
+    zone = choose_zone(case)
     key = case_key() or ("", 0.0)
     plots = case.plots[case.plots["zone_id"].astype(str) == zone]
     fc = maps.features(plots, ("plots", zone, *key), ["plot_id", "status", "land_use"], 0.5)
@@ -69,6 +74,31 @@ def pick_on_map(case: Any) -> str | None:
     )
     maps.legend(maps.STATUS_COLORS, {k: t(f"ui.status.{k}") for k in maps.STATUS_COLORS})
     return maps.selected_property(state, "plots", "plot_id")
+
+
+def draw_on_map(case: Any) -> dict | None:
+    """Show a zone's map with the drawing tools; return ``check_plot`` arguments once drawn.
+
+    The drawn shape is WGS84/CGCS2000 lon/lat (the frame the map is drawn in), so no
+    GCJ-02 option applies. A new zone starts with nothing drawn.
+    """
+    zone = choose_zone(case)
+    if st.session_state.get("plot_draw_zone") not in (None, zone):
+        st.session_state[draw.DRAWN_KEY] = None
+    st.session_state["plot_draw_zone"] = zone
+    st.caption(t("ui.draw.help"))
+    drawn = draw.draw_map(case, zone, case_key() or ("", 0.0))
+    maps.legend(
+        {**maps.STATUS_COLORS, "redline": maps.REDLINE_COLOR},
+        {**{k: t(f"ui.status.{k}") for k in maps.STATUS_COLORS}, "redline": t("ui.draw.redline")},
+    )
+    if not drawn:
+        st.info(t("ui.draw.hint"))
+        return None
+    if st.button(t("ui.draw.clear_button"), key="plot_draw_clear"):
+        st.session_state[draw.DRAWN_KEY] = None
+        st.rerun()
+    return {"polygon": draw.drawn_polygon(drawn)}
 
 
 def inputs(case: Any) -> dict | None:
@@ -105,6 +135,8 @@ def inputs(case: Any) -> dict | None:
         if lon is None or lat is None:
             return None
         return {"lonlat": (float(lon), float(lat)), "source_crs": None if crs == "wgs84" else crs}
+    if mode == "draw":
+        return draw_on_map(case)
     upload = st.file_uploader(
         t("ui.plot.polygon_file"),
         type=["geojson", "json", "zip", "gpkg", "kml"],
@@ -295,6 +327,16 @@ def render() -> None:
         if kwargs is None:
             return
         check = api("check_plot")(case, industry=industry, lang=lang(), **kwargs)
+        if st.session_state.get("plot_mode") == "draw":
+            data = as_dict(check)
+            st.markdown(
+                t(
+                    "ui.draw.summary",
+                    mu=fmt_num(data.get("area_mu"), 2),
+                    share=fmt_pct(data.get("redline_share")),
+                    redline_mu=fmt_num(data.get("redline_mu"), 2),
+                )
+            )
         report(case, check)
 
 
