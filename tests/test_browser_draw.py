@@ -18,7 +18,14 @@ from app_helpers import write_tiny_case
 from allocator.case.testing import tiny_case
 from allocator.i18n import t
 from allocator.ui.browser import app_server, browser_page, chromium_path, wait_idle
-from allocator.ui.draw_browser import block_external, draw_polygon, inner_corners, open_draw_mode
+from allocator.ui.draw_browser import (
+    block_external,
+    click_lonlat,
+    draw_polygon,
+    drawn_count,
+    inner_corners,
+    open_draw_mode,
+)
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
@@ -42,6 +49,8 @@ def test_draw_polygon_offline_in_chromium(chromium, tmp_path):
     started = time.monotonic()
     with app_server(env) as url, browser_page() as page:
         blocked = block_external(page, url)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
         open_draw_mode(page, url, "Z02", t("ui.plot.mode_draw", "zh"))
         assert "尚未绘制范围" in page.inner_text("[data-testid='stMain']")
         tool = page.locator("a.leaflet-draw-draw-polygon")
@@ -52,6 +61,12 @@ def test_draw_polygon_offline_in_chromium(chromium, tmp_path):
         page.screenshot(path=str(ARTIFACTS / "browser_draw.png"), full_page=True)
         body = page.inner_text("[data-testid='stMain']")
         (ARTIFACTS / "browser_draw.txt").write_text(body, encoding="utf-8")
+        # the bin tool deletes it: back to "nothing drawn"
+        page.locator("a.leaflet-draw-edit-remove").click()
+        click_lonlat(page, p09.centroid.x, p09.centroid.y)
+        page.get_by_text(t("ui.draw.save", "zh"), exact=True).click()
+        page.get_by_text(t("ui.draw.hint", "zh")).first.wait_for(timeout=30_000)
+        assert drawn_count(page) == 0
     seconds = time.monotonic() - started
     assert "Traceback" not in body
     assert "不可落地" in body
@@ -63,4 +78,5 @@ def test_draw_polygon_offline_in_chromium(chromium, tmp_path):
     assert 20 < share_pct < 30
     assert red_mu == pytest.approx(area_mu * share_pct / 100, abs=0.02)
     assert blocked == []
+    assert errors == []
     assert seconds < 60

@@ -139,25 +139,9 @@ export default function (component) {
     const map = L.map(div, { attributionControl: false, zoomSnap: 0.25, preferCanvas: false });
     const base = L.layerGroup().addTo(map);
     const drawn = L.featureGroup().addTo(map);
-    const control = new L.Control.Draw({
-      position: "topleft",
-      draw: {
-        polygon: { allowIntersection: false, showArea: false,
-                   shapeOptions: { color: "#1565c0", weight: 2, fillOpacity: 0.25 } },
-        rectangle: { showArea: false,
-                     shapeOptions: { color: "#1565c0", weight: 2, fillOpacity: 0.25 } },
-        polyline: false, circle: false, marker: false, circlemarker: false,
-      },
-      edit: { featureGroup: drawn, remove: true },
-    });
-    map.addControl(control);
-    st = { map, base, drawn, div, layersKey: null, sent: null, gen: 0 };
+    st = { map, base, drawn, div, control: null, localKey: null, layersKey: null, gen: 0 };
     parentElement.__allocDraw = st;
-    const send = () => {
-      const value = drawnGeometry(drawn);
-      st.sent = value;
-      setStateValue("polygon", value);
-    };
+    const send = () => st.setStateValue("polygon", drawnGeometry(drawn));
     map.on(L.Draw.Event.CREATED, (e) => {
       drawn.clearLayers();  // one polygon at a time: a new one replaces the old
       drawn.addLayer(e.layer);
@@ -168,7 +152,27 @@ export default function (component) {
     setTimeout(() => map.invalidateSize(), 50);
   }
   st.gen += 1;
+  st.setStateValue = setStateValue;  // the latest mount's sender
   const gen = st.gen;
+
+  // the toolbar reads L.drawLocal when it is built: rebuild it when the language changes
+  const localKey = JSON.stringify(data.local || {});
+  if (st.localKey !== localKey) {
+    if (st.control) st.map.removeControl(st.control);
+    st.control = new L.Control.Draw({
+      position: "topleft",
+      draw: {
+        polygon: { allowIntersection: false, showArea: false,
+                   shapeOptions: { color: "#1565c0", weight: 2, fillOpacity: 0.25 } },
+        rectangle: { showArea: false,
+                     shapeOptions: { color: "#1565c0", weight: 2, fillOpacity: 0.25 } },
+        polyline: false, circle: false, marker: false, circlemarker: false,
+      },
+      edit: { featureGroup: st.drawn, remove: true },
+    });
+    st.map.addControl(st.control);
+    st.localKey = localKey;
+  }
 
   if (st.layersKey !== data.layers_key) {
     st.base.clearLayers();

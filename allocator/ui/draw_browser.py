@@ -83,6 +83,23 @@ def draw_polygon(page: Any, lonlats: Sequence[tuple[float, float]]) -> None:
         page.wait_for_timeout(150)
 
 
+def click_lonlat(page: Any, lon: float, lat: float) -> None:
+    """Click the drawing map at a lon/lat."""
+    ((x, y),) = page.evaluate(_TO_SCREEN, [MAP, [[lon, lat]]])
+    page.mouse.click(x, y)
+
+
+def drawn_count(page: Any) -> int:
+    """Return how many shapes the drawing map holds."""
+    return int(
+        page.evaluate(
+            "(sel) => document.querySelector(sel).parentElement"
+            ".__allocDraw.drawn.getLayers().length",
+            MAP,
+        )
+    )
+
+
 def screenshot(out: Path, plot_id: str = "NBMS-P0076") -> Path:
     """Save a 1440×900 screenshot of a polygon drawn over ``plot_id`` of the sample case."""
     from allocator.case import load_case
