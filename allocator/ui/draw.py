@@ -264,11 +264,16 @@ def local_texts() -> dict[str, str]:
 def zone_layers(case: Any, zone: str, key: tuple) -> tuple[list[dict], list[float]]:
     """Return the base layers of a zone's map (admin, zone, plots, red line) and its bounds."""
     layers: list[dict] = []
-    admin = getattr(case, "admin", None)
-    if admin is not None and len(admin):
-        fc = maps.features(admin, ("admin", *key), [c for c in ("name",) if c in admin], 50.0)
-        layers.append({"fc": fc, "fill": maps.ADMIN_COLOR, "line": [150, 150, 150, 255]})
     zones = case.zones[case.zones["zone_id"].astype(str) == zone]
+    admin = getattr(case, "admin", None)
+    if admin is not None and len(admin) and len(zones):
+        # only the surroundings (5 km): the whole province's boundaries would be ~1 MB a rerun
+        minx, miny, maxx, maxy = zones.total_bounds
+        near = admin.clip((minx - 5000, miny - 5000, maxx + 5000, maxy + 5000))
+        if len(near):
+            cols = [c for c in ("name",) if c in near]
+            fc = maps.features(near, ("admin-near", zone, *key), cols, 10.0)
+            layers.append({"fc": fc, "fill": maps.ADMIN_COLOR, "line": [150, 150, 150, 255]})
     if len(zones):
         fc = maps.features(zones, ("zone", zone, *key), ["zone_id"], 1.0)
         layers.append({"fc": fc, "filled": False, "line": [21, 101, 192, 255], "weight": 2})
