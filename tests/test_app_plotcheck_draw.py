@@ -227,3 +227,10 @@ def test_drawn_polygon_checks_like_an_uploaded_one():
     assert drawn.redline_share == pytest.approx(pasted.redline_share, abs=1e-4)
     assert drawn.area_mu == pytest.approx(pasted.area_mu, rel=1e-3)  # vertices to 0.1 m
     assert drawn.eligible == pasted.eligible is False
+
+
+def test_every_toolbar_text_has_a_locale_key():
+    from allocator import i18n
+
+    missing = [key for key in draw.DRAW_LOCAL.values() if not i18n.has(key)]
+    assert missing == []
