@@ -1,0 +1,191 @@
+"""CBC (the fallback solver): hard time limit, LP-rounding start, honest status and gap.
+
+CBC checks its own ``-sec`` limit only at some points (not in its root LP), so
+``models.solver`` runs the binary under a wall-clock guard; these tests check
+that the guard holds, that a stopped run falls back to the start it was given
+(``feasible``, gap against the LP-relaxation bound) or says
+``time_limit_no_solution``, and that the brute-force known answers still hold
+with CBC, with and without the start.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pytest
+from test_model_bruteforce import brute_force, hand_case
+from test_model_families import SWEEP
+from test_model_status import _violations
+
+import models.solver as ms
+from models import synthetic
+from models.allocation import build
+from models.data import SWITCHABLE, ModelParams
+from models.solver import Status, run
+
+# wall-clock slack on top of limit + grace: MPS file, solution file, arrays
+OVERHEAD_S = 2.5
+
+
+def _max_seconds(limit: float) -> float:
+    return limit + ms.CBC_GRACE_S + OVERHEAD_S
+
+
+def _consistent(sol, rel_gap: float) -> None:
+    """Status, objective, bound and gap agree with each other (maximisation)."""
+    assert sol.has_solution, sol.message
+    assert sol.best_bound >= sol.objective - 1e-6 * abs(sol.objective)
+    gap = (sol.best_bound - sol.objective) / max(abs(sol.objective), 1e-9)
+    assert sol.gap == pytest.approx(gap, rel=1e-9, abs=1e-12)
+    if sol.status == Status.OPTIMAL:
+        assert sol.gap <= rel_gap + 1e-12
+
+
+@pytest.mark.slow
+def test_cbc_overrunning_its_limit_is_stopped_by_the_guard():
+    # Province scale without a start: CBC's root LP alone takes longer than 1 s
+    # and CBC does not look at -sec during it; the guard stops it.
+    built = build(synthetic.province(1.0, seed=3), ModelParams())
+    t0 = time.perf_counter()
+    sol = run(built, solver="cbc", time_limit_s=1.0, rel_gap=0.0, heuristic=False)
+    elapsed = time.perf_counter() - t0
+    assert elapsed <= _max_seconds(1.0), sol.message
+    assert sol.status == Status.TIME_LIMIT_NO_SOLUTION, sol.message
+    assert sol.objective is None
+    assert sol.solver == "cbc"
+
+
+def test_guard_interrupts_cbc_at_the_wall_clock_limit(tmp_path):
+    built = build(synthetic.province(0.3, seed=3), ModelParams())
+    t0 = time.perf_counter()
+    res = ms._cbc_process(
+        built.prob,
+        start=False,
+        sec=600.0,  # CBC's own limit far away: only the guard can stop it
+        wall_s=1.0,
+        rel_gap=0.0,
+        threads=1,
+        seed=0,
+        log_file=str(tmp_path / "cbc.log"),
+    )
+    elapsed = time.perf_counter() - t0
+    assert res.ended in ("interrupted", "killed")
+    assert elapsed <= 1.0 + ms.CBC_GRACE_S + OVERHEAD_S
+    assert "CBC" in res.log or "Cbc" in res.log
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("scale", "limit"), [(0.3, 3.0), (0.1, 4.0)])
+def test_cbc_stopped_on_time_keeps_start_and_honest_gap(scale, limit):
+    # rel_gap 0: CBC cannot prove optimality in a few seconds on these cases
+    d = synthetic.province(scale, seed=3)
+    start = ms._cbc_start(build(d, ModelParams()), limit, 0.0, 1, 0)
+    assert start is not None
+    built = build(d, ModelParams())
+    t0 = time.perf_counter()
+    sol = run(built, solver="cbc", time_limit_s=limit, rel_gap=0.0)
+    elapsed = time.perf_counter() - t0
+    assert elapsed <= _max_seconds(limit), sol.message
+    assert sol.status == Status.FEASIBLE, sol.message
+    _consistent(sol, 0.0)
+    assert sol.gap > 0
+    assert sol.objective >= start[0] * (1 - 1e-7)
+    assert sol.best_bound <= start[1] * (1 + 1e-9)  # never looser than the LP bound
+    assert _violations(built) == []
+    assert sol.y.shape == (d.n_firms,)
+
+
+@pytest.mark.slow
+def test_cbc_accepts_the_start_and_never_loses_it():
+    d = synthetic.province(0.1, seed=3)
+    start = ms._cbc_start(build(d, ModelParams()), 4.0, 1e-6, 1, 0)
+    built = build(d, ModelParams())
+    sol = run(built, solver="cbc", time_limit_s=4.0, rel_gap=1e-6)
+    assert "CBC accepted the LP-rounding start" in sol.message
+    # CBC solves the negated problem: the start is its incumbent of cost -objective
+    cost = float(re.search(r"MIPStart provided solution with cost\s*(\S+)", sol.log).group(1))
+    assert cost == pytest.approx(-start[0], rel=1e-5)
+    _consistent(sol, 1e-6)
+    assert sol.objective >= start[0] * (1 - 1e-7)
+    assert _violations(built) == []
+
+
+def test_start_within_gap_needs_no_cbc():
+    d = synthetic.province(0.05, seed=7)
+    sol = run(build(d, ModelParams()), solver="cbc", time_limit_s=20, rel_gap=5e-2)
+    assert sol.status == Status.OPTIMAL
+    assert "CBC not needed" in sol.message
+    _consistent(sol, 5e-2)
+
+
+def _no_cbc_answer(*args, **kwargs):
+    return ms._CbcRun(ended="killed", log="simulated: CBC killed in its root LP", seconds=9.0)
+
+
+def test_killed_cbc_falls_back_to_the_start(monkeypatch):
+    d = synthetic.province(0.05, seed=5)
+    start = ms._cbc_start(build(d, ModelParams()), 20.0, 0.0, 1, 0)
+    monkeypatch.setattr(ms, "_cbc_process", _no_cbc_answer)
+    built = build(d, ModelParams())
+    sol = run(built, solver="cbc", time_limit_s=20, rel_gap=0.0)
+    assert sol.status == Status.FEASIBLE, sol.message
+    assert "solution from LP rounding" in sol.message
+    assert "killed" in sol.message
+    assert sol.objective == pytest.approx(start[0], rel=1e-9)
+    assert sol.best_bound == pytest.approx(start[1], rel=1e-12)
+    _consistent(sol, 0.0)
+    assert _violations(built) == []
+
+
+def test_killed_cbc_without_start_has_no_solution(monkeypatch):
+    monkeypatch.setattr(ms, "_cbc_process", _no_cbc_answer)
+    built = build(synthetic.province(0.05, seed=5), ModelParams())
+    sol = run(built, solver="cbc", time_limit_s=20, rel_gap=0.0, heuristic=False)
+    assert sol.status == Status.TIME_LIMIT_NO_SOLUTION
+    assert sol.objective is None
+    assert not sol.has_solution
+
+
+def test_crashing_cbc_with_start_still_returns_the_start(monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated CBC crash")
+
+    monkeypatch.setattr(ms, "_cbc_process", boom)
+    built = build(synthetic.province(0.05, seed=5), ModelParams())
+    sol = run(built, solver="cbc", time_limit_s=20, rel_gap=0.0)
+    assert sol.status == Status.FEASIBLE
+    assert "simulated CBC crash" in sol.message
+    cold = run(built, solver="cbc", time_limit_s=20, rel_gap=0.0, heuristic=False)
+    assert cold.status == Status.ERROR
+
+
+@pytest.mark.parametrize("heuristic", [True, False])
+@pytest.mark.parametrize(("seed", "n_firms", "n_plots", "switches"), SWEEP)
+def test_known_answer_sweep_with_cbc(seed, n_firms, n_plots, switches, heuristic):
+    d = synthetic.tiny(100 + seed, n_firms, n_plots, cap_factor=0.6, max_cands=7)
+    p = ModelParams(
+        switches={n: switches == "all" for n in SWITCHABLE},
+        class_floor=(0.5, 0.0, 0.0, 0.0),
+        class_cap=(np.inf, np.inf, np.inf, 0.9),
+        service_floor=0.2,
+        relocation_cost_wan_per_mu=1.0,
+    )
+    sol = run(build(d, p), solver="cbc", time_limit_s=30, rel_gap=1e-9, heuristic=heuristic)
+    expected, _ = brute_force(d, p)
+    if expected is None:
+        assert sol.status == Status.INFEASIBLE
+    else:
+        assert sol.status == Status.OPTIMAL, sol.message
+        assert sol.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+        _consistent(sol, 1e-9)
+
+
+@pytest.mark.parametrize("heuristic", [True, False])
+@pytest.mark.parametrize(("reloc", "answer"), [(0.0, 620.0), (8.0, 570.0)])
+def test_hand_answers_with_cbc(heuristic, reloc, answer):
+    p = ModelParams(alpha_tax=0.0, relocation_cost_wan_per_mu=reloc)
+    sol = run(build(hand_case(), p), solver="cbc", heuristic=heuristic)
+    assert sol.status == Status.OPTIMAL
+    assert sol.objective == pytest.approx(answer)
