@@ -942,10 +942,10 @@ def _cbc_process(
                 proc.wait(timeout=wall_s)
             except subprocess.TimeoutExpired:
                 ended = "interrupted"
-                proc.send_signal(signal.SIGINT)
                 try:
+                    proc.send_signal(signal.SIGINT)
                     proc.wait(timeout=CBC_GRACE_S)
-                except subprocess.TimeoutExpired:
+                except (subprocess.TimeoutExpired, ValueError, OSError):  # Windows: no SIGINT
                     ended = "killed"
                     proc.kill()
                     proc.wait()
@@ -1164,7 +1164,7 @@ def _run_cbc(
     if start is not None:
         notes.append(_cbc_start_note(log, cbc.sign))
     if cbc.ended != "exit":
-        notes.append(f"CBC {cbc.ended} {cbc.seconds:.0f} s after start (it overran its time limit)")
+        notes.append(f"CBC {cbc.ended} by the wall-clock guard after {cbc.seconds:.0f} s")
     notes.insert(0, f"CBC: {cbc.head or 'no solution file'}")
     message = "; ".join(notes)
     # CBC's plan, if any, against the start

@@ -52,9 +52,12 @@ def test_cbc_overrunning_its_limit_is_stopped_by_the_guard():
     sol = run(built, solver="cbc", time_limit_s=1.0, rel_gap=0.0, heuristic=False)
     elapsed = time.perf_counter() - t0
     assert elapsed <= _max_seconds(1.0), sol.message
-    assert sol.status == Status.TIME_LIMIT_NO_SOLUTION, sol.message
-    assert sol.objective is None
     assert sol.solver == "cbc"
+    assert sol.status in (Status.TIME_LIMIT_NO_SOLUTION, Status.FEASIBLE), sol.message
+    if sol.status == Status.FEASIBLE:  # a machine fast enough to find a plan in 1 s
+        _consistent(sol, 0.0)
+    else:
+        assert sol.objective is None
 
 
 def test_guard_interrupts_cbc_at_the_wall_clock_limit(tmp_path):
