@@ -108,7 +108,7 @@ class Status(StrEnum):
 
 
 Progress = Callable[[dict[str, float]], None]
-"""Receives ``{"time_s", "objective", "bound", "gap"}`` while HiGHS runs."""
+"""Receives ``{"time_s", "objective", "bound", "gap"}`` while HiGHS runs (CBC: once)."""
 
 
 @dataclass
@@ -1076,6 +1076,7 @@ def _run_cbc(
     msg: bool,
     duals: bool,
     heuristic: bool = True,
+    progress: Progress | None = None,
 ) -> ModelSolution:
     """CBC with the LP-rounding start, the LP bound and a hard wall-clock limit.
 
@@ -1097,6 +1098,16 @@ def _run_cbc(
         gap0 = abs(lp_bound - inc_obj) / max(abs(inc_obj), 1e-9)
         _set_values(variables, start_values)
         notes.append(f"LP rounding {gap0:.3%} from the LP-relaxation bound")
+        if progress is not None:
+            with contextlib.suppress(Exception):
+                progress(
+                    {
+                        "time_s": time.perf_counter() - t0,
+                        "objective": inc_obj,
+                        "bound": lp_bound,
+                        "gap": gap0,
+                    }
+                )
         if gap0 <= rel_gap:
             return _cbc_solution(
                 built,
@@ -1243,7 +1254,7 @@ def _cbc_solution(
         solver="cbc",
         solver_version=_version("cbc"),
         message=message,
-        log=log,
+        log=log or message + "\n",  # CBC did not run: the run folder's solver.log says why
     )
     _collect(built, sol)
     if duals:
@@ -1311,7 +1322,8 @@ def run(
         Also compute marginal values from the LP with the integers fixed.
     progress
         Called with ``{"time_s", "objective", "bound", "gap"}`` on every
-        improving solution and at most twice a second otherwise (HiGHS only).
+        improving solution and at most twice a second otherwise (HiGHS; CBC:
+        once, for the LP-rounding start).
     options
         Extra HiGHS options (name → value), e.g. ``{"mip_lp_solver": "ipx"}``.
     heuristic
@@ -1349,7 +1361,9 @@ def run(
         fallback_msg = "HiGHS (highspy) not available"
     else:
         fallback_msg = ""
-    sol = _run_cbc(built, time_limit_s, rel_gap, threads, seed, log_path, msg, duals, heuristic)
+    sol = _run_cbc(
+        built, time_limit_s, rel_gap, threads, seed, log_path, msg, duals, heuristic, progress
+    )
     if solver == "highs":
         sol.fallback_from = "highs"
         sol.message = f"{fallback_msg}; CBC fallback: {sol.message}"

@@ -117,10 +117,21 @@ def test_cbc_accepts_the_start_and_never_loses_it():
 
 def test_start_within_gap_needs_no_cbc():
     d = synthetic.province(0.05, seed=7)
-    sol = run(build(d, ModelParams()), solver="cbc", time_limit_s=20, rel_gap=5e-2)
+    seen = []
+    sol = run(
+        build(d, ModelParams()),
+        solver="cbc",
+        time_limit_s=20,
+        rel_gap=5e-2,
+        progress=seen.append,
+    )
     assert sol.status == Status.OPTIMAL
     assert "CBC not needed" in sol.message
+    assert "CBC not needed" in sol.log  # the run folder's solver.log says why
     _consistent(sol, 5e-2)
+    assert len(seen) == 1
+    assert seen[0]["objective"] == pytest.approx(sol.objective, rel=1e-9)
+    assert set(seen[0]) == {"time_s", "objective", "bound", "gap"}
 
 
 def _no_cbc_answer(*args, **kwargs):
