@@ -990,9 +990,11 @@ def _cbc_start_note(log: str, sign: float = 1.0) -> str:
     m = re.search(r"MIPStart provided solution with cost\s*" + _CBC_NUM, log)
     if m:
         return f"CBC accepted the LP-rounding start (objective {sign * float(m.group(1)):.6g})"
+    if "MIPStart values read" in log and "Continuous objective value" not in log:
+        return "CBC read the LP-rounding start but did not finish its root LP"
     if re.search(r"mipstart", log, re.I):
         return "CBC did not use the LP-rounding start"
-    return "CBC stopped before it used the LP-rounding start"
+    return "CBC stopped before it read the LP-rounding start"
 
 
 def _cbc_start(

@@ -203,3 +203,15 @@ def test_hand_answers_with_cbc(heuristic, reloc, answer):
     sol = run(build(hand_case(), p), solver="cbc", heuristic=heuristic)
     assert sol.status == Status.OPTIMAL
     assert sol.objective == pytest.approx(answer)
+
+
+def test_start_note_reads_the_log():
+    # CBC solves the negated problem (sign -1): its cost -5 is objective 5
+    assert ms._cbc_start_note("Cbc0045I MIPStart provided solution with cost -5", -1.0) == (
+        "CBC accepted the LP-rounding start (objective 5)"
+    )
+    root = "opening mipstart file m.mst.\nMIPStart values read for 9 variables.\n"
+    assert "did not finish its root LP" in ms._cbc_start_note(root, -1.0)
+    done = root + "Continuous objective value is 3 - 0.1 seconds\n"
+    assert ms._cbc_start_note(done, -1.0) == "CBC did not use the LP-rounding start"
+    assert "before it read" in ms._cbc_start_note("", -1.0)
