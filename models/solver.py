@@ -910,7 +910,7 @@ def _cbc_process(
         # CBC 2.10 with -max gets the sign of a MIP start's cost wrong (it logs the
         # start of a maximisation as a minimisation cost of +obj, the worst
         # possible incumbent): hand it the equivalent minimisation instead
-        flip = prob.sense == pulp.LpMaximize
+        flip = prob.sense == pulp.LpMaximize and prob.objective is not None
         if flip:
             objective, prob.objective, prob.sense = prob.objective, -prob.objective, pulp.LpMinimize
         try:
