@@ -53,7 +53,8 @@ class Comparison:
     plots: pd.DataFrame
     """Plots whose outcome or firm changed vs the base: ``plot_id``, ``run``, before/after."""
     firms: pd.DataFrame
-    """Firms gained or lost vs the base: ``firm_id``, ``run``, ``change``, ``binding_changed``."""
+    """Firms gained or lost vs the base: ``firm_id``, ``run``, ``change``, ``binding_changed``,
+    and the run's own ``reason`` (code) with its ``reason_zh`` / ``reason_en`` text."""
     binding: pd.DataFrame
     """Cap rows whose binding state or marginal value changed vs the base."""
     runs: list[Run] = field(default_factory=list, repr=False)
@@ -200,6 +201,9 @@ def compare(runs: Sequence[Any]) -> Comparison:
                     "binding_changed": ";".join(
                         r_ for r_ in changed_rows if zone is not None and str(zone) in r_
                     ),
+                    "reason": of.at[fid, "reason"] if "reason" in of else None,
+                    "reason_zh": of.at[fid, "reason_zh"] if "reason_zh" in of else None,
+                    "reason_en": of.at[fid, "reason_en"] if "reason_en" in of else None,
                 }
             )
     firms = pd.DataFrame(
@@ -207,6 +211,7 @@ def compare(runs: Sequence[Any]) -> Comparison:
         columns=[
             "firm_id", "run", "name", "kind", "change", "zone_id",
             "value_added_base_wan", "value_added_wan", "binding_changed",
+            "reason", "reason_zh", "reason_en",
         ],
     )  # fmt: skip
     return Comparison(labels, kpis, zones, plots, firms, binding, runs=items)

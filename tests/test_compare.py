@@ -10,7 +10,7 @@ from allocator.errors import AllocatorError
 from allocator.runs import write_run
 
 
-def test_compare_two_runs(tmp_path):
+def _two_runs(tmp_path):
     prep = hand_prepare({"exit": {"classes": ["D"]}})
     base = fake_result(prep)
     base.marginals = pd.DataFrame(
@@ -30,8 +30,11 @@ def test_compare_two_runs(tmp_path):
     zones.loc[zones["zone_id"] == "Z1", "land_used_mu"] -= 35.0
     other.zones = zones
     other.marginals = base.marginals.assign(value=[3.5], binding=[True], slack=[0.0])
-    p1 = write_run(base, tmp_path)
-    p2 = write_run(other, tmp_path)
+    return write_run(base, tmp_path), write_run(other, tmp_path)
+
+
+def test_compare_two_runs(tmp_path):
+    p1, p2 = _two_runs(tmp_path)
     cmp = compare([p1, p2])
     assert cmp.labels == [p1.name, p2.name]
     assert cmp.kpis.loc["value_added_wan", p1.name] == pytest.approx(2950.0)
@@ -49,3 +52,71 @@ def test_compare_two_runs(tmp_path):
 def test_compare_needs_two():
     with pytest.raises(AllocatorError, match="at least two"):
         compare([fake_result(hand_prepare())])
+
+
+def test_compare_cli_prints_and_writes_the_workbook(tmp_path, capsys):
+    from allocator.cli import main
+
+    p1, p2 = _two_runs(tmp_path)
+    out = tmp_path / "对比.xlsx"
+    assert main(["compare", str(p1), str(p2), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"[1] {p2.name}" in text
+    va = next(line for line in text.splitlines() if line.startswith("增加值"))
+    assert "2,950.0" in va
+    assert "1,450.0" in va
+    assert "-1,500.0 (-50.85%)" in va
+    assert "结果变化的地块（[1]）：2 个" in text
+    assert "企业得失（[1]）：新增 0 家，失去 1 家" in text
+    assert "失去 A1" in text
+    assert "zone_energy[Z1]" in text
+    assert "zone_energy[Z1]: 松 → 紧, 0.00 → 3.50 万元/tce" in text
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert list(sheets) == ["运行", "主要指标", "各区", "变化地块", "企业得失", "紧约束变化"]
+    kpis = sheets["主要指标"].set_index("指标")
+    assert kpis.loc["增加值（万元）", p2.name] == pytest.approx(1450.0)
+    assert kpis.loc["状态", p1.name] == "最优"
+    firms = sheets["企业得失"]
+    assert list(firms["企业编号"]) == ["A1"]
+    assert list(firms["变化"]) == ["失去"]
+    assert sorted(sheets["变化地块"]["地块编号"]) == ["P3", "P4"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".compare-")]
+
+
+def test_compare_cli_in_english(tmp_path, capsys):
+    from allocator.cli import main
+
+    p1, p2 = _two_runs(tmp_path)
+    assert main(["--lang", "en", "compare", str(p1), str(p2), "--top", "0"]) == 0
+    text = capsys.readouterr().out
+    assert "Comparison against base" in text
+    assert "Value added (10k yuan)" in text
+    assert "Firms ([1]): 0 gained, 1 lost" in text
+    assert "… 1 more (the full table is in --out)" in text
+
+
+@pytest.mark.parametrize("case", ["bad_suffix", "missing_folder", "not_a_run", "one_run"])
+def test_compare_cli_bad_input_is_one_message_and_writes_nothing(tmp_path, capsys, case):
+    from allocator.cli import main
+
+    p1, p2 = _two_runs(tmp_path)
+    out = tmp_path / "cmp.xlsx"
+    args = {
+        "bad_suffix": [str(p1), str(p2), "--out", str(tmp_path / "cmp.csv")],
+        "missing_folder": [str(p1), str(p2), "--out", str(tmp_path / "nope" / "cmp.xlsx")],
+        "not_a_run": [str(p1), str(tmp_path / "nope")],
+        "one_run": [str(p1), "--out", str(out)],
+    }[case]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert main(["compare", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("错误")
+    assert "Traceback" not in err
+    expected = {
+        "bad_suffix": "cmp.csv",
+        "missing_folder": "nope",
+        "not_a_run": "not a run folder",
+        "one_run": "at least two",
+    }[case]
+    assert expected in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before

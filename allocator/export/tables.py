@@ -140,41 +140,61 @@ def _width(values: list[Any], header: str) -> float:
     return min(60.0, max([w(header), *sample, 6]) + 2.0)
 
 
-def write_xlsx(data: ExportData, path: Path) -> Path:
-    """Write the workbook; return its path."""
-    import xlsxwriter
+class Workbook:
+    """An xlsxwriter workbook whose sheets share the export's look.
 
-    lang = data.lang
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False, "in_memory": True})
-    fmt_head = wb.add_format(
-        {"bold": True, "bg_color": "#dde6f2", "border": 1, "text_wrap": True, "valign": "vcenter"}
-    )
-    fmt_num = wb.add_format({"num_format": "#,##0.00"})
-    fmt_int = wb.add_format({"num_format": "#,##0"})
-    fmt_pct = wb.add_format({"num_format": "0.0%"})
-    fmt_text = wb.add_format({})
+    Each sheet has a bold wrapped header row (frozen, with a filter), number
+    formats by column (percent for shares, integers, two decimals) and widths
+    fitted to the content. Used by the run workbook and by ``allocator compare``.
+    """
 
-    def sheet(name: str, frame: pd.DataFrame, headers: list[str] | None = None) -> None:
-        ws = wb.add_worksheet(name[:31])
+    def __init__(self, path: Path, lang: str) -> None:
+        import xlsxwriter
+
+        self.lang = lang
+        self.path = path
+        self.wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False, "in_memory": True})
+        self.fmt_head = self.wb.add_format(
+            {
+                "bold": True,
+                "bg_color": "#dde6f2",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        )
+        self.fmt_num = self.wb.add_format({"num_format": "#,##0.00"})
+        self.fmt_int = self.wb.add_format({"num_format": "#,##0"})
+        self.fmt_pct = self.wb.add_format({"num_format": "0.0%"})
+        self.fmt_text = self.wb.add_format({})
+
+    def sheet(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        headers: list[str] | None = None,
+        shares: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
+        """Add a sheet; ``headers`` default to the export labels; ``shares`` are % columns."""
+        ws = self.wb.add_worksheet(name[:31])
         cols = list(frame.columns)
-        heads = headers or [label(c, lang) for c in cols]
+        heads = headers or [label(c, self.lang) for c in cols]
         ws.set_row(0, 32)
         for j, h in enumerate(heads):
-            ws.write_string(0, j, h, fmt_head)
+            ws.write_string(0, j, h, self.fmt_head)
         for j, col in enumerate(cols):
-            series = frame[col]
+            series = frame.iloc[:, j]
             numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
                 series
             )
-            if col in SHARE_COLUMNS and numeric:
-                cell = fmt_pct
+            if (col in SHARE_COLUMNS or col in shares) and numeric:
+                cell = self.fmt_pct
             elif numeric and (col in INTEGER_COLUMNS or pd.api.types.is_integer_dtype(series)):
-                cell = fmt_int
+                cell = self.fmt_int
             elif numeric:
-                cell = fmt_num
+                cell = self.fmt_num
             else:
-                cell = fmt_text
+                cell = self.fmt_text
             values = series.tolist()
             for i, v in enumerate(values, start=1):
                 if v is None or v is pd.NA or v is pd.NaT:
@@ -188,13 +208,26 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
                     if math.isinf(x):
                         ws.write_string(i, j, "∞" if x > 0 else "-∞")
                     else:
-                        ws.write_number(i, j, x, cell if numeric else fmt_num)
+                        ws.write_number(i, j, x, cell if numeric else self.fmt_num)
                 else:
                     ws.write_string(i, j, str(v))
             ws.set_column(j, j, _width(values, heads[j]), cell)
         ws.freeze_panes(1, 0)
         if cols:
             ws.autofilter(0, 0, max(len(frame), 1), len(cols) - 1)
+
+    def close(self) -> Path:
+        """Write the file; return its path."""
+        self.wb.close()
+        return self.path
+
+
+def write_xlsx(data: ExportData, path: Path) -> Path:
+    """Write the workbook; return its path."""
+    lang = data.lang
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = Workbook(path, lang)
+    sheet = book.sheet
 
     summary = pd.DataFrame(summary_rows(data), columns=["key", "item_value"])
     summary["item_value"] = (
@@ -223,5 +256,4 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
     sheet(t("export.sheet.diagnosis", lang), diag)
     if not data.marginals.empty:
         sheet(t("export.sheet.marginals", lang), data.marginals)
-    wb.close()
-    return path
+    return book.close()

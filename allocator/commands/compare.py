@@ -1,0 +1,284 @@
+"""``allocator compare RUN RUN [RUN …]``: runs side by side, what changed and why.
+
+The same comparison as the app's 情景对比 page (:func:`allocator.compare`), for
+planners who script their what-ifs: key figures with changes against the base,
+per-zone changes, plots whose outcome changed, firms gained or lost with the
+binding rows of their zone that changed, and those rows' marginal values.
+``--out`` writes every table, untruncated, to one workbook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from allocator.commands.info import render_table
+from allocator.errors import AllocatorError
+from allocator.i18n import get_lang, t
+
+ZONE_COLUMNS = ("land_used_mu", "energy_tce", "electricity_mwh", "tax_per_mu_after")
+"""Per-zone figures printed (the workbook has every metric of the comparison)."""
+COUNT_KPIS = {"applicants_admitted", "firms_moved_out"}
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``compare`` sub-command."""
+    p = subparsers.add_parser("compare", help=t("compare.cli.help"))
+    p.add_argument("runs", nargs="+", metavar="RUN", help=t("compare.cli.runs"))
+    p.add_argument("-o", "--out", default=None, help=t("compare.cli.out"))
+    p.add_argument("--top", type=int, default=10, help=t("compare.cli.top"))
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the comparison (and write the workbook); exit 0."""
+    from allocator.compare import compare
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() != ".xlsx":
+        raise AllocatorError(t("compare.cli.bad_out", path=out), hint=t("compare.cli.bad_out_hint"))
+    comp = compare([Path(p) for p in args.runs])
+    for line in render(comp, top=max(0, args.top)):
+        print(line)
+    if out is not None:
+        write_workbook(comp, out, get_lang())
+        print(t("compare.wrote", path=out))
+    return 0
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if isinstance(value, int | float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _signed(value: float, digits: int = 1) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    if round(value, digits) == 0:
+        return "0"
+    return f"{value:+,.{digits}f}"
+
+
+def _kpi_cell(name: str, value: Any) -> str:
+    if name == "status":
+        key = f"solve.status.{value}"
+        return t(key) if value is not None else "—"
+    if name == "gap":
+        return "—" if value is None else f"{100 * float(value):.3f}%"
+    if name in COUNT_KPIS:
+        return _fmt(value, 0)
+    if name == "solve_seconds":
+        return _fmt(value, 2)
+    return _fmt(value, 1)
+
+
+def _kpi_delta(name: str, base: Any, other: Any) -> str:
+    if name in ("status", "gap", "solve_seconds"):
+        return ""
+    try:
+        b, o = float(base), float(other)
+    except (TypeError, ValueError):
+        return "—"
+    text = _signed(o - b, 0 if name in COUNT_KPIS else 1)
+    if name not in COUNT_KPIS and b and math.isfinite(b) and round(o - b, 1) != 0:
+        text += f" ({100 * (o - b) / abs(b):+.2f}%)"
+    return text
+
+
+def render(comp: Any, top: int = 10) -> list[str]:
+    """Return the report's lines (current language)."""
+    labels = list(comp.labels)
+    lines = [t("compare.title", base=labels[0])]
+    lines += [t("compare.legend", i=i, label=lab) for i, lab in enumerate(labels)]
+    lines += ["", t("compare.kpis")]
+    headers = [t("compare.figure"), t("compare.base")]
+    for i in range(1, len(labels)):
+        headers += [f"[{i}]", f"[{i}] {t('compare.delta')}"]
+    rows = []
+    for name in comp.kpis.index:
+        base = comp.kpis.at[name, labels[0]]
+        row = [t(f"compare.kpi.{name}"), _kpi_cell(name, base)]
+        for lab in labels[1:]:
+            other = comp.kpis.at[name, lab]
+            row += [_kpi_cell(name, other), _kpi_delta(name, base, other)]
+        rows.append(row)
+    lines += render_table(headers, rows, right=set(range(1, len(headers))))
+    zones = comp.zones
+    for i, lab in enumerate(labels[1:], start=1):
+        lines += ["", t("compare.zones", i=i)]
+        metrics = [m for m in ZONE_COLUMNS if len(zones) and m in set(zones["metric"])]
+        if metrics:
+            delta = zones[zones["metric"].isin(metrics)].pivot(
+                index="zone_id", columns="metric", values=f"delta_{lab}"
+            )
+            delta = delta.reindex(zones["zone_id"].drop_duplicates())[metrics]
+            z_headers = [t("compare.zone"), *(t(f"compare.metric.{m}") for m in metrics)]
+            z_rows = [
+                [
+                    str(z),
+                    *(_signed(float(v), 2 if m.endswith("_after") else 1) for m, v in r.items()),
+                ]
+                for z, r in delta.iterrows()
+            ]
+            lines += render_table(z_headers, z_rows, right=set(range(1, len(z_headers))))
+        lines += _plot_lines(comp.plots[comp.plots["run"] == lab], i)
+        lines += _firm_lines(comp.firms[comp.firms["run"] == lab], i, top)
+        lines += _binding_lines(comp.binding[comp.binding["run"] == lab], i, top)
+    return lines
+
+
+def _plot_lines(plots: pd.DataFrame, i: int) -> list[str]:
+    from allocator.export.data import outcome_label
+
+    lines = ["", t("compare.plots", i=i, n=len(plots))]
+    if not len(plots):
+        return lines
+    moves = plots.groupby(["outcome_base", "outcome"]).size().sort_values(ascending=False)
+    for (before, after), n in moves.items():
+        if before == after:
+            lines.append(f"{t('compare.plots_same_outcome')} ({outcome_label(str(after))}): {n}")
+        else:
+            lines.append(f"  {outcome_label(str(before))} → {outcome_label(str(after))}: {n}")
+    return lines
+
+
+def _firm_lines(firms: pd.DataFrame, i: int, top: int) -> list[str]:
+    gained = int((firms["change"] == "gained").sum())
+    lost = int((firms["change"] == "lost").sum())
+    lines = ["", t("compare.firms", i=i, gained=gained, lost=lost)]
+    if not len(firms):
+        return lines
+    shown = firms.assign(
+        _size=(firms["value_added_wan"] - firms["value_added_base_wan"]).abs()
+    ).sort_values(["_size", "firm_id"], ascending=[False, True])
+    for r in shown.head(top).itertuples(index=False):
+        change = t(f"compare.firm_{r.change}")
+        va = r.value_added_wan if r.change == "gained" else r.value_added_base_wan
+        lines.append(
+            "  "
+            + t(
+                "compare.firm_line",
+                change=change,
+                firm=r.firm_id,
+                name=r.name or "",
+                zone=r.zone_id,
+                va=_fmt(float(va)),
+            )
+        )
+        reason = getattr(r, f"reason_{'zh' if get_lang() == 'zh' else 'en'}", None)
+        if isinstance(reason, str) and reason:
+            lines.append("      " + t("compare.firm_reason", reason=reason))
+        if r.binding_changed:
+            rows = str(r.binding_changed).split(";")
+            text = "; ".join(rows[:3]) + (" …" if len(rows) > 3 else "")
+            lines.append("      " + t("compare.firm_why", rows=text))
+    if len(shown) > top:
+        lines.append(t("compare.more", n=len(shown) - top))
+    return lines
+
+
+def _binding_lines(binding: pd.DataFrame, i: int, top: int) -> list[str]:
+    lines = ["", t("compare.binding", i=i, n=len(binding))]
+    if not len(binding):
+        return lines
+    shown = binding.assign(_size=(binding["value"] - binding["value_base"]).abs()).sort_values(
+        ["_size", "row"], ascending=[False, True]
+    )
+    for r in shown.head(top).itertuples(index=False):
+        b0 = t("compare.binding_now") if r.binding_base else t("compare.binding_not")
+        b1 = t("compare.binding_now") if r.binding else t("compare.binding_not")
+        lines.append(
+            f"  {r.row}: {b0} → {b1}, {_fmt(float(r.value_base), 2)} → {_fmt(float(r.value), 2)}"
+            f" {r.unit}"
+        )
+    if len(shown) > top:
+        lines.append(t("compare.more", n=len(shown) - top))
+    return lines
+
+
+def write_workbook(comp: Any, path: Path, lang: str) -> Path:
+    """Write every comparison table to ``path`` atomically; return the path.
+
+    A failure leaves an existing file at ``path`` untouched and no temp file behind.
+    """
+    from allocator.export.data import outcome_label
+    from allocator.export.tables import Workbook, localized
+
+    labels = list(comp.labels)
+
+    def col(name: str) -> str:
+        key = f"compare.col.{name}"
+        from allocator.i18n import has
+
+        return t(key, lang) if has(key) else name
+
+    def heads(frame: pd.DataFrame) -> list[str]:
+        out = []
+        for c in frame.columns:
+            c = str(c)
+            if c.startswith("delta_"):
+                out.append(f"{t('compare.delta', lang)}: {c[6:]}")
+            else:
+                out.append(c if c in labels else col(c))
+        return out
+
+    kpis = comp.kpis.copy().astype(object)
+    if "status" in kpis.index:
+        kpis.loc["status"] = [t(f"solve.status.{v}", lang) for v in kpis.loc["status"]]
+    kpis.insert(0, "metric", [t(f"compare.kpi.{k}", lang) for k in kpis.index])
+    zones = comp.zones.copy()
+    if len(zones):
+        zones["metric"] = [t(f"compare.metric.{m}", lang) for m in zones["metric"]]
+    plots = comp.plots.copy()
+    for c in ("outcome_base", "outcome"):
+        plots[c] = plots[c].map(lambda o: outcome_label(str(o), lang))
+    firms = comp.firms.copy()
+    firms["change"] = firms["change"].map(lambda c: t(f"compare.firm_{c}", lang))
+    other_lang = "reason_en" if lang == "zh" else "reason_zh"
+    firms = localized(
+        firms.drop(columns=[c for c in ("reason", other_lang) if c in firms.columns]), lang
+    )
+    runs = pd.DataFrame(
+        {
+            "run": [f"[{i}]" for i in range(len(labels))],
+            "path": [str(getattr(r, "path", "")) for r in comp.runs] or labels,
+            "scenario": [str((r.summary or {}).get("scenario_name", "")) for r in comp.runs],
+        }
+    )
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise AllocatorError(
+            t("compare.cli.write_failed", lang, path=path, error="no such folder"),
+            hint=t("compare.cli.write_failed_hint", lang),
+        )
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent, prefix=".compare-")
+    os.close(fd)
+    try:
+        book = Workbook(Path(tmp), lang)
+        book.sheet(t("compare.sheet.runs", lang), runs, heads(runs))
+        kpis_out = kpis.reset_index(drop=True)
+        book.sheet(t("compare.sheet.kpis", lang), kpis_out, heads(kpis_out))
+        book.sheet(t("compare.sheet.zones", lang), zones, heads(zones))
+        book.sheet(t("compare.sheet.plots", lang), plots, heads(plots))
+        book.sheet(t("compare.sheet.firms", lang), firms, heads(firms))
+        book.sheet(t("compare.sheet.binding", lang), comp.binding, heads(comp.binding))
+        book.close()
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise AllocatorError(
+            t("compare.cli.write_failed", lang, path=path, error=exc),
+            hint=t("compare.cli.write_failed_hint", lang),
+        ) from exc
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
