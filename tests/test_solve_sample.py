@@ -60,6 +60,19 @@ def test_every_shipped_scenario_solves_with_zero_violations(solved):
         assert (result.run_path / "summary.json").exists()
 
 
+def test_no_staying_firm_is_starved(solved):
+    """Every shipped scenario keeps a staying firm at >= its service floor (baseline 0.8)."""
+    _, results = solved
+    for name, (scen, result) in results.items():
+        floor = float(scen.get("service_floor"))
+        assert floor >= 0.8, name
+        f = result.firms
+        stay = f[(f["kind"] == "existing") & f["served"].astype(bool)]
+        short = stay["value_added_wan"] < floor * stay["value_added_before_wan"] - 1e-6
+        assert not short.any(), (name, stay.loc[short, "firm_id"].tolist()[:5])
+        assert (stay["value_added_wan"] > 0).all(), name
+
+
 def test_energy_tightening_lowers_energy_use(solved):
     case, results = solved
     base = results["baseline"][1]
