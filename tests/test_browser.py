@@ -13,7 +13,14 @@ import pytest
 from app_helpers import write_tiny_case
 
 from allocator.i18n import t
-from allocator.ui.browser import app_server, browser_page, chromium_path, run_whatif, wait_idle
+from allocator.ui.browser import (
+    app_server,
+    browser_page,
+    chromium_path,
+    cjk_renders,
+    run_whatif,
+    wait_idle,
+)
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
@@ -36,6 +43,7 @@ def test_whatif_run_in_chromium(chromium, tmp_path):
         page.goto(url)
         wait_idle(page)
         assert page.get_by_role("heading", name="总览").count() == 1
+        assert cjk_renders(page), "Chinese text draws as empty boxes: no CJK font reached Chromium"
         started = time.monotonic()
         run_whatif(page, url, t("ui.kpi.value_added_wan", "zh"), t("ui.whatif.run", "zh"))
         seconds = time.monotonic() - started

@@ -100,6 +100,48 @@ def app_server(env: dict[str, str] | None = None, timeout_s: float = 90.0) -> It
         log.close()
 
 
+def font_env(profile: Path) -> dict[str, str]:
+    """Environment that adds the project's own CJK font to Chromium's fontconfig.
+
+    A fresh Linux machine often has no Chinese font, and Chromium then draws every
+    label as an empty box. The font the exports use (``noto-cjk-sans-otc``, OFL)
+    is added next to the system configuration, so the browser test and the README
+    screenshots show real glyphs wherever the project is installed.
+    """
+    from allocator.export.fonts import shipped_font_path
+
+    font = shipped_font_path()
+    if font is None:
+        return {}
+    conf = profile / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+        f"  <dir>{font.parent}</dir>\n"
+        f"  <cachedir>{profile / 'fontconfig-cache'}</cachedir>\n"
+        "</fontconfig>\n",
+        encoding="utf-8",
+    )
+    return {"FONTCONFIG_FILE": str(conf)}
+
+
+CJK_PROBE_JS = """() => {
+  // Draw two different characters; with no CJK font both are the same empty box.
+  const draw = (ch) => {
+    const c = document.createElement('canvas'); c.width = 40; c.height = 40;
+    const g = c.getContext('2d'); g.font = '32px sans-serif'; g.fillStyle = '#000';
+    g.fillText(ch, 2, 34);
+    return Array.from(g.getImageData(0, 0, 40, 40).data).join(',');
+  };
+  return draw('综') !== draw('保') && draw('综') !== draw('\\uE000');
+}"""
+
+
+def cjk_renders(page: Any) -> bool:
+    """Return True when the page draws Chinese characters as real glyphs (not boxes)."""
+    return bool(page.evaluate(CJK_PROBE_JS))
+
+
 @contextlib.contextmanager
 def browser_page() -> Iterator[Any]:
     """Yield a Playwright page in a fresh headless Chromium profile (1440×900)."""
@@ -118,6 +160,7 @@ def browser_page() -> Iterator[Any]:
                 args=CHROMIUM_ARGS,
                 viewport=VIEWPORT,
                 locale="zh-CN",
+                env={**os.environ, **font_env(Path(profile))},
             )
             try:
                 page = ctx.pages[0] if ctx.pages else ctx.new_page()
