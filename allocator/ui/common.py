@@ -384,5 +384,8 @@ def show_table(frame: pd.DataFrame, **kwargs: Any) -> Any:
         key = f"ui.col.{col}"
         if isinstance(col, str) and col not in config and i18n.has(key):
             config[col] = st.column_config.Column(t(key))
+    index_key = f"ui.col.{frame.index.name}"
+    if isinstance(frame.index.name, str) and "_index" not in config and i18n.has(index_key):
+        config["_index"] = st.column_config.Column(t(index_key))
     kwargs.setdefault("width", "stretch")
     return st.dataframe(frame, column_config=config, **kwargs)

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from allocator.i18n import has
 from allocator.ui.common import (
     api,
     attempt,
@@ -283,7 +284,20 @@ def render() -> None:
         )
     st.caption(t("ui.eval.unrated", n=int((~rated).sum())))
     main = [c for c in MAIN_COLUMNS if c in table.columns]
-    show_table(table[main], width="stretch", height=300)
+    shown = table[main].copy()
+    if "pool" in shown.columns:
+        shown["pool"] = shown["pool"].map(
+            lambda v: t(f"scoring.pool.{v}") if has(f"scoring.pool.{v}") else v
+        )
+    show_table(
+        shown,
+        width="stretch",
+        height=300,
+        column_config={
+            "score": st.column_config.NumberColumn(t("ui.col.score"), format="%.2f"),
+            "rank": st.column_config.NumberColumn(t("ui.col.rank"), format="%d"),
+        },
+    )
     with st.expander(t("ui.eval.all_columns")):
         show_table(table, width="stretch")
 
