@@ -854,6 +854,9 @@ So that a CBC stopping on its own time limit has written its solution before
 the wall-clock guard acts.
 """
 
+FALLBACK_MIN_SHARE = 0.1
+"""Share of the time limit CBC gets at least when it takes over from a failed HiGHS."""
+
 CBC_GRACE_S = 3.0
 """Seconds between SIGINT at the time limit and SIGKILL for a CBC still running.
 
@@ -1313,7 +1316,9 @@ def run(
         From :func:`models.allocation.build`.
     solver
         ``"highs"`` (default) or ``"cbc"``. When HiGHS is unavailable or fails
-        with an error, CBC runs instead (``fallback_from="highs"``).
+        with an error, CBC runs instead (``fallback_from="highs"``) with the time
+        HiGHS left of ``time_limit_s`` (at least :data:`FALLBACK_MIN_SHARE` of it),
+        so a fallback run ends within 1.1 × the limit, not twice it.
     time_limit_s, rel_gap, threads, seed
         Solver settings; ``threads=1`` and a fixed seed make runs repeatable.
     log_path
@@ -1337,6 +1342,7 @@ def run(
     solver = solver.lower()
     if solver not in ("highs", "cbc"):
         return _empty(built, Status.ERROR, solver, 0.0, f"unknown solver {solver!r}")
+    started = time.perf_counter()
     if solver == "highs" and HIGHS_AVAILABLE:
         try:
             sol = _run_highs(
@@ -1363,8 +1369,12 @@ def run(
         fallback_msg = "HiGHS (highspy) not available"
     else:
         fallback_msg = ""
+    cbc_limit_s = time_limit_s
+    if solver == "highs":
+        spent = time.perf_counter() - started
+        cbc_limit_s = max(time_limit_s - spent, FALLBACK_MIN_SHARE * time_limit_s)
     sol = _run_cbc(
-        built, time_limit_s, rel_gap, threads, seed, log_path, msg, duals, heuristic, progress
+        built, cbc_limit_s, rel_gap, threads, seed, log_path, msg, duals, heuristic, progress
     )
     if solver == "highs":
         sol.fallback_from = "highs"

@@ -89,6 +89,33 @@ def test_highs_failure_falls_back_to_cbc(monkeypatch):
     assert sol.objective == pytest.approx(620.0)
 
 
+@pytest.mark.parametrize(
+    ("highs_spends_s", "expected_cbc_s"), [(0.0, 10.0), (6.0, 4.0), (9.8, 1.0)]
+)
+def test_cbc_fallback_gets_the_time_highs_left(monkeypatch, highs_spends_s, expected_cbc_s):
+    """A fallback run ends within 1.1 x the limit: CBC gets what HiGHS left, >= 10 %."""
+    import models.solver as ms
+
+    clock = {"now": 100.0}
+    monkeypatch.setattr(ms.time, "perf_counter", lambda: clock["now"])
+
+    def slow_crash(*args, **kwargs):
+        clock["now"] += highs_spends_s
+        raise RuntimeError("simulated HiGHS crash")
+
+    given = {}
+
+    def spy(built, time_limit_s, *args, **kwargs):
+        given["limit"] = time_limit_s
+        return ms._empty(built, Status.ERROR, "cbc", 0.0, "not run (test)")
+
+    monkeypatch.setattr(ms, "_run_highs", slow_crash)
+    monkeypatch.setattr(ms, "_run_cbc", spy)
+    sol = run(build(hand_case(), ModelParams(alpha_tax=0.0)), time_limit_s=10.0)
+    assert sol.fallback_from == "highs"
+    assert given["limit"] == pytest.approx(expected_cbc_s)
+
+
 def test_deterministic_and_progress():
     d = synthetic.province(0.06, seed=5)
     seen = []
