@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.errors import AllocatorError
+from allocator.i18n import t
 from allocator.runs import Run, load_run
 
 KPI_ROWS = (
@@ -67,7 +68,9 @@ def _as_run(item: Any) -> Run:
         return load_run(item)
     if hasattr(item, "firms") and hasattr(item, "summary"):
         return item  # a Result works too
-    raise AllocatorError(f"cannot compare {item!r}", hint="pass run folders or Run objects")
+    raise AllocatorError(
+        t("err.compare.cannot", item=repr(item)), hint=t("err.compare.cannot_hint")
+    )
 
 
 def _kpis(run: Any) -> dict[str, Any]:
@@ -103,7 +106,7 @@ def compare(runs: Sequence[Any]) -> Comparison:
     """Compare runs (folders, :class:`Run` or results); the first is the base."""
     items = [_as_run(r) for r in runs]
     if len(items) < 2:
-        raise AllocatorError("compare needs at least two runs", hint="pick two or more run folders")
+        raise AllocatorError(t("err.compare.need_two"), hint=t("err.compare.need_two_hint"))
     used: set[str] = set()
     labels = [_label(r, used) for r in items]
     kpis = pd.DataFrame({lab: _kpis(r) for lab, r in zip(labels, items, strict=True)}).reindex(

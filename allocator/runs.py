@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.errors import AllocatorError
+from allocator.i18n import t
 
 STATUSES = ("optimal", "feasible", "infeasible", "time_limit_no_solution", "error")
 """Typed solve statuses (MODEL.md): a time-limited run with an incumbent is ``feasible``."""
@@ -309,8 +310,8 @@ def load_run(path: str | Path) -> Run:
     missing = [name for name in RUN_FILES if not (path / name).exists()]
     if missing:
         raise AllocatorError(
-            f"{path}: not a run folder (missing {', '.join(missing)})",
-            hint="pass a folder written by 'allocator solve'",
+            t("err.run.not_a_run", path=path, missing=", ".join(missing)),
+            hint=t("err.run.not_a_run_hint"),
         )
     summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
     scenario_text = (path / "scenario.toml").read_text(encoding="utf-8")

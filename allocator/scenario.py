@@ -42,6 +42,7 @@ from types import MappingProxyType
 from typing import Any
 
 from allocator.errors import ScenarioError
+from allocator.i18n import t
 from models.data import CLASSES, POLLUTANTS, SWITCHABLE
 
 ANY_ID = "*"
@@ -210,56 +211,60 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, 
 
 
 def _check_value(fld: Field, key: str, value: Any, where: str) -> Any:
-    def bad(msg: str) -> ScenarioError:
+    def bad(problem: str) -> ScenarioError:
+        bounded = fld.min is not None or fld.max is not None
         return ScenarioError(
-            f"{where}: key '{key}': {msg}",
-            hint=f"expected {fld.type}"
-            + (f" in [{fld.min}, {fld.max}]" if fld.min is not None or fld.max is not None else "")
-            + (f", one of {list(fld.choices)}" if fld.choices else ""),
+            t("err.scenario.bad_value", where=where, param=key, problem=problem),
+            hint=t(
+                "err.scenario.expected",
+                type=fld.type,
+                range=t("err.scenario.range", min=fld.min, max=fld.max) if bounded else "",
+                choices=t("err.scenario.choices", choices=list(fld.choices)) if fld.choices else "",
+            ),
         )
 
     if value is None:
         if fld.optional:
             return None
-        raise bad("must be set")
+        raise bad(t("err.scenario.must_be_set"))
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = int(value)  # numpy integers from widgets
     elif isinstance(value, numbers.Real) and not isinstance(value, bool):
         value = float(value)
     if fld.type == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise bad(f"wrong type {type(value).__name__}")
+            raise bad(t("err.scenario.wrong_type", type=type(value).__name__))
         value = float(value)
         if math.isnan(value):
-            raise bad("nan is not allowed")
+            raise bad(t("err.scenario.nan"))
     elif fld.type == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
-                raise bad(f"wrong type {type(value).__name__}")
+                raise bad(t("err.scenario.wrong_type", type=type(value).__name__))
     elif fld.type == "bool":
         if not isinstance(value, bool):
-            raise bad(f"wrong type {type(value).__name__}")
+            raise bad(t("err.scenario.wrong_type", type=type(value).__name__))
     elif fld.type == "str":
         if not isinstance(value, str):
-            raise bad(f"wrong type {type(value).__name__}")
+            raise bad(t("err.scenario.wrong_type", type=type(value).__name__))
     elif fld.type == "list[str]":
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise bad("must be a list of strings")
+            raise bad(t("err.scenario.not_str_list"))
         value = sorted(dict.fromkeys(value))
         if fld.choices:
             wrong = [v for v in value if v not in fld.choices]
             if wrong:
-                raise bad(f"unknown value(s) {wrong}")
+                raise bad(t("err.scenario.unknown_values", values=wrong))
         return value
     if fld.choices and value not in fld.choices:
-        raise bad(f"unknown value {value!r}")
+        raise bad(t("err.scenario.unknown_value", value=repr(value)))
     if fld.type in ("float", "int"):
         if fld.min is not None and value < fld.min:
-            raise bad(f"{value} is below the minimum {fld.min}")
+            raise bad(t("err.scenario.below_min", value=value, min=fld.min))
         if fld.max is not None and value > fld.max:
-            raise bad(f"{value} is above the maximum {fld.max}")
+            raise bad(t("err.scenario.above_max", value=value, max=fld.max))
     return value
 
 
@@ -278,8 +283,10 @@ def _parse_layer(raw: Mapping[str, Any], where: str) -> tuple[dict[str, Any], di
             known = list(_EXACT) + [f.key for _, f in _PATTERN]
             close = difflib.get_close_matches(key, known, n=1)
             raise ScenarioError(
-                f"{where}: unknown key '{key}'",
-                hint=f"did you mean '{close[0]}'?" if close else "see scenario_schema()",
+                t("err.scenario.unknown_key", where=where, param=key),
+                hint=t("err.scenario.did_you_mean", close=close[0])
+                if close
+                else t("err.scenario.see_schema"),
             )
         flat[key] = _check_value(fld, key, value, where)
     _check_conflicts(flat, where)
@@ -299,9 +306,8 @@ def _check_conflicts(flat: dict[str, Any], where: str) -> None:
         slot = (_prefix(key, fld), fld.group)
         if slot in seen:
             raise ScenarioError(
-                f"{where}: keys '{seen[slot]}' and '{key}' set the same cap twice "
-                "(absolute value and factor)",
-                hint="keep only one of them",
+                t("err.scenario.same_cap_twice", where=where, a=seen[slot], b=key),
+                hint=t("err.scenario.keep_one"),
             )
         seen[slot] = key
     for family, prefixes in _SWITCH_PARAMS.items():
@@ -313,8 +319,8 @@ def _check_conflicts(flat: dict[str, Any], where: str) -> None:
                 fld = field_for(key)
                 if value is not None and fld is not None and value != fld.default:
                     raise ScenarioError(
-                        f"{where}: family '{family}' is switched off but key '{key}' is set",
-                        hint=f"remove '{key}' or switch '{family}' on",
+                        t("err.scenario.switched_off", where=where, family=family, param=key),
+                        hint=t("err.scenario.switched_off_hint", family=family, param=key),
                     )
 
 
@@ -338,15 +344,13 @@ def _check_resolved(flat: Mapping[str, Any], where: str) -> None:
     coef = float(flat.get("energy.electricity_coef_tce_per_mwh", 0.1229))
     if basis == "calorific" and not 0.12 <= coef <= 0.125:
         raise ScenarioError(
-            f"{where}: key 'energy.electricity_coef_tce_per_mwh' = {coef} does not match "
-            "energy.basis = 'calorific' (当量值 is 0.1229 tce/MWh)",
-            hint="set energy.basis = 'equivalent' (等价值) or the coefficient to 0.1229",
+            t("err.scenario.basis_calorific", where=where, coef=coef),
+            hint=t("err.scenario.basis_calorific_hint"),
         )
     if basis == "equivalent" and not 0.2 <= coef <= 0.45:
         raise ScenarioError(
-            f"{where}: key 'energy.electricity_coef_tce_per_mwh' = {coef} does not match "
-            "energy.basis = 'equivalent' (等价值 is about 0.28–0.31 tce/MWh)",
-            hint="set the year's 等价值 coefficient, e.g. 0.30",
+            t("err.scenario.basis_equivalent", where=where, coef=coef),
+            hint=t("err.scenario.basis_equivalent_hint"),
         )
 
 
@@ -355,20 +359,24 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(
-            f"{path}: cannot read the scenario file ({exc.strerror})",
-            hint="check the path",
+            t("err.scenario.cannot_read", path=path, error=exc.strerror),
+            hint=t("err.scenario.check_path"),
         ) from exc
     try:
         return tomllib.loads(raw.decode("utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}", hint="fix the syntax") from exc
+        raise ScenarioError(
+            t("err.scenario.not_toml", path=path, error=exc), hint=t("err.scenario.fix_syntax")
+        ) from exc
 
 
 def _resolve_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict, list[Path]]:
     path = path.resolve()
     if path in chain:
         cycle = " → ".join(p.name for p in (*chain, path))
-        raise ScenarioError(f"{path}: 'extends' forms a cycle: {cycle}", hint="break the cycle")
+        raise ScenarioError(
+            t("err.scenario.cycle", path=path, cycle=cycle), hint=t("err.scenario.break_cycle")
+        )
     raw = _read_toml(path)
     parent_flat: dict[str, Any] = defaults()
     parent_free: dict[str, Any] = {}
@@ -376,7 +384,9 @@ def _resolve_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict,
     ext = raw.get("extends")
     if ext is not None:
         if not isinstance(ext, str):
-            raise ScenarioError(f"{path}: key 'extends' must be a file name", hint="")
+            raise ScenarioError(
+                t("err.scenario.extends_name", path=path), hint=t("err.scenario.extends_hint")
+            )
         parent_flat, parent_free, files = _resolve_file(path.parent / ext, (*chain, path))
     flat, free = _parse_layer(raw, str(path))
     if flat.get("case"):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.errors import ScenarioError
+from allocator.i18n import t
 from allocator.prepare import Prepared, prepare
 from allocator.runs import Result, write_run
 from allocator.scenario import Scenario, load_scenario
@@ -65,8 +66,6 @@ REASONS = {
 
 def reason_text(code: str, lang: str | None = None) -> str:
     """Return the user-facing text of a firm outcome code (``admitted``, ``moved_out``…)."""
-    from allocator.i18n import t
-
     key = f"solve.reason.{code}"
     return t(key, lang)
 
@@ -373,8 +372,7 @@ def solve(
     elif case is None:
         if scenario.case_path is None:
             raise ScenarioError(
-                f"scenario '{scenario.name}' names no case",
-                hint="set 'case = \"path/to/case.gpkg\"' in the scenario file",
+                t("err.scenario.no_case", name=scenario.name), hint=t("err.scenario.no_case_hint")
             )
         _emit(progress, "load", path=str(scenario.case_path))
         t0 = time.perf_counter()

@@ -50,7 +50,7 @@ def test_compare_two_runs(tmp_path):
 
 
 def test_compare_needs_two():
-    with pytest.raises(AllocatorError, match="at least two"):
+    with pytest.raises(AllocatorError, match="至少需要两个运行结果"):
         compare([fake_result(hand_prepare())])
 
 
@@ -115,8 +115,8 @@ def test_compare_cli_bad_input_is_one_message_and_writes_nothing(tmp_path, capsy
     expected = {
         "bad_suffix": "cmp.csv",
         "missing_folder": "nope",
-        "not_a_run": "not a run folder",
-        "one_run": "at least two",
+        "not_a_run": "不是运行结果文件夹",
+        "one_run": "至少需要两个运行结果",
     }[case]
     assert expected in err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before

@@ -134,7 +134,7 @@ def test_interrupted_write_leaves_no_folder(tmp_path, monkeypatch):
 
 def test_load_run_rejects_incomplete(tmp_path):
     (tmp_path / "summary.json").write_text("{}")
-    with pytest.raises(runs.AllocatorError, match="not a run folder"):
+    with pytest.raises(runs.AllocatorError, match="不是运行结果文件夹"):
         load_run(tmp_path)
 
 

@@ -88,36 +88,66 @@ def test_extends_chain_and_relative_case(tmp_path):
 def test_cycle_is_an_error(tmp_path):
     write(tmp_path, "a.toml", 'extends = "b.toml"\n')
     write(tmp_path, "b.toml", 'extends = "a.toml"\n')
-    with pytest.raises(ScenarioError, match="cycle"):
+    with pytest.raises(ScenarioError, match="形成循环"):
         load_scenario(tmp_path / "a.toml")
 
 
 @pytest.mark.parametrize(
-    ("text", "match"),
+    ("text", "match", "zh"),
     [
-        ("[objective]\nalpah_va = 1.0\n", "unknown key 'objective.alpah_va'"),
-        ("[objective]\nalpha_va = 'x'\n", "objective.alpha_va.*wrong type"),
-        ("[objective]\nalpha_va = -1.0\n", "below the minimum"),
-        ("[classes.floor]\nA = 1.5\n", "above the maximum"),
-        ("[exit]\nclasses = ['E']\n", "unknown value"),
-        ("[solver]\nname = 'gurobi'\n", "unknown value"),
-        ("[eligibility]\nbundle_size = 2.5\n", "wrong type"),
-        ("[switches]\nno_such = true\n", "unknown key"),
+        (
+            "[objective]\nalpah_va = 1.0\n",
+            "unknown key 'objective.alpah_va'",
+            "未知参数 'objective.alpah_va'",
+        ),
+        (
+            "[objective]\nalpha_va = 'x'\n",
+            "objective.alpha_va.*wrong type",
+            "'objective.alpha_va'：类型错误",
+        ),
+        ("[objective]\nalpha_va = -1.0\n", "below the minimum", "低于最小值"),
+        ("[classes.floor]\nA = 1.5\n", "above the maximum", "高于最大值"),
+        ("[exit]\nclasses = ['E']\n", "unknown value", "未知取值"),
+        ("[solver]\nname = 'gurobi'\n", "unknown value", "未知取值"),
+        ("[eligibility]\nbundle_size = 2.5\n", "wrong type", "类型错误"),
+        ("[switches]\nno_such = true\n", "unknown key", "未知参数"),
         (
             "[caps.zones.Z03]\nenergy_tce = 100.0\nenergy_factor = 0.9\n",
             "same cap twice",
+            "重复设定同一上限",
         ),
-        ("[caps]\nprovince_energy_tce = 1.0\nprovince_energy_factor = 0.9\n", "same cap twice"),
-        ("[switches]\nclass_floor = false\n[classes.floor]\nA = 0.9\n", "switched off"),
-        ("[switches]\nzone_energy = false\n[caps]\nenergy_factor = 0.8\n", "switched off"),
-        ("[switches]\nzone_energy = false\n[caps.zones.Z1]\nenergy_tce = 8.0\n", "switched off"),
-        ("[energy]\nbasis = 'equivalent'\n", "does not match"),
-        ("[energy]\nelectricity_coef_tce_per_mwh = 0.3\n", "does not match"),
-        ("[objective\n", "not valid TOML"),
+        (
+            "[caps]\nprovince_energy_tce = 1.0\nprovince_energy_factor = 0.9\n",
+            "same cap twice",
+            "重复设定同一上限",
+        ),
+        ("[switches]\nclass_floor = false\n[classes.floor]\nA = 0.9\n", "switched off", "已关闭"),
+        (
+            "[switches]\nzone_energy = false\n[caps]\nenergy_factor = 0.8\n",
+            "switched off",
+            "已关闭",
+        ),
+        (
+            "[switches]\nzone_energy = false\n[caps.zones.Z1]\nenergy_tce = 8.0\n",
+            "switched off",
+            "已关闭",
+        ),
+        ("[energy]\nbasis = 'equivalent'\n", "does not match", "不符"),
+        ("[energy]\nelectricity_coef_tce_per_mwh = 0.3\n", "does not match", "不符"),
+        ("[objective\n", "not valid TOML", "不是有效的 TOML"),
     ],
 )
-def test_errors_name_file_and_key(tmp_path, text, match):
+def test_errors_name_file_and_key(tmp_path, text, match, zh):
+    """Each error names the file and key, in English and in Chinese (the default)."""
+    from allocator.i18n import set_lang
+
     path = write(tmp_path, "bad.toml", text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert "bad.toml" in str(info.value)
+    assert zh in str(info.value)
+    assert info.value.hint
+    set_lang("en")
     with pytest.raises(ScenarioError, match=match) as info:
         load_scenario(path)
     assert "bad.toml" in str(info.value)
@@ -153,6 +183,9 @@ def test_toml_round_trip(tmp_path):
 
 
 def test_overrides_are_validated():
+    from allocator.i18n import set_lang
+
+    set_lang("en")
     scen = scenario_from_dict({"objective": {"alpha_va": 0.5}})
     with pytest.raises(ScenarioError, match="<overrides>.*unknown key 'foo'"):
         scen.with_overrides({"foo": 1})
