@@ -478,7 +478,7 @@ def test_unpack_refuses_path_traversal(tmp_path, member):
         zf.writestr("case.gpkg", b"x")
         zf.writestr(member, "boom")
     dest = tmp_path / "dest"
-    with pytest.raises(ExportError, match="outside the destination"):
+    with pytest.raises(ExportError, match="指向目标文件夹之外"):
         unpack_bundle(bad, dest)
     assert not dest.exists()
     assert not (tmp_path / "evil.txt").exists()
@@ -490,10 +490,10 @@ def test_unpack_refuses_symlink_and_non_bundles(tmp_path):
         info = zipfile.ZipInfo("link")
         info.external_attr = 0o120777 << 16
         zf.writestr(info, "/etc/passwd")
-    with pytest.raises(ExportError, match="outside"):
+    with pytest.raises(ExportError, match="目标文件夹之外"):
         unpack_bundle(bad, tmp_path / "d")
     (tmp_path / "plain.zip").write_text("not a zip")
-    with pytest.raises(ExportError, match="not a readable zip"):
+    with pytest.raises(ExportError, match="不是可读取的 zip"):
         unpack_bundle(tmp_path / "plain.zip", tmp_path / "d2")
     empty = tmp_path / "empty.zip"
     with zipfile.ZipFile(empty, "w") as zf:
@@ -541,7 +541,7 @@ def test_run_without_solution(exported, tmp_path):
         case_path=done.case_path,
     )  # fmt: skip
     run_path = write_run(result, tmp_path)
-    with pytest.raises(ExportError, match="no allocation"):
+    with pytest.raises(ExportError, match="没有可导出的配置结果"):
         export(run_path, "gpkg", tmp_path / "out")
     files = export(run_path, "xlsx,report", tmp_path / "out")
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")

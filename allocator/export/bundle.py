@@ -28,6 +28,7 @@ from typing import Any
 import tomli_w
 
 from allocator.errors import ExportError
+from allocator.i18n import t
 
 SCENARIO = "scenario.toml"
 CASE = "case.gpkg"
@@ -76,8 +77,8 @@ def write_bundle(
     case_path = Path(case_path or run.summary.get("case_path") or "")
     if not case_path.is_file():
         raise ExportError(
-            f"{run.path}: the case file {case_path} named in summary.json is missing",
-            hint="restore the case GeoPackage or export without 'zip'",
+            t("err.export.case_missing", run=run.path, case=case_path),
+            hint=t("err.export.case_missing_hint"),
         )
     manifest: list[dict[str, Any]] = []
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,14 +136,14 @@ def _safe_member(info: zipfile.ZipInfo, dest: Path) -> Path:
         or stat.S_ISLNK(mode)
     ):
         raise ExportError(
-            f"bundle member {name!r} points outside the destination folder",
-            hint="the bundle is damaged or not made by 'allocator export'; refusing to unpack",
+            t("err.export.member_outside", name=repr(name)),
+            hint=t("err.export.member_outside_hint"),
         )
     target = (dest / Path(*pure.parts)).resolve()
     if target != dest and dest not in target.parents:
         raise ExportError(
-            f"bundle member {name!r} points outside the destination folder",
-            hint="the bundle is damaged or not made by 'allocator export'; refusing to unpack",
+            t("err.export.member_outside", name=repr(name)),
+            hint=t("err.export.member_outside_hint"),
         )
     return target
 
@@ -166,8 +167,7 @@ def unpack_bundle(zip_path: str | Path, dest: str | Path) -> Path:
         zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ExportError(
-            f"{zip_path}: not a readable zip bundle ({exc})",
-            hint="pass a bundle written by 'allocator export --format zip'",
+            t("err.export.not_zip", path=zip_path, error=exc), hint=t("err.export.bundle_hint")
         ) from exc
     with zf:
         infos = zf.infolist()
@@ -176,8 +176,8 @@ def unpack_bundle(zip_path: str | Path, dest: str | Path) -> Path:
         for need in (SCENARIO, CASE):
             if need not in names:
                 raise ExportError(
-                    f"{zip_path}: the bundle has no {need}",
-                    hint="pass a bundle written by 'allocator export --format zip'",
+                    t("err.export.bundle_lacks", path=zip_path, need=need),
+                    hint=t("err.export.bundle_hint"),
                 )
         dest.mkdir(parents=True, exist_ok=True)
         for target, info in targets:
@@ -192,5 +192,5 @@ def unpack_bundle(zip_path: str | Path, dest: str | Path) -> Path:
     try:
         tomllib.loads(scenario.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ExportError(f"{scenario}: not valid TOML ({exc})", hint="") from exc
+        raise ExportError(t("err.export.bad_toml", path=scenario, error=exc)) from exc
     return scenario

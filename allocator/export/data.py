@@ -174,9 +174,8 @@ def collect(
     firms = run.firms.copy()
     if require_solution and (not run.has_solution or plots_run.empty):
         raise ExportError(
-            f"{run.path}: the run has no allocation to export (status {run.status})",
-            hint="export a run whose status is optimal or feasible; "
-            "for this run only 'xlsx' and 'report' (status, scenario, diagnosis) can be written",
+            t("err.export.no_allocation", run=run.path, status=run.status),
+            hint=t("err.export.no_allocation_hint"),
         )
     if "plot_id" not in plots_run.columns or "zone_id" not in firms.columns:
         plots_run = pd.DataFrame(columns=["plot_id", "zone_id", "outcome", "firm_id_after"])
@@ -184,9 +183,13 @@ def collect(
     zones_g = _geo(case.zones)
     if zone is not None and zone not in set(zones_g["zone_id"]):
         raise ExportError(
-            f"{run.path}: zone {zone!r} is not in the case "
-            f"(zones: {', '.join(sorted(zones_g['zone_id']))})",
-            hint="pass one of the listed zone ids with --zone",
+            t(
+                "err.export.unknown_zone",
+                run=run.path,
+                zone=repr(zone),
+                zones=", ".join(sorted(zones_g["zone_id"])),
+            ),
+            hint=t("err.export.unknown_zone_hint"),
         )
     # allocation: case plot geometry + run's plot table + firm quotas
     plots_g = _geo(case.plots)[["plot_id", "geometry"]]
