@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from allocator.commands.info import render_table
 from allocator.errors import CaseError, ExportError
 from allocator.i18n import t
 
@@ -186,7 +187,11 @@ def run(args: argparse.Namespace) -> int:
     groups = group_table(table)
     if len(groups):
         print(t("eligibility.cli.summary_groups"))
-        print(groups.to_string(index=False))
+        headers = [t(f"eligibility.col.{c}") for c in groups.columns]
+        rows = [[str(v) for v in r] for r in groups.itertuples(index=False)]
+        for line in render_table(headers, rows, right=set(range(1, len(headers)))):
+            print(line)
+        print(t("eligibility.cli.groups_note"))
     if args.out:
         written = write_table(case, table, args.out)
         print(t("eligibility.cli.written", path=str(written)))
