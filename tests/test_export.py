@@ -601,3 +601,47 @@ def test_shapefile_field_names_unique_and_short(columns):
     names = [n.lower() for n in mapping.values()]
     assert len(set(names)) == len(names)
     assert all(1 <= len(n) <= 10 for n in names)
+
+
+def test_zone_panels_split_far_apart_parts_only():
+    import shapely
+
+    from allocator.export.maps import zone_panels
+
+    main = shapely.box(0, 0, 2000, 1500)
+    near = shapely.box(2300, 0, 2800, 600)  # 300 m away: same panel
+    far = shapely.box(9000, -6000, 9600, -5500)  # ~10 km away: its own panel
+    assert zone_panels(main) == [main.bounds]
+    assert zone_panels(shapely.MultiPolygon([main, near])) == [(0.0, 0.0, 2800.0, 1500.0)]
+    panels = zone_panels(shapely.MultiPolygon([far, main, near]))
+    assert panels == [(0.0, 0.0, 2800.0, 1500.0), far.bounds]  # largest cluster first
+    many = shapely.MultiPolygon([shapely.box(i * 20e3, 0, i * 20e3 + 500, 500) for i in range(5)])
+    assert zone_panels(many) == [many.bounds]  # more than MAX_PANELS: one frame
+
+
+def test_zone_map_of_a_two_part_zone_has_a_panel_per_part(exported):
+    import matplotlib.pyplot as plt
+    import shapely
+    from matplotlib.text import Text
+
+    from allocator.export import maps
+    from allocator.export.data import collect
+
+    data = collect(exported["run"], lang="zh")
+    zones = data.layers["zones"]
+    i = zones.index[zones["zone_id"] == "Z01"][0]
+    g = zones.at[i, "geometry"]
+    minx, miny, maxx, maxy = g.bounds
+    far = shapely.box(maxx + 20e3, miny, maxx + 20e3 + 400, miny + 300)
+    zones.at[i, "geometry"] = shapely.MultiPolygon([*getattr(g, "geoms", [g]), far])
+    fig = maps.zone_figure(data, "Z01")
+    axes = fig.axes
+    texts = {t.get_text() for t in fig.findobj(Text)}
+    plt.close(fig)
+    assert len(axes) == 2
+    assert {"片区 1/2", "片区 2/2"} <= texts
+    assert fig.get_suptitle().startswith("杭州综合保税区地块配置")
+    x0, x1 = axes[1].get_xlim()
+    assert x0 < far.centroid.x < x1
+    assert axes[0].get_xlim()[1] < far.bounds[0]  # the main panel is not zoomed out to both
+    assert fig.get_figheight() < maps.FIGSIZE[1]  # one row of panels: a shorter page

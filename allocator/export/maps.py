@@ -131,7 +131,11 @@ def add_scale_bar(ax: Any, lang: str) -> None:
     else:
         text = f"{length:g} {t('export.map.metres', lang)}"
         mid = f"{length / 2:g}"
-    for x, s in ((bx, "0"), (bx + length / 2, mid), (bx + length, text)):
+    ticks = [(bx, "0"), (bx + length / 2, mid), (bx + length, text)]
+    bar_in = length / (x1 - x0) * ax.get_position().width * ax.figure.get_figwidth()
+    if bar_in < 1.2:  # too short for three labels: keep 0 and the length
+        del ticks[1]
+    for x, s in ticks:
         ax.text(x, by + 1.6 * h, s, ha="center", va="bottom", fontsize=7, zorder=20,
                 fontfamily=_latin(s))  # fmt: skip
 
@@ -157,13 +161,19 @@ def add_north_arrow(ax: Any, lang: str) -> None:
     )
 
 
-def _frame(fig: Figure, ax: Any, data: ExportData, what: str) -> None:
+def _frame(ax: Any, data: ExportData, what: str | None) -> None:
+    """Make the axes square and tickless, with the title (unless ``what`` is None)."""
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_title(data.title(what), fontsize=11, pad=10)
+    if what is not None:
+        ax.set_title(data.title(what), fontsize=11, pad=10)
+
+
+def _source_line(fig: Figure, data: ExportData) -> None:
+    """Write the source line at the foot of the figure (run, case, scenario hash, CRS)."""
     fig.text(
         0.02,
         0.012,
@@ -184,70 +194,173 @@ def _pad_limits(ax: Any, bounds: tuple[float, float, float, float], pad: float =
     ax.set_ylim(cy - side / 2, cy + side / 2)
 
 
+PANEL_MERGE_M = 500.0
+"""Zone parts closer than this (or a quarter of the largest part's extent) share a panel."""
+PANEL_SPLIT_RATIO = 2.5
+"""Separate panels when the whole zone spans more than this many times its main cluster."""
+MAX_PANELS = 4
+PANEL_GAP_IN = 0.2
+MAP_WIDTH_IN = MAP_RECT[2] * FIGSIZE[0]
+MAP_BOTTOM_IN = MAP_RECT[1] * FIGSIZE[1]
+MAP_TOP_IN = FIGSIZE[1] * (1 - MAP_RECT[1] - MAP_RECT[3])
+
+
+def zone_panels(geom: Any) -> list[tuple[float, float, float, float]]:
+    """Return the bounds to draw a zone in: one, or one per far-apart cluster of its parts.
+
+    Many zones are several 片区 kilometres apart; one frame around all of them
+    shows each part as a speck. Parts closer than :data:`PANEL_MERGE_M` (or a
+    quarter of the largest part's extent) are clustered; when the whole zone
+    spans more than :data:`PANEL_SPLIT_RATIO` times its largest cluster, each
+    cluster gets its own panel (largest first, at most :data:`MAX_PANELS`).
+    """
+    import shapely
+
+    if geom is None or geom.is_empty:
+        return []
+    parts = [p for p in getattr(geom, "geoms", [geom]) if not p.is_empty]
+    whole = tuple(geom.bounds)
+    if len(parts) <= 1:
+        return [whole]
+
+    def side(b: tuple[float, ...]) -> float:
+        return max(b[2] - b[0], b[3] - b[1])
+
+    merge = max(PANEL_MERGE_M, 0.25 * max(side(p.bounds) for p in parts))
+    blobs = shapely.union_all([p.buffer(merge / 2) for p in parts])
+    groups = []
+    for blob in getattr(blobs, "geoms", [blobs]):
+        members = [p for p in parts if blob.intersects(p)]
+        groups.append((sum(p.area for p in members), shapely.union_all(members).bounds))
+    groups.sort(key=lambda g: (-g[0], g[1]))
+    if len(groups) == 1 or len(groups) > MAX_PANELS:
+        return [whole]
+    if side(whole) <= PANEL_SPLIT_RATIO * side(groups[0][1]):
+        return [whole]
+    return [tuple(b) for _, b in groups]
+
+
+def _panel_axes(fig_width_in: float, n: int) -> tuple[float, list[tuple[float, ...]]]:
+    """Return the figure height (in) and the axes rectangles of ``n`` square map panels."""
+    cols = 1 if n == 1 else 2
+    rows = math.ceil(n / cols)
+    size = (MAP_WIDTH_IN - (cols - 1) * PANEL_GAP_IN) / cols
+    height = MAP_BOTTOM_IN + rows * size + (rows - 1) * PANEL_GAP_IN + MAP_TOP_IN
+    rects = []
+    for i in range(n):
+        r, c = divmod(i, cols)
+        left = MAP_RECT[0] + c * (size + PANEL_GAP_IN) / fig_width_in
+        bottom = (MAP_BOTTOM_IN + (rows - 1 - r) * (size + PANEL_GAP_IN)) / height
+        rects.append((left, bottom, size / fig_width_in, size / height))
+    return height, rects
+
+
+def _draw_zone(ax: Any, data: ExportData, zone: Any, plots: Any, units: Any) -> None:
+    """Draw a zone's layers into ``ax`` (limits already set): units, plots, labels, red line."""
+    if len(units):
+        add_polygons(
+            ax,
+            units.geometry,
+            facecolor=(0.58, 0.40, 0.74, 0.08),
+            edgecolor="#9467bd",
+            lw=0.6,
+            linestyle="--",
+            zorder=1,
+        )
+    for outcome in OUTCOMES:
+        part = plots[plots["outcome"] == outcome]
+        if len(part):
+            add_polygons(
+                ax,
+                part.geometry,
+                facecolor=OUTCOME_COLORS[outcome],
+                edgecolor="#404040",
+                lw=0.5,
+                zorder=3,
+            )
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    shown = plots.cx[x0:x1, y0:y1] if len(plots) else plots
+    if len(shown) <= 150:
+        # label a plot only where its id fits inside it on paper (6 pt text)
+        width_in = ax.get_position().width * ax.figure.get_figwidth()
+        m_per_pt = (x1 - x0) / (width_in * 72.0)
+        for _, row in shown.iterrows():
+            label = str(row["plot_id"])
+            bx0, by0, bx1, by1 = row.geometry.bounds
+            if bx1 - bx0 < 6 * 0.62 * len(label) * m_per_pt or by1 - by0 < 9 * m_per_pt:
+                continue
+            p = row.geometry.representative_point()
+            ax.text(
+                p.x,
+                p.y,
+                label,
+                fontsize=6,
+                fontfamily=_latin(label),
+                ha="center",
+                va="center",
+                zorder=6,
+                clip_on=True,
+            )
+    red = data.layers["redline"]
+    if len(red):
+        add_polygons(
+            ax,
+            red.geometry,
+            facecolor="none",
+            edgecolor=REDLINE_COLOR,
+            hatch="////",
+            lw=0.9,
+            zorder=5,
+        )
+    if len(zone):
+        add_polygons(ax, zone.geometry, facecolor="none", edgecolor=ZONE_EDGE, lw=1.6, zorder=7)
+
+
 def zone_figure(data: ExportData, zone_id: str) -> Figure:
-    """Return the map of one zone: plots by outcome, red line hatched, legend, scale, north."""
+    """Return the map of one zone: plots by outcome, red line hatched, legend, scale, north.
+
+    A zone whose parts lie far apart gets one panel per part (:func:`zone_panels`),
+    each with its own scale bar, under one title and legend.
+    """
     lang = data.lang
     with matplotlib.rc_context(fonts.rc_params()):
-        fig = plt.figure(figsize=FIGSIZE)
-        ax = fig.add_axes(MAP_RECT)
         zones = data.layers["zones"]
         zone = zones[zones["zone_id"] == zone_id]
         plots = data.layers["allocation"]
         plots = plots[plots["zone_id"] == zone_id]
-        bounds = tuple(zone.total_bounds) if len(zone) else tuple(plots.total_bounds)
-        _pad_limits(ax, bounds, pad=0.12)  # type: ignore[arg-type]
         units = data.layers["control_units"]
-        if len(units):
-            add_polygons(
-                ax,
-                units.geometry,
-                facecolor=(0.58, 0.40, 0.74, 0.08),
-                edgecolor="#9467bd",
-                lw=0.6,
-                linestyle="--",
-                zorder=1,
-            )
-        for outcome in OUTCOMES:
-            part = plots[plots["outcome"] == outcome]
-            if len(part):
-                add_polygons(
-                    ax,
-                    part.geometry,
-                    facecolor=OUTCOME_COLORS[outcome],
-                    edgecolor="#404040",
-                    lw=0.5,
-                    zorder=3,
-                )
-        if len(plots) <= 150:
-            for _, row in plots.iterrows():
-                p = row.geometry.representative_point()
+        panels = zone_panels(zone.union_all()) if len(zone) else []
+        if not panels:
+            panels = [tuple(plots.total_bounds)]
+        height, rects = _panel_axes(FIGSIZE[0], len(panels))
+        fig = plt.figure(figsize=(FIGSIZE[0], height))
+        title = data.title(t("export.map.zone", lang, name=data.zone_name(zone_id)))
+        for i, (bounds, rect) in enumerate(zip(panels, rects, strict=True)):
+            ax = fig.add_axes(rect)
+            _pad_limits(ax, bounds, pad=0.12)  # type: ignore[arg-type]
+            _draw_zone(ax, data, zone, plots, units)
+            if len(panels) == 1:
+                _frame(ax, data, t("export.map.zone", lang, name=data.zone_name(zone_id)))
+            else:
+                _frame(ax, data, None)
                 ax.text(
-                    p.x,
-                    p.y,
-                    str(row["plot_id"]),
-                    fontsize=6,
-                    fontfamily=_latin(str(row["plot_id"])),
-                    ha="center",
-                    va="center",
-                    zorder=6,
-                    clip_on=True,
-                )
-        red = data.layers["redline"]
-        if len(red):
-            add_polygons(
-                ax,
-                red.geometry,
-                facecolor="none",
-                edgecolor=REDLINE_COLOR,
-                hatch="////",
-                lw=0.9,
-                zorder=5,
-            )
-        if len(zone):
-            add_polygons(ax, zone.geometry, facecolor="none", edgecolor=ZONE_EDGE, lw=1.6, zorder=7)
-        _frame(fig, ax, data, t("export.map.zone", lang, name=data.zone_name(zone_id)))
-        add_scale_bar(ax, lang)
-        add_north_arrow(ax, lang)
+                    0.03,
+                    0.97,
+                    t("export.map.part", lang, i=i + 1, n=len(panels)),
+                    transform=ax.transAxes,
+                    ha="left",
+                    va="top",
+                    fontsize=9,
+                    zorder=21,
+                    bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "alpha": 0.85,
+                          "edgecolor": "none"},
+                )  # fmt: skip
+            add_scale_bar(ax, lang)
+            add_north_arrow(ax, lang)
+        _source_line(fig, data)
+        if len(panels) > 1:
+            fig.suptitle(title, x=MAP_RECT[0] + MAP_RECT[2] / 2, y=1 - 0.12 / height, fontsize=11)
         handles: list[Any] = [
             mpatches.Patch(
                 facecolor=OUTCOME_COLORS[o], edgecolor="#404040", label=outcome_label(o, lang)
@@ -278,7 +391,7 @@ def zone_figure(data: ExportData, zone_id: str) -> Figure:
         fig.legend(
             handles=handles,
             loc="upper left",
-            bbox_to_anchor=(0.77, 0.9),
+            bbox_to_anchor=(0.77, 1 - MAP_TOP_IN / height),
             fontsize=8,
             title=t("export.legend.title", lang),
             title_fontsize=9,
@@ -332,7 +445,8 @@ def overview_figure(data: ExportData) -> Figure:
                 fontsize=7,
                 zorder=6,
             )
-        _frame(fig, ax, data, t("export.map.overview", lang))
+        _frame(ax, data, t("export.map.overview", lang))
+        _source_line(fig, data)
         add_scale_bar(ax, lang)
         add_north_arrow(ax, lang)
         handles = [
@@ -374,7 +488,8 @@ def save_figure(fig: Figure, stem: Path, formats: tuple[str, ...] = ("png", "pdf
             if ext == "png":  # zlib level 3: ~3x faster than the default 6, files ~10% larger
                 fig.savefig(path, dpi=DPI, pil_kwargs={"compress_level": 3})
             else:
-                fig.savefig(path, metadata={"Title": fig.axes[0].get_title()})
+                title = fig.axes[0].get_title() or fig.get_suptitle()
+                fig.savefig(path, metadata={"Title": title})
             out.append(path)
     plt.close(fig)
     return out
