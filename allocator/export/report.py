@@ -69,7 +69,13 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float | np.floating):
         if math.isnan(v):
             return ""
-        return f"{v:,.2f}" if abs(v) < 1e6 else f"{v:,.0f}"
+        if math.isinf(v):
+            return "∞" if v > 0 else "-∞"
+        if abs(v) >= 1e6:
+            return f"{v:,.0f}"
+        if v != 0 and abs(v) < 0.1:  # gaps, coefficients: keep the significant digits
+            return f"{v:.3g}"
+        return f"{v:,.2f}"
     return str(v)
 
 
@@ -440,7 +446,11 @@ def write_report(
             ),
             (
                 t("export.report.scenario", lang),
-                [f"{k} = {_fmt(v)}" for k, v in scenario_frame(data).itertuples(index=False)],
+                [
+                    f"{k} = {_fmt(v)}"
+                    + (f"  （{d}）" if d and data.lang == "zh" else f"  ({d})" if d else "")
+                    for k, v, d in scenario_frame(data).itertuples(index=False)
+                ],
             ),
         ]
         with matplotlib.rc_context(fonts.rc_params()):

@@ -26,6 +26,8 @@ SHARE_COLUMNS = {
     "gap",
 }
 INTEGER_COLUMNS = {"firms_before", "firms_after", "new_projects", "employees"}
+COUNT_KPIS = {"applicants_admitted", "applicants", "firms_moved_out"}
+"""Run KPIs that count firms (stored as floats in summary.json): shown as integers."""
 
 
 def _flatten(prefix: str, obj: Any) -> list[tuple[str, Any]]:
@@ -64,6 +66,8 @@ def summary_rows(data: ExportData) -> list[tuple[str, Any]]:
             from allocator.i18n import has
 
             value = f"{t(skey, lang)} ({value})" if has(skey) else value
+        if key == "gap" and isinstance(value, int | float) and math.isfinite(value):
+            value = f"{100 * value:.3f}%"
         rows.append((t(f"export.summary.{key}", lang), value))
     for key, value in (s.get("model_size") or {}).items():
         name = f"export.summary.{key}"
@@ -71,6 +75,8 @@ def summary_rows(data: ExportData) -> list[tuple[str, Any]]:
 
         rows.append((t(name, lang) if has(name) else key, value))
     for key, value in (s.get("kpis") or {}).items():
+        if key in COUNT_KPIS and isinstance(value, float) and value.is_integer():
+            value = int(value)
         rows.append((label(key, lang), value))
     return rows
 
@@ -110,12 +116,20 @@ def diagnosis_frame(data: ExportData) -> pd.DataFrame:
 
 
 def scenario_frame(data: ExportData) -> pd.DataFrame:
-    """Return the resolved scenario as ``key``/``value`` rows."""
-    rows = _flatten("", dict(data.run.scenario))
-    return pd.DataFrame(
-        [(k, v if not isinstance(v, bool) else str(v).lower()) for k, v in rows],
-        columns=["key", "item_value"],
-    )
+    """Return the resolved scenario as ``key``/``value``/``description`` rows.
+
+    The description is the parameter's text from the scenario schema (the same
+    words as the app's what-if form), in the export language.
+    """
+    from allocator.i18n import has
+    from allocator.scenario import field_for
+
+    rows = []
+    for k, v in _flatten("", dict(data.run.scenario)):
+        fld = field_for(k)
+        desc = t(fld.desc_key, data.lang) if fld is not None and has(fld.desc_key) else ""
+        rows.append((k, v if not isinstance(v, bool) else str(v).lower(), desc))
+    return pd.DataFrame(rows, columns=["key", "item_value", "description"])
 
 
 def localized(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
