@@ -645,3 +645,23 @@ def test_zone_map_of_a_two_part_zone_has_a_panel_per_part(exported):
     assert x0 < far.centroid.x < x1
     assert axes[0].get_xlim()[1] < far.bounds[0]  # the main panel is not zoomed out to both
     assert fig.get_figheight() < maps.FIGSIZE[1]  # one row of panels: a shorter page
+
+
+def test_report_numbers_read_as_planners_expect(exported):
+    from allocator.export.data import collect
+    from allocator.export.report import _fmt
+    from allocator.export.tables import scenario_frame, summary_rows
+
+    assert _fmt(0.002) == "0.002"
+    assert _fmt(0.8) == "0.80"
+    assert _fmt(float("inf")) == "∞"
+    assert _fmt(6366236.43) == "6,366,236"
+    data = collect(exported["run"], lang="zh")
+    data.run.summary = {**data.run.summary, "kpis": {"applicants_admitted": 272.0, "tax_wan": 5.5}}
+    rows = dict(summary_rows(data))
+    assert rows["相对间隙"].endswith("%")
+    assert rows["获准入项目数(个)"] == 272
+    assert isinstance(rows["获准入项目数(个)"], int)
+    assert rows["税收(万元)"] == 5.5
+    scen = scenario_frame(data).set_index("key")
+    assert scen.loc["caps.energy_factor", "description"] == "所有园区能耗上限的倍数"
