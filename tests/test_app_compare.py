@@ -43,8 +43,8 @@ def test_compare_two_runs(two_runs):
     assert sorted(changed["plot_id"]) == ["P04", "P07"]
     firms = next(f for f in frames if "change" in f.columns)
     assert dict(zip(firms["firm_id"], firms["change"], strict=True)) == {
-        "A001": "gained",
-        "F004": "lost",
+        "A001": "新增",
+        "F004": "失去",
     }
     why = dict(zip(firms["firm_id"], firms["binding_changed"], strict=True))
     assert why["F004"] == "zone_energy[Z02]"

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from allocator.i18n import has
 from allocator.ui import results
 from allocator.ui.common import (
     api,
@@ -16,6 +17,7 @@ from allocator.ui.common import (
     fmt_pct,
     get_run,
     guard,
+    lang,
     list_runs,
     page_header,
     require,
@@ -133,7 +135,9 @@ def render() -> None:
     firms = firm_changes(base.firms, other.firms)
     lib_firms = getattr(pair, "firms", None)
     if isinstance(lib_firms, pd.DataFrame) and "binding_changed" in lib_firms:
-        firms = lib_firms  # the library's table says why: the binding rows that changed
+        # the library's table says why: the run's own reason and the binding rows that changed
+        other_lang = "reason_en" if lang() == "zh" else "reason_zh"
+        firms = lib_firms.drop(columns=[c for c in ("reason", other_lang) if c in lib_firms])
     st.subheader(
         t(
             "ui.compare.firms",
@@ -141,7 +145,12 @@ def render() -> None:
             lost=int((firms["change"] == "lost").sum()),
         )
     )
-    show_table(firms, hide_index=True, width="stretch", height=280)
+    shown = firms.copy()
+    if "change" in shown:
+        shown["change"] = shown["change"].map(
+            lambda c: t(f"ui.compare.change.{c}") if has(f"ui.compare.change.{c}") else c
+        )
+    show_table(shown, hide_index=True, width="stretch", height=280)
     st.subheader(t("ui.compare.binding"))
     lib_binding = getattr(pair, "binding", None)
     if isinstance(lib_binding, pd.DataFrame) and "row" in lib_binding:
