@@ -750,7 +750,9 @@ def _lp_rounding_start(
             h2.setOptionValue("output_flag", False)
             h2.passModel(lp)
             _hrun(h2)
-            if h2.getModelStatus() == MS.kOptimal:
+            if h2.getModelStatus() != MS.kOptimal:
+                h2 = _repair_admissions(built, lp, x, y, lo, up, xi, yi)
+            if h2 is not None and h2.getModelStatus() == MS.kOptimal:
                 obj = sense_of(built.prob) * float(h2.getInfo().objective_function_value)
                 maximise = built.prob.sense == pulp.LpMaximize
                 if best is None or (obj > best[0] if maximise else obj < best[0]):
@@ -765,6 +767,58 @@ def _lp_rounding_start(
     finally:
         lp.integrality_ = integ
         lp.col_lower_, lp.col_upper_ = lo0, up0
+
+
+def _repair_admissions(
+    built: Built,
+    lp: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    lo: np.ndarray,
+    up: np.ndarray,
+    xi: np.ndarray,
+    yi: np.ndarray,
+) -> Any:
+    """Make a rounded plan feasible by admitting fewer applicants; the solved Highs or None.
+
+    Rounding admits every applicant it can place; with output floors (a class
+    floor φ > 0) the caps may not carry all of them. Here each rounded-in,
+    unlocked applicant may be admitted partly (its ``y`` and parcel ``x`` free in
+    [0, 1]); those the LP does not admit fully are dropped and the plan is
+    re-solved with the rest fixed. Existing firms keep their rounded ``y``.
+    """
+    MS = highspy.HighsModelStatus  # noqa: N806
+    d = built.data
+    app = np.asarray(d.firm_applicant, bool)
+    locked = np.asarray(d.locked, bool)
+    cf = np.asarray(d.cand_firm, np.int64)
+    loose_f = app & ~locked & (y > 0.5)
+    if not loose_f.any():
+        return None
+    loose_c = (x > 0.5) & loose_f[cf]
+    lo, up = lo.copy(), up.copy()
+    lo[yi[loose_f]] = 0.0
+    lo[xi[loose_c]] = 0.0
+    lp.col_lower_, lp.col_upper_ = lo, up
+    h = highspy.Highs()  # type: ignore[union-attr]
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    _hrun(h)
+    if h.getModelStatus() != MS.kOptimal:
+        return None
+    yv = np.asarray(h.getSolution().col_value)[yi]
+    drop = loose_f & (yv < 1 - 1e-6)
+    keep = loose_f & ~drop
+    lo[yi[keep]] = 1.0
+    up[yi[drop]] = 0.0
+    up[xi[loose_c & drop[cf]]] = 0.0
+    lo[xi[loose_c & keep[cf]]] = 1.0
+    lp.col_lower_, lp.col_upper_ = lo, up
+    h = highspy.Highs()  # type: ignore[union-attr]
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    _hrun(h)
+    return h if h.getModelStatus() == MS.kOptimal else None
 
 
 def _rens(

@@ -249,3 +249,29 @@ def test_log_path_is_written_and_returned(tmp_path):
     sol = run(build(hand_case(), ModelParams()), log_path=log, heuristic=False)
     assert log.exists()
     assert "HiGHS" in sol.log
+
+
+def test_rounding_with_output_floors_is_repaired_into_a_start(monkeypatch):
+    """With class floors, rounding admits more projects than the caps carry; the repair
+    drops the ones the LP does not admit fully, so HiGHS still gets a feasible start."""
+    import models.solver as ms
+
+    built = build(synthetic.province(0.06, seed=3), ModelParams(class_floor=(0.5,) * 4))
+    repaired = []
+    orig = ms._repair_admissions
+
+    def spy(*args, **kwargs):
+        h = orig(*args, **kwargs)
+        repaired.append(h is not None)
+        return h
+
+    monkeypatch.setattr(ms, "_repair_admissions", spy)
+    sol = run(built, time_limit_s=20, rel_gap=2e-3)
+    assert any(repaired)
+    assert sol.status == Status.OPTIMAL
+    d = built.data
+    app = np.asarray(d.firm_applicant, bool)
+    y = np.array([v.value() for v in built.y]) > 0.5
+    o = np.array([v.value() for v in built.o])
+    need = 0.5 * np.asarray(d.oreq)
+    assert (o[app & y] >= need[app & y] - 1e-6 * (1 + need[app & y])).all()
