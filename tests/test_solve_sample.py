@@ -61,7 +61,8 @@ def test_every_shipped_scenario_solves_with_zero_violations(solved):
 
 
 def test_no_staying_firm_is_starved(solved):
-    """Every shipped scenario keeps a staying firm at >= its service floor (baseline 0.8)."""
+    """No firm is kept or admitted to produce (next to) nothing: service floor 0.8 for
+    staying firms, class floor 0.5 of the request for admitted projects."""
     _, results = solved
     for name, (scen, result) in results.items():
         floor = float(scen.get("service_floor"))
@@ -71,6 +72,11 @@ def test_no_staying_firm_is_starved(solved):
         short = stay["value_added_wan"] < floor * stay["value_added_before_wan"] - 1e-6
         assert not short.any(), (name, stay.loc[short, "firm_id"].tolist()[:5])
         assert (stay["value_added_wan"] > 0).all(), name
+        phi = dict(zip("ABCD", scen.class_values("classes.floor"), strict=True))
+        new = f[(f["kind"] == "applicant") & f["served"].astype(bool)]
+        need = new["class"].map(phi).fillna(phi["B"]).astype(float) * new["requested_wan"]
+        assert min(phi.values()) >= 0.5, name
+        assert (new["value_added_wan"] >= need - 1e-6 * (1 + need)).all(), name
 
 
 def test_energy_tightening_lowers_energy_use(solved):
