@@ -285,6 +285,8 @@ def render() -> None:
     st.caption(t("ui.eval.unrated", n=int((~rated).sum())))
     main = [c for c in MAIN_COLUMNS if c in table.columns]
     shown = table[main].copy()
+    if "reason" in shown.columns:
+        shown["reason"] = shown["reason"].fillna("")
     if "pool" in shown.columns:
         shown["pool"] = shown["pool"].map(
             lambda v: t(f"scoring.pool.{v}") if has(f"scoring.pool.{v}") else v
