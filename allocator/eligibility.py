@@ -76,7 +76,8 @@ import shapely
 from allocator.case.io import split_list
 from allocator.case.schema import CASE_CRS
 from allocator.errors import CaseError
-from allocator.i18n import normalize_lang, t
+from allocator.i18n import has, normalize_lang, t
+from allocator.industry import industry_name
 from allocator.parcels import adjacency, connected_sets
 from allocator.units import M2_PER_MU
 
@@ -1061,9 +1062,18 @@ class PlotCheck:
         if len(self.rules):
             lines.append(t("eligibility.check.rules", lang))
             for r in self.rules.itertuples(index=False):
+                if r.scope == "category" and has(f"eligibility.category.{r.scope_id}"):
+                    scope = t(f"eligibility.category.{r.scope_id}", lang)
+                else:
+                    scope = t("eligibility.check.scope_unit", lang, unit=r.scope_id)
+                name = industry_name(r.industry_prefix, lang)
+                name = f" {name}" if name and len(str(r.industry_prefix)) == 3 else ""
                 lines.append(
-                    f"  - {t(f'eligibility.rule.{r.rule}', lang)} {r.industry_prefix}"
-                    f" ({r.scope}={r.scope_id}){': ' + str(r.note) if v(r.note) != dash else ''}"
+                    f"  - {t(f'eligibility.rule.{r.rule}', lang)} {r.industry_prefix}{name}"
+                    f"（{scope}）{'：' + str(r.note) if v(r.note) != dash else ''}"
+                    if lang == "zh"
+                    else f"  - {t(f'eligibility.rule.{r.rule}', lang)} {r.industry_prefix}{name}"
+                    f" ({scope}){': ' + str(r.note) if v(r.note) != dash else ''}"
                 )
         else:
             lines.append(t("eligibility.check.no_rules", lang))
@@ -1077,7 +1087,9 @@ class PlotCheck:
                 mark = t("eligibility.check.yes" if r.eligible else "eligibility.check.no", lang)
                 why = "" if r.eligible else "：" if lang == "zh" else ": "
                 texts = [reason_text(c, lang) for c in split_list(r.reasons)]
-                line = f"  {r.industry:<6} {mark}"
+                name = f" {r.industry_name}" if getattr(r, "industry_name", "") else ""
+                pad = _width(t("eligibility.check.no", lang)) - _width(mark)
+                line = f"  {mark}{' ' * pad}  {r.industry}{name}"
                 if texts:
                     line += why + "；".join(texts) if lang == "zh" else why + "; ".join(texts)
                 if r.restricted:
@@ -1086,6 +1098,13 @@ class PlotCheck:
                     line += " " + t("eligibility.check.partly", lang, rules=r.partly)
                 lines.append(line)
         return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Display width in terminal columns (CJK characters count two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _read_polygon(polygon: Any, source_crs: str | None) -> Any:
@@ -1320,6 +1339,7 @@ def check_plot(
     industries = pd.DataFrame(
         {
             "industry": groups,
+            "industry_name": [industry_name(g, lang) for g in groups],
             "eligible": bits == 0,
             "reasons": [";".join(decode(int(b))) for b in bits],
             "reasons_text": ["；".join(reason_text(c, lang) for c in decode(int(b))) for b in bits],

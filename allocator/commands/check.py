@@ -22,6 +22,7 @@ import pandas as pd
 from allocator.commands.info import render_table
 from allocator.errors import CaseError, ExportError
 from allocator.i18n import t
+from allocator.industry import industry_name
 
 
 def register(subparsers: Any) -> None:
@@ -91,7 +92,7 @@ def group_table(table: pd.DataFrame) -> pd.DataFrame:
             continue
         g = col[3:]
         why = table[f"why:{g}"].fillna("")
-        row = {"industry": g, "eligible": int(table[col].sum())}
+        row = {"industry": g, "name": industry_name(g), "eligible": int(table[col].sum())}
         for code in REASON_CODES:
             hit = why.str.split(";").map(lambda x, c=code: c in x)
             if hit.any() or code in ("redline", "access_list", "land_use", "status"):
@@ -189,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         print(t("eligibility.cli.summary_groups"))
         headers = [t(f"eligibility.col.{c}") for c in groups.columns]
         rows = [[str(v) for v in r] for r in groups.itertuples(index=False)]
-        for line in render_table(headers, rows, right=set(range(1, len(headers)))):
+        for line in render_table(headers, rows, right=set(range(2, len(headers)))):
             print(line)
         print(t("eligibility.cli.groups_note"))
     if args.out:
