@@ -665,3 +665,16 @@ def test_report_numbers_read_as_planners_expect(exported):
     assert rows["税收(万元)"] == 5.5
     scen = scenario_frame(data).set_index("key")
     assert scen.loc["caps.energy_factor", "description"] == "所有园区能耗上限的倍数"
+
+
+def test_webmap_pins_zone_names_and_uses_a_metric_scale(exported):
+
+    page = (exported["out"] / "webmap.html").read_text(encoding="utf-8")
+    assert "L.control.scale({imperial: false})" in page
+    assert "control.scale()" not in page.replace(" ", "")
+    labels = json.loads(re.search(r"(\[\{\"label\".*?\}\])\.forEach", page).group(1))
+    assert {z["label"] for z in labels} == {"杭州综合保税区", "宁波梅山综合保税区"}
+    for z in labels:
+        (s, w), (n, e) = z["bounds"]
+        assert s <= z["lat"] <= n
+        assert w <= z["lon"] <= e

@@ -154,6 +154,75 @@ def _legend_html(lang: str) -> str:
     )
 
 
+ZONE_LABEL_CSS = (
+    ".zone-label{background:rgba(255,255,255,0.9);border:1px solid #1f3b73;border-radius:3px;"
+    "padding:1px 5px;font:12px/1.4 sans-serif;color:#1f3b73;white-space:nowrap;cursor:pointer;"
+    "width:auto!important;height:auto!important;box-shadow:0 1px 3px rgba(0,0,0,0.25)}"
+)
+
+
+def _zone_labels(zones: Any) -> list[dict[str, Any]]:
+    """Return one label per zone: name, point to pin it at and bounds to zoom to (lat/lon)."""
+    if not len(zones):
+        return []
+    geo = zones.to_crs("EPSG:4326")
+    out = []
+    for _, row in geo.iterrows():
+        point = row.geometry.representative_point()
+        minx, miny, maxx, maxy = row.geometry.bounds
+        name = str(row["name"]) if "name" in geo.columns and pd.notna(row["name"]) else ""
+        out.append(
+            {
+                "label": name or str(row["zone_id"]),
+                "lat": round(point.y, 7),
+                "lon": round(point.x, 7),
+                "bounds": [[round(miny, 7), round(minx, 7)], [round(maxy, 7), round(maxx, 7)]],
+            }
+        )
+    return out
+
+
+def _zone_label_layer(fmap: Any, zones: Any, lang: str) -> None:
+    """Zone names pinned on the map (click one to zoom to its zone) and a metric scale bar.
+
+    At province scale a zone is a few pixels; its name says where it is. Labels
+    are Leaflet ``divIcon`` markers (text, no image), in a layer of their own,
+    hidden beyond zoom 12 where they would cover the plots.
+    """
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    class ZoneLabels(MacroElement):  # type: ignore[misc]
+        _template = Template(
+            """{% macro script(this, kwargs) %}
+            (function(map){
+              L.control.scale({imperial: false}).addTo(map);
+              var group = L.layerGroup().addTo(map);
+              {{ this.labels }}.forEach(function(z){
+                var m = L.marker([z.lat, z.lon], {icon: L.divIcon({className: 'zone-label',
+                  html: z.label, iconSize: null, iconAnchor: [0, 0]}), title: {{ this.hint }}});
+                m.on('click', function(){ map.fitBounds(z.bounds, {padding: [20, 20]}); });
+                m.addTo(group);
+              });
+              // names help at province and city scale; at zone scale they would cover plots
+              var toggle = function(){
+                if (map.getZoom() > 12) { map.removeLayer(group); } else { group.addTo(map); }
+              };
+              map.on('zoomend', toggle);
+            })({{ this._parent.get_name() }});
+            {% endmacro %}"""
+        )
+
+        def __init__(self, labels: list[dict[str, Any]], hint: str) -> None:
+            super().__init__()
+            self._name = "ZoneLabels"
+            escaped = [{**z, "label": html.escape(z["label"])} for z in labels]
+            self.labels = json.dumps(escaped, ensure_ascii=False)
+            self.hint = json.dumps(hint, ensure_ascii=False)
+
+    ZoneLabels(_zone_labels(zones), t("export.web.zoom_hint", lang)).add_to(fmap)
+
+
 def build_map(data: ExportData) -> Any:
     """Return the folium map (Leaflet only, no tiles)."""
     import folium
@@ -168,7 +237,7 @@ def build_map(data: ExportData) -> Any:
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=10,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # metric only: added with the zone labels
     )
     fmap.default_js = [("leaflet", "leaflet.js")]
     fmap.default_css = [("leaflet_css", "leaflet.css")]
@@ -236,9 +305,11 @@ def build_map(data: ExportData) -> Any:
             },
             tooltip=folium.GeoJsonTooltip(fields=rfields, labels=False),
         ).add_to(fmap)
+    _zone_label_layer(fmap, zones, lang)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     fmap.get_root().html.add_child(Element(_legend_html(lang)))
+    fmap.get_root().header.add_child(Element(f"<style>{ZONE_LABEL_CSS}</style>"))
     title = t("export.web.title", lang, scenario=data.scenario_name)
     fmap.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
     return fmap
