@@ -1322,8 +1322,12 @@ def _cbc_solution(
     return sol
 
 
-def _cbc_duals(built: Built, msg: bool) -> dict[str, float] | None:
-    """LP with integers fixed, solved by CBC; PuLP's ``pi`` is already d obj / d rhs."""
+def _cbc_duals(built: Built, msg: bool, time_limit_s: float = 60.0) -> dict[str, float] | None:
+    """LP with integers fixed, solved by CBC; PuLP's ``pi`` is already d obj / d rhs.
+
+    Capped at ``time_limit_s`` (at least 5 s): marginal values are a report, not
+    worth an open-ended wait; without an optimal LP there are none (None).
+    """
     prob = built.prob
     ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
     saved = [(v, v.lowBound, v.upBound, v.varValue) for v in ints]
@@ -1333,7 +1337,7 @@ def _cbc_duals(built: Built, msg: bool) -> dict[str, float] | None:
             val = float(round(v.varValue or 0.0))
             v.lowBound = v.upBound = val
             v.cat = pulp.LpContinuous
-        prob.solve(pulp.PULP_CBC_CMD(msg=msg, mip=False))
+        prob.solve(pulp.PULP_CBC_CMD(msg=msg, mip=False, timeLimit=max(5.0, time_limit_s)))
         if prob.status != pulp.LpStatusOptimal:
             return None
         reg = built.registry
