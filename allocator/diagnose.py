@@ -26,6 +26,7 @@ import pandas as pd
 
 from allocator.i18n import t
 from allocator.prepare import Prepared
+from allocator.scenario import check_param
 from models.data import CLASSES, POLLUTANTS
 
 CAP_FAMILIES = (
@@ -363,6 +364,8 @@ def diagnose(
 
     prep = prepare(case, scenario)
     findings = presolve_checks(prep)
+    if time_limit_s is not None:
+        time_limit_s = check_param("solver.time_limit_s", time_limit_s, "--time-limit")
     tl = float(time_limit_s or scenario["solver.time_limit_s"])
     result = run_model(
         prep,

@@ -166,6 +166,21 @@ def field_for(key: str) -> Field | None:
     return None
 
 
+def check_param(key: str, value: Any, where: str) -> Any:
+    """Validate one parameter given outside a scenario file (a CLI flag, an API argument).
+
+    Same rules as in a file (type, range, choices); ``where`` names the source,
+    e.g. ``--time-limit``. Returns the coerced value.
+    """
+    fld = field_for(key)
+    if fld is None:
+        raise ScenarioError(
+            t("err.scenario.unknown_key", where=where, param=key),
+            hint=t("err.scenario.see_schema"),
+        )
+    return _check_value(fld, key, value, where)
+
+
 def scenario_schema(lang: str | None = None) -> list[dict[str, Any]]:
     """Return every scenario key with its type, default, range and description.
 

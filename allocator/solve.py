@@ -22,7 +22,7 @@ from allocator.errors import ScenarioError
 from allocator.i18n import t
 from allocator.prepare import Prepared, prepare
 from allocator.runs import Result, write_run
-from allocator.scenario import Scenario, load_scenario
+from allocator.scenario import Scenario, check_param, load_scenario
 from allocator.units import MU_PER_KM2
 from models.data import POLLUTANTS
 
@@ -365,6 +365,10 @@ def solve(
 
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
+    if time_limit_s is not None:
+        time_limit_s = check_param("solver.time_limit_s", time_limit_s, "--time-limit")
+    if rel_gap is not None:
+        rel_gap = check_param("solver.rel_gap", rel_gap, "--gap")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if prepared is not None:

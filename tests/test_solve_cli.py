@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from allocator.cli import main
@@ -96,3 +98,25 @@ def test_cli_solve_from_bundle_reproduces_the_run(tmp_path, tiny_gpkg, capsys):
     capsys.readouterr()
     assert main(["solve"]) == 1
     assert "--from-bundle" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["solve", "--time-limit", "-5"],
+            "--time-limit：参数 'solver.time_limit_s'：-5.0 低于最小值 0.1",
+        ),
+        (["solve", "--gap", "2"], "--gap：参数 'solver.rel_gap'：2.0 高于最大值 1.0"),
+        (["diagnose", "--time-limit", "0"], "低于最小值 0.1"),
+    ],
+)
+def test_solver_flags_out_of_range_are_one_message(tmp_path, capsys, args, expected):
+    cmd, *flags = args
+    scenario = str(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml")
+    extra = ["--out", str(tmp_path)] if cmd == "solve" else []
+    assert main([cmd, scenario, *flags, *extra]) == 1
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "Traceback" not in err
+    assert not any(tmp_path.iterdir())
