@@ -124,14 +124,15 @@ def test_redline_buffer_excludes_more(solved):
 
 
 def test_whatif_on_a_loaded_case_is_interactive(solved, tmp_path):
-    """A what-if (one zone cap changed) on the already-loaded case: ≤ 10 s end to end."""
+    """A what-if (one zone cap changed) on the already-loaded case: ≤ 10 s end to end,
+    with the app's interactive solver settings (6 s or 0.5 %: whatif.interactive_settings)."""
     from allocator.solve import solve
 
     case, results = solved
     base = results["baseline"][0]
     scen = base.with_overrides({"caps": {"zones": {"HZ": {"energy_factor": 0.8}}}})
     t0 = time.perf_counter()
-    result = solve(scen, case=case, out_dir=tmp_path)
+    result = solve(scen, case=case, out_dir=tmp_path, time_limit_s=6.0, rel_gap=0.005)
     assert time.perf_counter() - t0 < 10.0
     assert result.status in ("optimal", "feasible")
     hz = result.zones.set_index("zone_id").loc["HZ"]
