@@ -10,8 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from allocator.commands.info import render_table
 from allocator.errors import ScenarioError
-from allocator.i18n import t
+from allocator.i18n import has, t
 
 
 def register(subparsers: Any) -> None:
@@ -89,11 +92,18 @@ def print_summary(result: Any, stream: Any = None) -> None:
         f"{t('solve.cli.objective')}: {_num(s.get('objective'))}   "
         f"{t('solve.cli.bound')}: {_num(s.get('best_bound'))}   "
         f"{t('solve.cli.gap_label')}: {f'{100 * gap:.4f}%' if gap is not None else '—'}",
-        f"{t('solve.cli.times')}: build {s['build_seconds']:.2f}s, "
-        f"solve {s['solve_seconds']:.2f}s, "
-        f"total {s['timings'].get('total', 0.0):.2f}s",
+        f"{t('solve.cli.times')}: "
+        + t(
+            "solve.cli.times_value",
+            build=f"{s['build_seconds']:.2f}",
+            solve=f"{s['solve_seconds']:.2f}",
+            total=f"{s['timings'].get('total', 0.0):.2f}",
+        ),
         f"{t('solve.cli.size')}: "
-        + ", ".join(f"{k} {v:,}" for k, v in (s.get("model_size") or {}).items()),
+        + ", ".join(
+            f"{t(f'export.summary.{k}') if has(f'export.summary.{k}') else k} {v:,}"
+            for k, v in (s.get("model_size") or {}).items()
+        ),
     ]
     if result.run_path:
         lines.append(f"{t('solve.cli.run_folder')}: {result.run_path}")
@@ -112,9 +122,13 @@ def print_summary(result: Any, stream: Any = None) -> None:
             "va_per_mu_before": t("solve.cli.col_va_before"),
             "va_per_mu_after": t("solve.cli.col_va_after"),
         }
-        table = z[list(cols)].rename(columns=cols)
+        rows = [
+            [str(r[0])] + [f"{float(v):,.1f}" if pd.notna(v) else "—" for v in r[1:]]
+            for r in z[list(cols)].itertuples(index=False)
+        ]
         print("", file=stream)
-        print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"), file=stream)
+        for line in render_table(list(cols.values()), rows, right=set(range(1, len(cols)))):
+            print(line, file=stream)
         k = result.kpis
         print(
             "\n"
