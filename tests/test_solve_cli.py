@@ -52,6 +52,19 @@ def test_cli_solve_prints_status_gap_and_zones(tmp_path, tiny_gpkg, capsys):
     assert len(runs) == 1
 
 
+def test_cli_solve_summary_in_chinese_is_aligned(tmp_path, tiny_gpkg, capsys):
+    assert main(["solve", str(scenario(tmp_path, tiny_gpkg)), "--no-write"]) == 0
+    out = capsys.readouterr().out
+    assert "耗时: 建模 " in out
+    assert "模型规模: 约束数 " in out
+    lines = out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("园区"))
+    assert set(lines[head + 1].replace(" ", "")) == {"-"}
+    # every row's last number ends where the header ends (CJK counted double)
+    width = sum(2 if ord(c) > 0x2E80 else 1 for c in lines[head])
+    assert all(len(row) == width for row in lines[head + 2 : head + 4])
+
+
 def test_cli_diagnose_infeasible(tmp_path, tiny_gpkg, capsys):
     extra = "service_floor = 1.0\n[caps]\nenergy_factor = 0.01\n"
     code = main(["--lang", "en", "diagnose", str(scenario(tmp_path, tiny_gpkg, extra))])
