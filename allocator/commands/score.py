@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from allocator.commands.info import render_table
 from allocator.errors import CaseError, ProblemList
 from allocator.i18n import has, t
 
@@ -179,7 +180,13 @@ def run(args: argparse.Namespace) -> int:
     print(
         t("scoring.cli.summary", method=scores.method.name, year=scores.year, n=len(scores.table))
     )
-    print(summary.to_string())
+    headers = [str(summary.index.name), *(str(c) for c in summary.columns)]
+    rows = [
+        [str(z), *(str(int(v)) for v in r)]
+        for z, r in zip(summary.index, summary.values, strict=True)
+    ]
+    for line in render_table(headers, rows, right=set(range(1, len(headers)))):
+        print(line)
     total = float(impacts.zones["electricity_revenue_wan"].sum())
     print(t("scoring.cli.revenue", wan=f"{total:,.1f}"))
     out = args.out or str(Path(args.input).with_suffix("").name + "-scores.xlsx")
