@@ -746,10 +746,7 @@ def _lp_rounding_start(
             lo[xi] = up[xi] = x
             lo[yi] = up[yi] = y
             lp.col_lower_, lp.col_upper_ = lo, up
-            h2 = highspy.Highs()  # type: ignore[union-attr]
-            h2.setOptionValue("output_flag", False)
-            h2.passModel(lp)
-            _hrun(h2)
+            h2 = _solve_quiet(lp)
             if h2.getModelStatus() != MS.kOptimal:
                 h2 = _repair_admissions(built, lp, x, y, lo, up, xi, yi)
             if h2 is not None and h2.getModelStatus() == MS.kOptimal:
@@ -767,6 +764,15 @@ def _lp_rounding_start(
     finally:
         lp.integrality_ = integ
         lp.col_lower_, lp.col_upper_ = lo0, up0
+
+
+def _solve_quiet(lp: Any) -> Any:
+    """Solve ``lp`` (a HighsLp, bounds as set) in a fresh silent Highs; return it."""
+    h = highspy.Highs()  # type: ignore[union-attr]
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    _hrun(h)
+    return h
 
 
 def _repair_admissions(
@@ -800,10 +806,7 @@ def _repair_admissions(
     lo[yi[loose_f]] = 0.0
     lo[xi[loose_c]] = 0.0
     lp.col_lower_, lp.col_upper_ = lo, up
-    h = highspy.Highs()  # type: ignore[union-attr]
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
-    _hrun(h)
+    h = _solve_quiet(lp)
     if h.getModelStatus() != MS.kOptimal:
         return None
     yv = np.asarray(h.getSolution().col_value)[yi]
@@ -814,10 +817,7 @@ def _repair_admissions(
     up[xi[loose_c & drop[cf]]] = 0.0
     lo[xi[loose_c & keep[cf]]] = 1.0
     lp.col_lower_, lp.col_upper_ = lo, up
-    h = highspy.Highs()  # type: ignore[union-attr]
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
-    _hrun(h)
+    h = _solve_quiet(lp)
     return h if h.getModelStatus() == MS.kOptimal else None
 
 
