@@ -356,6 +356,8 @@ def diagnose(
     from allocator.scenario import Scenario, load_scenario
     from allocator.solve import load_case_cached, run_model
 
+    if time_limit_s is not None:
+        time_limit_s = check_param("solver.time_limit_s", time_limit_s, "--time-limit")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(Path(scenario))
     if case is None:
@@ -364,8 +366,6 @@ def diagnose(
 
     prep = prepare(case, scenario)
     findings = presolve_checks(prep)
-    if time_limit_s is not None:
-        time_limit_s = check_param("solver.time_limit_s", time_limit_s, "--time-limit")
     tl = float(time_limit_s or scenario["solver.time_limit_s"])
     result = run_model(
         prep,
