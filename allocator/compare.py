@@ -5,6 +5,8 @@ The first run is the base; every table reports the others against it.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.errors import AllocatorError
-from allocator.i18n import t
+from allocator.i18n import has, normalize_lang, t
 from allocator.runs import Run, load_run
 
 KPI_ROWS = (
@@ -59,6 +61,87 @@ class Comparison:
     binding: pd.DataFrame
     """Cap rows whose binding state or marginal value changed vs the base."""
     runs: list[Run] = field(default_factory=list, repr=False)
+
+    def to_excel(self, path: str | Path, lang: str | None = None) -> Path:
+        """Write every comparison table to one workbook at ``path``; return the path.
+
+        Sheets: runs, key figures, zones, plots, firms, binding rows; headers in
+        ``lang``. Atomic: a failure leaves an existing file untouched and no
+        temp file behind.
+        """
+        comp = self
+        lang = normalize_lang(lang)
+        from allocator.export.data import outcome_label
+        from allocator.export.tables import Workbook, localized
+
+        labels = list(comp.labels)
+
+        def col(name: str) -> str:
+            key = f"compare.col.{name}"
+
+            return t(key, lang) if has(key) else name
+
+        def heads(frame: pd.DataFrame) -> list[str]:
+            out = []
+            for c in frame.columns:
+                c = str(c)
+                if c.startswith("delta_"):
+                    out.append(f"{t('compare.delta', lang)}: {c[6:]}")
+                else:
+                    out.append(c if c in labels else col(c))
+            return out
+
+        kpis = comp.kpis.copy().astype(object)
+        if "status" in kpis.index:
+            kpis.loc["status"] = [t(f"solve.status.{v}", lang) for v in kpis.loc["status"]]
+        kpis.insert(0, "metric", [t(f"compare.kpi.{k}", lang) for k in kpis.index])
+        zones = comp.zones.copy()
+        if len(zones):
+            zones["metric"] = [t(f"compare.metric.{m}", lang) for m in zones["metric"]]
+        plots = comp.plots.copy()
+        for c in ("outcome_base", "outcome"):
+            plots[c] = plots[c].map(lambda o: outcome_label(str(o), lang))
+        firms = comp.firms.copy()
+        firms["change"] = firms["change"].map(lambda c: t(f"compare.firm_{c}", lang))
+        other_lang = "reason_en" if lang == "zh" else "reason_zh"
+        firms = localized(
+            firms.drop(columns=[c for c in ("reason", other_lang) if c in firms.columns]), lang
+        )
+        runs = pd.DataFrame(
+            {
+                "run": [f"[{i}]" for i in range(len(labels))],
+                "path": [str(getattr(r, "path", "")) for r in comp.runs] or labels,
+                "scenario": [str((r.summary or {}).get("scenario_name", "")) for r in comp.runs],
+            }
+        )
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise AllocatorError(
+                t("compare.cli.write_failed", lang, path=path, error="no such folder"),
+                hint=t("compare.cli.write_failed_hint", lang),
+            )
+        fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent, prefix=".compare-")
+        os.close(fd)
+        try:
+            book = Workbook(Path(tmp), lang)
+            book.sheet(t("compare.sheet.runs", lang), runs, heads(runs))
+            kpis_out = kpis.reset_index(drop=True)
+            book.sheet(t("compare.sheet.kpis", lang), kpis_out, heads(kpis_out))
+            book.sheet(t("compare.sheet.zones", lang), zones, heads(zones))
+            book.sheet(t("compare.sheet.plots", lang), plots, heads(plots))
+            book.sheet(t("compare.sheet.firms", lang), firms, heads(firms))
+            book.sheet(t("compare.sheet.binding", lang), comp.binding, heads(comp.binding))
+            book.close()
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise AllocatorError(
+                t("compare.cli.write_failed", lang, path=path, error=exc),
+                hint=t("compare.cli.write_failed_hint", lang),
+            ) from exc
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return path
 
 
 def _as_run(item: Any) -> Run:

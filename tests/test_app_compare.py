@@ -50,3 +50,5 @@ def test_compare_two_runs(two_runs):
     assert why["F004"] == "zone_energy[Z02]"
     binding = frames[-1]
     assert list(binding["row"]) == ["zone_energy[Z02]"]
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == ["下载对比工作簿（Excel）"]

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     for line in render(comp, top=max(0, args.top)):
         print(line)
     if out is not None:
-        write_workbook(comp, out, get_lang())
+        comp.to_excel(out, get_lang())
         print(t("compare.wrote", path=out))
     return 0
 
@@ -203,82 +201,3 @@ def _binding_lines(binding: pd.DataFrame, i: int, top: int) -> list[str]:
     if len(shown) > top:
         lines.append(t("compare.more", n=len(shown) - top))
     return lines
-
-
-def write_workbook(comp: Any, path: Path, lang: str) -> Path:
-    """Write every comparison table to ``path`` atomically; return the path.
-
-    A failure leaves an existing file at ``path`` untouched and no temp file behind.
-    """
-    from allocator.export.data import outcome_label
-    from allocator.export.tables import Workbook, localized
-
-    labels = list(comp.labels)
-
-    def col(name: str) -> str:
-        key = f"compare.col.{name}"
-        from allocator.i18n import has
-
-        return t(key, lang) if has(key) else name
-
-    def heads(frame: pd.DataFrame) -> list[str]:
-        out = []
-        for c in frame.columns:
-            c = str(c)
-            if c.startswith("delta_"):
-                out.append(f"{t('compare.delta', lang)}: {c[6:]}")
-            else:
-                out.append(c if c in labels else col(c))
-        return out
-
-    kpis = comp.kpis.copy().astype(object)
-    if "status" in kpis.index:
-        kpis.loc["status"] = [t(f"solve.status.{v}", lang) for v in kpis.loc["status"]]
-    kpis.insert(0, "metric", [t(f"compare.kpi.{k}", lang) for k in kpis.index])
-    zones = comp.zones.copy()
-    if len(zones):
-        zones["metric"] = [t(f"compare.metric.{m}", lang) for m in zones["metric"]]
-    plots = comp.plots.copy()
-    for c in ("outcome_base", "outcome"):
-        plots[c] = plots[c].map(lambda o: outcome_label(str(o), lang))
-    firms = comp.firms.copy()
-    firms["change"] = firms["change"].map(lambda c: t(f"compare.firm_{c}", lang))
-    other_lang = "reason_en" if lang == "zh" else "reason_zh"
-    firms = localized(
-        firms.drop(columns=[c for c in ("reason", other_lang) if c in firms.columns]), lang
-    )
-    runs = pd.DataFrame(
-        {
-            "run": [f"[{i}]" for i in range(len(labels))],
-            "path": [str(getattr(r, "path", "")) for r in comp.runs] or labels,
-            "scenario": [str((r.summary or {}).get("scenario_name", "")) for r in comp.runs],
-        }
-    )
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise AllocatorError(
-            t("compare.cli.write_failed", lang, path=path, error="no such folder"),
-            hint=t("compare.cli.write_failed_hint", lang),
-        )
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent, prefix=".compare-")
-    os.close(fd)
-    try:
-        book = Workbook(Path(tmp), lang)
-        book.sheet(t("compare.sheet.runs", lang), runs, heads(runs))
-        kpis_out = kpis.reset_index(drop=True)
-        book.sheet(t("compare.sheet.kpis", lang), kpis_out, heads(kpis_out))
-        book.sheet(t("compare.sheet.zones", lang), zones, heads(zones))
-        book.sheet(t("compare.sheet.plots", lang), plots, heads(plots))
-        book.sheet(t("compare.sheet.firms", lang), firms, heads(firms))
-        book.sheet(t("compare.sheet.binding", lang), comp.binding, heads(comp.binding))
-        book.close()
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise AllocatorError(
-            t("compare.cli.write_failed", lang, path=path, error=exc),
-            hint=t("compare.cli.write_failed_hint", lang),
-        ) from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path

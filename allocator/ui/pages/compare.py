@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,15 @@ def zone_charts(runs: dict[str, Any]) -> None:
     st.bar_chart(frame, stack=False, height=320)
 
 
+def workbook_bytes(comparison: Any) -> bytes | None:
+    """Return the comparison workbook (all tables, headers in the page language) as bytes."""
+    if not hasattr(comparison, "to_excel"):
+        return None
+    with tempfile.TemporaryDirectory(prefix="allocator-compare-") as folder:
+        path = comparison.to_excel(Path(folder) / "compare.xlsx", lang())
+        return Path(path).read_bytes()
+
+
 def render() -> None:
     """Draw the compare page."""
     page_header("ui.compare.title", "ui.compare.caption")
@@ -116,6 +126,15 @@ def render() -> None:
         if isinstance(full, pd.DataFrame):
             with st.expander(t("ui.compare.library_table")):
                 show_table(full)
+        book = attempt(workbook_bytes, comparison) if comparison is not None else None
+        if book:
+            st.download_button(
+                t("ui.compare.download"),
+                data=book,
+                file_name=t("ui.compare.file_name"),
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                key="compare_download",
+            )
 
     base_label = st.selectbox(t("ui.compare.base"), labels, key="compare_base")
     other_label = st.selectbox(
