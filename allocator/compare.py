@@ -62,6 +62,14 @@ class Comparison:
     """Cap rows whose binding state or marginal value changed vs the base."""
     runs: list[Run] = field(default_factory=list, repr=False)
 
+    def firms_in(self, lang: str | None = None) -> pd.DataFrame:
+        """Return :attr:`firms` with the run's reason in ``lang`` only, for people to read.
+
+        Keeps ``reason_zh`` or ``reason_en``; drops the other and the code ``reason``.
+        """
+        other = "reason_en" if normalize_lang(lang) == "zh" else "reason_zh"
+        return self.firms.drop(columns=[c for c in ("reason", other) if c in self.firms.columns])
+
     def to_excel(self, path: str | Path, lang: str | None = None) -> Path:
         """Write every comparison table to one workbook at ``path``; return the path.
 
@@ -69,12 +77,11 @@ class Comparison:
         ``lang``. Atomic: a failure leaves an existing file untouched and no
         temp file behind.
         """
-        comp = self
         lang = normalize_lang(lang)
         from allocator.export.data import outcome_label
         from allocator.export.tables import Workbook, localized
 
-        labels = list(comp.labels)
+        labels = list(self.labels)
 
         def col(name: str) -> str:
             key = f"compare.col.{name}"
@@ -91,27 +98,24 @@ class Comparison:
                     out.append(c if c in labels else col(c))
             return out
 
-        kpis = comp.kpis.copy().astype(object)
+        kpis = self.kpis.copy().astype(object)
         if "status" in kpis.index:
             kpis.loc["status"] = [t(f"solve.status.{v}", lang) for v in kpis.loc["status"]]
         kpis.insert(0, "metric", [t(f"compare.kpi.{k}", lang) for k in kpis.index])
-        zones = comp.zones.copy()
+        zones = self.zones.copy()
         if len(zones):
             zones["metric"] = [t(f"compare.metric.{m}", lang) for m in zones["metric"]]
-        plots = comp.plots.copy()
+        plots = self.plots.copy()
         for c in ("outcome_base", "outcome"):
             plots[c] = plots[c].map(lambda o: outcome_label(str(o), lang))
-        firms = comp.firms.copy()
+        firms = self.firms_in(lang)
         firms["change"] = firms["change"].map(lambda c: t(f"compare.firm_{c}", lang))
-        other_lang = "reason_en" if lang == "zh" else "reason_zh"
-        firms = localized(
-            firms.drop(columns=[c for c in ("reason", other_lang) if c in firms.columns]), lang
-        )
+        firms = localized(firms, lang)
         runs = pd.DataFrame(
             {
                 "run": [f"[{i}]" for i in range(len(labels))],
-                "path": [str(getattr(r, "path", "")) for r in comp.runs] or labels,
-                "scenario": [str((r.summary or {}).get("scenario_name", "")) for r in comp.runs],
+                "path": [str(getattr(r, "path", "")) for r in self.runs] or labels,
+                "scenario": [str((r.summary or {}).get("scenario_name", "")) for r in self.runs],
             }
         )
         path = Path(path)
@@ -130,7 +134,7 @@ class Comparison:
             book.sheet(t("compare.sheet.zones", lang), zones, heads(zones))
             book.sheet(t("compare.sheet.plots", lang), plots, heads(plots))
             book.sheet(t("compare.sheet.firms", lang), firms, heads(firms))
-            book.sheet(t("compare.sheet.binding", lang), comp.binding, heads(comp.binding))
+            book.sheet(t("compare.sheet.binding", lang), self.binding, heads(self.binding))
             book.close()
             os.replace(tmp, path)
         except OSError as exc:

@@ -76,7 +76,7 @@ import shapely
 from allocator.case.io import split_list
 from allocator.case.schema import CASE_CRS
 from allocator.errors import CaseError
-from allocator.i18n import has, normalize_lang, t
+from allocator.i18n import display_width, has, normalize_lang, t
 from allocator.industry import industry_name
 from allocator.parcels import adjacency, connected_sets
 from allocator.units import M2_PER_MU
@@ -1068,12 +1068,11 @@ class PlotCheck:
                     scope = t("eligibility.check.scope_unit", lang, unit=r.scope_id)
                 name = industry_name(r.industry_prefix, lang)
                 name = f" {name}" if name and len(str(r.industry_prefix)) == 3 else ""
+                left, right, colon = ("（", "）", "：") if lang == "zh" else (" (", ")", ": ")
+                note = colon + str(r.note) if v(r.note) != dash else ""
                 lines.append(
                     f"  - {t(f'eligibility.rule.{r.rule}', lang)} {r.industry_prefix}{name}"
-                    f"（{scope}）{'：' + str(r.note) if v(r.note) != dash else ''}"
-                    if lang == "zh"
-                    else f"  - {t(f'eligibility.rule.{r.rule}', lang)} {r.industry_prefix}{name}"
-                    f" ({scope}){': ' + str(r.note) if v(r.note) != dash else ''}"
+                    f"{left}{scope}{right}{note}"
                 )
         else:
             lines.append(t("eligibility.check.no_rules", lang))
@@ -1088,7 +1087,7 @@ class PlotCheck:
                 why = "" if r.eligible else "：" if lang == "zh" else ": "
                 texts = [reason_text(c, lang) for c in split_list(r.reasons)]
                 name = f" {r.industry_name}" if getattr(r, "industry_name", "") else ""
-                pad = _width(t("eligibility.check.no", lang)) - _width(mark)
+                pad = display_width(t("eligibility.check.no", lang)) - display_width(mark)
                 line = f"  {mark}{' ' * pad}  {r.industry}{name}"
                 if texts:
                     line += why + "；".join(texts) if lang == "zh" else why + "; ".join(texts)
@@ -1098,13 +1097,6 @@ class PlotCheck:
                     line += " " + t("eligibility.check.partly", lang, rules=r.partly)
                 lines.append(line)
         return "\n".join(lines)
-
-
-def _width(text: str) -> int:
-    """Display width in terminal columns (CJK characters count two)."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _read_polygon(polygon: Any, source_crs: str | None) -> Any:

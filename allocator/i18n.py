@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -70,3 +71,8 @@ def t(key: str, lang: str | None = None, **fmt: object) -> str:
 def has(key: str) -> bool:
     """Return True when ``key`` is in the table."""
     return key in table()
+
+
+def display_width(text: str) -> int:
+    """Return the width of ``text`` in terminal columns (CJK characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

@@ -18,11 +18,11 @@ import pandas as pd
 
 from allocator.commands.info import render_table
 from allocator.errors import AllocatorError
+from allocator.export.tables import COUNT_KPIS
 from allocator.i18n import get_lang, t
 
 ZONE_COLUMNS = ("land_used_mu", "energy_tce", "electricity_mwh", "tax_per_mu_after")
 """Per-zone figures printed (the workbook has every metric of the comparison)."""
-COUNT_KPIS = {"applicants_admitted", "firms_moved_out"}
 
 
 def register(subparsers: Any) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import unicodedata
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from allocator.i18n import t
+from allocator.i18n import display_width, t
 from allocator.units import MU_PER_KM2
 
 
@@ -61,18 +60,16 @@ def zone_summary(case: Any) -> pd.DataFrame:
     ]
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def render_table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
     """Render a plain-text table aligned for CJK (double-width) characters."""
-    widths = [max(_width(h), *(_width(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [
+        max(display_width(h), *(display_width(r[i]) for r in rows)) for i, h in enumerate(headers)
+    ]
 
     def line(cells: list[str]) -> str:
         parts = []
         for i, cell in enumerate(cells):
-            pad = " " * (widths[i] - _width(cell))
+            pad = " " * (widths[i] - display_width(cell))
             parts.append(pad + cell if i in right else cell + pad)
         return "  ".join(parts).rstrip()
 

@@ -187,9 +187,8 @@ class Workbook:
         name: str,
         frame: pd.DataFrame,
         headers: list[str] | None = None,
-        shares: set[str] | frozenset[str] = frozenset(),
     ) -> None:
-        """Add a sheet; ``headers`` default to the export labels; ``shares`` are % columns."""
+        """Add a sheet; ``headers`` default to the export labels."""
         ws = self.wb.add_worksheet(name[:31])
         cols = list(frame.columns)
         heads = headers or [label(c, self.lang) for c in cols]
@@ -201,7 +200,7 @@ class Workbook:
             numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
                 series
             )
-            if (col in SHARE_COLUMNS or col in shares) and numeric:
+            if col in SHARE_COLUMNS and numeric:
                 cell = self.fmt_pct
             elif numeric and (col in INTEGER_COLUMNS or pd.api.types.is_integer_dtype(series)):
                 cell = self.fmt_int

@@ -189,7 +189,7 @@ def _zone_label_layer(fmap: Any, zones: Any, lang: str) -> None:
     are Leaflet ``divIcon`` markers (text, no image), in a layer of their own,
     hidden beyond zoom 12 where they would cover the plots.
     """
-    from branca.element import MacroElement
+    from branca.element import Element, MacroElement
     from jinja2 import Template
 
     class ZoneLabels(MacroElement):  # type: ignore[misc]
@@ -221,6 +221,7 @@ def _zone_label_layer(fmap: Any, zones: Any, lang: str) -> None:
             self.hint = json.dumps(hint, ensure_ascii=False)
 
     ZoneLabels(_zone_labels(zones), t("export.web.zoom_hint", lang)).add_to(fmap)
+    fmap.get_root().header.add_child(Element(f"<style>{ZONE_LABEL_CSS}</style>"))
 
 
 def build_map(data: ExportData) -> Any:
@@ -309,7 +310,6 @@ def build_map(data: ExportData) -> Any:
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     fmap.get_root().html.add_child(Element(_legend_html(lang)))
-    fmap.get_root().header.add_child(Element(f"<style>{ZONE_LABEL_CSS}</style>"))
     title = t("export.web.title", lang, scenario=data.scenario_name)
     fmap.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
     return fmap

@@ -66,13 +66,10 @@ def zone_charts(runs: dict[str, Any]) -> None:
     st.bar_chart(frame, stack=False, height=320)
 
 
-def workbook_bytes(comparison: Any) -> bytes | None:
-    """Return the comparison workbook (all tables, headers in the page language) as bytes."""
-    if not hasattr(comparison, "to_excel"):
-        return None
+def workbook_bytes(comparison: Any, page_lang: str) -> bytes:
+    """Return the comparison workbook (all tables, headers in ``page_lang``) as bytes."""
     with tempfile.TemporaryDirectory(prefix="allocator-compare-") as folder:
-        path = comparison.to_excel(Path(folder) / "compare.xlsx", lang())
-        return Path(path).read_bytes()
+        return Path(comparison.to_excel(Path(folder) / "compare.xlsx", page_lang)).read_bytes()
 
 
 def render() -> None:
@@ -126,11 +123,11 @@ def render() -> None:
         if isinstance(full, pd.DataFrame):
             with st.expander(t("ui.compare.library_table")):
                 show_table(full)
-        book = attempt(workbook_bytes, comparison) if comparison is not None else None
-        if book:
-            st.download_button(
+        if hasattr(comparison, "to_excel"):
+            page_lang = lang()
+            st.download_button(  # written when clicked, not on every rerun of the page
                 t("ui.compare.download"),
-                data=book,
+                data=lambda: workbook_bytes(comparison, page_lang),
                 file_name=t("ui.compare.file_name"),
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key="compare_download",
@@ -155,8 +152,7 @@ def render() -> None:
     lib_firms = getattr(pair, "firms", None)
     if isinstance(lib_firms, pd.DataFrame) and "binding_changed" in lib_firms:
         # the library's table says why: the run's own reason and the binding rows that changed
-        other_lang = "reason_en" if lang() == "zh" else "reason_zh"
-        firms = lib_firms.drop(columns=[c for c in ("reason", other_lang) if c in lib_firms])
+        firms = pair.firms_in(lang())
     st.subheader(
         t(
             "ui.compare.firms",
