@@ -26,7 +26,6 @@ from matplotlib.figure import Figure
 from allocator.export import fonts, maps
 from allocator.export.data import (
     CLASS_COLORS,
-    CLASSES,
     OUTCOME_COLORS,
     OUTCOMES,
     ExportData,
@@ -35,6 +34,7 @@ from allocator.export.data import (
 )
 from allocator.export.tables import diagnosis_frame, scenario_frame, summary_rows
 from allocator.i18n import t
+from models.data import CLASSES
 
 KPI_COLUMNS = (
     "zone_id",
