@@ -31,11 +31,12 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from allocator.case.io import build_case, save_case
+from allocator.case.io import build_case, read_gpkg_frames, save_case
 from allocator.case.model import Case
 from allocator.case.schema import ALL_LAYERS, Layer
+from allocator.case.validate import check_frames
 from allocator.crs import CGCS2000, WEB_CRSES, convert_geometries, normalize_web_crs
-from allocator.errors import CaseError, ProblemList
+from allocator.errors import AllocatorError, CaseError, Problem, ProblemList
 from allocator.i18n import t
 
 ALIASES_PATH = Path(__file__).with_name("aliases.toml")
@@ -691,3 +692,44 @@ def import_case(
     save_case(case, out_path)
     case.source = Path(out_path)
     return case, report.lines
+
+
+def validate_case(path_or_case: Case | str | os.PathLike[str]) -> list[Problem]:
+    """Return every problem (errors and warnings) of a case; never raises for bad data.
+
+    Accepts a loaded :class:`Case` (re-checks it), a case GeoPackage, or an
+    import folder (checked as ``allocator import`` would, writing nothing).
+    It lives here, above :mod:`allocator.case.io` and
+    :mod:`allocator.case.validate`, because it reads paths as they do.
+    """
+    problems = ProblemList()
+    if isinstance(path_or_case, Case):
+        case = path_or_case
+        built = {name: getattr(case, name) for name in ALL_LAYERS}
+        src = case.source.name if case.source else ""
+        check_frames(built, problems, dict.fromkeys(ALL_LAYERS, src))
+        seen = {(p.code, p.layer, p.row, p.column) for p in problems.problems}
+        extra = [p for p in case.problems if (p.code, p.layer, p.row, p.column) not in seen]
+        return extra + problems.problems
+    path = Path(path_or_case)
+    try:
+        if path.is_dir() or path.suffix.lower() not in (".gpkg",):
+            frames, files, crses = read_source(path, problems)
+            build_case(frames, problems, files=files, crses=crses, source=path)
+        else:
+            if not path.exists():
+                problems.error(
+                    "not_found",
+                    t("case.not_found", file=str(path)),
+                    file=str(path),
+                    hint=t("case.hint.not_found"),
+                )
+                return problems.problems
+            frames = read_gpkg_frames(path, problems)
+            build_case(frames, problems, files=dict.fromkeys(ALL_LAYERS, path.name), source=path)
+    except AllocatorError as exc:
+        if exc.problems:
+            problems.problems.extend(p for p in exc.problems if p not in problems.problems)
+        else:
+            problems.error("unreadable", exc.message, file=str(path), hint=exc.hint)
+    return problems.problems

@@ -27,7 +27,9 @@ import shapely
 from pyproj import CRS
 
 from allocator.case.model import Case
-from allocator.case.schema import ALL_LAYERS, CASE_CRS, Column, Layer
+from allocator.case.schema import ALL_LAYERS, CASE_CRS, Column, Layer, row_labels
+from allocator.case.schema import split_list as split_list  # re-exported: callers import it here
+from allocator.case.validate import check_frames
 from allocator.errors import CaseError, ProblemList
 from allocator.i18n import t
 from allocator.units import M2_PER_MU
@@ -38,36 +40,6 @@ NA_WORDS = frozenset({"", "na", "n/a", "nan", "none", "null", "-", "—", "无",
 
 # Zhejiang's bounding box (118–123.2E, 27–31.2N) in EPSG:4549, with ~100 km margin.
 _ZJ_BOX_4549 = (200_000.0, 2_870_000.0, 930_000.0, 3_580_000.0)
-
-
-def split_list(text: object) -> list[str]:
-    """Split ``;``-separated text (also ``；`` and ``,``) into stripped, non-empty items.
-
-    Missing values (None, NaN, NA) give ``[]``. Used for ``candidate_zones``,
-    ``locked_plots``, ``positioning`` and ``unit_ids``.
-    """
-    if text is None:
-        return []
-    try:
-        if pd.isna(text):
-            return []
-    except (TypeError, ValueError):
-        pass
-    raw = str(text).replace("；", ";").replace("，", ";").replace(",", ";")
-    return [item.strip() for item in raw.split(";") if item.strip()]
-
-
-def row_labels(frame: pd.DataFrame, layer: Layer) -> np.ndarray:
-    """Return one label per row: its id when the layer has one, else ``#n`` (1-based)."""
-    n = len(frame)
-    numbers = np.array([f"#{i + 1}" for i in range(n)], dtype=object)
-    if layer.id_column and layer.id_column in frame.columns:
-        ids = frame[layer.id_column]
-        ok = ids.notna().to_numpy()
-        out = numbers.copy()
-        out[ok] = ids[ok].astype(str).to_numpy()
-        return out
-    return numbers
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -459,8 +431,6 @@ def build_case(
     layer's source file for messages; ``crses`` overrides a layer's CRS.
     Missing required layers are errors; a missing optional layer stays None.
     """
-    from allocator.case.validate import check_frames
-
     files = files or {}
     crses = crses or {}
     built: dict[str, pd.DataFrame | None] = {}
