@@ -293,6 +293,35 @@ def _relaxed_rows(built: Any, sol: Any) -> list[tuple[str, float]]:
     return []
 
 
+def _solve_built(
+    prep: Prepared,
+    params: Any,
+    *,
+    time_limit_s: float,
+    solver: str | None = None,
+    duals: bool = False,
+) -> tuple[Any, Any]:
+    """Build the model with ``params`` and solve it with the scenario's solver settings.
+
+    Returns ``(built, solution)``. Used by the elastic re-solve and by
+    :func:`diagnose`, so this module needs nothing from :mod:`allocator.solve`.
+    """
+    from models import allocation
+    from models import solver as msolver
+
+    built = allocation.build(prep.data, params)
+    sol = msolver.run(
+        built,
+        solver=solver or str(prep.scenario["solver.name"]),
+        time_limit_s=time_limit_s,
+        rel_gap=float(prep.scenario["solver.rel_gap"]),
+        threads=int(prep.scenario["solver.threads"]),
+        seed=int(prep.scenario["solver.seed"]),
+        duals=duals,
+    )
+    return built, sol
+
+
 def elastic_diagnosis(
     prep: Prepared, *, time_limit_s: float = 60.0, solver: str | None = None
 ) -> dict[str, Any]:
@@ -302,18 +331,10 @@ def elastic_diagnosis(
     ``row``, ``family``, ``keys``, ``amount``, ``unit``, ``message_zh``,
     ``message_en``) and ``presolve`` (the presolve findings).
     """
-    from models import allocation
     from models import solver as msolver
 
-    params = replace(prep.params, elastic=True)
-    built = allocation.build(prep.data, params)
-    sol = msolver.run(
-        built,
-        solver=solver or str(prep.scenario["solver.name"]),
-        time_limit_s=time_limit_s,
-        rel_gap=float(prep.scenario["solver.rel_gap"]),
-        threads=int(prep.scenario["solver.threads"]),
-        seed=int(prep.scenario["solver.seed"]),
+    built, sol = _solve_built(
+        prep, replace(prep.params, elastic=True), time_limit_s=time_limit_s, solver=solver
     )
     status = getattr(getattr(sol, "status", "error"), "value", getattr(sol, "status", "error"))
     relaxed = getattr(msolver, "relaxations", None)
@@ -353,8 +374,8 @@ def diagnose(
     scenario: Any, *, case: Any = None, time_limit_s: float | None = None
 ) -> dict[str, Any]:
     """Prepare ``scenario``, run the presolve checks and, when infeasible, the elastic diagnosis."""
+    from allocator.case.cache import load_case_cached
     from allocator.scenario import Scenario, load_scenario
-    from allocator.solve import load_case_cached, run_model
 
     if time_limit_s is not None:
         time_limit_s = check_param("solver.time_limit_s", time_limit_s, "--time-limit")
@@ -367,25 +388,20 @@ def diagnose(
     prep = prepare(case, scenario)
     findings = presolve_checks(prep)
     tl = float(time_limit_s or scenario["solver.time_limit_s"])
-    result = run_model(
-        prep,
-        solver=str(scenario["solver.name"]),
-        time_limit_s=tl,
-        rel_gap=float(scenario["solver.rel_gap"]),
-        duals=True,
-    )
+    built, sol = _solve_built(prep, prep.params, time_limit_s=tl, duals=True)
+    status = str(getattr(getattr(sol, "status", "error"), "value", getattr(sol, "status", "error")))
     report: dict[str, Any] = {
         "scenario": scenario.name,
-        "status": result.status,
-        "objective": result.objective,
+        "status": status,
+        "objective": getattr(sol, "objective", None),
         "presolve": [f.to_dict() for f in findings],
         "elastic": None,
         "marginals": None,
     }
-    if result.status == "infeasible":
+    if status == "infeasible":
         report["elastic"] = elastic_diagnosis(prep, time_limit_s=tl)
-    elif result.has_solution:
-        report["marginals"] = marginal_values(prep, result)
+    elif status in ("optimal", "feasible"):
+        report["marginals"] = _marginal_table(built, sol)
     return report
 
 
@@ -416,8 +432,10 @@ def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
     ``value`` (万元 of objective per unit of the row's right-hand side; ≥ 0 for a
     binding cap), ``unit``, ``slack``, ``binding``.
     """
-    built = getattr(result, "built", None)
-    sol = getattr(result, "solution", None)
+    return _marginal_table(getattr(result, "built", None), getattr(result, "solution", None))
+
+
+def _marginal_table(built: Any, sol: Any) -> pd.DataFrame:
     duals = _duals(built, sol) if sol is not None else {}
     rows = []
     for name, (value, slack) in duals.items():
