@@ -223,11 +223,11 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
                 )
             )
     if p.on("province_energy") and math.isfinite(d.province_energy_cap_tce):
-        need = float((d.en * floor).sum())
-        if need > d.province_energy_cap_tce * (1 + 1e-6):
+        need_tce = float((d.en * floor).sum())
+        if need_tce > d.province_energy_cap_tce * (1 + 1e-6):
             out.append(
                 _finding(
-                    "floors_exceed_cap", "infeasible", "province_energy[province]", need,
+                    "floors_exceed_cap", "infeasible", "province_energy[province]", need_tce,
                     d.province_energy_cap_tce, "tce",
                 )
             )  # fmt: skip

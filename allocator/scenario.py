@@ -408,7 +408,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from exc
 
 
-def _resolve_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict, list[Path]]:
+def _resolve_file(
+    path: Path, chain: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], dict[str, Any], list[Path]]:
     path = path.resolve()
     if path in chain:
         cycle = " → ".join(p.name for p in (*chain, path))
@@ -508,7 +510,10 @@ class Scenario:
     @property
     def data(self) -> Mapping[str, Any]:
         """The resolved parameters as nested read-only mappings."""
-        return _freeze(_nest({k: v for k, v in self.flat.items() if v is not None}))
+        frozen: Mapping[str, Any] = _freeze(
+            _nest({k: v for k, v in self.flat.items() if v is not None})
+        )
+        return frozen
 
     @property
     def hash(self) -> str:

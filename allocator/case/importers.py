@@ -25,6 +25,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -67,7 +68,7 @@ class ImportReport:
 
 
 @lru_cache(maxsize=1)
-def aliases() -> dict:
+def aliases() -> dict[str, Any]:
     """Return the parsed ``aliases.toml``."""
     with ALIASES_PATH.open("rb") as fh:
         return tomllib.load(fh)
@@ -86,7 +87,7 @@ def layer_for_name(stem: str) -> str | None:
         return key
     for layer, names in aliases()["layers"].items():
         if key in {norm(n) for n in names}:
-            return layer
+            return str(layer)
     return None
 
 
@@ -239,9 +240,10 @@ class _Reader:
 
     # -- helpers ---------------------------------------------------------------
     def error(self, code: str, key: str, file: str, layer: str, hint: str, **kw: object) -> None:
+        """Report a problem at ``file``/``layer``; ``kw`` (and ``file``) fill the message."""
         where = {k: str(v) for k, v in kw.items() if k in ("row", "column")}
-        fmt = {k: v for k, v in kw.items() if k not in ("row", "column")}
-        self.problems.error(code, t(key, **fmt), file=file, layer=layer, hint=hint, **where)
+        fmt = {"file": file, **{k: v for k, v in kw.items() if k not in ("row", "column")}}
+        self.problems.error(code, t(key, None, **fmt), file=file, layer=layer, hint=hint, **where)
 
     # -- formats ---------------------------------------------------------------
     def read(self, path: Path, layer: str) -> pd.DataFrame | None:
@@ -272,7 +274,6 @@ class _Reader:
                 path.name,
                 layer,
                 t("case.hint.unknown_format"),
-                file=path.name,
                 error=str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__,
             )
             return None
@@ -336,11 +337,11 @@ class _Reader:
             target.mkdir(parents=True, exist_ok=True)
             stem = PurePosixPath(shps[0].filename.replace("\\", "/")).stem
             for info in infos:
-                member = PurePosixPath(info.filename.replace("\\", "/"))
-                if info.is_dir() or member.stem != stem:
+                part = PurePosixPath(info.filename.replace("\\", "/"))
+                if info.is_dir() or part.stem != stem:
                     continue
                 # Written under a fixed name: member paths never reach the file system.
-                (target / ("layer" + member.suffix.lower())).write_bytes(zf.read(info))
+                (target / ("layer" + part.suffix.lower())).write_bytes(zf.read(info))
         return self.read_shapefile(target / "layer.shp", path.name, layer)
 
     def read_csv(self, path: Path, layer: str) -> pd.DataFrame | None:
@@ -497,9 +498,9 @@ def rename_columns(
     for col in layer.columns:
         if col.choices and col.name in out.columns:
             out[col.name] = map_values(out[col.name], col.name)
-    for col in ("industry", "industry_prefix"):
-        if col in out.columns and col in layer.column_names:
-            out[col], count = add_industry_section(out[col])
+    for name in ("industry", "industry_prefix"):
+        if name in out.columns and name in layer.column_names:
+            out[name], count = add_industry_section(out[name])
             if count:
                 report.add(t("case.industry_section", file=file, count=count))
     return out

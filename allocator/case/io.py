@@ -30,7 +30,7 @@ from allocator.case.model import Case
 from allocator.case.schema import ALL_LAYERS, CASE_CRS, Column, Layer, row_labels
 from allocator.case.schema import split_list as split_list  # re-exported: callers import it here
 from allocator.case.validate import check_frames
-from allocator.errors import CaseError, ProblemList
+from allocator.errors import CaseError, ProblemList, Severity
 from allocator.i18n import t
 from allocator.units import M2_PER_MU
 
@@ -59,7 +59,7 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _numbers(
-    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict
+    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict[str, str]
 ) -> pd.Series:
     """Coerce to float64; report values that are present but not numbers."""
     if pd.api.types.is_bool_dtype(series):
@@ -84,7 +84,7 @@ def _numbers(
 
 
 def _bools(
-    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict
+    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict[str, str]
 ) -> pd.Series:
     """Coerce to bool (missing → False); report words that are neither true nor false."""
     if pd.api.types.is_bool_dtype(series) and not series.isna().any():
@@ -107,7 +107,7 @@ def _bools(
 
 
 def _dates(
-    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict
+    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict[str, str]
 ) -> pd.Series:
     """Coerce to datetime64; report unparseable dates."""
     if pd.api.types.is_datetime64_any_dtype(series):
@@ -195,7 +195,7 @@ def frame_geometry_name(frame: pd.DataFrame) -> str | None:
     """Name of the active geometry column, or None for plain tables."""
     if isinstance(frame, gpd.GeoDataFrame):
         try:
-            return frame.geometry.name
+            return str(frame.geometry.name)
         except AttributeError:
             return None
     return None
@@ -328,7 +328,7 @@ def prepare_geometry(
     if far.any():
         idx = np.flatnonzero(far)
         bad_coords = ~finite[idx]
-        severity = "error" if bad_coords.any() or far.all() else "warning"
+        severity: Severity = "error" if bad_coords.any() or far.all() else "warning"
         for i in idx[:20]:
             problems.add(
                 severity,
@@ -345,7 +345,7 @@ def prepare_geometry(
     return geoms, True
 
 
-def _polygonal_part(geom: object) -> object:
+def _polygonal_part(geom: object) -> shapely.Geometry | None:
     """Keep the polygonal parts of a (repaired) geometry; None when there are none."""
     if geom is None:
         return None
@@ -360,7 +360,11 @@ def _polygonal_part(geom: object) -> object:
 
 
 def _normalise_type(
-    geoms: np.ndarray, layer: Layer, labels: np.ndarray, problems: ProblemList, where: dict
+    geoms: np.ndarray,
+    layer: Layer,
+    labels: np.ndarray,
+    problems: ProblemList,
+    where: dict[str, str],
 ) -> np.ndarray:
     """Make plots Polygons (single-part multis unwrapped) and other layers MultiPolygons."""
     type_ids = shapely.get_type_id(geoms)
@@ -458,7 +462,7 @@ def build_case(
     check_frames(built, problems, files)
     if problems.errors:
         return None
-    return Case(**built, source=source, problems=list(problems.warnings))  # type: ignore[arg-type]
+    return Case(**built, source=source, problems=list(problems.warnings))
 
 
 def read_gpkg_frames(path: Path, problems: ProblemList) -> dict[str, pd.DataFrame]:

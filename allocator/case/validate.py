@@ -271,15 +271,23 @@ def _check_pattern(
     )
 
 
+def _required(built: dict[str, pd.DataFrame | None], name: str) -> pd.DataFrame:
+    """Return a required layer: build_case fills each one (empty when missing)."""
+    frame = built[name]
+    if frame is None:
+        raise ValueError(f"required layer {name!r} was not built")
+    return frame
+
+
 def _check_plots(
     built: dict[str, pd.DataFrame | None], problems: ProblemList, files: dict[str, str]
 ) -> None:
-    plots, zones, firms = built["plots"], built["zones"], built["firms"]
+    plots, zones, firms = _required(built, "plots"), built["zones"], built["firms"]
     layer = ALL_LAYERS["plots"]
     where = _where("plots", files)
     labels = _labels(plots, layer)
     area = plots["area_mu"].to_numpy(dtype=float)
-    has_geom = ~shapely.is_missing(np.asarray(plots.geometry.array, dtype=object))
+    has_geom = ~shapely.is_missing(plots.geometry.array.to_numpy())
     tiny = np.isfinite(area) & (area < PLOT_MIN_MU) & (area > 0)
     huge = np.isfinite(area) & (area > PLOT_MAX_MU)
     _report(
@@ -351,7 +359,7 @@ def _check_plots(
 
 
 def _check_plots_in_zones(
-    plots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, problems: ProblemList, files: dict
+    plots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, problems: ProblemList, files: dict[str, str]
 ) -> None:
     """Warn when more than 1 % of a plot lies outside its own zone (2 m tolerance)."""
     zone_pos = pd.Series(np.arange(len(zones)), index=zones["zone_id"].to_numpy())
@@ -395,7 +403,7 @@ def _check_plots_in_zones(
 def _check_firms(
     built: dict[str, pd.DataFrame | None], problems: ProblemList, files: dict[str, str]
 ) -> None:
-    firms, zones, plots = built["firms"], built["zones"], built["plots"]
+    firms, zones, plots = _required(built, "firms"), built["zones"], built["plots"]
     layer = ALL_LAYERS["firms"]
     where = _where("firms", files)
     labels = _labels(firms, layer)

@@ -144,7 +144,7 @@ def save_upload(upload: Any, subdir: str = "uploads") -> Path:
 # --- library access --------------------------------------------------------------------------
 
 
-def api(name: str) -> Any | None:
+def api(name: str) -> Any:
     """Return ``allocator.<name>``, or None when that capability is not available yet."""
     import allocator
 
