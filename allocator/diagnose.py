@@ -28,7 +28,7 @@ from allocator.diagnosis import Diagnosis, elastic_item, presolve_item
 from allocator.i18n import t
 from allocator.prepare import Prepared
 from allocator.settings import SolverSettings
-from allocator.status import Status
+from allocator.status import Status, has_plan, parse_status
 from models.allocation import QUOTA_FAMILIES, UNITS
 from models.data import CLASSES, POLLUTANTS
 
@@ -200,11 +200,11 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
                 )
             )
     if p.on("province_energy") and math.isfinite(d.province_energy_cap_tce):
-        need = float((d.en * floor).sum())
-        if need > d.province_energy_cap_tce * (1 + 1e-6):
+        need_tce = float((d.en * floor).sum())
+        if need_tce > d.province_energy_cap_tce * (1 + 1e-6):
             out.append(
                 _finding(
-                    "floors_exceed_cap", "infeasible", "province_energy[province]", need,
+                    "floors_exceed_cap", "infeasible", "province_energy[province]", need_tce,
                     d.province_energy_cap_tce, "tce",
                 )
             )  # fmt: skip
@@ -269,17 +269,17 @@ def presolve_diagnosis(prep: Prepared, findings: list[Finding] | None = None) ->
     return Diagnosis(items=tuple(presolve_item(f.to_dict(), names) for f in findings))
 
 
-def elastic_diagnosis(prep: Prepared, settings: SolverSettings) -> Diagnosis:
-    """Re-solve with elastic slacks under ``settings``; report each relaxed row.
+def _solve_built(
+    prep: Prepared, params: Any, settings: SolverSettings, *, duals: bool = False
+) -> tuple[Any, Any]:
+    """Build the model with ``params`` and solve it under ``settings``.
 
-    Every relaxed row becomes a :class:`DiagnosisItem` in its family's units
-    with its share of the cap; the presolve findings come along, and the
-    settings used are recorded in the result.
+    Returns ``(built, solution)``. Used by the elastic re-solve and by
+    :func:`diagnose`, so this module needs nothing from :mod:`allocator.solve`.
     """
     from models import allocation
     from models import solver as msolver
 
-    params = replace(prep.params, elastic=True)
     built = allocation.build(prep.data, params)
     sol = msolver.run(
         built,
@@ -288,7 +288,21 @@ def elastic_diagnosis(prep: Prepared, settings: SolverSettings) -> Diagnosis:
         rel_gap=settings.rel_gap,
         threads=settings.threads,
         seed=settings.seed,
+        duals=duals,
     )
+    return built, sol
+
+
+def elastic_diagnosis(prep: Prepared, settings: SolverSettings) -> Diagnosis:
+    """Re-solve with elastic slacks under ``settings``; report each relaxed row.
+
+    Every relaxed row becomes a :class:`DiagnosisItem` in its family's units
+    with its share of the cap; the presolve findings come along, and the
+    settings used are recorded in the result.
+    """
+    from models import solver as msolver
+
+    built, sol = _solve_built(prep, replace(prep.params, elastic=True), settings)
     names, names_en = subject_names(prep, "zh"), subject_names(prep, "en")
     items = [presolve_item(f.to_dict(), names) for f in presolve_checks(prep)]
     if sol.has_solution:
@@ -317,8 +331,8 @@ def diagnose(
     applied. Returns ``scenario``, ``status`` (:class:`Status`), ``objective``,
     ``settings``, ``diagnosis`` (:class:`Diagnosis`) and ``marginals``.
     """
+    from allocator.case.cache import load_case_cached
     from allocator.scenario import Scenario, load_scenario
-    from allocator.solve import load_case_cached, run_model
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(Path(scenario))
@@ -331,19 +345,20 @@ def diagnose(
 
     prep = prepare(case, scenario)
     findings = presolve_checks(prep)
-    result = run_model(prep, settings=settings, duals=True)
+    built, sol = _solve_built(prep, prep.params, settings, duals=True)
+    status = parse_status(sol.status)
     report: dict[str, Any] = {
         "scenario": scenario.name,
-        "status": result.status,
-        "objective": result.objective,
+        "status": status,
+        "objective": sol.objective,
         "settings": settings,
         "diagnosis": presolve_diagnosis(prep, findings),
         "marginals": None,
     }
-    if result.status == Status.INFEASIBLE:
+    if status == Status.INFEASIBLE:
         report["diagnosis"] = elastic_diagnosis(prep, settings)
-    elif result.has_solution:
-        report["marginals"] = marginal_values(prep, result)
+    elif has_plan(status):
+        report["marginals"] = _marginal_table(built, sol)
     return report
 
 
@@ -374,8 +389,10 @@ def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
     ``value`` (万元 of objective per unit of the row's right-hand side; ≥ 0 for a
     binding cap), ``unit``, ``slack``, ``binding``.
     """
-    built = getattr(result, "built", None)
-    sol = getattr(result, "solution", None)
+    return _marginal_table(getattr(result, "built", None), getattr(result, "solution", None))
+
+
+def _marginal_table(built: Any, sol: Any) -> pd.DataFrame:
     duals = _duals(built, sol) if sol is not None else {}
     rows = []
     for name, (value, slack) in duals.items():
