@@ -4,7 +4,18 @@
 (infeasible, time limit, a solver crash is ``error``); the status is read from
 the solver itself, never from PuLP's ``LpStatus``: PuLP 3.3 maps a HiGHS run
 stopped by its time limit with an incumbent to ``Optimal`` (sol_status 2),
-which it is not.
+which it is not. The reported objective is that of the plan written (the
+values read back, binaries at 0/1, with the objective constant), and whether
+a run is ``optimal`` is decided by :func:`models.status.classify` from that
+objective and the bound, for HiGHS and CBC alike.
+
+Modules: :mod:`~models.solver.dispatch` (``run``, fallback),
+:mod:`~models.solver.highs` and :mod:`~models.solver.cbc` (one run each),
+:mod:`~models.solver.start` (start heuristics and LP bounds),
+:mod:`~models.solver.duals` (marginal values, relaxations),
+:mod:`~models.solver.problem` (HiGHS matrix, LP/MPS files),
+:mod:`~models.solver.solution` (:class:`ModelSolution`),
+:mod:`~models.solver.highs_api` (the highspy import).
 
 HiGHS is driven through its Python API (highspy, the library behind
 ``pulp.HiGHS``) with the PuLP problem as the model of record: the problem is
@@ -22,8 +33,8 @@ LP relaxation is solved and rounded (locked pairs, then pairs by LP value,
 then any applicant still without land on its free parcel of largest
 capacity), the binaries are fixed and the outputs re-optimised: a feasible
 plan. Its gap to the relaxation bound is often already within ``rel_gap``
-(province scale: 0.07 %), and then the run ends ``optimal`` at that gap, as
-HiGHS itself does; otherwise the plan is HiGHS's start and the relaxation
+(province scale: 0.07 %), and then the run ends ``optimal`` at that gap, by
+the same rule HiGHS uses; otherwise the plan is HiGHS's start and the relaxation
 bound is kept if HiGHS's own is weaker when it stops. Above
 ``CG_MIN_PAIRS`` candidate pairs the full relaxation is too slow, and the
 bound comes from :func:`_aggregated_relaxation` (no ``plot_once``, one pair per

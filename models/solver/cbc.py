@@ -21,9 +21,16 @@ from models.allocation import CAP_FAMILIES, Built
 from models.solver.duals import _cbc_duals
 from models.solver.highs_api import HIGHS_AVAILABLE, _hrun, highspy
 from models.solver.problem import _to_highs_lp
-from models.solver.solution import ModelSolution, Progress, _collect, _empty, _version
+from models.solver.solution import (
+    ModelSolution,
+    Progress,
+    _collect,
+    _empty,
+    _plan_objective,
+    _version,
+)
 from models.solver.start import _lp_rounding_start
-from models.status import Status
+from models.status import Status, classify
 
 CBC_MARGIN_S = 2.0
 """CBC's own ``-sec`` is this much (at most 10 %) shorter than the time left.
@@ -262,11 +269,11 @@ def _run_cbc(
     """CBC with the LP-rounding start, the LP bound and a hard wall-clock limit.
 
     The whole run (start, MPS file, CBC) returns within ``time_limit_s`` plus
-    ``CBC_GRACE_S`` and a few seconds of file reading. Status:
-    ``optimal`` only when the start is already within ``rel_gap`` of the
-    LP-relaxation bound or CBC finished by itself; a run stopped on time is
-    ``feasible`` (the better of CBC's plan and the start, gap against the
-    tighter of CBC's bound and the LP bound) or ``time_limit_no_solution``.
+    ``CBC_GRACE_S`` and a few seconds of file reading. The plan written is the
+    better of CBC's and the start; its objective, against the tighter of CBC's
+    bound and the LP bound, gives the status by :func:`classify` (``optimal``
+    only when that closes ``rel_gap``); without a plan the run is
+    ``infeasible``, ``time_limit_no_solution`` or ``error``.
     """
     t0 = time.perf_counter()
     deadline = t0 + float(time_limit_s)
@@ -275,9 +282,11 @@ def _run_cbc(
     start = _cbc_start(built, time_limit_s, rel_gap, threads, seed) if heuristic else None
     notes = []
     if start is not None:
-        inc_obj, lp_bound, start_values, variables = start
-        gap0 = abs(lp_bound - inc_obj) / max(abs(inc_obj), 1e-9)
+        _, lp_bound, start_values, variables = start
         _set_values(variables, start_values)
+        inc_obj = _plan_objective(built)
+        status0, gap0 = classify(True, inc_obj, lp_bound, rel_gap, "max" if maximise else "min")
+        start = (inc_obj, lp_bound, start_values, variables)
         notes.append(f"LP rounding {gap0:.3%} from the LP-relaxation bound")
         if progress is not None:
             with contextlib.suppress(Exception):
@@ -289,10 +298,10 @@ def _run_cbc(
                         "gap": gap0,
                     }
                 )
-        if gap0 <= rel_gap:
+        if status0 == Status.OPTIMAL:
             return _cbc_solution(
                 built,
-                Status.OPTIMAL,
+                rel_gap,
                 lp_bound,
                 t0,
                 duals,
@@ -305,7 +314,7 @@ def _run_cbc(
     if start is not None and remaining < 1.0:
         return _cbc_solution(
             built,
-            Status.FEASIBLE,
+            rel_gap,
             start[1],
             t0,
             duals,
@@ -336,7 +345,7 @@ def _run_cbc(
             _set_values(start[3], start[2])
             return _cbc_solution(
                 built,
-                Status.FEASIBLE,
+                rel_gap,
                 start[1],
                 t0,
                 duals,
@@ -397,7 +406,7 @@ def _run_cbc(
     bound = (min(bounds) if maximise else max(bounds)) if bounds else None
     return _cbc_solution(
         built,
-        Status.OPTIMAL if finished else Status.FEASIBLE,
+        rel_gap,
         bound,
         t0,
         duals,
@@ -409,7 +418,7 @@ def _run_cbc(
 
 def _cbc_solution(
     built: Built,
-    status: Status,
+    rel_gap: float,
     bound: float | None,
     t0: float,
     duals: bool,
@@ -417,13 +426,19 @@ def _cbc_solution(
     log: str,
     message: str,
 ) -> ModelSolution:
-    """ModelSolution from the PuLP variable values, with the gap to ``bound``."""
+    """ModelSolution from the PuLP variable values; status and gap by :func:`classify`.
+
+    The objective is that of the values written, and the run is optimal only
+    when it closes ``rel_gap`` to ``bound`` (CBC's, shifted by the objective
+    constant, or the LP-relaxation bound; the plan's own objective when CBC
+    finished its search without printing a bound).
+    """
     prob = built.prob
-    objective = float(prob.objective.value()) if prob.objective is not None else 0.0
+    objective = _plan_objective(built)
     if bound is None or not math.isfinite(bound):
-        bound, gap = float("nan"), None
-    else:
-        gap = abs(bound - objective) / max(abs(objective), 1e-9)
+        bound = float("nan")
+    direction = "max" if prob.sense == pulp.LpMaximize else "min"
+    status, gap = classify(True, objective, bound, rel_gap, direction)
     sol = ModelSolution(
         status=status,
         objective=objective,

@@ -113,3 +113,12 @@ def write_problem(built: Built, path: str | Path) -> Path:
     else:
         raise ValueError(f"{path}: extension must be .lp or .mps")
     return path
+
+
+def _col_objective(lp: Any, col: Any, sense: float) -> float:
+    """Objective (MODEL.md sense, constant included) of HiGHS columns ``col`` of ``lp``.
+
+    ``sense`` is :func:`sense_of` the problem: ``lp`` holds the minimisation form.
+    """
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    return sense * (float(cost @ np.asarray(col, dtype=float)) + float(lp.offset_))

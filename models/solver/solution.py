@@ -116,3 +116,15 @@ def _collect(built: Built, sol: ModelSolution) -> ModelSolution:
                 act -= con.get(s, 0.0) * _value(s)
             sol.row_activity[name] = float(act)
     return sol
+
+
+def _plan_objective(built: Built) -> float:
+    """Snap the binaries to 0/1 (as :func:`_collect` writes them); return the plan's objective.
+
+    The MODEL.md objective with its constant, evaluated at the PuLP variables'
+    values: the objective of the plan that is written, whatever a solver claimed.
+    """
+    for v in (*built.y, *built.x):
+        if v.varValue is not None:
+            v.varValue = 1.0 if v.varValue > 0.5 else 0.0
+    return float(built.prob.objective.value()) if built.prob.objective is not None else 0.0

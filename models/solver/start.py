@@ -14,7 +14,8 @@ import pulp
 
 from models.allocation import CAP_FAMILIES, Built
 from models.solver.highs_api import _hrun, _solve_quiet, highspy
-from models.solver.problem import _to_highs_lp, sense_of
+from models.solver.problem import _col_objective, _to_highs_lp, sense_of
+from models.status import Status, classify
 
 
 def _round_assignment(
@@ -290,15 +291,20 @@ def _lp_rounding_start(
             if h2.getModelStatus() != MS.kOptimal:
                 h2 = _repair_admissions(built, lp, x, y, lo, up, xi, yi)
             if h2 is not None and h2.getModelStatus() == MS.kOptimal:
-                obj = sense_of(built.prob) * float(h2.getInfo().objective_function_value)
+                col2 = np.asarray(h2.getSolution().col_value)
+                obj = _col_objective(lp, col2, sense_of(built.prob))
                 maximise = built.prob.sense == pulp.LpMaximize
                 if best is None or (obj > best[0] if maximise else obj < best[0]):
-                    best = (obj, bound, np.asarray(h2.getSolution().col_value))
+                    best = (obj, bound, col2)
         rens_s = min(0.2 * time_limit_s, t_end - time.perf_counter() - 0.4 * time_limit_s)
-        gap0 = None if best is None else abs(bound - best[0]) / max(abs(best[0]), 1e-9)
-        if best is not None and col is not None and rens_s > 0.5 and gap0 > rel_gap:
+        direction = "max" if built.prob.sense == pulp.LpMaximize else "min"
+        closed = best is not None and (
+            classify(True, best[0], bound, rel_gap, direction)[0] == Status.OPTIMAL
+        )
+        if best is not None and col is not None and rens_s > 0.5 and not closed:
             rens = _rens(built, lp, integ, col, lo0, up0, best[2], threads, seed, rens_s, rel_gap)
-            if rens is not None and rens[0] > best[0]:
+            maximise = built.prob.sense == pulp.LpMaximize
+            if rens is not None and (rens[0] > best[0] if maximise else rens[0] < best[0]):
                 best = (rens[0], bound, rens[1])
         return best
     finally:
@@ -395,5 +401,7 @@ def _rens(
     _hrun(h)
     if int(h.getInfo().primal_solution_status) != 2:
         return None
-    obj = sense_of(built.prob) * float(h.getInfo().objective_function_value)
-    return obj, np.asarray(h.getSolution().col_value)
+    # the objective of the columns returned: HiGHS's own figure can belong to
+    # another point when it misjudges the start (see models.solver.highs)
+    sol_col = np.asarray(h.getSolution().col_value)
+    return _col_objective(lp, sol_col, sense_of(built.prob)), sol_col
