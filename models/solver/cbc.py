@@ -20,7 +20,7 @@ import pulp
 from models.allocation import CAP_FAMILIES, Built
 from models.solver.duals import _cbc_duals
 from models.solver.highs_api import HIGHS_AVAILABLE, _hrun, highspy
-from models.solver.problem import _to_highs_lp
+from models.solver.problem import _to_highs_lp, direction_of
 from models.solver.solution import (
     ModelSolution,
     Progress,
@@ -285,7 +285,7 @@ def _run_cbc(
         _, lp_bound, start_values, variables = start
         _set_values(variables, start_values)
         inc_obj = _plan_objective(built)
-        status0, gap0 = classify(True, inc_obj, lp_bound, rel_gap, "max" if maximise else "min")
+        status0, gap0 = classify(True, inc_obj, lp_bound, rel_gap, direction_of(prob))
         start = (inc_obj, lp_bound, start_values, variables)
         notes.append(f"LP rounding {gap0:.3%} from the LP-relaxation bound")
         if progress is not None:
@@ -295,7 +295,7 @@ def _run_cbc(
                         "time_s": time.perf_counter() - t0,
                         "objective": inc_obj,
                         "bound": lp_bound,
-                        "gap": gap0,
+                        "gap": float("nan") if gap0 is None else gap0,
                     }
                 )
         if status0 == Status.OPTIMAL:
@@ -386,6 +386,7 @@ def _run_cbc(
         cbc_obj is None or (start[0] > cbc_obj + tol if maximise else start[0] < cbc_obj - tol)
     )
     if use_start:
+        assert start is not None
         _set_values(start[3], start[2])
         message += "; solution from LP rounding"
     if cbc.values is None and not use_start:
@@ -437,8 +438,7 @@ def _cbc_solution(
     objective = _plan_objective(built)
     if bound is None or not math.isfinite(bound):
         bound = float("nan")
-    direction = "max" if prob.sense == pulp.LpMaximize else "min"
-    status, gap = classify(True, objective, bound, rel_gap, direction)
+    status, gap = classify(True, objective, bound, rel_gap, direction_of(prob))
     sol = ModelSolution(
         status=status,
         objective=objective,

@@ -31,7 +31,7 @@ import pulp
 from models.allocation import CAP_FAMILIES, Built
 from models.solver.duals import _highs_duals
 from models.solver.highs_api import _hrun, highspy
-from models.solver.problem import _col_objective, _to_highs_lp, sense_of
+from models.solver.problem import _col_objective, _to_highs_lp, direction_of, sense_of
 from models.solver.solution import (
     ModelSolution,
     Progress,
@@ -178,7 +178,7 @@ def _run_highs(
     t0 = time.perf_counter()
     prob = built.prob
     sense = sense_of(prob)
-    direction = "max" if prob.sense == pulp.LpMaximize else "min"
+    direction = direction_of(prob)
     h = _new_highs(time_limit_s, rel_gap, threads, seed, log_path, msg, options)
     scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
     lp, variables, names, scale = _to_highs_lp(prob, scaled)
@@ -199,7 +199,7 @@ def _run_highs(
                         "time_s": time.perf_counter() - t_start,
                         "objective": inc_obj,
                         "bound": lp_bound,
-                        "gap": gap0,
+                        "gap": float("nan") if gap0 is None else gap0,
                     }
                 )
         if status0 == Status.OPTIMAL:
@@ -260,6 +260,7 @@ def _run_highs(
     ):
         best = start[2]
         message += "; solution from LP rounding"
+    assert best is not None  # HiGHS's plan or the start: checked above
     _write(variables, best)
     objective = _plan_objective(built)
     bounds = [b for b in (out.bound, start[1] if start is not None else None) if b is not None]

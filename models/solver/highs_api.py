@@ -11,7 +11,7 @@ try:  # pragma: no cover - availability depends on the environment
 
     HIGHS_AVAILABLE = True
 except ImportError:  # pragma: no cover
-    highspy = None
+    highspy = None  # type: ignore[assignment]  # the module, or None without highspy
     HIGHS_AVAILABLE = False
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pulp
@@ -94,6 +94,11 @@ def _to_highs_lp(
 def sense_of(prob: pulp.LpProblem) -> float:
     """Return -1 for a maximisation (HiGHS minimises the negated objective), else 1."""
     return -1.0 if prob.sense == pulp.LpMaximize else 1.0
+
+
+def direction_of(prob: pulp.LpProblem) -> Literal["max", "min"]:
+    """Return ``"max"`` or ``"min"``, the sense as :func:`~models.status.classify` wants it."""
+    return "max" if prob.sense == pulp.LpMaximize else "min"
 
 
 def write_problem(built: Built, path: str | Path) -> Path:

@@ -66,7 +66,7 @@ class ModelSolution:
 def _version(solver: str) -> str:
     if solver == "highs" and HIGHS_AVAILABLE:
         with contextlib.suppress(Exception):
-            return str(highspy.Highs.version())  # type: ignore[union-attr]
+            return str(highspy.Highs().version())  # type: ignore[union-attr]  # None only without highspy
         return getattr(highspy, "__version__", "unknown")
     if solver == "cbc":
         return "CBC (bundled with PuLP " + pulp.__version__ + ")"

@@ -14,7 +14,7 @@ import pulp
 
 from models.allocation import CAP_FAMILIES, Built
 from models.solver.highs_api import _hrun, _solve_quiet, highspy
-from models.solver.problem import _col_objective, _to_highs_lp, sense_of
+from models.solver.problem import _col_objective, _to_highs_lp, direction_of, sense_of
 from models.status import Status, classify
 
 
@@ -297,9 +297,8 @@ def _lp_rounding_start(
                 if best is None or (obj > best[0] if maximise else obj < best[0]):
                     best = (obj, bound, col2)
         rens_s = min(0.2 * time_limit_s, t_end - time.perf_counter() - 0.4 * time_limit_s)
-        direction = "max" if built.prob.sense == pulp.LpMaximize else "min"
         closed = best is not None and (
-            classify(True, best[0], bound, rel_gap, direction)[0] == Status.OPTIMAL
+            classify(True, best[0], bound, rel_gap, direction_of(built.prob))[0] == Status.OPTIMAL
         )
         if best is not None and col is not None and rens_s > 0.5 and not closed:
             rens = _rens(built, lp, integ, col, lo0, up0, best[2], threads, seed, rens_s, rel_gap)
