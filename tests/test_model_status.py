@@ -74,18 +74,13 @@ def test_unknown_solver_is_error_status():
     assert "gurobi" in sol.message
 
 
-def test_highs_failure_falls_back_to_cbc(monkeypatch):
-    from models.solver import dispatch as ms
-
-    def boom(*args, **kwargs):
-        raise RuntimeError("simulated HiGHS crash")
-
-    monkeypatch.setattr(ms, "_run_highs", boom)
-    sol = run(build(hand_case(), ModelParams(alpha_tax=0.0)))
+def test_highs_failure_falls_back_to_cbc():
+    # an option HiGHS rejects fails the HiGHS run
+    sol = run(build(hand_case(), ModelParams(alpha_tax=0.0)), options={"no_such_option": 1})
     assert sol.status == Status.OPTIMAL
     assert sol.solver == "cbc"
     assert sol.fallback_from == "highs"
-    assert "simulated HiGHS crash" in sol.message
+    assert "HiGHS rejected the option no_such_option=1" in sol.message
     assert sol.objective == pytest.approx(620.0)
 
 

@@ -55,7 +55,8 @@ def run(
         improving solution and at most twice a second otherwise (HiGHS; CBC:
         once, for the LP-rounding start).
     options
-        Extra HiGHS options (name → value), e.g. ``{"mip_lp_solver": "ipx"}``.
+        Extra HiGHS options (name → value), e.g. ``{"mip_lp_solver": "ipx"}``;
+        an option HiGHS rejects fails the HiGHS run (CBC runs instead).
     heuristic
         First solve the LP relaxation and round it to an incumbent (see the
         module docstring); stop there when it is within ``rel_gap`` of the

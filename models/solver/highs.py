@@ -71,7 +71,8 @@ def _new_highs(
     if threads:
         h.setOptionValue("threads", int(threads))
     for key, value in (options or {}).items():
-        h.setOptionValue(key, value)
+        if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:  # type: ignore[union-attr]
+            raise ValueError(f"HiGHS rejected the option {key}={value!r}")
     return h
 
 
