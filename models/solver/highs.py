@@ -112,6 +112,8 @@ class _HighsOutcome:
     """Column values HiGHS returns (None without a plan)."""
     objective: float | None
     """Objective of ``col`` recomputed from the values (MODEL.md sense)."""
+    claimed: float | None
+    """The objective HiGHS reports (MODEL.md sense)."""
     bound: float
     """HiGHS's dual bound (MODEL.md sense); NaN when it has none or it is not trusted."""
     trusted: bool
@@ -147,7 +149,7 @@ def _read_highs(h: Any, lp: Any, sense: float, use_unverified: bool) -> _HighsOu
     else:
         status, has_sol = Status.ERROR, False
     if not has_sol:
-        return _HighsOutcome(ms, status, None, None, float("nan"), True)
+        return _HighsOutcome(ms, status, None, None, None, float("nan"), True)
     col = np.asarray(h.getSolution().col_value, dtype=float)
     objective = _col_objective(lp, col, sense)
     claimed = sense * float(info.objective_function_value)
@@ -160,7 +162,7 @@ def _read_highs(h: Any, lp: Any, sense: float, use_unverified: bool) -> _HighsOu
         bound = claimed if status == Status.OPTIMAL else float("nan")
     if not trusted:
         bound = float("nan")
-    return _HighsOutcome(ms, status, col, objective, bound, trusted)
+    return _HighsOutcome(ms, status, col, objective, claimed, bound, trusted)
 
 
 def _run_highs(
@@ -237,8 +239,8 @@ def _run_highs(
     message = f"HiGHS model status: {h.modelStatusToString(out.model_status)}"
     if not out.trusted:
         message += (
-            f"; HiGHS reported an objective that is not that of the plan it returned "
-            f"({out.objective:,.6g}): its bound is not used"
+            f"; HiGHS reported the objective {out.claimed:,.6g} for a plan whose objective "
+            f"is {out.objective:,.6g}: its bound is not used"
         )
         left = float(time_limit_s) - (time.perf_counter() - t0)
         if start is not None and left > RERUN_MIN_S:
@@ -249,7 +251,7 @@ def _run_highs(
             _hrun(h2)
             out2 = _read_highs(h2, lp, sense, use_unverified=False)
             message += f"; re-run without the start: {h2.modelStatusToString(out2.model_status)}"
-            if out2.trusted:
+            if out2.trusted and out2.col is not None:
                 h, out = h2, out2
     elapsed = time.perf_counter() - t0
     if out.status in (Status.INFEASIBLE, Status.ERROR) or (out.col is None and start is None):
