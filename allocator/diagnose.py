@@ -16,7 +16,6 @@ All messages go through :func:`allocator.i18n.t` (zh and en).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,6 @@ from allocator.settings import SolverSettings
 from allocator.status import Status, has_plan, parse_status
 from models.allocation import QUOTA_FAMILIES, UNITS
 from models.data import CLASSES, POLLUTANTS
-
-DUAL_UNITS: dict[str, str] = {family: f"万元/{UNITS[family]}" for family in QUOTA_FAMILIES}
-"""Unit of each quota family's marginal value (万元 of objective per unit of the quota)."""
 
 
 def _fmt(x: float) -> str:
@@ -229,24 +225,6 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
 # ----------------------------------------------------------------------------- elastic
 
 
-def _row_info(built: Any, name: str) -> Any:
-    reg = getattr(built, "names", None) or getattr(built, "registry", None)
-    rows = getattr(reg, "rows", None)
-    if isinstance(rows, Mapping):
-        return rows.get(name)
-    return None
-
-
-def _split_row(name: str) -> tuple[str, list[str]]:
-    from models.naming import parse
-
-    try:
-        family, keys = parse(name)
-    except ValueError:
-        return name, []
-    return family, list(keys.values())
-
-
 def subject_names(prep: Prepared, lang: str = "zh") -> dict[str, dict[str, str]]:
     """Planner names of zones and firms (id → name) for diagnosis labels."""
     zcol = "name_en" if lang == "en" and "name_en" in prep.zones.columns else "name"
@@ -365,23 +343,6 @@ def diagnose(
 # ----------------------------------------------------------------------------- marginals
 
 
-def _duals(built: Any, sol: Any) -> dict[str, tuple[float, float]]:
-    """Return {row: (dual, slack)}; slack = rhs − activity for ``<=`` rows."""
-    val = getattr(sol, "duals", None)
-    if not isinstance(val, Mapping) or not val:
-        return {}
-    activity = getattr(sol, "row_activity", None) or {}
-    out = {}
-    for name, dual in val.items():
-        info = _row_info(built, str(name))
-        slack = np.nan
-        if info is not None and name in activity:
-            act = float(activity[name])
-            slack = info.rhs - act if info.sense == "<=" else act - info.rhs
-        out[str(name)] = (float(dual), float(slack))
-    return out
-
-
 def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
     """Return the marginal value of every cap row (dual of the LP with integers fixed).
 
@@ -392,33 +353,20 @@ def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
     return _marginal_table(getattr(result, "built", None), getattr(result, "solution", None))
 
 
+MARGINAL_COLUMNS = [
+    "row", "family", "zone_id", "unit_id", "pollutant", "value", "unit", "slack", "binding",
+    "rhs", "activity",
+]  # fmt: skip
+
+
 def _marginal_table(built: Any, sol: Any) -> pd.DataFrame:
-    duals = _duals(built, sol) if sol is not None else {}
-    rows = []
-    for name, (value, slack) in duals.items():
-        family, keys = _split_row(name)
-        if family not in QUOTA_FAMILIES:
-            continue
-        zone_id = (
-            keys[0] if family in ("zone_electricity", "zone_energy", "energy_intensity") else None
-        )
-        unit_id = keys[0] if family == "unit_emissions" and keys else None
-        pol = keys[1] if family == "unit_emissions" and len(keys) > 1 else None
-        rows.append(
-            {
-                "row": name,
-                "family": family,
-                "zone_id": zone_id,
-                "unit_id": unit_id,
-                "pollutant": pol,
-                "value": value,
-                "unit": DUAL_UNITS[family],
-                "slack": slack,
-                "binding": bool(abs(value) > 1e-7 or (np.isfinite(slack) and abs(slack) < 1e-6)),
-            }
-        )
-    cols = ["row", "family", "zone_id", "unit_id", "pollutant", "value", "unit", "slack", "binding"]
-    return pd.DataFrame(rows, columns=cols)
+    """Return the quota rows' marginal values (``models.solver.marginals``) in run columns."""
+    from models.solver import marginals
+
+    if built is None or sol is None or not sol.duals:
+        return pd.DataFrame(columns=MARGINAL_COLUMNS)
+    table = marginals(built, sol, QUOTA_FAMILIES)
+    return table.reindex(columns=MARGINAL_COLUMNS).reset_index(drop=True)
 
 
 from allocator._callable import make_callable  # noqa: E402
