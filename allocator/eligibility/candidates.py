@@ -1,0 +1,347 @@
+"""Candidate parcels (single plots and bundles) and (applicant, parcel) pairs with their reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from allocator.case.io import split_list
+from allocator.eligibility._arrays import _geoms, _text
+from allocator.eligibility.overlays import overlap_areas, plot_overlays
+from allocator.eligibility.params import EligibilityParams
+from allocator.eligibility.reasons import BIT, REASON_CODES, decode, reason_text
+from allocator.eligibility.rules import Rules
+from allocator.parcels import adjacency, connected_sets
+from allocator.units import M2_PER_MU
+
+
+@dataclass
+class Candidates:
+    """Candidate parcels and (applicant, parcel) pairs, with the reasons of every rejection.
+
+    The reasons of a pair ``(firm, plot)`` are a bit mask over
+    :data:`REASON_CODES`; they are not stored densely but recomputed from small
+    per-plot and per-industry tables (:meth:`mask`), so a million plots cost
+    no more memory than the plots themselves.
+    """
+
+    parcels: pd.DataFrame
+    """``parcel_id``, ``plot_ids`` (tuple), ``area_mu``, ``zone_id``, ``unit_id``, ``n_plots``."""
+    pairs: pd.DataFrame
+    """``firm_id``, ``parcel_id`` of every candidate pair."""
+    firm_ids: np.ndarray
+    plot_ids: np.ndarray
+    params: EligibilityParams = field(default_factory=EligibilityParams)
+    _rules: Rules | None = field(default=None, repr=False)
+    _plot_bits: np.ndarray | None = field(default=None, repr=False)
+    _plot_unit: np.ndarray | None = field(default=None, repr=False)
+    _plot_lu: np.ndarray | None = field(default=None, repr=False)
+    _plot_zone: np.ndarray | None = field(default=None, repr=False)
+    _plot_area: np.ndarray | None = field(default=None, repr=False)
+    _firm_ind: np.ndarray | None = field(default=None, repr=False)
+    _firm_zone_ok: np.ndarray | None = field(default=None, repr=False)
+    _lmin: np.ndarray | None = field(default=None, repr=False)
+    _lmax: np.ndarray | None = field(default=None, repr=False)
+    _covered: np.ndarray | None = field(default=None, repr=False)
+    _summary: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Per reason code: (firm, plot) ``pairs`` failing it, ``only`` it, ``plots`` affected.
+
+        Computed on first use (one pass over every applicant × plot, in chunks).
+        """
+        if self._summary is None:
+            self._summary = _summary(self)
+        return self._summary
+
+    def mask(self, firms: np.ndarray | None = None, plots: np.ndarray | None = None) -> np.ndarray:
+        """Return the reason masks (uint8) for firm rows × plot rows (all when None)."""
+        f = np.arange(len(self.firm_ids)) if firms is None else np.asarray(firms, dtype=np.int64)
+        p = np.arange(len(self.plot_ids)) if plots is None else np.asarray(plots, dtype=np.int64)
+        r = self._rules
+        assert r is not None
+        ind = self._firm_ind[f][:, None]
+        unit, lu, zone = self._plot_unit[p][None, :], self._plot_lu[p][None, :], self._plot_zone[p]
+        bits = np.broadcast_to(self._plot_bits[p][None, :], (len(f), len(p))).astype(np.uint8)
+        bits = bits | np.where(r.prohibited[ind, unit], BIT["access_list"], 0).astype(np.uint8)
+        bits |= np.where(r.admits[ind, lu], 0, BIT["land_use"]).astype(np.uint8)
+        if self.params.catalogue:
+            bits |= np.where(r.in_catalogue[ind, zone[None, :]], 0, BIT["catalogue"]).astype(
+                np.uint8
+            )
+        bits |= np.where(self._firm_zone_ok[f][:, zone], 0, BIT["zone"]).astype(np.uint8)
+        area = self._plot_area[p][None, :]
+        lmin, lmax = self._lmin[f][:, None], self._lmax[f][:, None]
+        small = area < lmin - 1e-9
+        if self._covered is not None and len(self._covered) and small.any():
+            code = f[:, None] * len(self.plot_ids) + p[None, :]
+            pos = np.searchsorted(self._covered, code).clip(max=len(self._covered) - 1)
+            small &= self._covered[pos] != code
+        bits |= np.where((area > lmax + 1e-9) | small, BIT["size"], 0).astype(np.uint8)
+        return bits
+
+    def _rows(self, firm_id: str, plot_id: str) -> tuple[int, int]:
+        fpos = np.flatnonzero(self.firm_ids == str(firm_id))
+        ppos = np.flatnonzero(self.plot_ids == str(plot_id))
+        if len(fpos) == 0:
+            raise KeyError(f"no applicant {firm_id!r}")
+        if len(ppos) == 0:
+            raise KeyError(f"no plot {plot_id!r}")
+        return int(fpos[0]), int(ppos[0])
+
+    def reasons_for(self, firm_id: str, plot_id: str) -> list[str]:
+        """Return the failed reason codes of (applicant, plot), in :data:`REASON_CODES` order."""
+        f, p = self._rows(firm_id, plot_id)
+        return decode(int(self.mask([f], [p])[0, 0]))
+
+    def reasons_text(self, firm_id: str, plot_id: str, lang: str | None = None) -> list[str]:
+        """Return the failed reasons of (applicant, plot) as sentences in ``lang``."""
+        return [reason_text(c, lang) for c in self.reasons_for(firm_id, plot_id)]
+
+    def reason_table(self, firm_id: str) -> pd.DataFrame:
+        """Return one row per plot with the applicant's failed codes (``;``) and ``eligible``."""
+        f, _ = self._rows(firm_id, self.plot_ids[0]) if len(self.plot_ids) else (0, 0)
+        bits = self.mask([f])[0]
+        return pd.DataFrame(
+            {
+                "plot_id": self.plot_ids,
+                "eligible": bits == 0,
+                "reasons": [";".join(decode(int(b))) for b in bits],
+            }
+        )
+
+
+def _firm_arrays(applicants: pd.DataFrame, zone_ids: np.ndarray) -> dict[str, np.ndarray]:
+    zpos = {z: k for k, z in enumerate(zone_ids)}
+    n = len(applicants)
+    zone_ok = np.zeros((n, len(zone_ids) + 1), dtype=bool)
+    cz = applicants["candidate_zones"] if "candidate_zones" in applicants else [None] * n
+    for k, text in enumerate(cz):
+        wanted = split_list(text)
+        if not wanted:
+            zone_ok[k, : len(zone_ids)] = True
+        else:
+            zone_ok[k, [zpos[z] for z in wanted if z in zpos]] = True
+
+    def num(col: str, default: float) -> np.ndarray:
+        if col not in applicants:
+            return np.full(n, default)
+        v = pd.to_numeric(applicants[col], errors="coerce").to_numpy(dtype=float)
+        return np.where(np.isnan(v), default, v)
+
+    return {
+        "zone_ok": zone_ok,
+        "lmin": num("land_min_mu", 0.0),
+        "lmax": num("land_max_mu", np.inf),
+        "industry": _text(applicants["industry"] if "industry" in applicants else [None] * n),
+    }
+
+
+def build_candidates(
+    case: Any,
+    params: EligibilityParams | None = None,
+    overlays: pd.DataFrame | None = None,
+    applicants: pd.DataFrame | None = None,
+) -> Candidates:
+    """Return the candidate parcels and (applicant, parcel) pairs of ``case``.
+
+    Parameters
+    ----------
+    case
+        The case (plots, zones, red line, units, rule tables, firms).
+    params
+        Eligibility parameters (default :class:`EligibilityParams`).
+    overlays
+        Precomputed :func:`plot_overlays` with the same red-line buffer.
+    applicants
+        Firms to pair (default ``case.applicants``).
+    """
+    params = params or EligibilityParams()
+    if overlays is None:
+        overlays = plot_overlays(case, buffer_m=params.redline_buffer_m)
+    if applicants is None:
+        applicants = case.applicants
+    applicants = applicants.reset_index(drop=True)
+    plots = case.plots
+    pid = _text(plots["plot_id"])
+    n = len(pid)
+    ov = overlays.reindex(pid)
+    geoms = _geoms(plots)
+    if "area_mu" in plots:
+        area = pd.to_numeric(plots["area_mu"], errors="coerce").to_numpy(dtype=float)
+    else:
+        area = shapely.area(geoms) / M2_PER_MU
+    share = ov["redline_share"].fillna(0.0).to_numpy(dtype=float)
+    status = _text(plots["status"])
+    occupant = _text(plots["occupant_id"]) if "occupant_id" in plots else np.full(n, "")
+    leaving = np.isin(occupant, np.asarray(sorted(params.leaving_firms), dtype=object))
+    status_ok = np.isin(status, ["vacant", "idle"]) | ((status == "occupied") & leaving)
+    red_bad = share > params.redline_threshold
+    plot_bits = np.where(red_bad, BIT["redline"], 0) | np.where(status_ok, 0, BIT["status"])
+    plot_bits = plot_bits.astype(np.uint8)
+
+    farr = _firm_arrays(applicants, _text(case.zones["zone_id"]))
+    inds, firm_ind = np.unique(farr["industry"].astype(str), return_inverse=True)
+    rules = Rules.build(case, list(inds))
+    p_unit = rules.unit_index(ov["unit_id"])
+    p_lu = rules.land_use_index(plots["land_use"])
+    p_zone = rules.zone_index(plots["zone_id"])
+
+    # ---- parcels: singles (status ok) and bundles (status and red line ok)
+    single = np.flatnonzero(status_ok)
+    node_ok = status_ok & ~red_bad
+    nodes = np.flatnonzero(node_ok)
+    order = np.argsort(pid[nodes].astype(str), kind="stable")
+    nodes = nodes[order]  # node rank order == plot-id order, so sorted sets give sorted ids
+    lmax_all = farr["lmax"]
+    max_area = float(np.max(lmax_all)) if len(lmax_all) else np.inf
+    sets: list[np.ndarray] = []
+    if params.bundle_size >= 2 and len(nodes) > 1:
+        edges = adjacency(
+            geoms[nodes],
+            p_zone[nodes],
+            tolerance_m=params.adjacency_tolerance_m,
+            min_shared_m=params.min_shared_edge_m,
+        )
+        sets = [
+            nodes[s]
+            for s in connected_sets(
+                len(nodes), edges, params.bundle_size, area=area[nodes], max_area=max_area
+            )
+        ]
+    k = max(params.bundle_size, 1)
+    members = [np.column_stack([single, np.full((len(single), k - 1), n, dtype=np.int64)])]
+    for s in sets:
+        pad = np.full((len(s), k - s.shape[1]), n, dtype=np.int64)
+        members.append(np.column_stack([s, pad]))
+    member = np.concatenate(members).astype(np.int64) if members else np.zeros((0, k), np.int64)
+    area_pad = np.append(area, 0.0)
+    pid_pad = np.append(pid, "")
+    p_area = area_pad[member].sum(axis=1)
+    p_zone_b = p_zone[member[:, 0]] if len(member) else np.zeros(0, np.int64)
+    n_plots = (member < n).sum(axis=1)
+    ids_mat = pid_pad[member]
+    parcel_ids = np.array(["+".join(x for x in row if x) for row in ids_mat], dtype=object)
+    plot_tuples = [tuple(x for x in row if x) for row in ids_mat]
+    unit_of = _parcel_units(case, geoms, member, n, ov["unit_id"].to_numpy(dtype=object))
+    parcels = pd.DataFrame(
+        {
+            "parcel_id": parcel_ids,
+            "plot_ids": plot_tuples,
+            "area_mu": p_area,
+            "zone_id": np.append(_text(plots["zone_id"]), None)[member[:, 0]]
+            if len(member)
+            else [],
+            "unit_id": unit_of,
+            "n_plots": n_plots,
+        }
+    )
+
+    # ---- pairs, one industry at a time (all its firms share the plot tests)
+    ok_base = plot_bits == 0
+    by_area = np.argsort(p_area, kind="stable")
+    sorted_area = p_area[by_area]
+    pair_f: list[np.ndarray] = []
+    pair_b: list[np.ndarray] = []
+    for i in range(len(inds)):
+        plot_ok = ok_base & ~rules.prohibited[i, p_unit] & rules.admits[i, p_lu]
+        plot_ok = np.append(plot_ok, True)  # the padding column of ``member``
+        parcel_ok = plot_ok[member].all(axis=1)
+        if params.catalogue:
+            parcel_ok &= rules.in_catalogue[i, p_zone_b]
+        for f in np.flatnonzero(firm_ind == i):
+            lo = np.searchsorted(sorted_area, farr["lmin"][f] - 1e-9, side="left")
+            hi = np.searchsorted(sorted_area, farr["lmax"][f] + 1e-9, side="right")
+            idx = by_area[lo:hi]
+            idx = idx[parcel_ok[idx] & farr["zone_ok"][f][p_zone_b[idx]]]
+            if len(idx):
+                pair_f.append(np.full(len(idx), f, dtype=np.int64))
+                pair_b.append(np.sort(idx))
+    pf = np.concatenate(pair_f) if pair_f else np.zeros(0, np.int64)
+    pb = np.concatenate(pair_b) if pair_b else np.zeros(0, np.int64)
+    firm_ids = _text(applicants["firm_id"])
+    pairs = pd.DataFrame({"firm_id": firm_ids[pf], "parcel_id": parcel_ids[pb]})
+
+    # plots made usable for a firm by a candidate bundle (for the plot-level size reason)
+    multi = n_plots[pb] > 1
+    cov_f = np.repeat(pf[multi], k)
+    cov_p = member[pb[multi]].ravel()
+    real = cov_p < n
+    covered = np.unique(cov_f[real] * n + cov_p[real])
+
+    return Candidates(
+        parcels=parcels,
+        pairs=pairs,
+        firm_ids=firm_ids,
+        plot_ids=pid,
+        params=params,
+        _rules=rules,
+        _plot_bits=plot_bits,
+        _plot_unit=p_unit,
+        _plot_lu=p_lu,
+        _plot_zone=p_zone,
+        _plot_area=area,
+        _firm_ind=firm_ind.astype(np.int64),
+        _firm_zone_ok=farr["zone_ok"],
+        _lmin=farr["lmin"],
+        _lmax=farr["lmax"],
+        _covered=covered,
+    )
+
+
+def _parcel_units(
+    case: Any, geoms: np.ndarray, member: np.ndarray, n: int, plot_unit: np.ndarray
+) -> np.ndarray:
+    """Return the unit holding most of each parcel's area (exact for bundles)."""
+    out = np.append(plot_unit, None)[member[:, 0]] if len(member) else np.zeros(0, object)
+    multi = np.flatnonzero((member < n).sum(axis=1) > 1)
+    units = case.control_units
+    if len(multi) == 0 or len(units) == 0:
+        return out
+    used = np.unique(member[multi][member[multi] < n])
+    pi, uj, ua = overlap_areas(geoms[used], _geoms(units))
+    pos = np.full(n + 1, -1, dtype=np.int64)
+    pos[used] = np.arange(len(used))
+    rows = np.repeat(multi, member.shape[1])
+    mem = member[multi].ravel()
+    real = mem < n
+    frame = pd.DataFrame({"b": rows[real], "q": pos[mem[real]]})
+    pairs = pd.DataFrame({"q": pi, "u": uj, "a": ua})
+    merged = frame.merge(pairs, on="q")
+    if merged.empty:
+        return out
+    agg = merged.groupby(["b", "u"], sort=False)["a"].sum().reset_index()
+    uids = _text(units["unit_id"])
+    agg["uid"] = uids[agg["u"].to_numpy()]
+    agg = agg.sort_values(["b", "a", "uid"], ascending=[True, False, True]).drop_duplicates("b")
+    out[agg["b"].to_numpy()] = agg["uid"].to_numpy()
+    return out
+
+
+def _summary(cands: Candidates, chunk: int = 256) -> pd.DataFrame:
+    """Count (applicant, plot) pairs failing each reason, failing only it, and plots affected."""
+    nf, n_p = len(cands.firm_ids), len(cands.plot_ids)
+    pairs = np.zeros(len(REASON_CODES), dtype=np.int64)
+    only = np.zeros(len(REASON_CODES), dtype=np.int64)
+    plots_hit = np.zeros((len(REASON_CODES), n_p), dtype=bool)
+    step = max(1, min(chunk, (20_000_000 // max(n_p, 1)) or 1))
+    for s in range(0, nf, step):
+        bits = cands.mask(np.arange(s, min(nf, s + step)))
+        for k, code in enumerate(REASON_CODES):
+            hit = (bits & BIT[code]) != 0
+            pairs[k] += int(hit.sum())
+            only[k] += int((bits == BIT[code]).sum())
+            plots_hit[k] |= hit.any(axis=0)
+    return pd.DataFrame(
+        {
+            "code": REASON_CODES,
+            "pairs": pairs,
+            "only": only,
+            "plots": plots_hit.sum(axis=1),
+        }
+    ).set_index("code")
