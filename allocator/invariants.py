@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.industry import catalogue_prefixes, in_catalogue
+
 CLASS_LIST = ("A", "B", "C", "D")
 POLLUTANT_LIST = ("cod", "nh3n", "so2", "nox")
 
@@ -130,13 +132,10 @@ def _firm_params(case: Any, scenario: Any, classes: pd.Series) -> pd.DataFrame:
     exit_classes = set(_param(scenario, "exit.classes", []) or [])
     may = ~applicant & ~out["locked"] & cls.isin(exit_classes)
     if _param(scenario, "exit.non_catalogue", False):
-        cat = case.catalogue
-        prefixes: dict[str, list[str]] = {}
-        for zid, prefix in zip(cat["zone_id"].astype(str), cat["industry_prefix"], strict=True):
-            prefixes.setdefault(zid, []).append(str(prefix))
+        prefixes = catalogue_prefixes(case.catalogue)
         in_cat = pd.Series(
             [
-                any(ind.startswith(p) for p in prefixes.get(str(z), []))
+                in_catalogue(ind, z, prefixes)
                 for ind, z in zip(out["industry"], out["zone_id"], strict=True)
             ],
             index=out.index,

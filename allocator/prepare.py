@@ -18,8 +18,9 @@ Choices written down here (DATA.md / MODEL.md leave them open):
   applicants and ``growth[class] × o0_f`` for existing firms. The growth factor
   of the class is also the land-bound growth cap ``g_f``.
 - Exit policy: an existing, unlocked firm may leave when its managed class is
-  in ``exit.classes`` or (``exit.non_catalogue``) its industry matches no
-  catalogue prefix of its zone. Its plots become candidates for applicants.
+  in ``exit.classes`` or (``exit.non_catalogue``) its industry is not in its
+  zone's catalogue (:func:`allocator.industry.in_catalogue`: a zone without
+  catalogue rows restricts nothing). Its plots become candidates for applicants.
 - A locked applicant with ``locked_plots`` gets the parcel made of exactly
   those plots (added to the candidates when the bundle generator did not
   produce it); the presolve checks report when that parcel is ineligible.
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.industry import catalogue_prefixes, in_catalogue
 from allocator.scenario import Scenario
 from models.data import CLASSES, POLLUTANTS, SWITCHABLE, ModelData, ModelParams
 
@@ -108,11 +110,6 @@ def split_list(value: Any) -> list[str]:
     return [s.strip() for s in str(value).split(";") if s.strip()]
 
 
-def _matches_prefix(industry: Any, prefixes: list[str]) -> bool:
-    ind = "" if industry is None or industry is pd.NA else str(industry)
-    return any(ind.startswith(p) for p in prefixes)
-
-
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     out = np.zeros_like(num, dtype=float)
     ok = (den > 0) & np.isfinite(num) & np.isfinite(den)
@@ -135,14 +132,10 @@ def exit_policy(
     by_class = np.isin(cls, list(exit_classes)) if exit_classes else np.zeros(len(firms), bool)
     non_cat = np.zeros(len(firms), dtype=bool)
     if scenario.get("exit.non_catalogue"):
-        cat = case.catalogue
-        prefixes: dict[str, list[str]] = {}
-        if cat is not None and len(cat):
-            for zid, grp in cat.groupby("zone_id"):
-                prefixes[str(zid)] = [str(p) for p in grp["industry_prefix"]]
+        prefixes = catalogue_prefixes(case.catalogue)
         non_cat = np.array(
             [
-                not _matches_prefix(ind, prefixes.get(str(z), []))
+                not in_catalogue(ind, z, prefixes)
                 for ind, z in zip(firms["industry"], firms["zone_id"], strict=True)
             ],
             dtype=bool,

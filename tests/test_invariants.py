@@ -134,3 +134,13 @@ def test_table_tampering_is_caught():
 def test_non_catalogue_exit_allows_leaving():
     prep = hand_prepare({"exit": {"non_catalogue": True}})
     assert check_result(fake_result(prep), hand_case(), prep.scenario) == []
+
+
+def test_zone_without_catalogue_gives_no_exit_right():
+    """Leaving a zone without catalogue rows breaks ``retain`` (no catalogue: no restriction)."""
+    prep, result = solved()  # E2 (C26, Z1) leaves under the D-class exit rule
+    case = hand_case()
+    case.catalogue = case.catalogue[case.catalogue["zone_id"] != "Z1"].reset_index(drop=True)
+    scen = prep.scenario.with_overrides({"exit": {"classes": [], "non_catalogue": True}})
+    v = check_result(result, case, scen)
+    assert [x.row for x in v] == ["retain[E2]"]

@@ -210,3 +210,26 @@ def test_growth_factor_sets_request():
     assert prep.data.oreq[0] == pytest.approx(1200.0)
     assert prep.data.growth_cap[0] == pytest.approx(1.2)
     assert prep.data.oreq[1] == pytest.approx(200.0)
+
+
+def test_zone_without_catalogue_lets_no_firm_exit_as_outside_catalogue():
+    """MODEL.md ``retain``: a zone with no catalogue rows restricts nothing, exit included.
+
+    Z1 publishes no catalogue; E2 (C26 in Z1) is then not "outside the
+    catalogue" and must stay, as eligibility treats Z1 as unrestricted.
+    """
+    scores, overlays, cands = hand_pieces()
+    case = hand_case()
+    case.catalogue = case.catalogue[case.catalogue["zone_id"] != "Z1"].reset_index(drop=True)
+    scen = scenario_from_dict({"exit": {"non_catalogue": True}})
+    prep = prepare(case, scen, scores=scores, overlays=overlays, candidates=cands)
+    assert list(prep.data.may_exit) == [False, False, False, False, False]
+    assert prep.firms["exit_reason"].isna().all()
+    # the same zone in eligibility: the catalogue test admits every industry there
+    from allocator.eligibility import Rules
+
+    tables = {"access_rules": None, "land_use_rules": None, "control_units": pd.DataFrame()}
+    rules = Rules.build(SimpleNamespace(**{**vars(case), **tables}), ["C26", "C39"])
+    z1, z2 = rules.zone_index(["Z1", "Z2"])
+    assert rules.in_catalogue[:, z1].tolist() == [True, True]
+    assert rules.in_catalogue[:, z2].tolist() == [False, True]

@@ -27,10 +27,10 @@ from allocator.eligibility.overlays import (
 )
 from allocator.eligibility.params import EligibilityParams
 from allocator.eligibility.reasons import BIT, decode, reason_text
-from allocator.eligibility.rules import Rules, _applying_rules, _matches, industry_groups
+from allocator.eligibility.rules import Rules, _applying_rules, industry_groups
 from allocator.errors import CaseError
 from allocator.i18n import display_width, has, normalize_lang, t
-from allocator.industry import industry_name
+from allocator.industry import industry_name, matches_prefix
 from allocator.units import M2_PER_MU
 
 
@@ -521,14 +521,14 @@ def check_plot(
             ";".join(
                 p
                 for p, k in zip(prefixes, kinds, strict=True)
-                if k == "restrict" and _matches(g, p)
+                if k == "restrict" and matches_prefix(g, p)
             )
         )
         partly.append(
             ";".join(
                 p
                 for p, k in zip(prefixes, kinds, strict=True)
-                if k == "prohibit" and len(p) > len(g) and _matches(p, g)
+                if k == "prohibit" and len(p) > len(g) and matches_prefix(p, g)
             )
         )
     industries = pd.DataFrame(

@@ -10,10 +10,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.eligibility._arrays import _text
-
-
-def _matches(code: str, prefix: str) -> bool:
-    return bool(prefix) and code.upper().startswith(prefix.upper())
+from allocator.industry import catalogue_prefixes, in_catalogue, matches_prefix
 
 
 @dataclass
@@ -53,7 +50,7 @@ class Rules:
                 cols = list(np.flatnonzero(ucat == sid))
             if not cols:
                 continue
-            hit = np.array([_matches(c, prefix) for c in inds], dtype=bool)
+            hit = np.array([matches_prefix(c, prefix) for c in inds], dtype=bool)
             target = prohibited if kind == "prohibit" else restricted
             target[np.ix_(hit, cols)] = True
         lu_rules = case.land_use_rules if case.land_use_rules is not None else pd.DataFrame()
@@ -69,19 +66,14 @@ class Rules:
             for lu, prefix in zip(
                 _text(lu_rules["land_use"]), _text(lu_rules["industry_prefix"]), strict=True
             ):
-                hit = np.array([_matches(c, prefix) for c in inds], dtype=bool)
+                hit = np.array([matches_prefix(c, prefix) for c in inds], dtype=bool)
                 admits[hit, lpos[lu]] = True
         zids = _text(case.zones["zone_id"])
-        zpos = {z: k for k, z in enumerate(zids)}
         in_cat = np.ones((len(inds), len(zids) + 1), dtype=bool)
-        cat = case.catalogue if case.catalogue is not None else pd.DataFrame()
-        if len(cat):
-            czone, cpref = _text(cat["zone_id"]), _text(cat["industry_prefix"])
-            for z in sorted(set(czone)):
-                if z not in zpos:
-                    continue
-                prefs = cpref[czone == z]
-                in_cat[:, zpos[z]] = [any(_matches(c, p) for p in prefs) for c in inds]
+        prefixes = catalogue_prefixes(case.catalogue)
+        for k, z in enumerate(zids):
+            if z in prefixes:
+                in_cat[:, k] = [in_catalogue(c, z, prefixes) for c in inds]
         return cls(inds, uids, ucat, land_uses, zids, prohibited, restricted, admits, in_cat)
 
     def unit_index(self, unit_ids: Iterable[Any]) -> np.ndarray:
