@@ -67,7 +67,12 @@ bundles, pairs), :mod:`~allocator.eligibility.plotcheck` (``check_plot``,
 
 from __future__ import annotations
 
-from allocator.eligibility.candidates import Candidates, build_candidates
+from allocator.eligibility.candidates import (
+    LOCKED_COLUMNS,
+    LOCKED_PREFIX,
+    Candidates,
+    build_candidates,
+)
 from allocator.eligibility.overlays import (
     DISTANCE_CAP_M,
     OVERLAY_COLUMNS,
@@ -86,6 +91,8 @@ from allocator.eligibility.rules import Rules, industry_groups
 __all__ = [
     "BIT",
     "DISTANCE_CAP_M",
+    "LOCKED_COLUMNS",
+    "LOCKED_PREFIX",
     "OVERLAY_COLUMNS",
     "REASON_CODES",
     "ZONE_TOLERANCE_M",

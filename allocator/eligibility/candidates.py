@@ -18,6 +18,19 @@ from allocator.eligibility.rules import Rules
 from allocator.parcels import adjacency, connected_sets
 from allocator.units import M2_PER_MU
 
+LOCKED_COLUMNS = (
+    "firm_id",
+    "parcel_id",
+    "area_mu",
+    "land_min_mu",
+    "land_max_mu",
+    "eligible",
+    "failures",
+)
+"""Columns of :attr:`Candidates.locked`."""
+LOCKED_PREFIX = "L:"
+"""Prefix of the id of a locked parcel that is no generated bundle."""
+
 
 @dataclass
 class Candidates:
@@ -48,6 +61,11 @@ class Candidates:
     _lmax: np.ndarray | None = field(default=None, repr=False)
     _covered: np.ndarray | None = field(default=None, repr=False)
     _summary: pd.DataFrame | None = field(default=None, repr=False)
+    locked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LOCKED_COLUMNS))
+    """One row per locked applicant with locked plots (:data:`LOCKED_COLUMNS`): its parcel,
+    ``eligible``, and ``failures``, a tuple of ``(plot_id, code)`` per failed test (for
+    ``size``, the parcel's plots joined by ``+``). MODEL.md: a lock does not override
+    eligibility, so an ineligible locked parcel is not a candidate pair."""
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -84,6 +102,39 @@ class Candidates:
             small &= self._covered[pos] != code
         bits |= np.where((area > lmax + 1e-9) | small, BIT["size"], 0).astype(np.uint8)
         return bits
+
+    def _locked_table(
+        self, lock_f: np.ndarray, lock_b: np.ndarray, member: np.ndarray, n: int
+    ) -> pd.DataFrame:
+        """Run every eligibility test on each locked (applicant row, parcel row)."""
+        rows = []
+        keep = np.uint8(0xFF ^ BIT["size"])  # size is a parcel test here, not a plot test
+        order = {code: k for k, code in enumerate(REASON_CODES)}
+        for f, b in zip(lock_f.tolist(), lock_b.tolist(), strict=True):
+            plots = member[b][member[b] < n]
+            bits = self.mask([f], plots)[0] & keep
+            failures = [
+                (str(self.plot_ids[p]), code)
+                for p, bb in zip(plots.tolist(), bits.tolist(), strict=True)
+                for code in decode(int(bb))
+            ]
+            area = float(self.parcels["area_mu"].iloc[b])
+            lmin, lmax = float(self._lmin[f]), float(self._lmax[f])
+            if area < lmin - 1e-9 or area > lmax + 1e-9:
+                failures.append(("+".join(self.parcels["plot_ids"].iloc[b]), "size"))
+            failures.sort(key=lambda x: (order[x[1]], x[0]))
+            rows.append(
+                {
+                    "firm_id": str(self.firm_ids[f]),
+                    "parcel_id": str(self.parcels["parcel_id"].iloc[b]),
+                    "area_mu": area,
+                    "land_min_mu": lmin,
+                    "land_max_mu": lmax,
+                    "eligible": not failures,
+                    "failures": tuple(failures),
+                }
+            )
+        return pd.DataFrame(rows, columns=LOCKED_COLUMNS)
 
     def _rows(self, firm_id: str, plot_id: str) -> tuple[int, int]:
         fpos = np.flatnonzero(self.firm_ids == str(firm_id))
@@ -220,40 +271,31 @@ def build_candidates(
         pad = np.full((len(s), k - s.shape[1]), n, dtype=np.int64)
         members.append(np.column_stack([s, pad]))
     member = np.concatenate(members).astype(np.int64) if members else np.zeros((0, k), np.int64)
-    area_pad = np.append(area, 0.0)
-    pid_pad = np.append(pid, "")
-    p_area = area_pad[member].sum(axis=1)
-    p_zone_b = p_zone[member[:, 0]] if len(member) else np.zeros(0, np.int64)
-    n_plots = (member < n).sum(axis=1)
-    ids_mat = pid_pad[member]
-    parcel_ids = np.array(["+".join(x for x in row if x) for row in ids_mat], dtype=object)
-    plot_tuples = [tuple(x for x in row if x) for row in ids_mat]
-    unit_of = _parcel_units(case, geoms, member, n, ov["unit_id"].to_numpy(dtype=object))
-    parcels = pd.DataFrame(
-        {
-            "parcel_id": parcel_ids,
-            "plot_ids": plot_tuples,
-            "area_mu": p_area,
-            "zone_id": np.append(_text(plots["zone_id"]), None)[member[:, 0]]
-            if len(member)
-            else [],
-            "unit_id": unit_of,
-            "n_plots": n_plots,
-        }
+    n_generated = len(member)
+    # locked applicants (一企一策): the parcel of exactly their locked plots, added when the
+    # bundle generator did not produce it (offered to the locked applicant only)
+    lock_f, lock_b, member = _locked_parcels(applicants, pid, member, n)
+    parcels = _parcel_frame(
+        case, plots, geoms, member, ov["unit_id"].to_numpy(dtype=object), n_generated
     )
+    parcel_ids = parcels["parcel_id"].to_numpy(dtype=object)
+    p_area = parcels["area_mu"].to_numpy(dtype=float)
+    p_zone_b = p_zone[member[:, 0]] if len(member) else np.zeros(0, np.int64)
+    n_plots = parcels["n_plots"].to_numpy()
+    gen = slice(0, n_generated)
 
     # ---- pairs, one industry at a time (all its firms share the plot tests)
     ok_base = plot_bits == 0
-    by_area = np.argsort(p_area, kind="stable")
-    sorted_area = p_area[by_area]
+    by_area = np.argsort(p_area[gen], kind="stable")
+    sorted_area = p_area[gen][by_area]
     pair_f: list[np.ndarray] = []
     pair_b: list[np.ndarray] = []
     for i in range(len(inds)):
         plot_ok = ok_base & ~rules.prohibited[i, p_unit] & rules.admits[i, p_lu]
         plot_ok = np.append(plot_ok, True)  # the padding column of ``member``
-        parcel_ok = plot_ok[member].all(axis=1)
+        parcel_ok = plot_ok[member[gen]].all(axis=1)
         if params.catalogue:
-            parcel_ok &= rules.in_catalogue[i, p_zone_b]
+            parcel_ok &= rules.in_catalogue[i, p_zone_b[gen]]
         for f in np.flatnonzero(firm_ind == i):
             lo = np.searchsorted(sorted_area, farr["lmin"][f] - 1e-9, side="left")
             hi = np.searchsorted(sorted_area, farr["lmax"][f] + 1e-9, side="right")
@@ -265,18 +307,17 @@ def build_candidates(
     pf = np.concatenate(pair_f) if pair_f else np.zeros(0, np.int64)
     pb = np.concatenate(pair_b) if pair_b else np.zeros(0, np.int64)
     firm_ids = _text(applicants["firm_id"])
-    pairs = pd.DataFrame({"firm_id": firm_ids[pf], "parcel_id": parcel_ids[pb]})
 
     # plots made usable for a firm by a candidate bundle (for the plot-level size reason)
     multi = n_plots[pb] > 1
-    cov_f = np.repeat(pf[multi], k)
+    cov_f = np.repeat(pf[multi], member.shape[1])
     cov_p = member[pb[multi]].ravel()
     real = cov_p < n
     covered = np.unique(cov_f[real] * n + cov_p[real])
 
-    return Candidates(
+    cands = Candidates(
         parcels=parcels,
-        pairs=pairs,
+        pairs=pd.DataFrame({"firm_id": firm_ids[pf], "parcel_id": parcel_ids[pb]}),
         firm_ids=firm_ids,
         plot_ids=pid,
         params=params,
@@ -291,6 +332,100 @@ def build_candidates(
         _lmin=farr["lmin"],
         _lmax=farr["lmax"],
         _covered=covered,
+    )
+    # a lock does not override eligibility: the locked pair is a candidate only when its
+    # parcel passes every test (MODEL.md ``locked``); the failures are kept for the proof
+    cands.locked = cands._locked_table(lock_f, lock_b, member, n)
+    ok = cands.locked["eligible"].to_numpy(dtype=bool)
+    pf = np.concatenate([pf, lock_f[ok]]).astype(np.int64)
+    pb = np.concatenate([pb, lock_b[ok]]).astype(np.int64)
+    if ok.any():
+        keep = np.unique(pf * max(len(member), 1) + pb, return_index=True)[1]
+        pf, pb = pf[np.sort(keep)], pb[np.sort(keep)]
+    cands.pairs = pd.DataFrame({"firm_id": firm_ids[pf], "parcel_id": parcel_ids[pb]})
+    return cands
+
+
+def _locked_parcels(
+    applicants: pd.DataFrame, pid: np.ndarray, member: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (applicant rows, parcel rows, member matrix with the added locked parcels).
+
+    A locked applicant with ``locked_plots`` (known plot ids) gets the parcel of
+    exactly those plots: the generated parcel with the same plots, or a new row
+    appended to ``member`` (which is widened when the lock has more plots than a
+    bundle may). Unknown plot ids are ignored (validation reports them).
+    """
+    if "locked" not in applicants or "locked_plots" not in applicants:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), member
+    locked = applicants["locked"].fillna(False).astype(bool).to_numpy()
+    pos = {p: i for i, p in enumerate(pid)}
+    wanted: list[tuple[int, tuple[int, ...]]] = []
+    for f in np.flatnonzero(locked):
+        rows = sorted({pos[p] for p in split_list(applicants["locked_plots"].iloc[f]) if p in pos})
+        if rows:
+            wanted.append((int(f), tuple(sorted(rows, key=lambda r: str(pid[r])))))
+    if not wanted:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), member
+    touched = np.isin(member, [r for _, rows in wanted for r in rows]).any(axis=1)
+    known = {frozenset(int(x) for x in member[b] if x < n): int(b) for b in np.flatnonzero(touched)}
+    width = max(member.shape[1], max(len(rows) for _, rows in wanted))
+    if width > member.shape[1]:
+        pad = np.full((len(member), width - member.shape[1]), n, dtype=np.int64)
+        member = np.column_stack([member, pad])
+    extra: list[list[int]] = []
+    lock_f, lock_b = [], []
+    for f, rows in wanted:
+        key = frozenset(rows)
+        if key not in known:
+            known[key] = len(member) + len(extra)
+            extra.append(list(rows) + [n] * (width - len(rows)))
+        lock_f.append(f)
+        lock_b.append(known[key])
+    if extra:
+        member = np.concatenate([member, np.asarray(extra, dtype=np.int64)])
+    return np.asarray(lock_f, np.int64), np.asarray(lock_b, np.int64), member
+
+
+def _parcel_frame(
+    case: Any,
+    plots: pd.DataFrame,
+    geoms: np.ndarray,
+    member: np.ndarray,
+    plot_unit: np.ndarray,
+    n_generated: int,
+) -> pd.DataFrame:
+    """Return each parcel's id, plots, area, zone and control unit: the one definition.
+
+    ``member`` holds plot rows per parcel, padded with ``len(plots)``. The area
+    is the sum of the plots' ``area_mu``; the zone is its first plot's; the
+    control unit is the one holding most of the parcel's area (exact
+    overlay for bundles, ties to the smaller id), as MODEL.md ``zone_split``
+    asks. Rows from ``n_generated`` on are locked parcels that are no generated
+    bundle; their id is :data:`LOCKED_PREFIX` + the plot ids.
+    """
+    n = len(plots)
+    pid = _text(plots["plot_id"])
+    if "area_mu" in plots:
+        area = pd.to_numeric(plots["area_mu"], errors="coerce").to_numpy(dtype=float)
+    else:
+        area = shapely.area(geoms) / M2_PER_MU
+    area_pad = np.append(area, 0.0)
+    ids_mat = np.append(pid, "")[member]
+    plot_tuples = [tuple(x for x in row if x) for row in ids_mat]
+    parcel_ids = np.array(["+".join(t) for t in plot_tuples], dtype=object)
+    parcel_ids[n_generated:] = LOCKED_PREFIX + parcel_ids[n_generated:]
+    return pd.DataFrame(
+        {
+            "parcel_id": parcel_ids,
+            "plot_ids": plot_tuples,
+            "area_mu": area_pad[member].sum(axis=1),
+            "zone_id": np.append(_text(plots["zone_id"]), None)[member[:, 0]]
+            if len(member)
+            else [],
+            "unit_id": _parcel_units(case, geoms, member, n, plot_unit),
+            "n_plots": (member < n).sum(axis=1),
+        }
     )
 
 
