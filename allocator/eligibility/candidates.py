@@ -276,7 +276,7 @@ def build_candidates(
     # bundle generator did not produce it (offered to the locked applicant only)
     lock_f, lock_b, member = _locked_parcels(applicants, pid, member, n)
     parcels = _parcel_frame(
-        case, plots, geoms, member, ov["unit_id"].to_numpy(dtype=object), n_generated
+        case, plots, geoms, area, member, ov["unit_id"].to_numpy(dtype=object), n_generated
     )
     parcel_ids = parcels["parcel_id"].to_numpy(dtype=object)
     p_area = parcels["area_mu"].to_numpy(dtype=float)
@@ -391,6 +391,7 @@ def _parcel_frame(
     case: Any,
     plots: pd.DataFrame,
     geoms: np.ndarray,
+    area: np.ndarray,
     member: np.ndarray,
     plot_unit: np.ndarray,
     n_generated: int,
@@ -398,7 +399,7 @@ def _parcel_frame(
     """Return each parcel's id, plots, area, zone and control unit: the one definition.
 
     ``member`` holds plot rows per parcel, padded with ``len(plots)``. The area
-    is the sum of the plots' ``area_mu``; the zone is its first plot's; the
+    is the sum of the plots' areas (``area``, mu); the zone is its first plot's; the
     control unit is the one holding most of the parcel's area (exact
     overlay for bundles, ties to the smaller id), as MODEL.md ``zone_split``
     asks. Rows from ``n_generated`` on are locked parcels that are no generated
@@ -406,10 +407,6 @@ def _parcel_frame(
     """
     n = len(plots)
     pid = _text(plots["plot_id"])
-    if "area_mu" in plots:
-        area = pd.to_numeric(plots["area_mu"], errors="coerce").to_numpy(dtype=float)
-    else:
-        area = shapely.area(geoms) / M2_PER_MU
     area_pad = np.append(area, 0.0)
     ids_mat = np.append(pid, "")[member]
     plot_tuples = [tuple(x for x in row if x) for row in ids_mat]
