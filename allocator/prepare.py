@@ -27,7 +27,8 @@ Choices written down here (DATA.md / MODEL.md leave them open):
   exactly those plots (:attr:`Candidates.locked`), as a candidate pair only when
   it passes every eligibility test: a lock does not override eligibility, the
   model is then infeasible and the presolve checks name project, plot and test.
-- An existing firm's control unit is the unit holding most of its plots' area.
+- An existing firm's control unit is the unit holding most of its plots' area
+  (:func:`allocator.eligibility.plot_set_units`, the rule of a parcel's unit).
 """
 
 from __future__ import annotations
@@ -385,14 +386,18 @@ def prepare(
     firm_zone = np.where(
         applicant, -1, firms_in["zone_id"].map(lambda z: zone_index.get(str(z), -1)).to_numpy()
     ).astype(int)
-    # existing firm's control unit: unit with most of its occupied plots' area
+    # existing firm's control unit: the unit holding most of its occupied plots' area,
+    # by the eligibility engine's rule for a parcel's unit
+    from allocator.eligibility import plot_set_units
+
     firm_unit = np.full(len(fid), -1, dtype=int)
-    held = pd.DataFrame({"firm": plot_occ, "unit": plot_unit, "area": plot_area})
-    held = held[(held["firm"] >= 0) & (held["unit"] >= 0)]
-    if len(held):
-        agg = held.groupby(["firm", "unit"])["area"].sum().reset_index()
-        agg = agg.sort_values(["firm", "area"], ascending=[True, False]).drop_duplicates("firm")
-        firm_unit[agg["firm"].to_numpy()] = agg["unit"].to_numpy()
+    occupied = np.flatnonzero(plot_occ >= 0)
+    occupied = occupied[np.argsort(plot_occ[occupied], kind="stable")]
+    holders, starts = np.unique(plot_occ[occupied], return_index=True)
+    if len(holders):
+        held = [[plot_ids[p] for p in grp] for grp in np.split(occupied, starts[1:])]
+        units_of = plot_set_units(case, held, overlays)
+        firm_unit[holders] = [unit_index.get(u, -1) if isinstance(u, str) else -1 for u in units_of]
     locked = _bool(firms_in, "locked")
 
     # ---- parcels and pairs: geometry, area, zone and unit as eligibility computed them

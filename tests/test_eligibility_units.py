@@ -88,3 +88,23 @@ def test_bundle_counts_in_the_unit_holding_most_of_its_area():
     assert cod_t == pytest.approx(COD_CAP_U03_T, rel=1e-6)
     assert firms.loc["A001", "value_added_wan"] == pytest.approx(6_075.0, rel=1e-6)
     assert check_result(result, case, prep.scenario) == []
+
+
+def test_existing_firm_counts_in_the_unit_holding_most_of_its_plots():
+    """The same rule for an existing firm: F004 moved onto P08 and P09 counts in U03."""
+
+    def f004_on_p08_p09(frames):
+        split_units(frames)
+        plots = frames["plots"]
+        for pid, status, occupant in (("P07", "vacant", None), ("P08", "occupied", "F004"),
+                                      ("P09", "occupied", "F004")):  # fmt: skip
+            plots.loc[plots["plot_id"] == pid, ["status", "occupant_id"]] = [status, occupant]
+        frames["firms"].loc[firm_row(frames, "F004"), "land_mu"] = 150.0
+
+    case = tiny_with(f004_on_p08_p09)
+    prep = prepare(case, scenario_from_dict({}))
+    assert prep.overlays.loc["P08", "unit_id"] == "U02"  # its larger plot's own unit
+    assert prep.firms.set_index("firm_id").loc["F004", "unit_id"] == "U03"
+    d = prep.data
+    assert d.unit_ids[d.firm_unit[d.firm_ids.index("F004")]] == "U03"
+    assert prep.firms.set_index("firm_id").loc["F003", "unit_id"] == "U02"  # one plot: its own

@@ -72,6 +72,7 @@ from allocator.eligibility.candidates import (
     LOCKED_PREFIX,
     Candidates,
     build_candidates,
+    plot_set_units,
 )
 from allocator.eligibility.overlays import (
     DISTANCE_CAP_M,
@@ -108,6 +109,7 @@ __all__ = [
     "overlap_areas",
     "overlay_geometries",
     "plot_overlays",
+    "plot_set_units",
     "reason_text",
     "redline_distance",
     "redline_parts",

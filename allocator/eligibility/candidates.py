@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -424,6 +425,30 @@ def _parcel_frame(
             "n_plots": (member < n).sum(axis=1),
         }
     )
+
+
+def plot_set_units(
+    case: Any, plot_sets: Sequence[Sequence[str]], overlays: pd.DataFrame
+) -> np.ndarray:
+    """Return the control unit holding most of each set of plots' area (None: no unit).
+
+    The rule of a parcel's unit (:func:`_parcel_frame`) for any sets of plot
+    ids, such as the plots an existing firm holds; ``overlays`` are
+    :func:`plot_overlays` (their ``unit_id`` serves one-plot sets). Unknown
+    plot ids are ignored.
+    """
+    plots = case.plots
+    pid = _text(plots["plot_id"])
+    n = len(pid)
+    pos = {p: i for i, p in enumerate(pid)}
+    rows = [[pos[p] for p in s if p in pos] for s in plot_sets]
+    member = np.full((len(rows), max([1, *map(len, rows)])), n, dtype=np.int64)
+    for i, r in enumerate(rows):
+        member[i, : len(r)] = r
+    multi = (member < n).sum(axis=1) > 1
+    geoms = _geoms(plots) if multi.any() else np.zeros(n, dtype=object)
+    plot_unit = overlays.reindex(pid)["unit_id"].to_numpy(dtype=object)
+    return _parcel_units(case, geoms, member, n, plot_unit)
 
 
 def _parcel_units(
