@@ -262,10 +262,9 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         cz = _split(prow[fid]["candidate_zones"])
         if cz and not zones <= set(cz):
             chk.fail("zone", f"zone[{fid}]", f"parcel in {sorted(zones)}, asked {cz}")
-        if not bool(prow[fid]["locked"]):
-            for pid in pids:
-                share = float(red.get(pid, 0.0) or 0.0)
-                chk.le("redline", f"redline[{fid},{pid}]", share, threshold)
+        for pid in pids:  # locked projects too: a lock does not override eligibility
+            share = float(red.get(pid, 0.0) or 0.0)
+            chk.le("redline", f"redline[{fid},{pid}]", share, threshold)
         # output_by_land
         chk.le(
             "output_by_land",
