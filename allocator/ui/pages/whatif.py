@@ -10,9 +10,9 @@ from typing import Any
 
 import streamlit as st
 
+from allocator import Result, Scenario, load_scenario, solve
 from allocator.ui import results, scenario_form
 from allocator.ui.common import (
-    api,
     attempt,
     case_path,
     fmt_num,
@@ -21,7 +21,6 @@ from allocator.ui.common import (
     guard,
     list_scenarios,
     page_header,
-    require,
     runs_dir,
     save_upload,
     show_error,
@@ -36,7 +35,7 @@ STAGE_KEYS = (
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _scenario(path: str, mtime: float, case: str) -> Any:
-    scenario = api("load_scenario")(path)
+    scenario = load_scenario(path)
     return _interactive(_with_case(scenario, case))
 
 
@@ -92,7 +91,7 @@ def base_choice() -> Path | None:
         if upload is not None and st.button(t("ui.whatif.use_upload"), key="whatif_use_upload"):
             try:
                 path = save_upload(upload, "scenarios")
-                api("load_scenario")(path)  # validates: unknown keys, conflicts
+                load_scenario(path)  # validates: unknown keys, conflicts
             except Exception as exc:  # noqa: BLE001
                 show_error(exc)
             else:
@@ -157,27 +156,22 @@ def _first(info: dict, *names: str) -> Any:
     return None
 
 
-def run_path(result: Any) -> Path | None:
+def run_path(result: Result) -> Path:
     """Return the run folder a ``solve(write=True)`` result was written to."""
-    for name in ("path", "run_path", "run_dir", "folder", "out_dir"):
-        value = getattr(result, name, None)
-        if value and (Path(value) / "summary.json").is_file():
-            return Path(value)
-    return None
+    if result.run_path is None:
+        raise RuntimeError("solve() returned no run folder")
+    return Path(result.run_path)
 
 
-def solve_to_run(scenario: Any, case: Any, status: Any, label: str) -> Path | None:
+def solve_to_run(scenario: Scenario, case: Any, status: Any, label: str) -> Path:
     """Solve a scenario with live progress; return the run folder."""
     status.write(label)
     bar = status.progress(0.0)
     line = status.empty()
     progress = Progress(status, bar, line)
-    result = api("solve")(scenario, case=case, out_dir=runs_dir(), write=True, progress=progress)
+    result = solve(scenario, case=case, out_dir=runs_dir(), write=True, progress=progress)
     bar.progress(1.0)
-    path = run_path(result)
-    if path is None:
-        raise RuntimeError("solve() returned no run folder")
-    return path
+    return run_path(result)
 
 
 @st.cache_resource(show_spinner=False)
@@ -198,11 +192,8 @@ def base_key(scenario: Any, case: Any) -> str:
 
 
 def _solve_quietly(scenario: Any, case: Any, out_dir: Path) -> str:
-    result = api("solve")(scenario, case=case, out_dir=out_dir, write=True)
-    path = run_path(result)
-    if path is None:
-        raise RuntimeError("solve() returned no run folder")
-    return str(path)
+    result = solve(scenario, case=case, out_dir=out_dir, write=True)
+    return str(run_path(result))
 
 
 def prefetch_base(scenario: Any, case: Any) -> None:
@@ -240,8 +231,6 @@ def base_run(scenario: Any, case: Any, status: Any) -> Path | None:
 def render() -> None:
     """Draw the what-if page."""
     page_header("ui.whatif.title", "ui.whatif.caption")
-    if not require("load_scenario", "solve", "load_run"):
-        return
     case = get_case()
     if case is None:
         return
