@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from allocator import compare, format_kpi, kpi_label, status_label
+from allocator import compare, format_kpi, has_plan, kpi_label, status_label
 from allocator.i18n import has
 from allocator.ui import results
 from allocator.ui.common import (
@@ -111,7 +111,7 @@ def render() -> None:
     comparison = attempt(compare, [Path(p) for p in picked])
     if comparison is not None:
         with st.expander(t("ui.compare.library_table")):
-            show_table(comparison.kpis)
+            show_table(comparison.kpis.astype("string"))  # mixed text and numbers
         page_lang = lang()
         st.download_button(  # written when clicked, not on every rerun of the page
             t("ui.compare.download"),
@@ -121,11 +121,21 @@ def render() -> None:
             key="compare_download",
         )
 
+    for label, run in runs.items():
+        if not has_plan(run.status):
+            st.subheader(
+                t("ui.compare.no_plan", name=label, status=status_label(run.status, lang()))
+            )
+            results.diagnosis(run, heading=False)
+
     base_label = st.selectbox(t("ui.compare.base"), labels, key="compare_base")
     other_label = st.selectbox(
         t("ui.compare.other"), [x for x in labels if x != base_label], key="compare_other"
     )
     base, other = runs[base_label], runs[other_label]
+    if not (has_plan(base.status) and has_plan(other.status)):
+        st.info(t("ui.compare.pair_no_plan"))
+        return
     changed = outcome_changes(base.plots, other.plots)
     st.subheader(t("ui.compare.changed_plots", n=len(changed)))
     if len(changed):
