@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -63,9 +64,9 @@ def _interactive(scenario: Any) -> Any:
     return scenario.with_overrides(over, where="app") if over else scenario
 
 
-def _with_case(scenario: Any, case: str) -> Any:
+def _with_case(scenario: Scenario, case: str) -> Scenario:
     """Point the scenario at the app's active case (scenarios name their case by path)."""
-    current = getattr(scenario, "case_path", None)
+    current = scenario.case_path
     if current is not None and Path(str(current)).resolve() == Path(case).resolve():
         return scenario
     return scenario.with_overrides({"case": case}, where="app")
@@ -111,34 +112,23 @@ class Progress:
         self.stages: list[str] = []
         self.last = 0.0
 
-    def __call__(self, *args: Any, **kwargs: Any) -> None:
-        """Accept ``(stage)``, ``(stage, info)``, ``(event)`` or keyword forms."""
+    def __call__(self, stage: str, info: Mapping[str, Any]) -> None:
+        """Show a stage of ``solve(progress=...)`` and the solver's incumbent and bound."""
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
         if get_script_run_ctx(suppress_warning=True) is None:
             return  # called from a solver thread: the page cannot be updated from there
-        info: dict[str, Any] = dict(kwargs)
-        stage = None
-        for arg in args:
-            if isinstance(arg, str):
-                stage = arg
-            elif isinstance(arg, dict):
-                info.update(arg)
-            elif arg is not None:
-                info.update({k: v for k, v in vars(arg).items() if not k.startswith("_")})
-        stage = stage or info.pop("stage", None) or info.pop("event", None)
-        if stage and (not self.stages or self.stages[-1] != stage):
-            self.stages.append(str(stage))
-            label = t(f"ui.stage.{stage}") if stage in STAGE_KEYS else str(stage)
+        if not self.stages or self.stages[-1] != stage:
+            self.stages.append(stage)
+            label = t(f"ui.stage.{stage}") if stage in STAGE_KEYS else stage
             self.stage_box.write(f"▸ {label}")
             self.bar.progress(min(0.95, len(self.stages) / len(STAGE_KEYS)))
-        incumbent = _first(info, "incumbent", "objective", "primal", "best_objective")
-        bound = _first(info, "bound", "best_bound", "dual")
+        incumbent, bound = info.get("objective"), info.get("bound")
         if incumbent is not None or bound is not None:
             now = time.monotonic()
             if now - self.last > 0.2:
                 self.last = now
-                gap = _first(info, "gap", "rel_gap")
+                gap = info.get("gap")
                 self.line.markdown(
                     t(
                         "ui.whatif.live",
@@ -147,13 +137,6 @@ class Progress:
                         gap=fmt_num(100 * gap, 2) if gap is not None else "—",
                     )
                 )
-
-
-def _first(info: dict, *names: str) -> Any:
-    for name in names:
-        if info.get(name) is not None:
-            return info[name]
-    return None
 
 
 def run_path(result: Result) -> Path:
@@ -186,9 +169,9 @@ def _background() -> tuple[ThreadPoolExecutor, dict[str, Future]]:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="allocator-base"), {}
 
 
-def base_key(scenario: Any, case: Any) -> str:
+def base_key(scenario: Scenario, case: Any) -> str:
     """Return the cache key of a scenario solved on a case."""
-    return f"{getattr(scenario, 'hash', '')}:{case.content_hash()}:{runs_dir()}"
+    return f"{scenario.hash}:{case.content_hash()}:{runs_dir()}"
 
 
 def _solve_quietly(scenario: Any, case: Any, out_dir: Path) -> str:
