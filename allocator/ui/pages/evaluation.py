@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import fields, is_dataclass
 from typing import Any
 
 import pandas as pd
@@ -175,17 +174,8 @@ def indicator_label(key: str) -> str:
 
 
 def price_frames(impacts: Any) -> dict[str, pd.DataFrame]:
-    """Return the tables of a ``PriceImpacts`` object by name."""
-    if impacts is None:
-        return {}
-    if isinstance(impacts, pd.DataFrame):
-        return {"firms": impacts}
-    items = (
-        {f.name: getattr(impacts, f.name) for f in fields(impacts)}
-        if is_dataclass(impacts)
-        else dict(vars(impacts))
-    )
-    return {k: v for k, v in items.items() if isinstance(v, pd.DataFrame)}
+    """Return the tables of ``price_impacts``' answer by name (none when it failed)."""
+    return {} if impacts is None else {"firms": impacts.firms, "zones": impacts.zones}
 
 
 def price_label(name: str) -> str:
@@ -282,7 +272,6 @@ def render() -> None:
     prices: dict[str, pd.DataFrame] = {}
     impacts = attempt(price_impacts, data, scores)
     prices = price_frames(impacts)
-    prices = {k: v for k, v in prices.items() if k != "table" or "firms" not in prices}
     for name, frame in prices.items():
         st.markdown(f"**{price_label(name)}**")
         show_table(frame, width="stretch", height=240)
