@@ -32,7 +32,7 @@ from models.data import POLLUTANTS
 
 Progress = Callable[[str, Mapping[str, Any]], None]
 """``progress(stage, info)``: stages ``load``, ``prepare``, ``presolve``, ``build``,
-``solve`` (info may carry ``incumbent``, ``bound``, ``gap``, ``seconds``), ``assemble``,
+``solve`` (info may carry ``objective``, ``bound``, ``gap``, ``time_s``), ``assemble``,
 ``marginals``, ``diagnose``, ``write``, ``done``."""
 
 

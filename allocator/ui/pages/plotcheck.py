@@ -10,10 +10,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from allocator import check_plot
 from allocator.errors import CaseError
 from allocator.ui import draw, maps
 from allocator.ui.common import (
-    api,
     case_key,
     fixed,
     fmt_num,
@@ -22,7 +22,6 @@ from allocator.ui.common import (
     guard,
     lang,
     page_header,
-    require,
     save_upload,
     show_table,
     t,
@@ -317,8 +316,6 @@ def report(case: Any, check: Any) -> None:
 def render() -> None:
     """Draw the plot-check page."""
     page_header("ui.plot.title", "ui.plot.caption")
-    if not require("check_plot"):
-        return
     case = get_case()
     if case is None:
         return
@@ -327,7 +324,7 @@ def render() -> None:
         industry = st.text_input(t("ui.plot.industry"), key="plot_industry").strip() or None
         if kwargs is None:
             return
-        check = api("check_plot")(case, industry=industry, lang=lang(), **kwargs)
+        check = check_plot(case, industry=industry, lang=lang(), **kwargs)
         if st.session_state.get("plot_mode") == "draw":
             data = as_dict(check)
             st.markdown(
