@@ -212,8 +212,9 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
 def run_folder_name(scenario_name: str, when: datetime | None = None) -> str:
     """Return ``<scenario>-<YYYYmmdd-HHMMSS>`` (local time) with a safe scenario name."""
     when = when or datetime.now()
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in scenario_name) or "run"
-    return f"{safe}-{when:%Y%m%d-%H%M%S}"
+    from allocator.safety import safe_filename
+
+    return f"{safe_filename(scenario_name or 'run')}-{when:%Y%m%d-%H%M%S}"
 
 
 def write_run(result: Result, out_dir: str | Path = "runs") -> Path:

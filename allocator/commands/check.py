@@ -23,6 +23,7 @@ from allocator.commands.info import render_table
 from allocator.errors import CaseError, ExportError
 from allocator.i18n import t
 from allocator.industry import industry_name
+from allocator.safety import excel_writer, neutralise_frame
 
 
 def register(subparsers: Any) -> None:
@@ -106,12 +107,14 @@ def write_table(case: Any, table: pd.DataFrame, out: str | Path) -> Path:
     out = Path(out)
     suffix = out.suffix.lower()
     flat = table.rename(columns=lambda c: c.replace(":", "_"))
+    sheet = neutralise_frame(flat)  # text cells in .csv/.xlsx are data, never formulas
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         if suffix == ".csv":
-            flat.to_csv(out, index=False, encoding="utf-8-sig")
+            sheet.to_csv(out, index=False, encoding="utf-8-sig")
         elif suffix == ".xlsx":
-            flat.to_excel(out, index=False, sheet_name="check")
+            with excel_writer(out) as xl:
+                sheet.to_excel(xl, index=False, sheet_name="check")
         elif suffix == ".gpkg":
             import geopandas as gpd
 

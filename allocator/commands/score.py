@@ -17,6 +17,7 @@ import pandas as pd
 from allocator.commands.info import render_table
 from allocator.errors import CaseError, ProblemList
 from allocator.i18n import has, t
+from allocator.safety import excel_writer, neutralise_frame
 
 
 def register(subparsers: Any) -> None:
@@ -142,7 +143,7 @@ def write_workbook(path: str | Path, scores: Any, impacts: Any, lang: str | None
         columns=["key", "value"],
     )
     tmp = path.with_name(path.name + ".tmp.xlsx")
-    with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+    with excel_writer(tmp) as xl:
         sheets = (
             ("scoring.sheet.scores", localise(table.reset_index(), lang)),
             ("scoring.sheet.zones", localise(zones.reset_index(), lang)),
@@ -153,7 +154,7 @@ def write_workbook(path: str | Path, scores: Any, impacts: Any, lang: str | None
         )
         for key, frame in sheets:
             name = t(key, lang)[:31]
-            frame.to_excel(xl, sheet_name=name, index=False)
+            neutralise_frame(frame).to_excel(xl, sheet_name=name, index=False)
             xl.sheets[name].freeze_panes(1, 0)
             xl.sheets[name].set_column(0, max(len(frame.columns) - 1, 0), 14)
     tmp.replace(path)

@@ -186,8 +186,9 @@ def run(args: argparse.Namespace) -> int:
 def _unpack(bundle: str, out: str) -> Path:
     """Unpack an export bundle under ``OUT/bundles/<name>/``; return its scenario path."""
     from allocator.export.bundle import unpack_bundle
+    from allocator.safety import safe_filename
 
-    base = Path(out) / "bundles" / Path(bundle).stem
+    base = Path(out) / "bundles" / safe_filename(Path(bundle).stem)
     dest = base
     n = 1
     while dest.exists():

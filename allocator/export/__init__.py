@@ -92,6 +92,7 @@ def export(
     from allocator.export import bundle, maps, report, tables, vector, webmap
     from allocator.export.data import collect
     from allocator.runs import Run, load_run
+    from allocator.safety import safe_filename
 
     if not isinstance(run, Run):
         run = load_run(run)
@@ -121,7 +122,7 @@ def export(
     if "report" in fmts:
         written += report.write_report(data, out)
     if "zip" in fmts:
-        name = run.path.name + (f"-{zone}" if zone else "") + ".zip"
+        name = run.path.name + (f"-{safe_filename(zone)}" if zone else "") + ".zip"
         case_path = getattr(data.case, "source", None)
         case_file = Path(case_path) if case_path and Path(case_path).is_file() else None
         written.append(bundle.write_bundle(run, written, out, out / name, case_file))

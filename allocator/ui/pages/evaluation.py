@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from allocator.i18n import has
+from allocator.safety import excel_writer, neutralise_frame
 from allocator.ui.common import (
     api,
     attempt,
@@ -245,12 +246,12 @@ def workbook(
 ) -> bytes:
     """Return an xlsx workbook of the scores, class mixes and price impacts."""
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
-        table.to_excel(xl, sheet_name=t("ui.eval.sheet_scores")[:31])
+    with excel_writer(buf) as xl:
+        neutralise_frame(table).to_excel(xl, sheet_name=t("ui.eval.sheet_scores")[:31])
         for name, frame in mixes.items():
-            frame.to_excel(xl, sheet_name=name[:31])
+            neutralise_frame(frame).to_excel(xl, sheet_name=name[:31])
         for name, frame in prices.items():
-            frame.to_excel(xl, sheet_name=price_label(name)[:31])
+            neutralise_frame(frame).to_excel(xl, sheet_name=price_label(name)[:31])
     return buf.getvalue()
 
 
