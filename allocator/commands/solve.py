@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from allocator.commands.info import render_table
-from allocator.errors import ScenarioError
+from allocator.errors import AllocatorError, ScenarioError
 from allocator.i18n import has, t
 
 
@@ -168,17 +169,22 @@ def run(args: argparse.Namespace) -> int:
         scenario_path = _unpack(args.from_bundle, args.out)
     elif not scenario_path:
         raise ScenarioError(t("solve.cli.need_scenario"))
-    scenario = load_scenario(scenario_path)
-    case = load_case_cached(args.case) if args.case else None
-    result = solve(
-        scenario,
-        case=case,
-        out_dir=args.out,
-        write=not args.no_write,
-        progress=ConsoleProgress(),
-        time_limit_s=args.time_limit,
-        rel_gap=args.gap,
-    )
+    try:
+        scenario = load_scenario(scenario_path)
+        case = load_case_cached(args.case) if args.case else None
+        result = solve(
+            scenario,
+            case=case,
+            out_dir=args.out,
+            write=not args.no_write,
+            progress=ConsoleProgress(),
+            time_limit_s=args.time_limit,
+            rel_gap=args.gap,
+        )
+    except AllocatorError:
+        if args.from_bundle:  # a bundle that cannot be solved leaves nothing behind
+            shutil.rmtree(Path(scenario_path).parent, ignore_errors=True)
+        raise
     print_summary(result)
     return 0 if result.has_solution else 2
 

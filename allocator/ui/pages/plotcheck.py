@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from allocator.errors import CaseError
 from allocator.ui import draw, maps
 from allocator.ui.common import (
     api,
@@ -32,15 +30,11 @@ MODES = ("map", "id", "coords", "polygon", "draw")
 
 
 def safe_zip(path: Path) -> None:
-    """Refuse a zip whose members would land outside the folder they are extracted to."""
-    with zipfile.ZipFile(path) as zf:
-        for name in zf.namelist():
-            norm = name.replace("\\", "/")
-            if norm.startswith("/") or ".." in norm.split("/") or ":" in norm.split("/")[0]:
-                raise CaseError(
-                    t("ui.plot.zip_unsafe", name=path.name, member=name),
-                    hint=t("ui.plot.zip_unsafe_hint"),
-                )
+    """Refuse a zip with unsafe members or beyond the archive limits (:mod:`allocator.archive`)."""
+    from allocator import archive
+
+    with archive.open_zip(path) as zf:
+        archive.check_members(zf, path)
 
 
 def choose_zone(case: Any) -> str:
