@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from allocator.errors import AllocatorError
 from allocator.i18n import t
+from allocator.safety import temp_prefix
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -169,7 +170,7 @@ def extract(
         infos = check_members(zf, path)
         if parent is not None:
             Path(parent).mkdir(parents=True, exist_ok=True)
-        dest = Path(tempfile.mkdtemp(prefix=".tmp-archive-", dir=parent)).resolve()
+        dest = Path(tempfile.mkdtemp(prefix=temp_prefix("archive"), dir=parent)).resolve()
         try:
             _extract_into(zf, path, infos, dest, select, rename)
         except BaseException:

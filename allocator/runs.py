@@ -224,10 +224,13 @@ def write_run(result: Result, out_dir: str | Path = "runs") -> Path:
     when all files are written is it renamed to the final name. On any
     failure the temporary folder is removed and the error re-raised.
     """
+    from allocator.safety import sweep_leftovers, temp_prefix
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    sweep_leftovers(out)  # folders of writes that were killed
     base = run_folder_name(result.scenario_name or "run")
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{base}-", dir=out))
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(base), dir=out))
     try:
         _write_json(tmp / "summary.json", result.summary)
         (tmp / "scenario.toml").write_text(result.scenario_toml, encoding="utf-8")
@@ -330,10 +333,17 @@ def load_run(path: str | Path) -> Run:
 
 
 def list_runs(out_dir: str | Path = "runs") -> list[Path]:
-    """Return the complete run folders under ``out_dir``, newest first."""
+    """Return the complete run folders under ``out_dir``, newest first.
+
+    Temporary folders left by killed writes are removed on the way (with a note
+    in the ``allocator`` log); other hidden folders are ignored.
+    """
+    from allocator.safety import sweep_leftovers
+
     out = Path(out_dir)
     if not out.is_dir():
         return []
+    sweep_leftovers(out)
     runs = [
         p
         for p in out.iterdir()

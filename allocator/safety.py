@@ -19,7 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +136,153 @@ def excel_writer(path: Any) -> pd.ExcelWriter:
     so a user who later edits a cell does not turn it into a formula.
     """
     return pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": dict(XLSX_OPTIONS)})
+
+
+# ----------------------------------------------------------------------------- output places
+
+
+def check_output(path: str | Path, *, folder: bool = False, option: str = "") -> Path:
+    """Check that ``path`` can be written, before any work is done; return it.
+
+    ``folder``: the output is a folder (``solve --out``, ``export -o``), else a
+    file. The path itself, when it exists, must be of that kind and writable;
+    otherwise its nearest existing ancestor must be a writable folder (the
+    missing folders in between are created only when the output is written).
+
+    Raises
+    ------
+    AllocatorError
+        One located message naming the option and the path, and why it cannot
+        be written.
+    """
+    from allocator.errors import AllocatorError
+    from allocator.i18n import t
+
+    p = Path(path)
+
+    def refuse(key: str, where: Path) -> AllocatorError:
+        return AllocatorError(
+            t("output.cannot_write", option=option or "-o", path=str(p), why=t(key, path=where)),
+            hint=t("output.hint"),
+        )
+
+    if p.exists() or p.is_symlink():
+        if folder and not p.is_dir():
+            raise refuse("output.not_a_folder", p)
+        if not folder and p.is_dir():
+            raise refuse("output.is_a_folder", p)
+        if not os.access(p, os.W_OK) or (folder and not os.access(p, os.X_OK)):
+            raise refuse("output.read_only", p)
+        return p
+    parent = p.parent
+    while not (parent.exists() or parent.is_symlink()):
+        if parent == parent.parent:
+            break
+        parent = parent.parent
+    if not parent.is_dir():
+        raise refuse("output.parent_not_folder", parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise refuse("output.read_only", parent)
+    return p
+
+
+@contextmanager
+def staged_folder(final: str | Path) -> Iterator[Path]:
+    """Build a folder's content in a temporary folder; move it to ``final`` when complete.
+
+    Yields the temporary folder (a hidden sibling of ``final``). When the block
+    ends normally, each file in it is moved into ``final`` (created if needed;
+    files already there with the same names are replaced, others are kept).
+    When the block raises, the temporary folder and any parent folders this
+    created are removed: a failed export leaves no empty or half folder.
+    """
+    final = Path(final)
+    made = [q for q in (final.parent, *final.parent.parents) if not q.exists()]
+    final.parent.mkdir(parents=True, exist_ok=True)
+    sweep_leftovers(final.parent)
+    stage = Path(tempfile.mkdtemp(prefix=temp_prefix(final.name), dir=final.parent))
+    try:
+        yield stage
+        final.mkdir(exist_ok=True)
+        for src in sorted(stage.rglob("*")):
+            if src.is_dir():
+                continue
+            dst = final / src.relative_to(stage)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if dst.is_dir():
+                shutil.rmtree(dst)
+            os.replace(src, dst)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        for q in made:
+            try:
+                q.rmdir()
+            except OSError:
+                break
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- leftovers
+
+TEMP_PREFIX = ".tmp-"
+"""Hidden temporary folders of writes in progress start with this."""
+
+STALE_AFTER_S = 3600.0
+"""A temporary folder older than this is a leftover even if its owner's id is reused."""
+
+_TEMP_NAME = re.compile(r"^\.tmp-.*-(\d+)-[A-Za-z0-9_]{8}$")
+
+
+def temp_prefix(label: str) -> str:
+    """Return the ``mkdtemp`` prefix of a write's temporary folder: label and process id.
+
+    The process id lets :func:`sweep_leftovers` tell a folder whose writer was
+    killed from one still being written.
+    """
+    return f"{TEMP_PREFIX}{safe_filename(label)}-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def sweep_leftovers(folder: str | Path) -> list[Path]:
+    """Remove temporary folders left in ``folder`` by killed writes; return them.
+
+    A temporary folder (named by :func:`temp_prefix`) is a leftover when the
+    process that made it is gone, or when it is older than
+    :data:`STALE_AFTER_S`. Each removal is logged as a warning (logger
+    ``allocator``), so the user hears about the interrupted write.
+    """
+    import logging
+    import time
+
+    from allocator.i18n import t
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    now = time.time()
+    for p in folder.iterdir():
+        m = _TEMP_NAME.match(p.name)
+        if not m or not p.is_dir() or p.is_symlink():
+            continue
+        try:
+            old = now - p.stat().st_mtime > STALE_AFTER_S
+        except OSError:
+            continue
+        if old or not _alive(int(m.group(1))):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+            logging.getLogger("allocator").warning(t("output.leftover_removed", path=str(p)))
+    return removed

@@ -23,7 +23,7 @@ from allocator.commands.info import render_table
 from allocator.errors import CaseError, ExportError
 from allocator.i18n import t
 from allocator.industry import industry_name
-from allocator.safety import excel_writer, neutralise_frame
+from allocator.safety import check_output, excel_writer, neutralise_frame
 
 
 def register(subparsers: Any) -> None:
@@ -154,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
     from allocator.case import load_case
     from allocator.eligibility import EligibilityParams, check_plot, check_plots
 
+    if args.out:
+        check_output(args.out, option="--out")
     if args.threshold < 0 or args.threshold > 1:
         raise CaseError(
             t("eligibility.cli.bad_threshold", value=args.threshold),

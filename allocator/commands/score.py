@@ -17,7 +17,7 @@ import pandas as pd
 from allocator.commands.info import render_table
 from allocator.errors import CaseError, ProblemList
 from allocator.i18n import has, t
-from allocator.safety import excel_writer, neutralise_frame
+from allocator.safety import check_output, excel_writer, neutralise_frame
 
 
 def register(subparsers: Any) -> None:
@@ -166,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
     from allocator.pricing import price_impacts
     from allocator.scoring import class_summary, score
 
+    out = args.out or str(Path(args.input).with_suffix("").name + "-scores.xlsx")
+    check_output(out, option="--out")
     data = read_input(args.input)
     scores = score(data, args.method, year=args.year)
     impacts = price_impacts(data, scores, args.prices)
@@ -190,7 +192,6 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     total = float(impacts.zones["electricity_revenue_wan"].sum())
     print(t("scoring.cli.revenue", wan=f"{total:,.1f}"))
-    out = args.out or str(Path(args.input).with_suffix("").name + "-scores.xlsx")
     written = write_workbook(out, scores, impacts)
     print(t("scoring.cli.written", path=str(written)))
     return 0

@@ -161,9 +161,12 @@ def _zh() -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Solve the scenario; exit 0 with a solution, 2 when infeasible or no solution."""
+    from allocator.safety import check_output
     from allocator.scenario import load_scenario
     from allocator.solve import load_case_cached, solve
 
+    if not args.no_write or args.from_bundle:
+        check_output(args.out, folder=True, option="--out")
     scenario_path = args.scenario
     if args.from_bundle:
         scenario_path = _unpack(args.from_bundle, args.out)
