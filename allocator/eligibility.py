@@ -1234,6 +1234,9 @@ def check_plot(
                 lon, lat = _TO_WGS84[normalize_web_crs(source_crs)](lon, lat)
             except ValueError as exc:
                 raise CaseError(str(exc), hint=t("eligibility.hint.source_crs")) from exc
+        from allocator.crs import require_in_zhejiang
+
+        require_in_zhejiang(lon, lat, "--lonlat")
         point = gpd.GeoSeries([shapely.Point(lon, lat)], crs="EPSG:4490").to_crs(CASE_CRS).iloc[0]
         hit = shapely.STRtree(geoms).query(point, predicate="intersects") if len(geoms) else []
         if len(hit):
@@ -1246,6 +1249,10 @@ def check_plot(
             note = "eligibility.check.no_plot"
     else:
         geom = _read_polygon(polygon, source_crs)
+        from allocator.crs import require_in_zhejiang
+
+        c = gpd.GeoSeries([geom.centroid], crs=CASE_CRS).to_crs("EPSG:4490").iloc[0]
+        require_in_zhejiang(c.x, c.y, "--polygon")
         mode = "polygon"
 
     parts = redline_parts(case, params.redline_buffer_m)

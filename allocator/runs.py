@@ -232,12 +232,13 @@ def write_run(result: Result, out_dir: str | Path = "runs") -> Path:
     base = run_folder_name(result.scenario_name or "run")
     tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(base), dir=out))
     try:
-        _write_json(tmp / "summary.json", result.summary)
         (tmp / "scenario.toml").write_text(result.scenario_toml, encoding="utf-8")
         for name in ("firms", "zones", "plots", "marginals"):
             _parquet_ready(getattr(result, name)).to_parquet(tmp / f"{name}.parquet", index=False)
         _write_json(tmp / "diagnosis.json", result.diagnosis)
         (tmp / "solver.log").write_text(result.solver_log or "", encoding="utf-8")
+        # last: it carries the checksums of the files above (hand edits are flagged)
+        _write_json(tmp / "summary.json", {**result.summary, CHECKSUMS_KEY: checksums(tmp)})
         final = out / base
         n = 1
         while True:
@@ -302,13 +303,72 @@ class Run:
         return load_scenario(self.path / "scenario.toml")
 
 
+CHECKSUMS_KEY = "checksums"
+"""``summary.json`` key: sha256 of each other run file, written by :func:`write_run`."""
+
+CHECKED_FILES = tuple(n for n in RUN_FILES if n not in ("summary.json", "solver.log"))
+"""Run files whose content is checksummed (the solver log is informative only)."""
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """Return ``{file: sha256}`` of the run files in ``folder`` (:data:`CHECKED_FILES`)."""
+    import hashlib
+
+    out = {}
+    for name in CHECKED_FILES:
+        h = hashlib.sha256()
+        with (folder / name).open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        out[name] = h.hexdigest()
+    return out
+
+
+def edited_files(run: Run) -> list[str]:
+    """Return the run files changed since the run was written (checksum differs).
+
+    Runs written before checksums were recorded return an empty list.
+    """
+    recorded = run.summary.get(CHECKSUMS_KEY)
+    if not isinstance(recorded, dict):
+        return []
+    now = checksums(run.path)
+    return [name for name in CHECKED_FILES if recorded.get(name) != now.get(name)]
+
+
+def _read(path: Path, name: str, reader: Any) -> Any:
+    """Read one run file with ``reader``; a damaged file is an error naming it."""
+    try:
+        return reader(path / name)
+    except Exception as exc:  # noqa: BLE001 - parquet/json/toml readers raise many types
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise AllocatorError(
+            t("err.run.damaged", path=path, file=name, error=detail),
+            hint=t("err.run.damaged_hint"),
+        ) from exc
+
+
+def _json(p: Path) -> Any:
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+def _toml(p: Path) -> dict[str, Any]:
+    text = p.read_text(encoding="utf-8")
+    return tomllib.loads(text) if text.strip() else {}
+
+
 def load_run(path: str | Path) -> Run:
     """Read a run folder written by :func:`write_run`.
+
+    A file changed since the run was written (its checksum in ``summary.json``
+    differs) is logged as a warning (logger ``allocator``) and listed by
+    :func:`edited_files`.
 
     Raises
     ------
     AllocatorError
-        The folder is missing or lacks one of the run files.
+        The folder is missing, lacks one of the run files, or a file is damaged
+        (the message names the file).
     """
     path = Path(path)
     missing = [name for name in RUN_FILES if not (path / name).exists()]
@@ -317,19 +377,34 @@ def load_run(path: str | Path) -> Run:
             t("err.run.not_a_run", path=path, missing=", ".join(missing)),
             hint=t("err.run.not_a_run_hint"),
         )
-    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    scenario_text = (path / "scenario.toml").read_text(encoding="utf-8")
-    scenario = tomllib.loads(scenario_text) if scenario_text.strip() else {}
-    diagnosis = json.loads((path / "diagnosis.json").read_text(encoding="utf-8"))
-    tables = {n: pd.read_parquet(path / f"{n}.parquet") for n in ("firms", "zones", "plots")}
-    return Run(
-        path=path,
-        summary=summary,
-        scenario=scenario,
-        marginals=pd.read_parquet(path / "marginals.parquet"),
-        diagnosis=diagnosis,
-        **tables,
-    )
+    summary = _read(path, "summary.json", _json)
+    if not isinstance(summary, dict):
+        raise AllocatorError(
+            t("err.run.damaged", path=path, file="summary.json", error="not a JSON object"),
+            hint=t("err.run.damaged_hint"),
+        )
+    scenario = _read(path, "scenario.toml", _toml)
+    diagnosis = _read(path, "diagnosis.json", _json)
+    tables = {
+        n: _read(path, f"{n}.parquet", pd.read_parquet)
+        for n in ("firms", "zones", "plots", "marginals")
+    }
+    for n, columns in (("firms", ["firm_id"]), ("zones", ["zone_id"]), ("plots", ["plot_id"])):
+        lacking = [c for c in columns if c not in tables[n].columns]
+        if lacking:
+            raise AllocatorError(
+                t("err.run.damaged", path=path, file=f"{n}.parquet", error=f"no column {lacking}"),
+                hint=t("err.run.damaged_hint"),
+            )
+    run = Run(path=path, summary=summary, scenario=scenario, diagnosis=diagnosis, **tables)
+    edited = edited_files(run)
+    if edited:
+        import logging
+
+        logging.getLogger("allocator").warning(
+            t("err.run.edited", path=path, files=", ".join(edited))
+        )
+    return run
 
 
 def list_runs(out_dir: str | Path = "runs") -> list[Path]:

@@ -382,6 +382,10 @@ def solve(
         t0 = time.perf_counter()
         case = load_case_cached(scenario.case_path)
         timings["load"] = time.perf_counter() - t0
+    if prepared is None:
+        from allocator.scenario_refs import check_scenario_ids
+
+        check_scenario_ids(scenario, case)
     _emit(progress, "prepare")
     t0 = time.perf_counter()
     prep = prepared if prepared is not None else prepare(case, scenario)

@@ -143,7 +143,7 @@ def test_kill_during_the_run_write_leaves_a_leftover_the_next_write_removes(tmp_
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
             temps = [p for p in out.iterdir() if p.name.startswith(".tmp-")]
-            if temps and (temps[0] / "summary.json").exists():
+            if temps and (temps[0] / "diagnosis.json").exists():
                 proc.send_signal(signal.SIGKILL)
                 leftover = temps[0]
                 break

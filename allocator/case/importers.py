@@ -228,10 +228,11 @@ class _Reader:
         self.tmp = tmp
 
     # -- helpers ---------------------------------------------------------------
-    def error(self, code: str, key: str, file: str, layer: str, hint: str, **kw: object) -> None:
+    def error(self, code: str, key: str, at: str, layer: str, hint: str, **kw: object) -> None:
+        """Record an error in file ``at``; ``kw``: ``row``/``column`` and the message's fields."""
         where = {k: str(v) for k, v in kw.items() if k in ("row", "column")}
         fmt = {k: v for k, v in kw.items() if k not in ("row", "column")}
-        self.problems.error(code, t(key, **fmt), file=file, layer=layer, hint=hint, **where)
+        self.problems.error(code, t(key, **fmt), file=at, layer=layer, hint=hint, **where)
 
     # -- formats ---------------------------------------------------------------
     def read(self, path: Path, layer: str) -> pd.DataFrame | None:

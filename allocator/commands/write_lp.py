@@ -27,6 +27,7 @@ def write_model(scenario_path: str | Path, output: str | Path) -> Path:
     from allocator.prepare import prepare
     from allocator.safety import check_output
     from allocator.scenario import load_scenario
+    from allocator.scenario_refs import check_scenario_ids
     from allocator.solve import load_case_cached
     from models import allocation, solver
 
@@ -37,7 +38,9 @@ def write_model(scenario_path: str | Path, output: str | Path) -> Path:
     scen = load_scenario(scenario_path)
     if scen.case_path is None:
         raise AllocatorError(f"scenario '{scen.name}' names no case", hint="set 'case = …'")
-    prep = prepare(load_case_cached(scen.case_path), scen)
+    case = load_case_cached(scen.case_path)
+    check_scenario_ids(scen, case)
+    prep = prepare(case, scen)
     built = allocation.build(prep.data, prep.params)
     return solver.write_problem(built, out)
 

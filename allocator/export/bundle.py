@@ -162,15 +162,27 @@ def unpack_bundle(zip_path: str | Path, dest: str | Path) -> Path:
                     hint=t("err.export.bundle_hint"),
                 )
         check_self_contained(tmp / SCENARIO, zip_path)
-        from allocator.scenario import load_scenario
-
-        load_scenario(tmp / SCENARIO)  # a bad scenario is refused before anything is kept
+        _check_scenario(tmp, zip_path)
         tmp.rename(dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         _remove_empty(made)
         raise
     return dest / SCENARIO
+
+
+def _check_scenario(folder: Path, bundle: Path) -> None:
+    """Load the unpacked scenario; its errors name the bundle, not the temporary folder."""
+    from allocator.errors import ScenarioError
+    from allocator.scenario import load_scenario
+
+    try:
+        load_scenario(folder / SCENARIO)
+    except ScenarioError as exc:
+        message = exc.message.replace(str(folder.resolve()), bundle.name).replace(
+            str(folder), bundle.name
+        )
+        raise ScenarioError(message, problems=exc.problems, hint=exc.hint) from None
 
 
 def _remove_empty(folders: list[Path]) -> None:
