@@ -35,6 +35,23 @@ _API: dict[str, str] = {
     "diagnose": "allocator.diagnose",
     "load_run": "allocator.runs",
     "compare": "allocator.compare",
+    # typed values at the boundary
+    "SolverSettings": "allocator.settings",
+    "Status": "allocator.status",
+    "status_label": "allocator.status",
+    "has_plan": "allocator.status",
+    "Diagnosis": "allocator.diagnosis",
+    "DiagnosisItem": "allocator.diagnosis",
+    "Kpis": "allocator.kpis",
+    "KPI_KEYS": "allocator.kpis",
+    "HEADLINE_KPIS": "allocator.kpis",
+    "compute_kpis": "allocator.kpis",
+    "kpi_label": "allocator.kpis",
+    "format_kpi": "allocator.kpis",
+    "format_delta": "allocator.kpis",
+    "Result": "allocator.runs",
+    "Run": "allocator.runs",
+    "list_runs": "allocator.runs",
     # outputs
     "export": "allocator.export",
     # errors

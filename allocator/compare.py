@@ -17,21 +17,21 @@ import pandas as pd
 
 from allocator.errors import AllocatorError
 from allocator.i18n import has, normalize_lang, t
+from allocator.kpis import HEADLINE_KPIS, Kpis, kpi_label
 from allocator.runs import Run, load_run
+from allocator.status import status_label
 
-KPI_ROWS = (
-    "status",
-    "objective",
-    "gap",
-    "solve_seconds",
-    "value_added_wan",
-    "tax_wan",
-    "energy_tce",
-    "electricity_mwh",
-    "land_used_mu",
-    "applicants_admitted",
-    "firms_moved_out",
-)
+RUN_ROWS = ("status", "objective", "gap", "solve_seconds")
+"""Rows of the key-figure table that describe the solve itself."""
+KPI_ROWS = RUN_ROWS + HEADLINE_KPIS
+"""Rows of the key-figure table: the solve, then the plan's headline KPIs."""
+
+
+def row_label(name: str, lang: str | None = None) -> str:
+    """Return the label of a key-figure row: a solve row or a KPI (the one KPI label table)."""
+    return t(f"compare.kpi.{name}", lang) if name in RUN_ROWS else kpi_label(name, lang)
+
+
 ZONE_METRICS = (
     "land_used_mu",
     "land_free_mu",
@@ -100,8 +100,8 @@ class Comparison:
 
         kpis = self.kpis.copy().astype(object)
         if "status" in kpis.index:
-            kpis.loc["status"] = [t(f"solve.status.{v}", lang) for v in kpis.loc["status"]]
-        kpis.insert(0, "metric", [t(f"compare.kpi.{k}", lang) for k in kpis.index])
+            kpis.loc["status"] = [status_label(v, lang) for v in kpis.loc["status"]]
+        kpis.insert(0, "metric", [row_label(k, lang) for k in kpis.index])
         zones = self.zones.copy()
         if len(zones):
             zones["metric"] = [t(f"compare.metric.{m}", lang) for m in zones["metric"]]
@@ -161,21 +161,18 @@ def _as_run(item: Any) -> Run:
 
 
 def _kpis(run: Any) -> dict[str, Any]:
+    """Return the solve rows and headline KPIs of a run; a run without a plan has NaN, never 0."""
     s = run.summary
-    firms = run.firms
-    served = firms["served"].astype(bool) if "served" in firms else pd.Series(dtype=bool)
     out: dict[str, Any] = {
-        "status": s.get("status"),
+        "status": str(s.get("status")),
         "objective": s.get("objective"),
         "gap": s.get("gap"),
         "solve_seconds": s.get("solve_seconds"),
     }
-    for col in ("value_added_wan", "tax_wan", "energy_tce", "electricity_mwh"):
-        out[col] = float(firms.loc[served, col].sum()) if col in firms and len(firms) else np.nan
-    out["land_used_mu"] = float(run.zones["land_used_mu"].sum()) if len(run.zones) else np.nan
-    kind = firms["kind"].astype(str) if "kind" in firms else pd.Series(dtype=str)
-    out["applicants_admitted"] = int((served & (kind == "applicant")).sum())
-    out["firms_moved_out"] = int((~served & (kind == "existing")).sum())
+    kpis = run.kpis if isinstance(run.kpis, Kpis) else Kpis.from_dict(run.kpis)
+    for key in HEADLINE_KPIS:
+        value = kpis.get(key)
+        out[key] = np.nan if value is None else value
     return out
 
 

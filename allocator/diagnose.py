@@ -24,39 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.diagnosis import Diagnosis, elastic_item, presolve_item
 from allocator.i18n import t
 from allocator.prepare import Prepared
-from allocator.scenario import check_param
+from allocator.settings import SolverSettings
+from allocator.status import Status
+from models.allocation import QUOTA_FAMILIES, UNITS
 from models.data import CLASSES, POLLUTANTS
 
-CAP_FAMILIES = (
-    "zone_electricity",
-    "zone_energy",
-    "province_energy",
-    "energy_intensity",
-    "unit_emissions",
-)
-"""Rows whose duals are reported as marginal values."""
-DUAL_UNITS = {
-    "zone_electricity": "万元/MWh",
-    "zone_energy": "万元/tce",
-    "province_energy": "万元/tce",
-    "energy_intensity": "万元/tce",
-    "unit_emissions": "万元/t",
-}
-ROW_UNITS = {
-    "zone_electricity": "MWh",
-    "zone_energy": "tce",
-    "province_energy": "tce",
-    "energy_intensity": "tce",
-    "unit_emissions": "t",
-    "class_floor": "万元",
-    "service_floor": "万元",
-    "class_cap": "万元",
-    "locked": "",
-    "plot_once": "",
-    "retain": "",
-}
+DUAL_UNITS: dict[str, str] = {family: f"万元/{UNITS[family]}" for family in QUOTA_FAMILIES}
+"""Unit of each quota family's marginal value (万元 of objective per unit of the quota)."""
 
 
 def _fmt(x: float) -> str:
@@ -270,37 +247,34 @@ def _split_row(name: str) -> tuple[str, list[str]]:
     return family, list(keys.values())
 
 
-def _relaxed_rows(built: Any, sol: Any) -> list[tuple[str, float]]:
-    """Return (row display name, slack amount) for every relaxed row of an elastic solve."""
-    for attr in ("slacks", "elastic_slacks", "relaxed"):
-        val = getattr(sol, attr, None)
-        if isinstance(val, Mapping):
-            return [
-                (str(k), float(v)) for k, v in val.items() if v is not None and abs(float(v)) > 1e-6
-            ]
-        if isinstance(val, pd.Series):
-            return [(str(k), float(v)) for k, v in val.items() if abs(float(v)) > 1e-6]
-        if isinstance(val, pd.DataFrame) and len(val):
-            col = "amount" if "amount" in val else "value"
-            return [
-                (str(r), float(v))
-                for r, v in zip(val["row"], val[col], strict=True)
-                if abs(v) > 1e-6
-            ]
-    fn = getattr(built, "slack_values", None)
-    if callable(fn):
-        return [(str(k), float(v)) for k, v in fn(sol).items() if abs(float(v)) > 1e-6]
-    return []
+def subject_names(prep: Prepared, lang: str = "zh") -> dict[str, dict[str, str]]:
+    """Planner names of zones and firms (id → name) for diagnosis labels."""
+    zcol = "name_en" if lang == "en" and "name_en" in prep.zones.columns else "name"
+    zones = {
+        str(z): str(n) if isinstance(n, str) and n else str(z)
+        for z, n in zip(prep.zones["zone_id"], prep.zones[zcol], strict=True)
+    }
+    firms = {
+        str(f): f"{n}（{f}）" if lang == "zh" else f"{n} ({f})"
+        for f, n in zip(prep.firms["firm_id"], prep.firms["name"], strict=True)
+    }
+    return {"zone": zones, "firm": firms}
 
 
-def elastic_diagnosis(
-    prep: Prepared, *, time_limit_s: float = 60.0, solver: str | None = None
-) -> dict[str, Any]:
-    """Re-solve with elastic slacks; report each relaxed row in its own units.
+def presolve_diagnosis(prep: Prepared, findings: list[Finding] | None = None) -> Diagnosis:
+    """Return the presolve findings of a prepared scenario as a typed :class:`Diagnosis`."""
+    if findings is None:
+        findings = presolve_checks(prep)
+    names = subject_names(prep)
+    return Diagnosis(items=tuple(presolve_item(f.to_dict(), names) for f in findings))
 
-    Returns a dict with ``status`` (of the elastic solve), ``rows`` (list of
-    ``row``, ``family``, ``keys``, ``amount``, ``unit``, ``message_zh``,
-    ``message_en``) and ``presolve`` (the presolve findings).
+
+def elastic_diagnosis(prep: Prepared, settings: SolverSettings) -> Diagnosis:
+    """Re-solve with elastic slacks under ``settings``; report each relaxed row.
+
+    Every relaxed row becomes a :class:`DiagnosisItem` in its family's units
+    with its share of the cap; the presolve findings come along, and the
+    settings used are recorded in the result.
     """
     from models import allocation
     from models import solver as msolver
@@ -309,81 +283,65 @@ def elastic_diagnosis(
     built = allocation.build(prep.data, params)
     sol = msolver.run(
         built,
-        solver=solver or str(prep.scenario["solver.name"]),
-        time_limit_s=time_limit_s,
-        rel_gap=float(prep.scenario["solver.rel_gap"]),
-        threads=int(prep.scenario["solver.threads"]),
-        seed=int(prep.scenario["solver.seed"]),
+        solver=settings.solver,
+        time_limit_s=settings.time_limit_s,
+        rel_gap=settings.rel_gap,
+        threads=settings.threads,
+        seed=settings.seed,
     )
-    status = getattr(getattr(sol, "status", "error"), "value", getattr(sol, "status", "error"))
-    relaxed = getattr(msolver, "relaxations", None)
-    if callable(relaxed) and getattr(sol, "has_solution", False):
-        table = relaxed(built, sol)
-        pairs = list(zip(table["row"], table["amount"], strict=True))
-    else:
-        pairs = sorted(_relaxed_rows(built, sol), key=lambda r: -abs(r[1]))
-    rows = []
-    for name, amount in pairs:
-        info = _row_info(built, name)
-        family = getattr(info, "family", None) or _split_row(name)[0]
-        unit = getattr(info, "unit", None) or ROW_UNITS.get(family, "")
-        sense = getattr(info, "sense", "<=")
-        code = "elastic_short" if sense == "<=" else "elastic_relaxed"
-        fmt = {"row": name, "amount": _fmt(abs(amount)), "unit": unit}
-        rows.append(
-            {
-                "row": name,
-                "family": family,
-                "keys": _split_row(name)[1],
-                "amount": abs(float(amount)),
-                "unit": unit,
-                "message_zh": t(f"solve.diagnose.{code}", "zh", **fmt),
-                "message_en": t(f"solve.diagnose.{code}", "en", **fmt),
-            }
-        )
-    return {
-        "status": str(status),
-        "objective": getattr(sol, "objective", None),
-        "rows": rows,
-        "presolve": [f.to_dict() for f in presolve_checks(prep)],
-    }
+    names, names_en = subject_names(prep, "zh"), subject_names(prep, "en")
+    items = [presolve_item(f.to_dict(), names) for f in presolve_checks(prep)]
+    if sol.has_solution:
+        table = msolver.relaxations(built, sol)
+        for name, amount in zip(table["row"], table["amount"], strict=True):
+            info = built.registry.rows.get(name)
+            unit = info.unit if info is not None else UNITS.get(name.split("[", 1)[0], "")
+            sense = info.sense if info is not None else "<="
+            cap = float(info.rhs) if info is not None and sense == "<=" else None
+            items.append(elastic_item(name, float(amount), unit, cap, sense, names, names_en))
+    return Diagnosis(items=tuple(items), elastic_status=str(sol.status), settings=settings)
 
 
 def diagnose(
-    scenario: Any, *, case: Any = None, time_limit_s: float | None = None
+    scenario: Any,
+    *,
+    case: Any = None,
+    settings: SolverSettings | None = None,
+    time_limit_s: float | None = None,
+    rel_gap: float | None = None,
 ) -> dict[str, Any]:
-    """Prepare ``scenario``, run the presolve checks and, when infeasible, the elastic diagnosis."""
+    """Prepare ``scenario``, run the presolve checks and, when infeasible, the elastic diagnosis.
+
+    The solve and the elastic re-solve both run under the same settings:
+    ``settings`` (default: the scenario's) with ``time_limit_s``/``rel_gap``
+    applied. Returns ``scenario``, ``status`` (:class:`Status`), ``objective``,
+    ``settings``, ``diagnosis`` (:class:`Diagnosis`) and ``marginals``.
+    """
     from allocator.scenario import Scenario, load_scenario
     from allocator.solve import load_case_cached, run_model
 
-    if time_limit_s is not None:
-        time_limit_s = check_param("solver.time_limit_s", time_limit_s, "--time-limit")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(Path(scenario))
+    settings = SolverSettings.resolve(
+        scenario, settings, time_limit_s=time_limit_s, rel_gap=rel_gap
+    )
     if case is None:
         case = load_case_cached(scenario.case_path)
     from allocator.prepare import prepare
 
     prep = prepare(case, scenario)
     findings = presolve_checks(prep)
-    tl = float(time_limit_s or scenario["solver.time_limit_s"])
-    result = run_model(
-        prep,
-        solver=str(scenario["solver.name"]),
-        time_limit_s=tl,
-        rel_gap=float(scenario["solver.rel_gap"]),
-        duals=True,
-    )
+    result = run_model(prep, settings=settings, duals=True)
     report: dict[str, Any] = {
         "scenario": scenario.name,
         "status": result.status,
         "objective": result.objective,
-        "presolve": [f.to_dict() for f in findings],
-        "elastic": None,
+        "settings": settings,
+        "diagnosis": presolve_diagnosis(prep, findings),
         "marginals": None,
     }
-    if result.status == "infeasible":
-        report["elastic"] = elastic_diagnosis(prep, time_limit_s=tl)
+    if result.status == Status.INFEASIBLE:
+        report["diagnosis"] = elastic_diagnosis(prep, settings)
     elif result.has_solution:
         report["marginals"] = marginal_values(prep, result)
     return report
@@ -422,7 +380,7 @@ def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
     rows = []
     for name, (value, slack) in duals.items():
         family, keys = _split_row(name)
-        if family not in CAP_FAMILIES:
+        if family not in QUOTA_FAMILIES:
             continue
         zone_id = (
             keys[0] if family in ("zone_electricity", "zone_energy", "energy_intensity") else None

@@ -28,11 +28,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.diagnosis import Diagnosis
 from allocator.errors import AllocatorError
 from allocator.i18n import t
-
-STATUSES = ("optimal", "feasible", "infeasible", "time_limit_no_solution", "error")
-"""Typed solve statuses (MODEL.md): a time-limited run with an incumbent is ``feasible``."""
+from allocator.kpis import Kpis, compute_kpis
+from allocator.settings import SolverSettings
+from allocator.status import Status, has_plan, parse_status
 
 FIRM_COLUMNS = (
     "firm_id name kind zone_id class served parcel_id land_mu electricity_mwh energy_tce "
@@ -79,12 +80,12 @@ def versions() -> dict[str, str]:
 class Result:
     """The outcome of one solve; ordinary outcomes (infeasible, time limit) are values.
 
-    ``status`` is one of :data:`STATUSES`. ``objective``/``best_bound``/``gap``
-    are None when there is no solution. Tables follow CONTRIBUTING.md and are
-    empty (with their columns) when there is no solution.
+    ``objective``/``best_bound``/``gap`` are None when there is no solution.
+    Tables follow CONTRIBUTING.md and are empty (with their columns) when there
+    is no solution; :attr:`kpis` then holds None for every figure.
     """
 
-    status: str
+    status: Status
     objective: float | None = None
     best_bound: float | None = None
     gap: float | None = None
@@ -94,7 +95,7 @@ class Result:
     zones: pd.DataFrame = field(default_factory=lambda: empty_table(ZONE_COLUMNS))
     plots: pd.DataFrame = field(default_factory=lambda: empty_table(PLOT_COLUMNS))
     marginals: pd.DataFrame = field(default_factory=lambda: empty_table(MARGINAL_COLUMNS))
-    diagnosis: dict[str, Any] | None = None
+    diagnosis: Diagnosis = field(default_factory=Diagnosis)
     scenario_name: str = ""
     scenario_hash: str = ""
     scenario_toml: str = ""
@@ -104,7 +105,9 @@ class Result:
     solver_version: str = ""
     solver_log: str = ""
     message: str = ""
-    kpis: dict[str, float] = field(default_factory=dict)
+    kpis: Kpis = field(default_factory=Kpis.none)
+    settings: SolverSettings | None = None
+    """The solver settings this result was solved with."""
     run_path: Path | None = None
     prepared: Any = field(default=None, repr=False, compare=False)
     """The :class:`~allocator.prepare.Prepared` inputs (not written to the run folder)."""
@@ -112,10 +115,18 @@ class Result:
     solution: Any = field(default=None, repr=False, compare=False)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
+    def __post_init__(self) -> None:
+        """Accept the JSON forms (a status string, a diagnosis or KPI dict) as typed values."""
+        self.status = parse_status(self.status)
+        if not isinstance(self.diagnosis, Diagnosis):
+            self.diagnosis = Diagnosis.from_json(self.diagnosis)
+        if not isinstance(self.kpis, Kpis):
+            self.kpis = Kpis.from_dict(self.kpis)
+
     @property
     def has_solution(self) -> bool:
         """True when the tables hold an allocation (optimal or feasible)."""
-        return self.status in ("optimal", "feasible")
+        return has_plan(self.status)
 
     @property
     def build_seconds(self) -> float:
@@ -131,7 +142,7 @@ class Result:
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` content."""
         return {
-            "status": self.status,
+            "status": str(parse_status(self.status)),
             "objective": _num(self.objective),
             "best_bound": _num(self.best_bound),
             "gap": _num(self.gap),
@@ -148,6 +159,7 @@ class Result:
             "created_at": self.created_at,
             "message": self.message,
             "kpis": {k: _num(v) for k, v in self.kpis.items()},
+            "settings": self.settings.to_dict() if self.settings else None,
         }
 
     @property
@@ -235,7 +247,7 @@ def write_run(result: Result, out_dir: str | Path = "runs") -> Path:
         (tmp / "scenario.toml").write_text(result.scenario_toml, encoding="utf-8")
         for name in ("firms", "zones", "plots", "marginals"):
             _parquet_ready(getattr(result, name)).to_parquet(tmp / f"{name}.parquet", index=False)
-        _write_json(tmp / "diagnosis.json", result.diagnosis)
+        _write_json(tmp / "diagnosis.json", result.diagnosis.to_json())
         (tmp / "solver.log").write_text(result.solver_log or "", encoding="utf-8")
         # last: it carries the checksums of the files above (hand edits are flagged)
         _write_json(tmp / "summary.json", {**result.summary, CHECKSUMS_KEY: checksums(tmp)})
@@ -268,12 +280,28 @@ class Run:
     zones: pd.DataFrame
     plots: pd.DataFrame
     marginals: pd.DataFrame
-    diagnosis: dict[str, Any] | None
+    diagnosis: Diagnosis
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """The typed solve status."""
-        return str(self.summary.get("status"))
+        return parse_status(self.summary.get("status"))
+
+    @property
+    def settings(self) -> SolverSettings | None:
+        """The solver settings of the run (None for runs written before they were recorded)."""
+        return SolverSettings.from_dict(self.summary.get("settings"))
+
+    @property
+    def kpis(self) -> Kpis:
+        """Return the run's KPIs, computed from its tables (as when it was written).
+
+        The tables are the plan; ``summary.json`` keeps the same figures for
+        readers without pandas. A run without a plan has no figures.
+        """
+        if not self.has_solution:
+            return Kpis.none()
+        return compute_kpis(self.firms, self.plots)
 
     @property
     def name(self) -> str:
@@ -288,7 +316,7 @@ class Run:
     @property
     def has_solution(self) -> bool:
         """True when the tables hold an allocation."""
-        return self.status in ("optimal", "feasible")
+        return has_plan(self.status)
 
     def load_case(self) -> Any:
         """Load the case this run was solved on (from ``summary.case_path``)."""
@@ -384,7 +412,6 @@ def load_run(path: str | Path) -> Run:
             hint=t("err.run.damaged_hint"),
         )
     scenario = _read(path, "scenario.toml", _toml)
-    diagnosis = _read(path, "diagnosis.json", _json)
     tables = {
         n: _read(path, f"{n}.parquet", pd.read_parquet)
         for n in ("firms", "zones", "plots", "marginals")
@@ -396,7 +423,13 @@ def load_run(path: str | Path) -> Run:
                 t("err.run.damaged", path=path, file=f"{n}.parquet", error=f"no column {lacking}"),
                 hint=t("err.run.damaged_hint"),
             )
-    run = Run(path=path, summary=summary, scenario=scenario, diagnosis=diagnosis, **tables)
+    run = Run(
+        path=path,
+        summary=summary,
+        scenario=scenario,
+        diagnosis=_read(path, "diagnosis.json", lambda p: Diagnosis.from_json(_json(p))),
+        **tables,
+    )
     edited = edited_files(run)
     if edited:
         import logging

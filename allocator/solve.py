@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,12 @@ import pandas as pd
 
 from allocator.errors import ScenarioError
 from allocator.i18n import t
+from allocator.kpis import Kpis, compute_kpis
 from allocator.prepare import Prepared, prepare
 from allocator.runs import Result, write_run
-from allocator.scenario import Scenario, check_param, load_scenario
+from allocator.scenario import Scenario, load_scenario
+from allocator.settings import SolverSettings
+from allocator.status import Status, parse_status
 from allocator.units import MU_PER_KM2
 from models.data import POLLUTANTS
 
@@ -72,7 +76,7 @@ def reason_text(code: str, lang: str | None = None) -> str:
 
 def assemble(
     prep: Prepared, y: np.ndarray, x: np.ndarray, o: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, float]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Kpis]:
     """Turn a solution (``y`` per firm, ``x`` per candidate pair, ``o`` per firm) into tables.
 
     Values are rounded to the nearest integer for binaries and clipped at 0
@@ -178,21 +182,7 @@ def assemble(
             for r, e in zip(firms["reason"], firms["exit_reason"], strict=True)
         ]
     zones = _zone_table(prep, firms, plots, o, y, zone_after)
-    kpis = {
-        "value_added_wan": float(o.sum()),
-        "value_added_before_wan": float(d.o0.sum()),
-        "tax_wan": float((d.tax_va * o).sum()),
-        "tax_before_wan": float(f["tax0_wan"].sum()),
-        "energy_tce": float((d.en * o).sum()),
-        "energy_before_tce": float((d.en * d.o0).sum()),
-        "electricity_mwh": float((d.el * o).sum()),
-        "electricity_before_mwh": float((d.el * d.o0).sum()),
-        "applicants_admitted": int((applicant & y).sum()),
-        "applicants": int(applicant.sum()),
-        "firms_moved_out": int((~applicant & ~y).sum()),
-        "land_allocated_mu": float(land[applicant].sum()),
-        "land_used_mu": float(zones["land_used_mu"].sum()),
-    }
+    kpis = compute_kpis(firms, plots)
     return firms, zones, plots, kpis
 
 
@@ -305,27 +295,6 @@ def _zone_table(
 # ----------------------------------------------------------------------------- solving
 
 
-def _read_solution(sol: Any, n_firms: int, n_cands: int) -> tuple[np.ndarray, ...]:
-    """Read y, x, o arrays from a ``models.solver`` solution (tolerant of field names)."""
-    values = getattr(sol, "values", None)
-
-    def get(name: str, n: int) -> np.ndarray:
-        v = getattr(sol, name, None)
-        if v is None and isinstance(values, Mapping):
-            v = values.get(name)
-        if v is None:
-            return np.zeros(n)
-        return np.asarray(v, dtype=float).reshape(n)
-
-    return get("y", n_firms), get("x", n_cands), get("o", n_firms)
-
-
-def _status(sol: Any) -> str:
-    status = getattr(sol, "status", "error")
-    status = getattr(status, "value", status)
-    return str(status)
-
-
 def solve(
     scenario: Scenario | str | Path,
     *,
@@ -333,6 +302,7 @@ def solve(
     out_dir: str | Path = "runs",
     write: bool = True,
     progress: Progress | None = None,
+    settings: SolverSettings | None = None,
     time_limit_s: float | None = None,
     rel_gap: float | None = None,
     diagnose_infeasible: bool = True,
@@ -346,14 +316,17 @@ def solve(
     scenario
         A :class:`Scenario` or the path of a scenario file.
     case
-        A loaded case; by default the scenario's case, loaded once per path
-        and modification time.
+        A loaded case; by default the scenario's case (cached by path and content).
     out_dir, write
         Where to write the run folder, and whether to write it.
     progress
         Callback ``progress(stage, info)``; see :data:`Progress`.
+    settings
+        The solver settings (default: the scenario's ``[solver]`` table).
     time_limit_s, rel_gap
-        Override the scenario's solver settings.
+        Override single settings (the CLI's ``--time-limit`` and ``--gap``).
+        The resolved settings serve the solve and the diagnosis re-solve alike
+        and are recorded in the run folder.
     diagnose_infeasible
         Run the elastic diagnosis when the scenario is infeasible.
     marginals
@@ -361,19 +334,23 @@ def solve(
     prepared
         Already prepared inputs (skips loading and preparing).
     """
-    from allocator.diagnose import elastic_diagnosis, marginal_values, presolve_checks
+    from allocator.diagnose import (
+        elastic_diagnosis,
+        marginal_values,
+        presolve_checks,
+        presolve_diagnosis,
+    )
 
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
-    if time_limit_s is not None:
-        time_limit_s = check_param("solver.time_limit_s", time_limit_s, "--time-limit")
-    if rel_gap is not None:
-        rel_gap = check_param("solver.rel_gap", rel_gap, "--gap")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if prepared is not None:
         scenario = prepared.scenario
-    elif case is None:
+    settings = SolverSettings.resolve(
+        scenario, settings, time_limit_s=time_limit_s, rel_gap=rel_gap
+    )
+    if prepared is None and case is None:
         if scenario.case_path is None:
             raise ScenarioError(
                 t("err.scenario.no_case", name=scenario.name), hint=t("err.scenario.no_case_hint")
@@ -394,14 +371,9 @@ def solve(
     t0 = time.perf_counter()
     findings = presolve_checks(prep)
     timings["presolve"] = time.perf_counter() - t0
-    solver = str(scenario["solver.name"])
-    tl = float(time_limit_s if time_limit_s is not None else scenario["solver.time_limit_s"])
-    gap = float(rel_gap if rel_gap is not None else scenario["solver.rel_gap"])
-    result = run_model(
-        prep, solver=solver, time_limit_s=tl, rel_gap=gap, progress=progress, duals=marginals
-    )
+    result = run_model(prep, settings=settings, progress=progress, duals=marginals)
     result.timings = {**timings, **result.timings}
-    diagnosis: dict[str, Any] = {"presolve": [fi.to_dict() for fi in findings]}
+    diagnosis = presolve_diagnosis(prep, findings)
     if result.has_solution and marginals:
         _emit(progress, "marginals")
         t0 = time.perf_counter()
@@ -409,12 +381,13 @@ def solve(
             result.marginals = marginal_values(prep, result)
             result.zones = _zone_marginals(result.zones, result.marginals)
         except Exception as exc:  # noqa: BLE001 - marginals are a report, not the answer
-            diagnosis["marginals_error"] = f"{type(exc).__name__}: {exc}"
+            note = f"marginals: {type(exc).__name__}: {exc}"
+            diagnosis = replace(diagnosis, notes=(*diagnosis.notes, note))
         result.timings["marginals"] = time.perf_counter() - t0
-    if result.status == "infeasible" and diagnose_infeasible:
+    if result.status == Status.INFEASIBLE and diagnose_infeasible:
         _emit(progress, "diagnose")
         t0 = time.perf_counter()
-        diagnosis["elastic"] = elastic_diagnosis(prep, time_limit_s=tl)
+        diagnosis = elastic_diagnosis(prep, settings)
         result.timings["diagnose"] = time.perf_counter() - t0
     result.diagnosis = diagnosis
     result.timings["total"] = time.perf_counter() - t_all
@@ -443,27 +416,27 @@ def _zone_marginals(zones: pd.DataFrame, marg: pd.DataFrame) -> pd.DataFrame:
 def run_model(
     prep: Prepared,
     *,
-    solver: str = "highs",
-    time_limit_s: float = 60.0,
-    rel_gap: float = 1e-4,
-    threads: int | None = None,
-    seed: int | None = None,
+    settings: SolverSettings | None = None,
     progress: Progress | None = None,
     params: Any = None,
     log_path: str | Path | None = None,
     duals: bool = False,
 ) -> Result:
-    """Build and solve the prepared model; return a :class:`Result` (not written)."""
+    """Build and solve the prepared model under ``settings``; return a :class:`Result`.
+
+    ``settings`` defaults to the scenario's. The result is not written.
+    """
     from models import allocation
     from models import solver as msolver
 
     scen = prep.scenario
+    settings = settings if settings is not None else SolverSettings.from_scenario(scen)
     timings: dict[str, float] = {}
     _emit(progress, "build")
     t0 = time.perf_counter()
     built = allocation.build(prep.data, params or prep.params)
     timings["build"] = time.perf_counter() - t0
-    _emit(progress, "solve", time_limit_s=time_limit_s)
+    _emit(progress, "solve", time_limit_s=settings.time_limit_s)
 
     def on_progress(info: Mapping[str, Any]) -> None:
         info = dict(info)
@@ -471,41 +444,43 @@ def run_model(
             info["incumbent"] = info["objective"]
         _emit(progress, "solve", **info)
 
-    t0 = time.perf_counter()
     sol = msolver.run(
         built,
-        solver=solver,
-        time_limit_s=time_limit_s,
-        rel_gap=rel_gap,
-        threads=int(threads if threads is not None else scen["solver.threads"]),
-        seed=int(seed if seed is not None else scen["solver.seed"]),
+        solver=settings.solver,
+        time_limit_s=settings.time_limit_s,
+        rel_gap=settings.rel_gap,
+        threads=settings.threads,
+        seed=settings.seed,
         log_path=log_path,
         progress=on_progress if progress else None,
         duals=duals,
     )
-    timings["solve"] = float(getattr(sol, "solve_seconds", time.perf_counter() - t0))
-    status = _status(sol)
+    timings["solve"] = float(sol.solve_seconds)
     result = Result(
-        status=status,
-        objective=getattr(sol, "objective", None),
-        best_bound=getattr(sol, "best_bound", getattr(sol, "bound", None)),
-        gap=getattr(sol, "gap", None),
+        status=parse_status(sol.status),
+        objective=sol.objective,
+        best_bound=sol.best_bound,
+        gap=sol.gap,
         timings=timings,
-        model_size=dict(getattr(sol, "size", None) or getattr(built, "size", {}) or {}),
+        model_size=dict(sol.size or {}),
         scenario_name=scen.name,
         scenario_hash=scen.hash,
         scenario_toml=scen.to_toml(),
         case_path=prep.case_path,
         case_hash=prep.case_hash,
-        solver=str(getattr(sol, "solver", solver)),
-        solver_version=str(getattr(sol, "solver_version", "")),
-        solver_log=str(getattr(sol, "log", "") or ""),
-        message=str(getattr(sol, "message", "") or ""),
+        solver=str(sol.solver),
+        solver_version=str(sol.solver_version),
+        solver_log=str(sol.log or ""),
+        message=str(sol.message or ""),
+        settings=settings,
     )
     result.built, result.solution, result.prepared = built, sol, prep
     if result.has_solution:
         _emit(progress, "assemble")
-        y, x, o = _read_solution(sol, prep.data.n_firms, prep.data.n_candidates)
+        n_f, n_c = prep.data.n_firms, prep.data.n_candidates
+        y = np.asarray(sol.y, dtype=float).reshape(n_f)
+        x = np.asarray(sol.x, dtype=float).reshape(n_c)
+        o = np.asarray(sol.o, dtype=float).reshape(n_f)
         result.firms, result.zones, result.plots, result.kpis = assemble(prep, y, x, o)
     return result
 

@@ -15,9 +15,6 @@ MWH_PER_WAN_KWH: float = 10.0
 REVENUE_ABOVE_SIZE_WAN: float = 2_000.0
 """规上 threshold: annual main-business revenue ≥ 2,000 万元 (national statistical rule)."""
 
-POLLUTANTS: tuple[str, ...] = ("cod", "nh3n", "so2", "nox")
-"""The four 主要污染物, in the order used by every array."""
-
 
 def m2_to_mu(area_m2: float) -> float:
     """Convert square metres to mu."""

@@ -78,6 +78,9 @@ CAP_FAMILIES: tuple[str, ...] = (
     "class_cap",
 )
 """Cap rows: relaxed by ``− s`` in elastic mode; their duals are marginal values."""
+QUOTA_FAMILIES: tuple[str, ...] = tuple(f for f in CAP_FAMILIES if f != "class_cap")
+"""Quota caps (electricity, energy, intensity, emissions): the rows whose marginal value is
+the price signal of 用能权 / 排污权 trading, reported per zone, unit or province."""
 
 FLOOR_FAMILIES: tuple[str, ...] = ("class_floor", "service_floor", "locked")
 """Floor and lock rows: relaxed by ``+ s`` in elastic mode."""

@@ -68,6 +68,7 @@ def fake_run(out_dir: Path, name: str, *, f004_leaves: bool, objective: float) -
     """
     import pandas as pd
 
+    from allocator.diagnosis import Diagnosis
     from allocator.runs import Result, write_run
 
     def pick(base: object, variant: object) -> object:
@@ -167,7 +168,7 @@ def fake_run(out_dir: Path, name: str, *, f004_leaves: bool, objective: float) -
         zones=zones,
         plots=plots,
         marginals=marginals,
-        diagnosis={"presolve": []},
+        diagnosis=Diagnosis(),
         scenario_name=name,
         scenario_toml=f'name = "{name}"\n',
     )

@@ -33,8 +33,8 @@ def test_compare_two_runs(two_runs):
     kpis = at.dataframe[0].value
     assert list(kpis.columns) == [base.name, other.name]
     row = kpis.loc["增加值（万元）"]
-    assert row[base.name] == "38,500.0"
-    assert row[other.name] == "52,500.0"
+    assert row[base.name] == "38,500"
+    assert row[other.name] == "52,500"
     body = texts(at)
     assert "结果变化的地块：2 个" in body
     assert "企业得失：新增 1 家，失去 1 家" in body

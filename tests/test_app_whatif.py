@@ -48,10 +48,10 @@ def test_result_shows_kpi_deltas_against_base(tiny_env):
     at.run()
     assert not at.exception
     metrics = {m.label: (m.value, m.delta) for m in at.metric}
-    assert metrics["增加值（万元）"] == ("52,500", "14,000")
+    assert metrics["增加值（万元）"] == ("52,500", "+14,000")
     assert metrics["综合能耗（吨标准煤）"] == ("12,500", "-5,400")
-    assert metrics["腾退出区企业数"] == ("1", "1")
-    assert at.success[0].value.startswith("状态：最优 · 间隙 0.00 %")
+    assert metrics["腾退出区企业数"] == ("1", "+1")
+    assert at.success[0].value.startswith("状态：已证最优 · 间隙 0.00 %")
     firms = next(d.value for d in at.dataframe if "served" in d.value.columns)
     assert len(firms) == 6
     at.multiselect(key="whatif_firms_zone").set_value(["Z02"]).run()

@@ -45,11 +45,11 @@ def test_whatif_run_in_chromium(chromium, tmp_path):
         assert page.get_by_role("heading", name="总览").count() == 1
         assert cjk_renders(page), "Chinese text draws as empty boxes: no CJK font reached Chromium"
         started = time.monotonic()
-        run_whatif(page, url, t("ui.kpi.value_added_wan", "zh"), t("ui.whatif.run", "zh"))
+        run_whatif(page, url, t("kpi.value_added_wan", "zh"), t("ui.whatif.run", "zh"))
         seconds = time.monotonic() - started
         page.screenshot(path=str(ARTIFACTS / "browser_whatif.png"), full_page=True)
         body = page.inner_text("[data-testid='stMain']")
-        assert t("ui.kpi.value_added_wan", "zh") in body
+        assert t("kpi.value_added_wan", "zh") in body
         assert "状态：" in body
         assert "Traceback" not in body
         assert seconds < 60

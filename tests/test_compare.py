@@ -75,7 +75,7 @@ def test_compare_cli_prints_and_writes_the_workbook(tmp_path, capsys):
     assert list(sheets) == ["运行", "主要指标", "各区", "变化地块", "企业得失", "紧约束变化"]
     kpis = sheets["主要指标"].set_index("指标")
     assert kpis.loc["增加值（万元）", p2.name] == pytest.approx(1450.0)
-    assert kpis.loc["状态", p1.name] == "最优"
+    assert kpis.loc["状态", p1.name] == "已证最优"
     firms = sheets["企业得失"]
     assert list(firms["企业编号"]) == ["A1"]
     assert list(firms["变化"]) == ["失去"]

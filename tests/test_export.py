@@ -35,6 +35,7 @@ from allocator.errors import ExportError
 from allocator.export import FORMATS, export, parse_formats
 from allocator.export.bundle import unpack_bundle
 from allocator.export.vector import SHP_FIELDS
+from allocator.kpis import kpi_label
 from allocator.runs import load_run, write_run
 
 QGIS_STYLE_COLUMNS = [
@@ -521,22 +522,25 @@ SHORT_ZH = "杭州综保区能耗上限缺口 1,200 tce"
 def test_run_without_solution(exported, tmp_path):
     from openpyxl import load_workbook
 
+    from allocator.diagnosis import Diagnosis
     from allocator.runs import Result
 
     done = export_result(Path(exported["run"].summary["case_path"]))
     result = Result(
         status="infeasible",
-        diagnosis={
-            "presolve": done.diagnosis["presolve"],
-            "elastic": {
-                "status": "optimal",
-                "rows": [
-                    {"row": "zone_energy[Z01]", "family": "zone_energy", "keys": ["Z01"],
-                     "amount": 1200.0, "unit": "tce", "message_zh": SHORT_ZH,
-                     "message_en": "Z01 energy cap short by 1,200 tce"}
-                ],
-            },
-        },
+        diagnosis=Diagnosis.from_json(
+            {
+                "presolve": [],
+                "elastic": {
+                    "status": "optimal",
+                    "rows": [
+                        {"row": "zone_energy[Z01]", "family": "zone_energy", "keys": ["Z01"],
+                         "amount": 1200.0, "unit": "tce", "message_zh": SHORT_ZH,
+                         "message_en": "Z01 energy cap short by 1,200 tce"}
+                    ],
+                },
+            }
+        ),
         scenario_name="tiny_infeasible",
         scenario_toml=done.scenario_toml,
         case_path=done.case_path,
@@ -658,12 +662,14 @@ def test_report_numbers_read_as_planners_expect(exported):
     assert _fmt(float("inf")) == "∞"
     assert _fmt(6366236.43) == "6,366,236"
     data = collect(exported["run"], lang="zh")
-    data.run.summary = {**data.run.summary, "kpis": {"applicants_admitted": 272.0, "tax_wan": 5.5}}
     rows = dict(summary_rows(data))
     assert rows["相对间隙"].endswith("%")
-    assert rows["获准入项目数(个)"] == 272
-    assert isinstance(rows["获准入项目数(个)"], int)
-    assert rows["税收(万元)"] == 5.5
+    admitted = data.run.kpis.get("applicants_admitted")
+    assert admitted is not None
+    assert admitted > 0
+    assert rows[kpi_label("applicants_admitted", "zh")] == int(admitted)
+    assert isinstance(rows[kpi_label("applicants_admitted", "zh")], int)
+    assert rows[kpi_label("tax_wan", "zh")] == pytest.approx(data.run.kpis.get("tax_wan"))
     scen = scenario_frame(data).set_index("key")
     assert scen.loc["caps.energy_factor", "description"] == "所有园区能耗上限的倍数"
 

@@ -8,6 +8,7 @@ import pytest
 from test_prepare import hand_prepare
 
 from allocator import runs
+from allocator.diagnosis import Diagnosis
 from allocator.runs import FIRM_COLUMNS, PLOT_COLUMNS, ZONE_COLUMNS, Result, load_run, write_run
 from allocator.solve import assemble
 
@@ -105,7 +106,7 @@ def test_run_folder_round_trip(tmp_path):
     assert run.scenario["name"] == "hand"
     pd.testing.assert_frame_equal(run.firms, result.firms.reset_index(drop=True), check_dtype=False)
     assert list(run.plots["outcome"]) == list(result.plots["outcome"])
-    assert run.diagnosis == {"presolve": []}
+    assert run.diagnosis == Diagnosis()
     assert run.load_scenario().hash == prep.scenario.hash
     # a second run in the same second gets its own folder
     again = write_run(fake_result(prep), tmp_path)

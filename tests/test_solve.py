@@ -7,6 +7,7 @@ from test_prepare import hand_case, hand_prepare
 
 from allocator.invariants import check_result
 from allocator.runs import load_run
+from allocator.settings import SolverSettings
 from allocator.solve import run_model, solve
 
 pytest.importorskip("models.solver")
@@ -80,21 +81,34 @@ def test_infeasible_is_diagnosed_with_rows_and_amounts(tmp_path):
     result = solve(prep.scenario, prepared=prep, out_dir=tmp_path)
     assert result.status == "infeasible"
     assert result.objective is None
-    presolve = result.diagnosis["presolve"]
-    assert [(f["row"], f["need"], f["have"]) for f in presolve] == [
-        ("zone_energy[Z1]", 180.0, 150.0)
+    proofs = result.diagnosis.proofs
+    assert [(i.row, i.amount, i.cap, i.unit) for i in proofs] == [
+        ("zone_energy[Z1]", 30.0, 150.0, "tce")
     ]
-    rows = result.diagnosis["elastic"]["rows"]
-    assert [r["row"] for r in rows] == ["zone_energy[Z1]"]
-    assert rows[0]["amount"] == pytest.approx(30.0)
-    assert rows[0]["unit"] == "tce"
-    assert rows[0]["message_en"] == "zone_energy[Z1]: short by 30 tce"
-    assert rows[0]["message_zh"] == "zone_energy[Z1]：缺口 30 tce"
+    assert proofs[0].subject_kind == "zone"
+    assert proofs[0].subject_id == "Z1"
+    relaxed = result.diagnosis.relaxations
+    assert [i.row for i in relaxed] == ["zone_energy[Z1]"]
+    item = relaxed[0]
+    assert item.amount == pytest.approx(30.0)
+    assert item.unit == "tce"
+    assert item.cap == pytest.approx(150.0)
+    assert item.share_of_cap == pytest.approx(0.2)
+    assert item.family == "zone_energy"
+    assert "zone_energy[" not in item.label("zh")
+    assert "zone_energy[" not in item.label("en")
+    assert item.label("zh").startswith("能耗总量·")
+    assert "30 tce" in item.label("en")
+    assert "20.0% of the cap" in item.label("en")
+    # the proof comes first: the diagnosis is in repair order
+    assert result.diagnosis.items[0].source == "presolve"
     run = load_run(result.run_path)
     assert run.status == "infeasible"
-    assert run.diagnosis["elastic"]["rows"][0]["row"] == "zone_energy[Z1]"
+    assert run.diagnosis == result.diagnosis  # the typed record reads back as written
+    assert run.kpis.has_plan is False
+    assert run.kpis.get("value_added_wan") is None
 
 
 def test_time_limit_status_is_typed():
-    result = run_model(hand_prepare(), time_limit_s=5.0)
+    result = run_model(hand_prepare(), settings=SolverSettings(time_limit_s=5.0))
     assert result.status in {"optimal", "feasible"}

@@ -41,7 +41,7 @@ def test_cli_solve_prints_status_gap_and_zones(tmp_path, tiny_gpkg, capsys):
     )
     out, err = capsys.readouterr()
     assert code == 0
-    assert "Status: optimal" in out
+    assert "Status: proven optimal" in out
     assert "Gap:" in out
     assert "Z01" in out
     assert "Z02" in out
@@ -71,7 +71,7 @@ def test_cli_diagnose_infeasible(tmp_path, tiny_gpkg, capsys):
     out, _ = capsys.readouterr()
     assert code == 2
     assert "infeasible" in out
-    assert "short by" in out
+    assert "over the cap by" in out
     assert "zone_energy[Z01]" in out
 
 

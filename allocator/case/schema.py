@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from models.data import CLASSES
+
 Kind = Literal["str", "float", "int", "bool", "date"]
 
 CASE_CRS = "EPSG:4549"
@@ -64,7 +66,6 @@ LAND_USES = ("M1", "M0", "W", "RD", "B", "MIX")
 PLOT_STATUSES = ("vacant", "idle", "occupied")
 UNIT_CATEGORIES = ("priority_protection", "key_control", "general")
 FIRM_KINDS = ("existing", "applicant")
-CLASS_LABELS = ("A", "B", "C", "D")
 POSITIONING = ("加工制造", "研发设计", "物流分拨", "检测维修", "销售服务")
 
 ZONES = Layer(
@@ -176,7 +177,7 @@ CLASS_HISTORY = Layer(
     (
         _c("firm_id", required=True),
         _c("year", "int", required=True),
-        _c("class", required=True, choices=CLASS_LABELS),
+        _c("class", required=True, choices=CLASSES),
     ),
 )
 

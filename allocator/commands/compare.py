@@ -17,10 +17,12 @@ from typing import Any
 import pandas as pd
 
 from allocator.commands.info import render_table
+from allocator.compare import row_label
 from allocator.errors import AllocatorError
-from allocator.export.tables import COUNT_KPIS
 from allocator.i18n import get_lang, t
+from allocator.kpis import COUNT_KPIS
 from allocator.safety import check_output
+from allocator.status import status_label
 
 ZONE_COLUMNS = ("land_used_mu", "energy_tce", "electricity_mwh", "tax_per_mu_after")
 """Per-zone figures printed (the workbook has every metric of the comparison)."""
@@ -71,8 +73,7 @@ def _signed(value: float, digits: int = 1) -> str:
 
 def _kpi_cell(name: str, value: Any) -> str:
     if name == "status":
-        key = f"solve.status.{value}"
-        return t(key) if value is not None else "—"
+        return status_label(value) if value is not None else "—"
     if name == "gap":
         return "—" if value is None else f"{100 * float(value):.3f}%"
     if name in COUNT_KPIS:
@@ -107,7 +108,7 @@ def render(comp: Any, top: int = 10) -> list[str]:
     rows = []
     for name in comp.kpis.index:
         base = comp.kpis.at[name, labels[0]]
-        row = [t(f"compare.kpi.{name}"), _kpi_cell(name, base)]
+        row = [row_label(name), _kpi_cell(name, base)]
         for lab in labels[1:]:
             other = comp.kpis.at[name, lab]
             row += [_kpi_cell(name, other), _kpi_delta(name, base, other)]

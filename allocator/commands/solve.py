@@ -14,8 +14,11 @@ from typing import Any
 import pandas as pd
 
 from allocator.commands.info import render_table
+from allocator.diagnosis import Diagnosis
 from allocator.errors import AllocatorError, ScenarioError
 from allocator.i18n import has, t
+from allocator.kpis import BEFORE_KPIS, HEADLINE_KPIS, Kpis, format_kpi, kpi_label
+from allocator.status import status_label
 
 
 def register(subparsers: Any) -> None:
@@ -89,7 +92,7 @@ def print_summary(result: Any, stream: Any = None) -> None:
     s = result.summary
     gap = s.get("gap")
     lines = [
-        f"{t('solve.cli.status')}: {_status_text(s['status'])} ({s['status']})",
+        f"{t('solve.cli.status')}: {status_label(result.status, gap=gap)}",
         f"{t('solve.cli.objective')}: {_num(s.get('objective'))}   "
         f"{t('solve.cli.bound')}: {_num(s.get('best_bound'))}   "
         f"{t('solve.cli.gap_label')}: {f'{100 * gap:.4f}%' if gap is not None else '—'}",
@@ -130,33 +133,29 @@ def print_summary(result: Any, stream: Any = None) -> None:
         print("", file=stream)
         for line in render_table(list(cols.values()), rows, right=set(range(1, len(cols)))):
             print(line, file=stream)
-        k = result.kpis
-        print(
-            "\n"
-            + t(
-                "solve.cli.kpis",
-                va=_num(k.get("value_added_wan")),
-                va0=_num(k.get("value_added_before_wan")),
-                energy=_num(k.get("energy_tce")),
-                energy0=_num(k.get("energy_before_tce")),
-                admitted=k.get("applicants_admitted", 0),
-                applicants=k.get("applicants", 0),
-                moved=k.get("firms_moved_out", 0),
-            ),
-            file=stream,
-        )
-    diag = result.diagnosis or {}
-    for finding in diag.get("presolve", []):
-        print(f"! {finding['message_zh' if _zh() else 'message_en']}", file=stream)
-    elastic = diag.get("elastic") or {}
-    for row in elastic.get("rows", []):
-        print(f"! {row['message_zh' if _zh() else 'message_en']}", file=stream)
+        print("", file=stream)
+        print_kpis(result.kpis, stream)
+    print_diagnosis(result.diagnosis, stream)
 
 
-def _zh() -> bool:
-    from allocator.i18n import get_lang
+def print_kpis(kpis: Kpis, stream: Any = None) -> None:
+    """Print the headline KPIs with their present value, as an aligned table."""
+    stream = stream if stream is not None else sys.stdout
+    rows = []
+    for key in HEADLINE_KPIS:
+        before_key = BEFORE_KPIS.get(key)
+        before = kpis.get(before_key) if before_key else None
+        rows.append([kpi_label(key), format_kpi(key, kpis.get(key)), format_kpi(key, before)])
+    heads = [t("solve.cli.kpi"), t("solve.cli.kpi_after"), t("solve.cli.kpi_before")]
+    for line in render_table(heads, rows, right={1, 2}):
+        print(line, file=stream)
 
-    return get_lang() == "zh"
+
+def print_diagnosis(diagnosis: Diagnosis, stream: Any = None) -> None:
+    """Print each diagnosis item (proofs first, then relaxations by share of their cap)."""
+    stream = stream if stream is not None else sys.stdout
+    for item in diagnosis.items:
+        print(f"! {item.label()}", file=stream)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -206,8 +205,3 @@ def _unpack(bundle: str, out: str) -> Path:
     scenario = unpack_bundle(bundle, dest)
     print(t("solve.cli.unpacked", path=str(dest)), file=sys.stderr)
     return scenario
-
-
-def _status_text(status: object) -> str:
-    key = f"solve.status.{status}"
-    return t(key)

@@ -28,7 +28,6 @@ OUTCOME_COLORS = {
     "vacant": "#d9d9d9",
     "excluded_redline": "#e15759",
 }
-CLASSES = ("A", "B", "C", "D")
 CLASS_COLORS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#d73027"}
 NO_CLASS_COLOR = "#eeeeee"
 REDLINE_COLOR = "#c00000"

@@ -25,7 +25,6 @@ from matplotlib.figure import Figure
 from allocator.export import fonts, maps
 from allocator.export.data import (
     CLASS_COLORS,
-    CLASSES,
     OUTCOME_COLORS,
     OUTCOMES,
     ExportData,
@@ -35,6 +34,7 @@ from allocator.export.data import (
 from allocator.export.tables import diagnosis_frame, scenario_frame, summary_rows
 from allocator.i18n import t
 from allocator.safety import escape_html
+from models.data import CLASSES
 
 KPI_COLUMNS = (
     "zone_id",

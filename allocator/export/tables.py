@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from allocator.export.data import CODED_COLUMNS, ExportData, label, outcome_label, value_label
-from allocator.i18n import t
+from allocator.i18n import has, t
+from allocator.kpis import COUNT_KPIS, kpi_label
 from allocator.safety import XLSX_OPTIONS, neutralise_cell
+from allocator.status import status_label
 
 SHARE_COLUMNS = {
     "redline_share",
@@ -27,8 +29,6 @@ SHARE_COLUMNS = {
     "gap",
 }
 INTEGER_COLUMNS = {"firms_before", "firms_after", "new_projects", "employees"}
-COUNT_KPIS = {"applicants_admitted", "applicants", "firms_moved_out"}
-"""Run KPIs that count firms (stored as floats in summary.json): shown as integers."""
 
 
 def _flatten(prefix: str, obj: Any) -> list[tuple[str, Any]]:
@@ -63,10 +63,7 @@ def summary_rows(data: ExportData) -> list[tuple[str, Any]]:
     ):
         value = s.get(key)
         if key == "status":
-            skey = f"solve.status.{value}"
-            from allocator.i18n import has
-
-            value = f"{t(skey, lang)} ({value})" if has(skey) else value
+            value = status_label(value, lang)
         if key == "gap" and isinstance(value, int | float) and math.isfinite(value):
             value = f"{100 * value:.3f}%"
         rows.append((t(f"export.summary.{key}", lang), value))
@@ -75,44 +72,32 @@ def summary_rows(data: ExportData) -> list[tuple[str, Any]]:
         from allocator.i18n import has
 
         rows.append((t(name, lang) if has(name) else key, value))
-    for key, value in (s.get("kpis") or {}).items():
-        if key in COUNT_KPIS and isinstance(value, float) and value.is_integer():
-            value = int(value)
-        rows.append((label(key, lang), value))
+    for key, kpi in data.run.kpis.items():
+        value: Any = "—" if kpi is None else kpi
+        if key in COUNT_KPIS and kpi is not None:
+            value = int(round(kpi))
+        rows.append((kpi_label(key, lang), value))
     return rows
 
 
 def diagnosis_frame(data: ExportData) -> pd.DataFrame:
-    """Return the diagnosis as rows: source, severity, code, row, amount, unit, message."""
-    diag = data.run.diagnosis or {}
-    msg = "message_zh" if data.lang == "zh" else "message_en"
+    """Return the diagnosis items in repair order: source, policy, subject, amount, share, text."""
+    lang = data.lang
     rows = []
-    for f in diag.get("presolve") or []:
+    for item in data.run.diagnosis.items:
+        fam_key = f"diagnosis.family.{item.family}"
         rows.append(
             (
-                t("export.diagnosis.presolve", data.lang),
-                f.get("severity"),
-                f.get("code"),
-                f.get("row"),
-                f.get("need"),
-                f.get("unit"),
-                f.get(msg),
+                t(f"export.diagnosis.{item.source}", lang),
+                t(fam_key, lang) if has(fam_key) else item.family,
+                item.subject_name or item.subject_id,
+                item.amount if math.isfinite(item.amount) else None,
+                item.unit,
+                item.share_of_cap,
+                item.label(lang),
             )
         )
-    elastic = diag.get("elastic") or {}
-    for r in elastic.get("rows") or []:
-        rows.append(
-            (
-                t("export.diagnosis.elastic", data.lang),
-                "infeasible",
-                r.get("family"),
-                r.get("row"),
-                r.get("amount"),
-                r.get("unit"),
-                r.get(msg),
-            )
-        )
-    cols = ["source", "severity", "code", "row", "amount", "unit", "message"]
+    cols = ["source", "family", "subject", "amount", "unit", "share_of_cap", "message"]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -28,7 +28,6 @@ import pandas as pd
 
 from allocator.export.data import (
     CLASS_COLORS,
-    CLASSES,
     LAYERS,
     NO_CLASS_COLOR,
     OUTCOME_COLORS,
@@ -39,6 +38,7 @@ from allocator.export.data import (
     outcome_label,
 )
 from allocator.i18n import t
+from models.data import CLASSES
 
 WGS84 = "EPSG:4326"
 GEOJSON_PRECISION = 7

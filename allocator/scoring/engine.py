@@ -78,7 +78,7 @@ from allocator.scoring.method import (
     ScoringMethod,
     load_method,
 )
-from allocator.units import POLLUTANTS
+from models.data import POLLUTANTS
 
 CF_EPS = 1e-9
 """Relative margin added to counterfactual targets so applying them crosses the threshold."""

@@ -25,10 +25,10 @@ from typing import Any, Literal
 from allocator.errors import ScenarioError
 from allocator.i18n import t
 from allocator.units import MWH_PER_WAN_KWH, REVENUE_ABOVE_SIZE_WAN
+from models.data import CLASSES
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policy"
 POOLS: tuple[str, ...] = ("above", "below", "service")
-CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
 
 LAND = "__land__"
 """Pseudo-column: land of the intensities (existing: ``land_mu``; applicants: ``land_max_mu``)."""

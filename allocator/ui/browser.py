@@ -236,7 +236,7 @@ def screenshots(out_dir: Path, env: dict[str, str] | None = None, plot_id: str =
                 slider.press("ArrowLeft")
             wait_idle(page)
             page.get_by_role("button", name=t("ui.whatif.run", "zh"), exact=True).click()
-            page.get_by_text(t("ui.kpi.value_added_wan", "zh")).first.wait_for(timeout=120_000)
+            page.get_by_text(t("kpi.value_added_wan", "zh")).first.wait_for(timeout=120_000)
             wait_idle(page, 120_000)
             shot("whatif")
             page.goto(f"{url}/plotcheck")

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from allocator import (
+    HEADLINE_KPIS,
+    Diagnosis,
+    Kpis,
+    Status,
+    format_delta,
+    format_kpi,
+    kpi_label,
+    status_label,
+)
+from allocator.i18n import has
 from allocator.ui import maps
 from allocator.ui.common import (
     case_key,
@@ -20,31 +30,23 @@ from allocator.ui.common import (
     show_table,
     t,
 )
-from allocator.ui.summaries import KPI_ORDER, run_kpis
-
-KPI_DIGITS = {"firms_served": 0, "applicants_admitted": 0, "firms_exited": 0}
-
-
-def kpi_label(name: str) -> str:
-    """Return the label of a KPI."""
-    return t(f"ui.kpi.{name}")
 
 
 def status_line(run: Any) -> None:
-    """Show the run's status, gap, objective and timings."""
+    """Show the run's status in the planner's words, with its gap, objective and timings."""
     s = run.summary or {}
-    status = str(s.get("status", "error"))
+    status = run.status
     text = t(
         "ui.run.status_line",
-        status=t(f"ui.status_run.{status}") if status in STATUSES else status,
+        status=status_label(status, lang()),
         gap=fmt_pct(s.get("gap")),
         objective=fmt_num(s.get("objective"), 1),
         bound=fmt_num(s.get("best_bound"), 1),
         seconds=fmt_num((s.get("build_seconds") or 0) + (s.get("solve_seconds") or 0), 2),
     )
-    if status == "optimal":
+    if status == Status.OPTIMAL:
         st.success(text)
-    elif status == "feasible":
+    elif status == Status.FEASIBLE:
         st.warning(text)
     else:
         st.error(text)
@@ -60,33 +62,30 @@ def status_line(run: Any) -> None:
         )
 
 
-STATUSES = ("optimal", "feasible", "infeasible", "time_limit_no_solution", "error")
-
-
 def kpi_deltas(run: Any, base: Any | None) -> None:
-    """Show the KPIs as metrics with the change against the base run."""
-    now = run_kpis(run)
-    before = run_kpis(base) if base is not None else {}
+    """Show the headline KPIs as metrics with the change against the base run."""
+    now = run.kpis
+    before = base.kpis if base is not None else Kpis.none()
     cols = st.columns(4)
-    for i, name in enumerate(k for k in KPI_ORDER if k != "objective"):
-        value = now.get(name, float("nan"))
+    for i, key in enumerate(HEADLINE_KPIS):
+        value, was = now.get(key), before.get(key)
         delta = None
-        if name in before and value == value and before[name] == before[name]:
-            diff = value - before[name]
-            delta = fmt_num(diff, KPI_DIGITS.get(name, 1)) if abs(diff) > 1e-9 else None
-        cols[i % 4].metric(kpi_label(name), fmt_num(value, KPI_DIGITS.get(name, 1)), delta)
+        if value is not None and was is not None and abs(value - was) > 1e-9:
+            delta = format_delta(key, value - was)
+        cols[i % 4].metric(kpi_label(key, lang()), format_kpi(key, value), delta)
 
 
 def kpi_frame(run: Any, base: Any | None) -> pd.DataFrame:
-    """Return the KPI table (base, scenario, change) shown under the metrics."""
-    now = run_kpis(run)
-    before = run_kpis(base) if base is not None else {}
+    """Return the KPI table (scenario, base, change) shown under the metrics."""
+    now = run.kpis
+    before = base.kpis if base is not None else None
     rows = []
-    for name in KPI_ORDER:
-        row = {t("ui.kpi.name"): kpi_label(name), t("ui.kpi.scenario"): now.get(name)}
-        if before:
-            row[t("ui.kpi.base")] = before.get(name)
-            row[t("ui.kpi.delta")] = now.get(name, float("nan")) - before.get(name, float("nan"))
+    for key in HEADLINE_KPIS:
+        row = {t("ui.kpi.name"): kpi_label(key, lang()), t("ui.kpi.scenario"): now.get(key)}
+        if before is not None:
+            value, was = now.get(key), before.get(key)
+            row[t("ui.kpi.base")] = was
+            row[t("ui.kpi.delta")] = None if value is None or was is None else value - was
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -188,74 +187,43 @@ def marginals_table(run: Any) -> None:
     show_table(binding, hide_index=True, width="stretch")
 
 
-def _has_content(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_has_content(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return len(value) > 0
-    return value not in (None, "", False)
-
-
-def _messages(items: list) -> list[str]:
-    out = []
-    for item in items:
-        if isinstance(item, dict):
-            text = (
-                item.get(f"message_{lang()}")
-                or item.get("message")
-                or item.get("text")
-                or item.get("explanation")
-            )
-            out.append(str(text) if text else ", ".join(f"{k}={v}" for k, v in item.items()))
-        else:
-            out.append(str(item))
-    return out
-
-
 def diagnosis(run: Any) -> None:
-    """Show the diagnosis of an infeasible or over-tight run: the rows to relax and by how much.
-
-    ``diagnosis.json`` holds ``presolve`` (cheap proofs of infeasibility, each with a
-    message) and, for infeasible runs, ``elastic`` (the rows the elastic re-solve had
-    to relax and by how much, in the family's units).
-    """
-    diag = run.diagnosis
-    if not _has_content(diag):
+    """Show the diagnosis: proofs first, then the rows to relax by their share of the cap."""
+    diag: Diagnosis = run.diagnosis
+    if not diag.items:
         return
     st.subheader(t("ui.run.diagnosis"))
-    presolve = diag.get("presolve") or []
-    for text in _messages(presolve):
-        st.error(text)
-    elastic = diag.get("elastic")
-    relax: list = []
-    if isinstance(elastic, dict):
-        for field in ("message", "summary"):
-            if isinstance(elastic.get(field), str) and elastic[field]:
-                st.warning(elastic[field])
-        for field in ("relaxations", "relaxed", "rows", "suggestions"):
-            if isinstance(elastic.get(field), list) and elastic[field]:
-                relax = elastic[field]
-                break
-    elif isinstance(elastic, list):
-        relax = elastic
-    for field in ("relaxations", "suggestions"):
-        if not relax and isinstance(diag.get(field), list):
-            relax = diag[field]
-    if relax:
+    for item in diag.proofs:
+        st.error(item.label(lang()))
+    for item in diag.warnings:
+        st.warning(item.label(lang()))
+    relaxed = diag.relaxations
+    if relaxed:
         st.markdown(f"**{t('ui.run.relaxations')}**")
-        for text in _messages(relax):
-            st.markdown(f"- {text}")
-        if all(isinstance(i, dict) for i in relax):
-            show_table(pd.DataFrame(relax), hide_index=True, width="stretch")
-    with st.expander(t("error.details")):
-        st.code(json.dumps(diag, ensure_ascii=False, indent=2, default=str), language="json")
+        for item in relaxed:
+            st.markdown(f"- {item.label(lang())}")
+        table = pd.DataFrame(
+            {
+                t("ui.diag.family"): [family_label(i.family) for i in relaxed],
+                t("ui.diag.subject"): [i.subject_name or i.subject_id for i in relaxed],
+                t("ui.diag.amount"): [i.amount for i in relaxed],
+                t("ui.diag.unit"): [i.unit for i in relaxed],
+                t("ui.diag.share"): [fmt_pct(i.share_of_cap) for i in relaxed],
+            }
+        )
+        show_table(table, hide_index=True, width="stretch")
+
+
+def family_label(family: str) -> str:
+    """Return the policy a constraint family serves, in the session's language."""
+    key = f"diagnosis.family.{family}"
+    return t(key) if has(key) else family
 
 
 def show_run(run: Any, base: Any | None, key: str) -> None:
     """Show everything about a run (against an optional base run)."""
     status_line(run)
-    status = (run.summary or {}).get("status")
-    if status in ("infeasible", "time_limit_no_solution", "error"):
+    if not run.has_solution:
         diagnosis(run)
         if run.firms is None or run.firms.empty:
             return
@@ -274,5 +242,5 @@ def show_run(run: Any, base: Any | None, key: str) -> None:
         show_table(run.zones, hide_index=True, width="stretch")
     with tabs[3]:
         marginals_table(run)
-    if status not in ("infeasible", "time_limit_no_solution", "error"):
+    if run.has_solution:
         diagnosis(run)

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-CLASSES = ("A", "B", "C", "D")
+from allocator import HEADLINE_KPIS
+from models.data import CLASSES
 
 
 def _col(df: pd.DataFrame, name: str, default: float = np.nan) -> pd.Series:
@@ -79,40 +80,17 @@ def zone_summary(case: Any, scores: Any | None = None) -> pd.DataFrame:
     return out.reset_index()
 
 
-KPI_ORDER = (
-    "value_added_wan",
-    "tax_wan",
-    "energy_tce",
-    "electricity_mwh",
-    "land_mu",
-    "firms_served",
-    "applicants_admitted",
-    "firms_exited",
-    "objective",
-)
-
-
-def run_kpis(run: Any) -> dict[str, float]:
-    """Return the headline figures of a run from its tables (plain pandas, no model code)."""
-    firms = run.firms
-    summary = run.summary or {}
-    served = firms["served"].astype(bool) if "served" in firms else pd.Series(True, firms.index)
-    kind = firms["kind"].astype(str) if "kind" in firms else pd.Series("", firms.index)
-    kpis: dict[str, float] = {}
-    for col in ("value_added_wan", "tax_wan", "energy_tce", "electricity_mwh", "land_mu"):
-        kpis[col] = float(_col(firms, col)[served].sum()) if col in firms else float("nan")
-    kpis["firms_served"] = float(served.sum())
-    kpis["applicants_admitted"] = float((served & (kind == "applicant")).sum())
-    kpis["firms_exited"] = float((~served & (kind == "existing")).sum())
-    obj = summary.get("objective")
-    kpis["objective"] = float(obj) if obj is not None else float("nan")
-    return kpis
-
-
 def kpi_table(runs: dict[str, Any]) -> pd.DataFrame:
-    """Return KPIs side by side: one column per run label, one row per KPI."""
-    return pd.DataFrame({label: run_kpis(run) for label, run in runs.items()}).reindex(
-        list(KPI_ORDER)
+    """Return the headline KPIs side by side: one column per run label, one row per KPI.
+
+    A run without a plan has NaN (shown as —), never 0.
+    """
+    return pd.DataFrame(
+        {
+            label: [np.nan if v is None else v for v in (run.kpis.get(k) for k in HEADLINE_KPIS)]
+            for label, run in runs.items()
+        },
+        index=list(HEADLINE_KPIS),
     )
 
 

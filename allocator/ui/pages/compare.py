@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from allocator import format_kpi, kpi_label, status_label
 from allocator.i18n import has
 from allocator.ui import results
 from allocator.ui.common import (
@@ -39,11 +40,6 @@ ZONE_METRICS = (
 def run_label(path: Path, run: Any) -> str:
     """Return a short label for a run: scenario name and time stamp."""
     return path.name
-
-
-def status_label(status: str) -> str:
-    """Return a run status in the session's language."""
-    return t(f"ui.status_run.{status}") if status in results.STATUSES else status
 
 
 def zone_charts(runs: dict[str, Any]) -> None:
@@ -101,21 +97,20 @@ def render() -> None:
     labels = list(runs)
     st.subheader(t("ui.compare.kpis"))
     kpis = kpi_table(runs)
-    kpis.index = [results.kpi_label(k) for k in kpis.index]
+    shown = pd.DataFrame(
+        {c: [format_kpi(k, None if pd.isna(v) else v) for k, v in kpis[c].items()] for c in kpis},
+        index=[kpi_label(k, lang()) for k in kpis.index],
+    )
     statuses = pd.DataFrame(
         {
             label: [
-                status_label(str((r.summary or {}).get("status"))),
+                status_label(r.status, lang()),
                 fmt_pct((r.summary or {}).get("gap")),
             ]
             for label, r in runs.items()
         },
         index=[t("ui.compare.status"), t("ui.compare.gap")],
     )
-    shown = kpis.map(lambda v: f"{v:,.1f}")
-    for name in ("firms_served", "applicants_admitted", "firms_exited"):
-        label = results.kpi_label(name)
-        shown.loc[label] = kpis.loc[label].map(lambda v: f"{v:,.0f}")
     show_table(pd.concat([statuses.astype(str), shown]))
     if api("compare") is not None:
         comparison = attempt(api("compare"), [Path(p) for p in picked])

@@ -32,6 +32,7 @@ from allocator.ui.common import (
     show_table,
     t,
 )
+from models.data import CLASSES
 
 
 def read_firms(path: Path) -> pd.DataFrame:
@@ -279,7 +280,7 @@ def render() -> None:
     rated = table["class"].notna()
     cols = st.columns(5)
     cols[0].metric(t("ui.eval.n_firms"), len(table))
-    for i, c in enumerate(("A", "B", "C", "D")):
+    for i, c in enumerate(CLASSES):
         cols[i + 1].metric(
             t("ui.eval.n_class", cls=c), int((table["class"].astype(str) == c).sum())
         )

@@ -25,6 +25,7 @@ from allocator.ui.common import (
     show_table,
     t,
 )
+from allocator.units import M2_PER_MU
 
 MODES = ("map", "id", "coords", "polygon", "draw")
 
@@ -226,7 +227,7 @@ def draw_overlap(case: Any, geom: Any, tag: str) -> float:
     if len(red):
         inter = red.geometry.union_all().intersection(geom)
         if not inter.is_empty:
-            overlap_mu = inter.area / (10000 / 15)
+            overlap_mu = inter.area / M2_PER_MU
             ov = gpd.GeoDataFrame({"name": ["overlap"]}, geometry=[inter], crs=crs)
             layers.append(
                 maps.layer(

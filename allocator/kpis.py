@@ -1,0 +1,202 @@
+"""The headline figures of a plan: one key set, one function, one label table.
+
+:func:`compute_kpis` reads them from a result's firm and plot tables with plain
+pandas (the same tables a run folder holds, so a run read back gives the same
+figures); the CLI summary, the app's KPI table, the Excel summary and compare
+all show :class:`Kpis` through :func:`kpi_label` and :func:`format_kpi`.
+A run without a plan has no figures: every value is None, shown as ``—``,
+never as 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from allocator.i18n import t
+
+KPI_KEYS: tuple[str, ...] = (
+    "value_added_wan",
+    "value_added_before_wan",
+    "tax_wan",
+    "tax_before_wan",
+    "energy_tce",
+    "energy_before_tce",
+    "electricity_mwh",
+    "electricity_before_mwh",
+    "land_used_mu",
+    "land_allocated_mu",
+    "firms_served",
+    "applicants",
+    "applicants_admitted",
+    "firms_moved_out",
+)
+"""Every KPI, in display order. Units are in the names (DATA.md, MODEL.md)."""
+
+COUNT_KPIS: frozenset[str] = frozenset(
+    {"firms_served", "applicants", "applicants_admitted", "firms_moved_out"}
+)
+"""KPIs that count firms: shown without decimals."""
+
+HEADLINE_KPIS: tuple[str, ...] = (
+    "value_added_wan",
+    "tax_wan",
+    "energy_tce",
+    "electricity_mwh",
+    "land_used_mu",
+    "firms_served",
+    "applicants_admitted",
+    "firms_moved_out",
+)
+"""The KPIs a page or a brief shows first (the ``*_before_*`` ones are their baselines)."""
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The KPI values of one plan (None for each when there is no plan)."""
+
+    values: Mapping[str, float | None] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> float | None:
+        """Return the value of ``key`` (None when unknown or when there is no plan)."""
+        if key not in KPI_KEYS:
+            raise KeyError(key)
+        return self.values.get(key)
+
+    def get(self, key: str, default: float | None = None) -> float | None:
+        """Return the value of ``key``, or ``default`` when it is missing."""
+        value = self.values.get(key)
+        return default if value is None else value
+
+    def __iter__(self) -> Iterator[str]:
+        """Return the keys, in display order."""
+        return iter(KPI_KEYS)
+
+    def items(self) -> list[tuple[str, float | None]]:
+        """``(key, value)`` in display order."""
+        return [(k, self.values.get(k)) for k in KPI_KEYS]
+
+    @property
+    def has_plan(self) -> bool:
+        """True when the figures come from a plan."""
+        return any(v is not None for v in self.values.values())
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Plain dict for JSON (``summary.json`` → ``kpis``)."""
+        return dict(self.items())
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Kpis:
+        """Read :meth:`to_dict` output back; unknown keys are dropped.
+
+        Run folders written before the key set was unified used ``firms_exited``
+        and ``land_mu`` in places; those are mapped to today's keys.
+        """
+        data = dict(data or {})
+        legacy = {"firms_exited": "firms_moved_out"}
+        for old, new in legacy.items():
+            if old in data and new not in data:
+                data[new] = data[old]
+        return cls({k: _float(data.get(k)) for k in KPI_KEYS})
+
+    @classmethod
+    def none(cls) -> Kpis:
+        """Return the figures of a run without a plan: every value None."""
+        return cls({k: None for k in KPI_KEYS})
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return pd.to_numeric(frame[name], errors="coerce").fillna(0.0)
+    return pd.Series(0.0, index=frame.index)
+
+
+def compute_kpis(firms: pd.DataFrame, plots: pd.DataFrame) -> Kpis:
+    """Compute every KPI from a plan's firm and plot tables (plain pandas).
+
+    ``firms`` needs ``kind``, ``served`` and the quantity columns (after, and
+    ``*_before_*`` for the present state); ``plots`` needs ``area_mu`` and
+    ``firm_id_after``. Land used is the area of the plots that hold a firm
+    after the plan; land allocated is the land of the admitted projects.
+    """
+    served = firms["served"].fillna(False).astype(bool)
+    applicant = firms["kind"].astype(str) == "applicant"
+
+    def total(name: str, mask: pd.Series | None = None) -> float:
+        values = _col(firms, name)
+        return float(values[mask].sum() if mask is not None else values.sum())
+
+    values: dict[str, float | None] = {
+        "value_added_wan": total("value_added_wan", served),
+        "value_added_before_wan": total("value_added_before_wan"),
+        "tax_wan": total("tax_wan", served),
+        "tax_before_wan": total("tax_before_wan"),
+        "energy_tce": total("energy_tce", served),
+        "energy_before_tce": total("energy_before_tce"),
+        "electricity_mwh": total("electricity_mwh", served),
+        "electricity_before_mwh": total("electricity_before_mwh"),
+        "land_used_mu": float(_col(plots, "area_mu")[plots["firm_id_after"].notna()].sum())
+        if "firm_id_after" in plots.columns
+        else None,
+        "land_allocated_mu": total("land_mu", served & applicant),
+        "firms_served": float(served.sum()),
+        "applicants": float(applicant.sum()),
+        "applicants_admitted": float((served & applicant).sum()),
+        "firms_moved_out": float((~served & ~applicant).sum()),
+    }
+    return Kpis(values)
+
+
+def kpi_label(key: str, lang: str | None = None) -> str:
+    """Return the planner's name of a KPI with its unit (``增加值（万元）``)."""
+    return t(f"kpi.{key}", lang)
+
+
+def format_kpi(key: str, value: float | None) -> str:
+    """Return a KPI value for people: thousands separated, ``—`` when there is no plan.
+
+    Counts and quantities of 1,000 or more are whole numbers (``52,500``);
+    smaller quantities keep one decimal (``437.5``).
+    """
+    if value is None or not math.isfinite(float(value)):
+        return "—"
+    v = float(value)
+    if key in COUNT_KPIS or abs(v) >= 1000:
+        return f"{round(v):,d}"
+    return f"{v:,.1f}"
+
+
+def format_delta(key: str, delta: float | None) -> str:
+    """Return a KPI change with its sign (``+1,234``, ``-56``); ``—`` when a side has no plan.
+
+    The minus is ASCII so that Streamlit's metric colours a fall as a fall.
+    """
+    if delta is None or not math.isfinite(float(delta)):
+        return "—"
+    text = format_kpi(key, abs(float(delta)))
+    if text in ("0", "0.0"):
+        return "0"
+    return ("+" if delta > 0 else "-") + text
+
+
+BEFORE_KPIS: dict[str, str] = {
+    "value_added_wan": "value_added_before_wan",
+    "tax_wan": "tax_before_wan",
+    "energy_tce": "energy_before_tce",
+    "electricity_mwh": "electricity_before_mwh",
+}
+"""The present-state KPI of each planned quantity (for before → after tables)."""
