@@ -108,6 +108,8 @@ class Result:
     kpis: Kpis = field(default_factory=Kpis.none)
     settings: SolverSettings | None = None
     """The solver settings this result was solved with."""
+    stop_reason: str = ""
+    """Why the solve stopped early on request (``"user"``: Ctrl-C), empty otherwise."""
     run_path: Path | None = None
     prepared: Any = field(default=None, repr=False, compare=False)
     """The :class:`~allocator.prepare.Prepared` inputs (not written to the run folder)."""
@@ -160,6 +162,7 @@ class Result:
             "message": self.message,
             "kpis": {k: _num(v) for k, v in self.kpis.items()},
             "settings": self.settings.to_dict() if self.settings else None,
+            **({"stop_reason": self.stop_reason} if self.stop_reason else {}),
         }
 
     @property

@@ -390,6 +390,9 @@ def _run_highs(
 
         h.cbMipImprovingSolution.subscribe(_cb)
         h.cbMipInterrupt.subscribe(_cb)
+    from models.interrupt import watch
+
+    watch(h)  # a stop request (Ctrl-C) ends the search with the best plan so far
     _hrun(h)
     ms = h.getModelStatus()
     info = h.getInfo()
