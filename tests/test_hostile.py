@@ -273,6 +273,15 @@ _check_case(
 )
 
 
+@case
+def check_polygon_zip_bomb(d: Path, shared: dict) -> Hostile:
+    shutil.copy(shared["case"], d / "case.gpkg")
+    with zipfile.ZipFile(d / "site.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("site.shp", bytes(16 << 20))
+    argv = ["check", str(d / "case.gpkg"), "--polygon", str(d / "site.zip")]
+    return Hostile(argv, ["site.zip", "site.shp", "compression ratio"])
+
+
 # ---------------------------------------------------------------- damaged run folders
 
 

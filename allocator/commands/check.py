@@ -170,6 +170,11 @@ def run(args: argparse.Namespace) -> int:
     single = [x for x in (args.plot, args.lonlat, args.polygon) if x is not None]
     if len(single) > 1:
         raise CaseError(t("eligibility.error.one_target"), hint=t("eligibility.hint.one_target"))
+    if args.polygon and args.polygon.lower().endswith(".zip") and Path(args.polygon).is_file():
+        from allocator import archive
+
+        with archive.open_zip(args.polygon) as zf:  # GDAL reads it: limits checked first
+            archive.check_members(zf, Path(args.polygon))
     if single:
         check = check_plot(
             case,
