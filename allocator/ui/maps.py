@@ -211,6 +211,6 @@ def legend(palette: dict[str, list[int]], labels: dict[str, str]) -> None:
         parts.append(
             f"<span style='display:inline-block;width:12px;height:12px;"
             f"background:rgb({r},{g},{b});margin:0 4px 0 12px;vertical-align:middle'></span>"
-            f"{labels.get(key, key)}"
+            f"{escape_html(labels.get(key, key))}"
         )
     st.html("<div style='font-size:0.85rem'>" + "".join(parts) + "</div>")
