@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: app test lint bench sample clean
+.PHONY: app test lint typecheck bench sample clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,14 @@ app: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
@@ -30,4 +34,4 @@ sample: $(STAMP)
 	$(BIN)/python gis_data/build_sample.py
 
 clean:
-	rm -rf $(VENV) runs tests/artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) runs tests/artifacts .pytest_cache .ruff_cache .mypy_cache

@@ -154,7 +154,8 @@ def _as_run(item: Any) -> Run:
     if isinstance(item, str | Path):
         return load_run(item)
     if hasattr(item, "firms") and hasattr(item, "summary"):
-        return item  # a Result works too
+        duck: Run = item  # a Result works too: it has the tables and summary a Run has
+        return duck
     raise AllocatorError(
         t("err.compare.cannot", item=repr(item)), hint=t("err.compare.cannot_hint")
     )

@@ -94,8 +94,8 @@ def _delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _arrays(lon: object, lat: object) -> tuple[np.ndarray, np.ndarray, bool]:
-    scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
-    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), scalar
+    x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return x, y, x.ndim == 0 and y.ndim == 0
 
 
 def _out(lon: np.ndarray, lat: np.ndarray, scalar: bool) -> tuple:

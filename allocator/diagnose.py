@@ -16,7 +16,6 @@ All messages go through :func:`allocator.i18n.t` (zh and en).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,9 @@ from allocator.diagnosis import Diagnosis, elastic_item, presolve_item
 from allocator.i18n import t
 from allocator.prepare import Prepared
 from allocator.settings import SolverSettings
-from allocator.status import Status
+from allocator.status import Status, has_plan, parse_status
 from models.allocation import QUOTA_FAMILIES, UNITS
 from models.data import CLASSES, POLLUTANTS
-
-DUAL_UNITS: dict[str, str] = {family: f"万元/{UNITS[family]}" for family in QUOTA_FAMILIES}
-"""Unit of each quota family's marginal value (万元 of objective per unit of the quota)."""
 
 
 def _fmt(x: float) -> str:
@@ -200,11 +196,11 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
                 )
             )
     if p.on("province_energy") and math.isfinite(d.province_energy_cap_tce):
-        need = float((d.en * floor).sum())
-        if need > d.province_energy_cap_tce * (1 + 1e-6):
+        need_tce = float((d.en * floor).sum())
+        if need_tce > d.province_energy_cap_tce * (1 + 1e-6):
             out.append(
                 _finding(
-                    "floors_exceed_cap", "infeasible", "province_energy[province]", need,
+                    "floors_exceed_cap", "infeasible", "province_energy[province]", need_tce,
                     d.province_energy_cap_tce, "tce",
                 )
             )  # fmt: skip
@@ -229,24 +225,6 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
 # ----------------------------------------------------------------------------- elastic
 
 
-def _row_info(built: Any, name: str) -> Any:
-    reg = getattr(built, "names", None) or getattr(built, "registry", None)
-    rows = getattr(reg, "rows", None)
-    if isinstance(rows, Mapping):
-        return rows.get(name)
-    return None
-
-
-def _split_row(name: str) -> tuple[str, list[str]]:
-    from models.naming import parse
-
-    try:
-        family, keys = parse(name)
-    except ValueError:
-        return name, []
-    return family, list(keys.values())
-
-
 def subject_names(prep: Prepared, lang: str = "zh") -> dict[str, dict[str, str]]:
     """Planner names of zones and firms (id → name) for diagnosis labels."""
     zcol = "name_en" if lang == "en" and "name_en" in prep.zones.columns else "name"
@@ -269,17 +247,17 @@ def presolve_diagnosis(prep: Prepared, findings: list[Finding] | None = None) ->
     return Diagnosis(items=tuple(presolve_item(f.to_dict(), names) for f in findings))
 
 
-def elastic_diagnosis(prep: Prepared, settings: SolverSettings) -> Diagnosis:
-    """Re-solve with elastic slacks under ``settings``; report each relaxed row.
+def _solve_built(
+    prep: Prepared, params: Any, settings: SolverSettings, *, duals: bool = False
+) -> tuple[Any, Any]:
+    """Build the model with ``params`` and solve it under ``settings``.
 
-    Every relaxed row becomes a :class:`DiagnosisItem` in its family's units
-    with its share of the cap; the presolve findings come along, and the
-    settings used are recorded in the result.
+    Returns ``(built, solution)``. Used by the elastic re-solve and by
+    :func:`diagnose`, so this module needs nothing from :mod:`allocator.solve`.
     """
     from models import allocation
     from models import solver as msolver
 
-    params = replace(prep.params, elastic=True)
     built = allocation.build(prep.data, params)
     sol = msolver.run(
         built,
@@ -288,7 +266,21 @@ def elastic_diagnosis(prep: Prepared, settings: SolverSettings) -> Diagnosis:
         rel_gap=settings.rel_gap,
         threads=settings.threads,
         seed=settings.seed,
+        duals=duals,
     )
+    return built, sol
+
+
+def elastic_diagnosis(prep: Prepared, settings: SolverSettings) -> Diagnosis:
+    """Re-solve with elastic slacks under ``settings``; report each relaxed row.
+
+    Every relaxed row becomes a :class:`DiagnosisItem` in its family's units
+    with its share of the cap; the presolve findings come along, and the
+    settings used are recorded in the result.
+    """
+    from models import solver as msolver
+
+    built, sol = _solve_built(prep, replace(prep.params, elastic=True), settings)
     names, names_en = subject_names(prep, "zh"), subject_names(prep, "en")
     items = [presolve_item(f.to_dict(), names) for f in presolve_checks(prep)]
     if sol.has_solution:
@@ -317,8 +309,8 @@ def diagnose(
     applied. Returns ``scenario``, ``status`` (:class:`Status`), ``objective``,
     ``settings``, ``diagnosis`` (:class:`Diagnosis`) and ``marginals``.
     """
+    from allocator.case.cache import load_case_cached
     from allocator.scenario import Scenario, load_scenario
-    from allocator.solve import load_case_cached, run_model
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(Path(scenario))
@@ -331,40 +323,24 @@ def diagnose(
 
     prep = prepare(case, scenario)
     findings = presolve_checks(prep)
-    result = run_model(prep, settings=settings, duals=True)
+    built, sol = _solve_built(prep, prep.params, settings, duals=True)
+    status = parse_status(sol.status)
     report: dict[str, Any] = {
         "scenario": scenario.name,
-        "status": result.status,
-        "objective": result.objective,
+        "status": status,
+        "objective": sol.objective,
         "settings": settings,
         "diagnosis": presolve_diagnosis(prep, findings),
         "marginals": None,
     }
-    if result.status == Status.INFEASIBLE:
+    if status == Status.INFEASIBLE:
         report["diagnosis"] = elastic_diagnosis(prep, settings)
-    elif result.has_solution:
-        report["marginals"] = marginal_values(prep, result)
+    elif has_plan(status):
+        report["marginals"] = _marginal_table(built, sol)
     return report
 
 
 # ----------------------------------------------------------------------------- marginals
-
-
-def _duals(built: Any, sol: Any) -> dict[str, tuple[float, float]]:
-    """Return {row: (dual, slack)}; slack = rhs − activity for ``<=`` rows."""
-    val = getattr(sol, "duals", None)
-    if not isinstance(val, Mapping) or not val:
-        return {}
-    activity = getattr(sol, "row_activity", None) or {}
-    out = {}
-    for name, dual in val.items():
-        info = _row_info(built, str(name))
-        slack = np.nan
-        if info is not None and name in activity:
-            act = float(activity[name])
-            slack = info.rhs - act if info.sense == "<=" else act - info.rhs
-        out[str(name)] = (float(dual), float(slack))
-    return out
 
 
 def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
@@ -374,34 +350,23 @@ def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
     ``value`` (万元 of objective per unit of the row's right-hand side; ≥ 0 for a
     binding cap), ``unit``, ``slack``, ``binding``.
     """
-    built = getattr(result, "built", None)
-    sol = getattr(result, "solution", None)
-    duals = _duals(built, sol) if sol is not None else {}
-    rows = []
-    for name, (value, slack) in duals.items():
-        family, keys = _split_row(name)
-        if family not in QUOTA_FAMILIES:
-            continue
-        zone_id = (
-            keys[0] if family in ("zone_electricity", "zone_energy", "energy_intensity") else None
-        )
-        unit_id = keys[0] if family == "unit_emissions" and keys else None
-        pol = keys[1] if family == "unit_emissions" and len(keys) > 1 else None
-        rows.append(
-            {
-                "row": name,
-                "family": family,
-                "zone_id": zone_id,
-                "unit_id": unit_id,
-                "pollutant": pol,
-                "value": value,
-                "unit": DUAL_UNITS[family],
-                "slack": slack,
-                "binding": bool(abs(value) > 1e-7 or (np.isfinite(slack) and abs(slack) < 1e-6)),
-            }
-        )
-    cols = ["row", "family", "zone_id", "unit_id", "pollutant", "value", "unit", "slack", "binding"]
-    return pd.DataFrame(rows, columns=cols)
+    return _marginal_table(getattr(result, "built", None), getattr(result, "solution", None))
+
+
+MARGINAL_COLUMNS = [
+    "row", "family", "zone_id", "unit_id", "pollutant", "value", "unit", "slack", "binding",
+    "rhs", "activity",
+]  # fmt: skip
+
+
+def _marginal_table(built: Any, sol: Any) -> pd.DataFrame:
+    """Return the quota rows' marginal values (``models.solver.marginals``) in run columns."""
+    from models.solver import marginals
+
+    if built is None or sol is None or not sol.duals:
+        return pd.DataFrame(columns=MARGINAL_COLUMNS)
+    table = marginals(built, sol, QUOTA_FAMILIES)
+    return table.reindex(columns=MARGINAL_COLUMNS).reset_index(drop=True)
 
 
 from allocator._callable import make_callable  # noqa: E402

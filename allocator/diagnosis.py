@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict
 
 from allocator.i18n import normalize_lang, t
 from allocator.settings import SolverSettings
@@ -188,7 +188,14 @@ def _from_legacy(data: Mapping[str, Any]) -> Diagnosis:
     )
 
 
-def _subject(row: str, names: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, str]:
+class _Subject(TypedDict, total=False):
+    subject_kind: str
+    subject_id: str
+    subject_name: str
+    pollutant: str
+
+
+def _subject(row: str, names: Mapping[str, Mapping[str, str]] | None = None) -> _Subject:
     """Return the subject of a model row (``zone_energy[HZ]`` → zone HZ, with its name)."""
     from models.naming import parse
 
@@ -196,7 +203,7 @@ def _subject(row: str, names: Mapping[str, Mapping[str, str]] | None = None) -> 
         family, keys = parse(row)
     except ValueError:
         return {}
-    out: dict[str, str] = {}
+    out: _Subject = {}
     for key, kind in SUBJECT_KEYS.items():
         if key in keys:
             sid = str(keys[key])

@@ -199,6 +199,7 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         "class_floor class_cap service_floor"
     ).split()}  # fmt: skip
     fp = _firm_params(case, scenario, firms["class"])
+    _check_objective(chk, result, firms, fp, scenario)
     served = firms["served"].astype(bool)
     o = firms["value_added_wan"].astype(float).where(served, 0.0)
     if (firms["value_added_wan"].astype(float)[~served].abs() > tol).any():
@@ -375,3 +376,108 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         if appl_d[fid] and want and set(_split(frow[fid]["plot_ids"])) != set(want):
             chk.fail("locked", f"locked[{fid}]", f"got {frow[fid]['plot_ids']}, locked {want}")
     return chk.violations
+
+
+def plan_objective(firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any) -> float:
+    """MODEL.md's objective (万元) of a written plan, from the firms table and the case.
+
+    ``Σ w_class (α_va + α_tax · tax_va) o − Σ_{existing, left} ρ L0 −
+    Σ_{applicant, en > τ} π · en · o``, with the intensities re-derived from the
+    case (``fp``, :func:`_firm_params`) and the weights from the scenario.
+    """
+    served = firms["served"].astype(bool)
+    o = firms["value_added_wan"].astype(float).where(served, 0.0)
+    prm = fp.loc[firms.index]
+    weight = (
+        firms["class"]
+        .astype(str)
+        .map({c: float(_param(scenario, f"objective.class_weight.{c}", 1.0)) for c in CLASS_LIST})
+        .fillna(1.0)
+        .astype(float)
+    )
+    a_va = float(_param(scenario, "objective.alpha_va", 1.0))
+    a_tax = float(_param(scenario, "objective.alpha_tax", 1.0))
+    value = float((weight * (a_va + a_tax * prm["tax_va"]) * o).sum())
+    tau = float(_param(scenario, "energy.trade_threshold_tce_per_wan", 0.6))
+    price = float(_param(scenario, "energy.trade_price_wan_per_tce", 0.0))
+    buys = prm["applicant"].astype(bool) & (prm["en"] > tau)
+    value -= float((price * prm["en"] * o)[buys].sum())
+    rho = float(_param(scenario, "exit.relocation_cost_wan_per_mu", 0.0))
+    left = ~prm["applicant"].astype(bool) & ~served
+    value -= float((rho * prm["land0"])[left].sum())
+    return value
+
+
+def _reported(result: Any, key: str) -> Any:
+    summary = getattr(result, "summary", None)
+    if isinstance(summary, dict) and key in summary:
+        return summary[key]
+    return getattr(result, key, None)
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def _check_objective(
+    chk: _Checker, result: Any, firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any
+) -> None:
+    """Check the reported objective, gap and status against the written plan's objective.
+
+    Violations (family ``objective``): the reported objective differs from the
+    plan's by more than ``tol`` relative; the reported gap is not the plan's
+    gap to the reported bound; the run says ``optimal`` while the plan's gap
+    to its bound exceeds the reported gap or, when the run records it, the
+    ``rel_gap`` it was asked for. Gaps are ``|bound − objective| / max(1, |objective|)``.
+    """
+    status = str(_reported(result, "status"))
+    if status not in ("optimal", "feasible"):
+        return
+    value = plan_objective(firms, fp, scenario)
+    scale = max(1.0, abs(value))
+    reported = _finite(_reported(result, "objective"))
+    if reported is None:
+        chk.fail("objective", "objective", f"no objective reported for a {status} run")
+    elif abs(reported - value) > chk.tol * scale:
+        chk.fail(
+            "objective",
+            "objective",
+            f"reported {reported:,.6f} ≠ {value:,.6f} recomputed from the written plan",
+        )
+    bound = _finite(_reported(result, "best_bound"))
+    if bound is None:
+        if status == "optimal":
+            chk.fail("objective", "gap", "an optimal run without a bound")
+        return
+    own_gap = abs(bound - value) / scale
+    gap = _finite(_reported(result, "gap"))
+    if gap is not None and abs(gap - own_gap) > GAP_TOL:
+        chk.fail("objective", "gap", f"reported gap {gap:.6g} ≠ the plan's gap {own_gap:.6g}")
+    if status == "optimal":
+        allowed = [g for g in (gap, _recorded_rel_gap(result)) if g is not None]
+        limit = min(allowed) if allowed else 0.0
+        if own_gap > limit + GAP_TOL:
+            chk.fail(
+                "objective",
+                "gap",
+                f"optimal, but the plan is {own_gap:.4%} from its bound (allowed {limit:.4%})",
+            )
+
+
+GAP_TOL = 1e-6
+"""Absolute slack on a relative gap (round-off, and 1e-6 万元 near a zero objective)."""
+
+
+def _recorded_rel_gap(result: Any) -> float | None:
+    """Return the relative gap the run was asked for, when its summary records it."""
+    summary = getattr(result, "summary", None)
+    if not isinstance(summary, dict):
+        return None
+    settings = summary.get("settings")
+    if isinstance(settings, dict) and "rel_gap" in settings:
+        return _finite(settings["rel_gap"])
+    return _finite(summary.get("rel_gap"))

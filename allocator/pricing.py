@@ -177,7 +177,7 @@ def price_impacts(
     f = f.set_index("firm_id")
     cls = st["managed_class"].reindex(f.index).fillna("B").astype(str).to_numpy(dtype=object)
     rated_cls = st["class"].reindex(f.index).astype(object).to_numpy()
-    rated_cls = np.where(pd.isna(rated_cls), None, rated_cls)
+    rated_cls = np.where(pd.isna(rated_cls), np.array(None, dtype=object), rated_cls)
     ids = f.index.to_numpy(dtype=str)
 
     def num(col: str) -> np.ndarray:

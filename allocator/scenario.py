@@ -8,21 +8,31 @@ values are :class:`~allocator.errors.ScenarioError` naming the file and key.
 The resolved scenario is frozen (nested read-only mappings) and hashed
 (sha256 of the canonical JSON of its parameters).
 
-Conflicts (within one file; a child file may always replace what its parent
-set):
+Conflicts (within one file or override dict; a child file may always replace
+what its parent set):
 
+- one key given twice with different values (a dotted and a nested spelling);
 - the same cap set both as an absolute value and as a factor
-  (``caps.zones.Z03.energy_tce`` and ``caps.zones.Z03.energy_factor``);
+  (``caps.zones.Z03.energy_tce`` and ``caps.zones.Z03.energy_factor``; a unit's
+  ``factor`` scales all four of its pollutant caps, so it conflicts with any
+  ``caps.units.U01.cod_t`` … of the same unit);
 - a switchable family switched off while the same file sets its parameters
   (``switches.class_floor = false`` with ``classes.floor.A = 0.9``).
 
-Across files, setting one member of an absolute/factor pair drops the other
-member inherited from the parent, so a child can move from a factor to an
-absolute value.
+Each pollutant cap of a control unit (``caps.units.U01.cod_t``,
+``caps.units.U01.nh3n_t`` …) is its own key: one unit may carry several, and
+a child that sets one keeps the others it inherits. Across files, a key drops
+the inherited keys whose caps it covers: an absolute zone cap drops the
+parent's factor for that cap and vice versa (a child can move from a factor to
+an absolute value), and a unit ``factor`` drops the parent's pollutant caps of
+that unit; a unit pollutant cap keeps the parent's unit factor, which then
+still scales the other pollutants.
 
 Cap overrides resolve as: zone value = (absolute if set, else case value ×
 zone factor) × all-zones factor; the province energy cap is the absolute
-value, or the factor × the sum of the resolved zone energy caps, or none.
+value, or the factor × the sum of the resolved zone energy caps, or none; a
+unit's pollutant cap = absolute if set, else case value × unit factor ×
+all-units factor.
 """
 
 from __future__ import annotations
@@ -65,8 +75,9 @@ class Field:
     choices: tuple[str, ...] = ()
     optional: bool = False
     """None (not set) is allowed; the default is None."""
-    group: str = ""
-    """An exclusive pair: two fields of the same group and prefix conflict in one file."""
+    sets: tuple[str, ...] = ()
+    """The caps this key sets, per zone or unit: two keys of one zone or unit that set a common
+    cap conflict in one file, and a child's key replaces the parent's keys whose caps it covers."""
 
     @property
     def desc_key(self) -> str:
@@ -101,20 +112,22 @@ def _fields() -> list[Field]:
         Field("caps.energy_factor", "float", 1.0, min=0.0),
         Field("caps.intensity_factor", "float", 1.0, min=0.0),
         Field("caps.unit_emission_factor", "float", 1.0, min=0.0),
-        Field("caps.province_energy_tce", "float", None, min=0.0, optional=True, group="prov"),
-        Field("caps.province_energy_factor", "float", None, min=0.0, optional=True, group="prov"),
-        Field("caps.zones.*.electricity_mwh", "float", None, min=0.0, optional=True, group="el"),
-        Field("caps.zones.*.electricity_factor", "float", None, min=0.0, optional=True, group="el"),
-        Field("caps.zones.*.energy_tce", "float", None, min=0.0, optional=True, group="en"),
-        Field("caps.zones.*.energy_factor", "float", None, min=0.0, optional=True, group="en"),
-        Field(
-            "caps.zones.*.intensity_tce_per_wan", "float", None, min=0.0, optional=True, group="in"
-        ),
-        Field("caps.zones.*.intensity_factor", "float", None, min=0.0, optional=True, group="in"),
-        Field("caps.units.*.factor", "float", None, min=0.0, optional=True, group="em"),
+        Field("caps.province_energy_tce", "float", None, min=0.0, optional=True, sets=("prov",)),
+        Field("caps.province_energy_factor", "float", None, min=0.0, optional=True, sets=("prov",)),
     ]
+    for absolute, factor, cap in (
+        ("electricity_mwh", "electricity_factor", "el"),
+        ("energy_tce", "energy_factor", "en"),
+        ("intensity_tce_per_wan", "intensity_factor", "in"),
+    ):
+        f += [
+            Field(f"caps.zones.*.{absolute}", "float", None, min=0.0, optional=True, sets=(cap,)),
+            Field(f"caps.zones.*.{factor}", "float", None, min=0.0, optional=True, sets=(cap,)),
+        ]
+    # One cap per unit × pollutant; the unit factor scales all four.
+    f.append(Field("caps.units.*.factor", "float", None, min=0.0, optional=True, sets=POLLUTANTS))
     f += [
-        Field(f"caps.units.*.{k}_t", "float", None, min=0.0, optional=True, group="em")
+        Field(f"caps.units.*.{k}_t", "float", None, min=0.0, optional=True, sets=(k,))
         for k in POLLUTANTS
     ]
     f += [
@@ -303,28 +316,38 @@ def _parse_layer(raw: Mapping[str, Any], where: str) -> tuple[dict[str, Any], di
                 if close
                 else t("err.scenario.see_schema"),
             )
-        flat[key] = _check_value(fld, key, value, where)
+        checked = _check_value(fld, key, value, where)
+        if key in flat and flat[key] != checked:
+            raise ScenarioError(
+                t("err.scenario.key_twice", where=where, param=key),
+                hint=t("err.scenario.keep_one"),
+            )
+        flat[key] = checked
     _check_conflicts(flat, where)
     return flat, free
 
 
-def _prefix(key: str, fld: Field) -> str:
-    return key.rsplit(".", 1)[0] if fld.group else ""
+def _cap_slots(key: str) -> set[tuple[str, str]]:
+    """Return the (zone or unit prefix, cap) pairs that ``key`` sets (empty for other keys)."""
+    fld = field_for(key)
+    if fld is None or not fld.sets:
+        return set()
+    prefix = key.rsplit(".", 1)[0]
+    return {(prefix, cap) for cap in fld.sets}
 
 
 def _check_conflicts(flat: dict[str, Any], where: str) -> None:
     seen: dict[tuple[str, str], str] = {}
     for key, value in flat.items():
-        fld = field_for(key)
-        if fld is None or not fld.group or value is None:
+        if value is None:
             continue
-        slot = (_prefix(key, fld), fld.group)
-        if slot in seen:
-            raise ScenarioError(
-                t("err.scenario.same_cap_twice", where=where, a=seen[slot], b=key),
-                hint=t("err.scenario.keep_one"),
-            )
-        seen[slot] = key
+        for slot in sorted(_cap_slots(key)):
+            if slot in seen:
+                raise ScenarioError(
+                    t("err.scenario.same_cap_twice", where=where, a=seen[slot], b=key),
+                    hint=t("err.scenario.keep_one"),
+                )
+            seen[slot] = key
     for family, prefixes in _SWITCH_PARAMS.items():
         if flat.get(f"switches.{family}") is not False:
             continue
@@ -340,14 +363,14 @@ def _check_conflicts(flat: dict[str, Any], where: str) -> None:
 
 
 def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """Apply a child layer key by key; a cap key drops the inherited keys whose caps it covers."""
     out = dict(base)
     for key, value in layer.items():
-        fld = field_for(key)
-        if fld is not None and fld.group:
-            prefix = _prefix(key, fld)
-            for other in [k for k in out if k != key and k.startswith(prefix + ".")]:
-                ofld = field_for(other)
-                if ofld is not None and ofld.group == fld.group and _prefix(other, ofld) == prefix:
+        slots = _cap_slots(key)
+        if slots:
+            for other in [k for k in out if k != key]:
+                theirs = _cap_slots(other)
+                if theirs and theirs <= slots:
                     del out[other]
         out[key] = value
     return out
@@ -390,7 +413,9 @@ MAX_EXTENDS_DEPTH = 32
 this long is generated or a mistake (and deeper ones would exhaust the stack)."""
 
 
-def _resolve_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict, list[Path]]:
+def _resolve_file(
+    path: Path, chain: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], dict[str, Any], list[Path]]:
     path = path.resolve()
     if path in chain:
         cycle = " → ".join(p.name for p in (*chain, path))
@@ -495,7 +520,10 @@ class Scenario:
     @property
     def data(self) -> Mapping[str, Any]:
         """The resolved parameters as nested read-only mappings."""
-        return _freeze(_nest({k: v for k, v in self.flat.items() if v is not None}))
+        frozen: Mapping[str, Any] = _freeze(
+            _nest({k: v for k, v in self.flat.items() if v is not None})
+        )
+        return frozen
 
     @property
     def hash(self) -> str:

@@ -35,20 +35,16 @@ Progress = Callable[[str, Mapping[str, Any]], None]
 ``solve`` (info may carry ``incumbent``, ``bound``, ``gap``, ``seconds``), ``assemble``,
 ``marginals``, ``diagnose``, ``write``, ``done``."""
 
-_CASES: dict[tuple[str, float], Any] = {}
-
 
 def load_case_cached(path: str | Path) -> Any:
-    """Load a case, reusing the last load of the same path and modification time."""
-    from allocator.case import load_case
+    """Load a case through the one bounded case cache, :mod:`allocator.case.cache`.
 
-    p = Path(path).resolve()
-    key = (str(p), p.stat().st_mtime if p.exists() else 0.0)
-    if key not in _CASES:
-        for old in [k for k in _CASES if k[0] == key[0]]:
-            del _CASES[old]
-        _CASES[key] = load_case(p)
-    return _CASES[key]
+    Kept here for callers of ``allocator.solve.load_case_cached``; imported lazily
+    because loading cases pulls in geopandas.
+    """
+    from allocator.case.cache import load_case_cached as load
+
+    return load(path)
 
 
 def _emit(progress: Progress | None, stage: str, **info: Any) -> None:
@@ -316,7 +312,8 @@ def solve(
     scenario
         A :class:`Scenario` or the path of a scenario file.
     case
-        A loaded case; by default the scenario's case (cached by path and content).
+        A loaded case; by default the scenario's case, through the bounded
+        case cache (:func:`allocator.case.cache.load_case_cached`).
     out_dir, write
         Where to write the run folder, and whether to write it.
     progress

@@ -99,8 +99,8 @@ def _assemble(
     cf, cb = [], []
     by_zone = {z: np.flatnonzero(b_zone == z) for z in range(len(zone_ids))}
     for f in np.flatnonzero(firm_applicant):
-        bs = np.concatenate([by_zone[int(z)] for z in cand_zones[f]]) if len(cand_zones[f]) else []
-        bs = np.asarray(bs, dtype=np.int64)
+        zones_f = [by_zone[int(z)] for z in cand_zones[f]]
+        bs = np.concatenate(zones_f).astype(np.int64) if zones_f else np.zeros(0, dtype=np.int64)
         ok = bs[(b_area[bs] >= lmin[f]) & (b_area[bs] <= lmax[f])]
         if keep_share < 1.0 and len(ok):
             ok = ok[rng.random(len(ok)) < keep_share]

@@ -9,8 +9,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
+from allocator.case import validate_case
 from allocator.case.testing import tiny_frames
-from allocator.case.validate import validate_case
 from allocator.cli import main
 from allocator.i18n import set_lang, t
 

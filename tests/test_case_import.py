@@ -176,6 +176,20 @@ def test_read_source_reports_two_sources(tmp_path):
     assert problems.errors[0].layer == "firms"
 
 
+def test_corrupt_layer_file_is_a_located_problem(tmp_path):
+    """A file that fails to parse is reported against its name, not a TypeError."""
+    folder = tmp_path / "src"
+    shutil.copytree(EXAMPLE, folder)
+    for old in folder.glob("企业.*"):
+        old.unlink()
+    (folder / "firms.xlsx").write_bytes(b"not a workbook at all")
+    problems = ProblemList()
+    read_source(folder, problems)
+    bad = [p for p in problems.errors if p.code == "unreadable"]
+    assert [(p.file, p.layer) for p in bad] == [("firms.xlsx", "firms")]
+    assert "firms.xlsx" in bad[0].message
+
+
 def test_web_crs_on_projected_layer_is_refused(tmp_path):
     with pytest.raises(CaseError) as info:
         import_case(EXAMPLE, tmp_path / "x.gpkg", source_crs="gcj02")

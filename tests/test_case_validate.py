@@ -9,9 +9,10 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from allocator.case import validate_case
 from allocator.case.io import build_case
 from allocator.case.testing import tiny_frames
-from allocator.case.validate import credit_check_char, credit_code_status, validate_case
+from allocator.case.validate import credit_check_char, credit_code_status
 from allocator.errors import ProblemList
 
 REAL_CODES = [

@@ -117,7 +117,8 @@ def test_table_tampering_is_caught():
     scen = prep.scenario
     case2 = hand_case()
     case2.firms.loc[2, "land_min_mu"] = 20.0
-    assert families(check_result(result, case2, scen)) == {"size"}
+    # the smaller parcel breaks the size range, and the plan no longer has the reported objective
+    assert families(check_result(result, case2, scen)) == {"size", "objective"}
 
     prep, result = solved()
     firms = result.firms.copy()
@@ -128,9 +129,36 @@ def test_table_tampering_is_caught():
     for col in ("value_added_wan", "energy_tce", "electricity_mwh", "tax_wan"):
         firms.loc[i, col] = 0.0
     result.firms = firms
-    assert families(check_result(result, case, prep.scenario)) == {"locked"}
+    # dropping A2 also drops its output from the plan's objective
+    assert families(check_result(result, case, prep.scenario)) == {"locked", "objective"}
 
 
 def test_non_catalogue_exit_allows_leaving():
     prep = hand_prepare({"exit": {"non_catalogue": True}})
     assert check_result(fake_result(prep), hand_case(), prep.scenario) == []
+
+
+def test_reported_objective_is_the_written_plans():
+    """The fault of issue 13: a run claims a better objective than its plan has."""
+    prep, result = solved()
+    plan = result.objective
+    assert plan == pytest.approx(3320.0)  # 1000 + 1.15 × 1500 + 1.1 × 450 (α_tax · tax share)
+    result.objective = plan * 1.4
+    result.best_bound = plan * 1.4
+    v = check_result(result, hand_case(), prep.scenario)
+    assert families(v) == {"objective"}
+    assert {x.row for x in v} == {"objective", "gap"}
+
+
+def test_optimal_run_must_close_its_gap():
+    """Optimal at gap 0 while the written plan is 40 % below the bound: caught."""
+    prep, result = solved()
+    plan = result.objective
+    result.best_bound = plan * 1.4
+    v = check_result(result, hand_case(), prep.scenario)
+    assert families(v) == {"objective"}
+    assert {x.row for x in v} == {"gap"}
+    assert any("optimal, but the plan is 40.0000% from its bound" in x.message for x in v)
+    # the same plan reported honestly: feasible at a 40 % gap
+    result.status, result.gap = "feasible", 0.4
+    assert check_result(result, hand_case(), prep.scenario) == []

@@ -148,6 +148,19 @@ def brute_force(d: ModelData, p: ModelParams) -> tuple[float | None, dict]:
     return best, best_a
 
 
+def objective_of(d: ModelData, p: ModelParams, y: np.ndarray, o: np.ndarray) -> float:
+    """MODEL.md's objective of a plan (``y`` served flags, ``o`` outputs), constant included."""
+    app = np.asarray(d.firm_applicant, bool)
+    y = np.asarray(y, float)
+    o = np.where(y > 0.5, np.asarray(o, float), 0.0)
+    w = np.asarray(p.class_weight, float)[d.firm_class]
+    c = w * (p.alpha_va + p.alpha_tax * d.tax_va)
+    buys = app & (d.en > p.energy_price_threshold_tce_per_wan)
+    c = c - np.where(buys, p.energy_price_wan_per_tce * d.en, 0.0)
+    reloc = np.where(app, 0.0, p.relocation_cost_wan_per_mu * d.land0_mu)
+    return float(c @ o - reloc @ (1.0 - y))
+
+
 def hand_case(energy_cap: float = 600.0) -> ModelData:
     """Three plots, two existing firms (E1 may leave), one applicant; answers by hand.
 

@@ -19,11 +19,11 @@ from test_model_bruteforce import brute_force, hand_case
 from test_model_families import SWEEP
 from test_model_status import _violations
 
-import models.solver as ms
 from models import synthetic
 from models.allocation import build
 from models.data import SWITCHABLE, ModelParams
 from models.solver import Status, run
+from models.solver import cbc as ms
 
 # wall-clock slack on top of limit + grace: MPS file, solution file, arrays
 OVERHEAD_S = 2.5

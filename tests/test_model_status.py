@@ -74,18 +74,13 @@ def test_unknown_solver_is_error_status():
     assert "gurobi" in sol.message
 
 
-def test_highs_failure_falls_back_to_cbc(monkeypatch):
-    import models.solver as ms
-
-    def boom(*args, **kwargs):
-        raise RuntimeError("simulated HiGHS crash")
-
-    monkeypatch.setattr(ms, "_run_highs", boom)
-    sol = run(build(hand_case(), ModelParams(alpha_tax=0.0)))
+def test_highs_failure_falls_back_to_cbc():
+    # an option HiGHS rejects fails the HiGHS run
+    sol = run(build(hand_case(), ModelParams(alpha_tax=0.0)), options={"no_such_option": 1})
     assert sol.status == Status.OPTIMAL
     assert sol.solver == "cbc"
     assert sol.fallback_from == "highs"
-    assert "simulated HiGHS crash" in sol.message
+    assert "HiGHS rejected the option no_such_option=1" in sol.message
     assert sol.objective == pytest.approx(620.0)
 
 
@@ -94,7 +89,8 @@ def test_highs_failure_falls_back_to_cbc(monkeypatch):
 )
 def test_cbc_fallback_gets_the_time_highs_left(monkeypatch, highs_spends_s, expected_cbc_s):
     """A fallback run ends within 1.1 x the limit: CBC gets what HiGHS left, >= 10 %."""
-    import models.solver as ms
+    from models.solver import dispatch as ms
+    from models.solver.solution import ModelSolution
 
     clock = {"now": 100.0}
     monkeypatch.setattr(ms.time, "perf_counter", lambda: clock["now"])
@@ -107,7 +103,7 @@ def test_cbc_fallback_gets_the_time_highs_left(monkeypatch, highs_spends_s, expe
 
     def spy(built, time_limit_s, *args, **kwargs):
         given["limit"] = time_limit_s
-        return ms._empty(built, Status.ERROR, "cbc", 0.0, "not run (test)")
+        return ModelSolution(Status.ERROR, None, None, None, 0.0, 0.0, {}, "cbc", "", "not run")
 
     monkeypatch.setattr(ms, "_run_highs", slow_crash)
     monkeypatch.setattr(ms, "_run_cbc", spy)
@@ -205,13 +201,14 @@ def test_lp_rounding_start_is_feasible_and_bounded(heuristic):
 
 
 def test_column_generation_reaches_the_full_lp_bound(monkeypatch):
-    import models.solver as ms
     from models.allocation import CAP_FAMILIES
+    from models.solver import start as ms
+    from models.solver.problem import _to_highs_lp
 
     d = synthetic.province(0.03, seed=11)
     built = build(d, ModelParams())
     scaled = {i.solver_name for i in built.rows.values() if i.family in CAP_FAMILIES}
-    lp, _, _, _ = ms._to_highs_lp(built.prob, scaled)
+    lp, _, _, _ = _to_highs_lp(built.prob, scaled)
     lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
     full = ms._lp_relaxation(built, lp, 1, 0, 1e18)
     monkeypatch.setattr(ms, "CG_MIN_PAIRS", 0)
@@ -223,7 +220,7 @@ def test_column_generation_reaches_the_full_lp_bound(monkeypatch):
 def test_aggregated_bound_is_valid(seed):
     from test_model_bruteforce import brute_force
 
-    import models.solver as ms
+    from models.solver import start as ms
 
     d = synthetic.tiny(seed, 6, 8, n_applicants=3, k=3, max_cands=9, cap_factor=0.6)
     p = ModelParams()
@@ -234,7 +231,7 @@ def test_aggregated_bound_is_valid(seed):
 
 
 def test_aggregated_path_end_to_end(monkeypatch):
-    import models.solver as ms
+    from models.solver import start as ms
 
     monkeypatch.setattr(ms, "CG_MIN_PAIRS", 0)
     d = synthetic.province(0.03, seed=12)
@@ -254,7 +251,7 @@ def test_log_path_is_written_and_returned(tmp_path):
 def test_rounding_with_output_floors_is_repaired_into_a_start(monkeypatch):
     """With class floors, rounding admits more projects than the caps carry; the repair
     drops the ones the LP does not admit fully, so HiGHS still gets a feasible start."""
-    import models.solver as ms
+    from models.solver import start as ms
 
     built = build(synthetic.province(0.06, seed=3), ModelParams(class_floor=(0.5,) * 4))
     repaired = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_model_bruteforce import objective_of
 from test_prepare import hand_prepare
 
 from allocator import runs
@@ -26,11 +27,14 @@ def fake_solution(prep):
 
 
 def fake_result(prep) -> Result:
-    firms, zones, plots, kpis = assemble(prep, *fake_solution(prep))
+    """The fake solution as an optimal run reporting its plan's own objective (MODEL.md)."""
+    y, x, o = fake_solution(prep)
+    firms, zones, plots, kpis = assemble(prep, y, x, o)
+    objective = objective_of(prep.data, prep.params, y, o)
     return Result(
         status="optimal",
-        objective=123.0,
-        best_bound=123.0,
+        objective=objective,
+        best_bound=objective,
         gap=0.0,
         timings={"build": 0.1, "solve": 0.2},
         model_size={"rows": 10, "columns": 9, "binaries": 5, "nonzeros": 30},

@@ -121,6 +121,11 @@ def test_cycle_is_an_error(tmp_path):
             "same cap twice",
             "重复设定同一上限",
         ),
+        (
+            "[caps.units.U1]\ncod_t = 1.0\nfactor = 0.9\n",
+            "same cap twice",
+            "重复设定同一上限",
+        ),
         ("[switches]\nclass_floor = false\n[classes.floor]\nA = 0.9\n", "switched off", "已关闭"),
         (
             "[switches]\nzone_energy = false\n[caps]\nenergy_factor = 0.8\n",
@@ -161,6 +166,46 @@ def test_child_replaces_absolute_with_factor(tmp_path):
     # switching a family off in a child of a file that set its parameters is the point of a switch
     off = write(tmp_path, "off.toml", 'extends = "p.toml"\n[switches]\nzone_energy = false\n')
     assert load_scenario(off)["switches.zone_energy"] is False
+
+
+def test_one_unit_carries_several_pollutant_caps(tmp_path):
+    """Each unit × pollutant cap is its own key: two on one unit are not 'the same cap twice'."""
+    path = write(tmp_path, "two.toml", "[caps.units.U1]\ncod_t = 2.0\nnh3n_t = 0.15\n")
+    scen = load_scenario(path)
+    assert scen.per_id("caps.units") == {"U1": {"cod_t": 2.0, "nh3n_t": 0.15}}
+
+
+def test_child_overriding_one_pollutant_keeps_the_parents_others(tmp_path):
+    write(
+        tmp_path,
+        "p.toml",
+        "[caps.units.U1]\ncod_t = 2.0\nnh3n_t = 0.15\n[caps.units.U2]\nfactor = 0.5\n",
+    )
+    child = write(
+        tmp_path,
+        "c.toml",
+        'extends = "p.toml"\n[caps.units.U1]\ncod_t = 3.0\n[caps.units.U2]\nso2_t = 1.0\n',
+    )
+    scen = load_scenario(child)
+    assert scen.per_id("caps.units") == {
+        "U1": {"cod_t": 3.0, "nh3n_t": 0.15},
+        # the unit factor still scales U2's other pollutants; so2 is absolute
+        "U2": {"factor": 0.5, "so2_t": 1.0},
+    }
+    # a unit factor covers all four pollutant caps: it replaces the parent's absolute ones
+    back = write(tmp_path, "b.toml", 'extends = "p.toml"\n[caps.units.U1]\nfactor = 0.8\n')
+    assert load_scenario(back).per_id("caps.units")["U1"] == {"factor": 0.8}
+
+
+def test_one_key_twice_with_different_values_is_an_error():
+    from allocator.i18n import set_lang
+
+    set_lang("en")
+    both = {"caps.units.U1.cod_t": 1.0, "caps": {"units": {"U1": {"cod_t": 2.0}}}}
+    with pytest.raises(ScenarioError, match="<dict>: key 'caps.units.U1.cod_t' is given twice"):
+        scenario_from_dict(both)
+    same = {"caps.units.U1.cod_t": 1.0, "caps": {"units": {"U1": {"cod_t": 1.0}}}}
+    assert scenario_from_dict(same)["caps.units.U1.cod_t"] == 1.0
 
 
 def test_equivalent_basis_ok(tmp_path):

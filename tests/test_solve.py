@@ -35,6 +35,36 @@ def test_solutions_satisfy_every_invariant(overrides):
     assert check_result(result, hand_case(), prep.scenario) == []
 
 
+@pytest.mark.parametrize(
+    ("cod_t", "nh3n_t"),
+    [(2.0, 0.2), (2.5, 0.15), (2.0, 0.15)],
+    ids=["cod-binds", "nh3n-binds", "both-bind"],
+)
+def test_two_pollutant_caps_on_one_unit_both_reach_the_model(cod_t, nh3n_t):
+    """U1 with a COD and an NH3-N cap: each limits the plan when it is the tighter one.
+
+    A1 (1.5 t COD, 0.1 t NH3-N at its full 2,000 万元) is admitted first; E1 then
+    adds 0.001 t COD and 0.0001 t NH3-N per 万元. COD 2.0 t allows E1 500 万元, and so
+    does NH3-N 0.15 t: every case ends at E1 = 500 (objective 2,000 + 500 + A2's 450),
+    which only holds if the tighter cap reached the model (without it E1 gets 1,000).
+    """
+    prep = hand_prepare(
+        {
+            "caps": {"units": {"U1": {"cod_t": cod_t, "nh3n_t": nh3n_t}}},
+            "objective": {"alpha_tax": 0.0},
+        }
+    )
+    caps = prep.data.unit_emission_cap_t[prep.data.unit_ids.index("U1")]
+    assert list(caps[:2]) == [cod_t, nh3n_t]
+    result = solve(prep.scenario, prepared=prep, write=False)
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(2950.0)
+    in_u1 = result.firms[result.firms["unit_id"] == "U1"]
+    activity = {"cod": float(in_u1["cod_t"].sum()), "nh3n": float(in_u1["nh3n_t"].sum())}
+    assert activity == pytest.approx({"cod": 2.0, "nh3n": 0.15})
+    assert check_result(result, hand_case(), prep.scenario) == []
+
+
 def test_solve_writes_a_run_with_marginals(tmp_path):
     prep = hand_prepare({"caps": {"energy_factor": 0.3}})
     stages = []

@@ -24,17 +24,19 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 
-from allocator.case.io import build_case, save_case
+from allocator.case.io import build_case, read_gpkg_frames, save_case
 from allocator.case.model import Case
 from allocator.case.schema import ALL_LAYERS, Layer
+from allocator.case.validate import check_frames
 from allocator.crs import CGCS2000, WEB_CRSES, convert_geometries, normalize_web_crs
-from allocator.errors import CaseError, ProblemList
+from allocator.errors import AllocatorError, CaseError, Problem, ProblemList
 from allocator.i18n import t
 
 ALIASES_PATH = Path(__file__).with_name("aliases.toml")
@@ -65,7 +67,7 @@ class ImportReport:
 
 
 @lru_cache(maxsize=1)
-def aliases() -> dict:
+def aliases() -> dict[str, Any]:
     """Return the parsed ``aliases.toml``."""
     with ALIASES_PATH.open("rb") as fh:
         return tomllib.load(fh)
@@ -84,7 +86,7 @@ def layer_for_name(stem: str) -> str | None:
         return key
     for layer, names in aliases()["layers"].items():
         if key in {norm(n) for n in names}:
-            return layer
+            return str(layer)
     return None
 
 
@@ -228,11 +230,11 @@ class _Reader:
         self.tmp = tmp
 
     # -- helpers ---------------------------------------------------------------
-    def error(self, code: str, key: str, at: str, layer: str, hint: str, **kw: object) -> None:
-        """Record an error in file ``at``; ``kw``: ``row``/``column`` and the message's fields."""
+    def error(self, code: str, key: str, file: str, layer: str, hint: str, **kw: object) -> None:
+        """Report a problem at ``file``/``layer``; ``kw`` (and ``file``) fill the message."""
         where = {k: str(v) for k, v in kw.items() if k in ("row", "column")}
-        fmt = {k: v for k, v in kw.items() if k not in ("row", "column")}
-        self.problems.error(code, t(key, **fmt), file=at, layer=layer, hint=hint, **where)
+        fmt = {"file": file, **{k: v for k, v in kw.items() if k not in ("row", "column")}}
+        self.problems.error(code, t(key, None, **fmt), file=file, layer=layer, hint=hint, **where)
 
     # -- formats ---------------------------------------------------------------
     def read(self, path: Path, layer: str) -> pd.DataFrame | None:
@@ -263,7 +265,6 @@ class _Reader:
                 path.name,
                 layer,
                 t("case.hint.unknown_format"),
-                file=path.name,
                 error=str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__,
             )
             return None
@@ -494,9 +495,9 @@ def rename_columns(
     for col in layer.columns:
         if col.choices and col.name in out.columns:
             out[col.name] = map_values(out[col.name], col.name)
-    for col in ("industry", "industry_prefix"):
-        if col in out.columns and col in layer.column_names:
-            out[col], count = add_industry_section(out[col])
+    for name in ("industry", "industry_prefix"):
+        if name in out.columns and name in layer.column_names:
+            out[name], count = add_industry_section(out[name])
             if count:
                 report.add(t("case.industry_section", file=file, count=count))
     return out
@@ -689,3 +690,44 @@ def import_case(
     save_case(case, out_path)
     case.source = Path(out_path)
     return case, report.lines
+
+
+def validate_case(path_or_case: Case | str | os.PathLike[str]) -> list[Problem]:
+    """Return every problem (errors and warnings) of a case; never raises for bad data.
+
+    Accepts a loaded :class:`Case` (re-checks it), a case GeoPackage, or an
+    import folder (checked as ``allocator import`` would, writing nothing).
+    It lives here, above :mod:`allocator.case.io` and
+    :mod:`allocator.case.validate`, because it reads paths as they do.
+    """
+    problems = ProblemList()
+    if isinstance(path_or_case, Case):
+        case = path_or_case
+        built = {name: getattr(case, name) for name in ALL_LAYERS}
+        src = case.source.name if case.source else ""
+        check_frames(built, problems, dict.fromkeys(ALL_LAYERS, src))
+        seen = {(p.code, p.layer, p.row, p.column) for p in problems.problems}
+        extra = [p for p in case.problems if (p.code, p.layer, p.row, p.column) not in seen]
+        return extra + problems.problems
+    path = Path(path_or_case)
+    try:
+        if path.is_dir() or path.suffix.lower() not in (".gpkg",):
+            frames, files, crses = read_source(path, problems)
+            build_case(frames, problems, files=files, crses=crses, source=path)
+        else:
+            if not path.exists():
+                problems.error(
+                    "not_found",
+                    t("case.not_found", file=str(path)),
+                    file=str(path),
+                    hint=t("case.hint.not_found"),
+                )
+                return problems.problems
+            frames = read_gpkg_frames(path, problems)
+            build_case(frames, problems, files=dict.fromkeys(ALL_LAYERS, path.name), source=path)
+    except AllocatorError as exc:
+        if exc.problems:
+            problems.problems.extend(p for p in exc.problems if p not in problems.problems)
+        else:
+            problems.error("unreadable", exc.message, file=str(path), hint=exc.hint)
+    return problems.problems

@@ -27,8 +27,10 @@ import shapely
 from pyproj import CRS
 
 from allocator.case.model import Case
-from allocator.case.schema import ALL_LAYERS, CASE_CRS, Column, Layer
-from allocator.errors import CaseError, ProblemList
+from allocator.case.schema import ALL_LAYERS, CASE_CRS, Column, Layer, row_labels
+from allocator.case.schema import split_list as split_list  # re-exported: callers import it here
+from allocator.case.validate import check_frames
+from allocator.errors import CaseError, ProblemList, Severity
 from allocator.i18n import t
 from allocator.units import M2_PER_MU
 
@@ -38,36 +40,6 @@ NA_WORDS = frozenset({"", "na", "n/a", "nan", "none", "null", "-", "—", "无",
 
 # Zhejiang's bounding box (118–123.2E, 27–31.2N) in EPSG:4549, with ~100 km margin.
 _ZJ_BOX_4549 = (200_000.0, 2_870_000.0, 930_000.0, 3_580_000.0)
-
-
-def split_list(text: object) -> list[str]:
-    """Split ``;``-separated text (also ``；`` and ``,``) into stripped, non-empty items.
-
-    Missing values (None, NaN, NA) give ``[]``. Used for ``candidate_zones``,
-    ``locked_plots``, ``positioning`` and ``unit_ids``.
-    """
-    if text is None:
-        return []
-    try:
-        if pd.isna(text):
-            return []
-    except (TypeError, ValueError):
-        pass
-    raw = str(text).replace("；", ";").replace("，", ";").replace(",", ";")
-    return [item.strip() for item in raw.split(";") if item.strip()]
-
-
-def row_labels(frame: pd.DataFrame, layer: Layer) -> np.ndarray:
-    """Return one label per row: its id when the layer has one, else ``#n`` (1-based)."""
-    n = len(frame)
-    numbers = np.array([f"#{i + 1}" for i in range(n)], dtype=object)
-    if layer.id_column and layer.id_column in frame.columns:
-        ids = frame[layer.id_column]
-        ok = ids.notna().to_numpy()
-        out = numbers.copy()
-        out[ok] = ids[ok].astype(str).to_numpy()
-        return out
-    return numbers
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -87,7 +59,7 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _numbers(
-    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict
+    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict[str, str]
 ) -> pd.Series:
     """Coerce to float64; report values that are present but not numbers."""
     if pd.api.types.is_bool_dtype(series):
@@ -112,7 +84,7 @@ def _numbers(
 
 
 def _bools(
-    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict
+    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict[str, str]
 ) -> pd.Series:
     """Coerce to bool (missing → False); report words that are neither true nor false."""
     if pd.api.types.is_bool_dtype(series) and not series.isna().any():
@@ -135,7 +107,7 @@ def _bools(
 
 
 def _dates(
-    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict
+    series: pd.Series, col: Column, labels: np.ndarray, problems: ProblemList, where: dict[str, str]
 ) -> pd.Series:
     """Coerce to datetime64; report unparseable dates."""
     if pd.api.types.is_datetime64_any_dtype(series):
@@ -223,7 +195,7 @@ def frame_geometry_name(frame: pd.DataFrame) -> str | None:
     """Name of the active geometry column, or None for plain tables."""
     if isinstance(frame, gpd.GeoDataFrame):
         try:
-            return frame.geometry.name
+            return str(frame.geometry.name)
         except AttributeError:
             return None
     return None
@@ -356,7 +328,7 @@ def prepare_geometry(
     if far.any():
         idx = np.flatnonzero(far)
         bad_coords = ~finite[idx]
-        severity = "error" if bad_coords.any() or far.all() else "warning"
+        severity: Severity = "error" if bad_coords.any() or far.all() else "warning"
         for i in idx[:20]:
             problems.add(
                 severity,
@@ -373,7 +345,7 @@ def prepare_geometry(
     return geoms, True
 
 
-def _polygonal_part(geom: object) -> object:
+def _polygonal_part(geom: object) -> shapely.Geometry | None:
     """Keep the polygonal parts of a (repaired) geometry; None when there are none."""
     if geom is None:
         return None
@@ -388,7 +360,11 @@ def _polygonal_part(geom: object) -> object:
 
 
 def _normalise_type(
-    geoms: np.ndarray, layer: Layer, labels: np.ndarray, problems: ProblemList, where: dict
+    geoms: np.ndarray,
+    layer: Layer,
+    labels: np.ndarray,
+    problems: ProblemList,
+    where: dict[str, str],
 ) -> np.ndarray:
     """Make plots Polygons (single-part multis unwrapped) and other layers MultiPolygons."""
     type_ids = shapely.get_type_id(geoms)
@@ -459,8 +435,6 @@ def build_case(
     layer's source file for messages; ``crses`` overrides a layer's CRS.
     Missing required layers are errors; a missing optional layer stays None.
     """
-    from allocator.case.validate import check_frames
-
     files = files or {}
     crses = crses or {}
     built: dict[str, pd.DataFrame | None] = {}
@@ -488,7 +462,7 @@ def build_case(
     check_frames(built, problems, files)
     if problems.errors:
         return None
-    return Case(**built, source=source, problems=list(problems.warnings))  # type: ignore[arg-type]
+    return Case(**built, source=source, problems=list(problems.warnings))
 
 
 def read_gpkg_frames(path: Path, problems: ProblemList) -> dict[str, pd.DataFrame]:

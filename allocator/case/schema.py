@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import pandas as pd
+
 from models.data import CLASSES
 
 Kind = Literal["str", "float", "int", "bool", "date"]
@@ -230,3 +233,36 @@ TABLES: tuple[Layer, ...] = (
     COUNTY_LISTS,
 )
 ALL_LAYERS: dict[str, Layer] = {lyr.name: lyr for lyr in (*SPATIAL_LAYERS, *TABLES)}
+
+
+# ----------------------------------------------------------------------------- cell helpers
+
+
+def split_list(text: object) -> list[str]:
+    """Split ``;``-separated text (also ``；`` and ``,``) into stripped, non-empty items.
+
+    Missing values (None, NaN, NA) give ``[]``. Used for ``candidate_zones``,
+    ``locked_plots``, ``positioning`` and ``unit_ids``.
+    """
+    if text is None:
+        return []
+    try:
+        if pd.isna(text):
+            return []
+    except (TypeError, ValueError):
+        pass
+    raw = str(text).replace("；", ";").replace("，", ";").replace(",", ";")
+    return [item.strip() for item in raw.split(";") if item.strip()]
+
+
+def row_labels(frame: pd.DataFrame, layer: Layer) -> np.ndarray:
+    """Return one label per row: its id when the layer has one, else ``#n`` (1-based)."""
+    n = len(frame)
+    numbers = np.array([f"#{i + 1}" for i in range(n)], dtype=object)
+    if layer.id_column and layer.id_column in frame.columns:
+        ids = frame[layer.id_column]
+        ok = ids.notna().to_numpy()
+        out = numbers.copy()
+        out[ok] = ids[ok].astype(str).to_numpy()
+        return out
+    return numbers

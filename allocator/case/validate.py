@@ -2,23 +2,28 @@
 
 :func:`check_frames` runs on frames already coerced by :mod:`allocator.case.io`
 (canonical columns, EPSG:4549 geometry); each check is vectorised over rows.
-:func:`validate_case` is the public entry point for a path (GeoPackage or an
-import folder) or a loaded :class:`~allocator.case.model.Case`.
+The public entry point for a path or a loaded case is
+:func:`allocator.case.validate_case` (defined in :mod:`allocator.case.importers`,
+since it reads a path as loading and importing do; this module is below
+:mod:`allocator.case.io` and imports neither).
 """
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from allocator.case.model import Case
-from allocator.case.schema import ALL_LAYERS, POSITIONING, UNIT_CATEGORIES, Layer
-from allocator.errors import AllocatorError, Problem, ProblemList
+from allocator.case.schema import (
+    ALL_LAYERS,
+    POSITIONING,
+    UNIT_CATEGORIES,
+    Layer,
+    row_labels,
+    split_list,
+)
+from allocator.errors import ProblemList
 from allocator.i18n import t
 
 CREDIT_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -109,8 +114,6 @@ def _where(layer: str, files: dict[str, str]) -> dict[str, str]:
 
 
 def _labels(frame: pd.DataFrame, layer: Layer) -> np.ndarray:
-    from allocator.case.io import row_labels
-
     return row_labels(frame, layer)
 
 
@@ -249,8 +252,6 @@ def _dangling_lists(
     files: dict[str, str],
 ) -> None:
     """Report items of a ``;``-separated column that are not ids of ``target``."""
-    from allocator.case.io import split_list
-
     values = frame[column]
     filled = np.flatnonzero(values.notna().to_numpy())
     if filled.size == 0:
@@ -295,15 +296,23 @@ def _check_pattern(
     )
 
 
+def _required(built: dict[str, pd.DataFrame | None], name: str) -> pd.DataFrame:
+    """Return a required layer: build_case fills each one (empty when missing)."""
+    frame = built[name]
+    if frame is None:
+        raise ValueError(f"required layer {name!r} was not built")
+    return frame
+
+
 def _check_plots(
     built: dict[str, pd.DataFrame | None], problems: ProblemList, files: dict[str, str]
 ) -> None:
-    plots, zones, firms = built["plots"], built["zones"], built["firms"]
+    plots, zones, firms = _required(built, "plots"), built["zones"], built["firms"]
     layer = ALL_LAYERS["plots"]
     where = _where("plots", files)
     labels = _labels(plots, layer)
     area = plots["area_mu"].to_numpy(dtype=float)
-    has_geom = ~shapely.is_missing(np.asarray(plots.geometry.array, dtype=object))
+    has_geom = ~shapely.is_missing(plots.geometry.array.to_numpy())
     tiny = np.isfinite(area) & (area < PLOT_MIN_MU) & (area > 0)
     huge = np.isfinite(area) & (area > PLOT_MAX_MU)
     _report(
@@ -375,7 +384,7 @@ def _check_plots(
 
 
 def _check_plots_in_zones(
-    plots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, problems: ProblemList, files: dict
+    plots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, problems: ProblemList, files: dict[str, str]
 ) -> None:
     """Warn when more than 1 % of a plot lies outside its own zone (2 m tolerance)."""
     zone_pos = pd.Series(np.arange(len(zones)), index=zones["zone_id"].to_numpy())
@@ -419,7 +428,7 @@ def _check_plots_in_zones(
 def _check_firms(
     built: dict[str, pd.DataFrame | None], problems: ProblemList, files: dict[str, str]
 ) -> None:
-    firms, zones, plots = built["firms"], built["zones"], built["plots"]
+    firms, zones, plots = _required(built, "firms"), built["zones"], built["plots"]
     layer = ALL_LAYERS["firms"]
     where = _where("firms", files)
     labels = _labels(firms, layer)
@@ -732,8 +741,6 @@ def check_frames(
             t("case.hint.dates_reversed"),
         )
     if zones is not None:
-        from allocator.case.io import split_list
-
         pos = zones["positioning"]
         bad = pos.map(lambda s: any(x not in POSITIONING for x in split_list(s))).astype(bool)
         _report(
@@ -747,46 +754,3 @@ def check_frames(
             lambda i: t("case.bad_positioning", value=str(pos.iloc[i])),
             t("case.hint.choices", choices="; ".join(POSITIONING)),
         )
-
-
-def validate_case(path_or_case: Case | str | os.PathLike[str]) -> list[Problem]:
-    """Return every problem (errors and warnings) of a case; never raises for bad data.
-
-    Accepts a loaded :class:`Case` (re-checks it), a case GeoPackage, or an
-    import folder (checked as ``allocator import`` would, writing nothing).
-    """
-    from allocator.case.io import build_case, read_gpkg_frames
-
-    problems = ProblemList()
-    if isinstance(path_or_case, Case):
-        case = path_or_case
-        built = {name: getattr(case, name) for name in ALL_LAYERS}
-        src = case.source.name if case.source else ""
-        check_frames(built, problems, dict.fromkeys(ALL_LAYERS, src))
-        seen = {(p.code, p.layer, p.row, p.column) for p in problems.problems}
-        extra = [p for p in case.problems if (p.code, p.layer, p.row, p.column) not in seen]
-        return extra + problems.problems
-    path = Path(path_or_case)
-    try:
-        if path.is_dir() or path.suffix.lower() not in (".gpkg",):
-            from allocator.case.importers import read_source
-
-            frames, files, crses = read_source(path, problems)
-            build_case(frames, problems, files=files, crses=crses, source=path)
-        else:
-            if not path.exists():
-                problems.error(
-                    "not_found",
-                    t("case.not_found", file=str(path)),
-                    file=str(path),
-                    hint=t("case.hint.not_found"),
-                )
-                return problems.problems
-            frames = read_gpkg_frames(path, problems)
-            build_case(frames, problems, files=dict.fromkeys(ALL_LAYERS, path.name), source=path)
-    except AllocatorError as exc:
-        if exc.problems:
-            problems.problems.extend(p for p in exc.problems if p not in problems.problems)
-        else:
-            problems.error("unreadable", exc.message, file=str(path), hint=exc.hint)
-    return problems.problems

@@ -75,7 +75,7 @@ def format_problems(problems: list, limit: int | None = MAX_PER_CODE) -> list[st
 
 def run(args: argparse.Namespace) -> int:
     """Validate and print; exit 1 when there is at least one error."""
-    from allocator.case.validate import validate_case
+    from allocator.case import validate_case
 
     if args.source_crs:
         from allocator.case.importers import read_source

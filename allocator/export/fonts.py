@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 CJK_FAMILY = "Noto Sans CJK SC"
 """Family name used for every text element (Simplified Chinese glyph forms)."""
@@ -55,7 +56,7 @@ def register_cjk_font() -> str:
         ours = [f for f in fm.fontManager.ttflist if Path(f.fname) == path]
         rest = [f for f in fm.fontManager.ttflist if Path(f.fname) != path]
         fm.fontManager.ttflist[:] = ours + rest
-        fm.fontManager._findfont_cached.cache_clear()  # noqa: SLF001 - list order changed
+        fm.fontManager._findfont_cached.cache_clear()  # type: ignore[attr-defined]  # private cache, stale after the reorder
         return CJK_FAMILY
     names = {f.name for f in fm.fontManager.ttflist}
     for name in SYSTEM_CANDIDATES:
@@ -72,7 +73,7 @@ def font_file(family: str | None = None) -> Path:
     return Path(fm.findfont(fm.FontProperties(family=family), fallback_to_default=False))
 
 
-def rc_params() -> dict[str, object]:
+def rc_params() -> dict[Any, Any]:
     """Return matplotlib rc settings that draw all text in the CJK font.
 
     Used inside ``matplotlib.rc_context`` so other parts of the product keep

@@ -51,7 +51,7 @@ FIGSIZE = (8.27, 7.0)  # A4 width; the square map fills MAP_RECT
 MAP_RECT = (0.04, 0.07, 0.72, 0.85)  # 0.72 × 8.27 in = 0.85 × 7.0 in: no blank band
 
 
-def _path(geom: Any) -> Path | None:
+def _path(geom: Any) -> MplPath | None:
     """Return a matplotlib path of a (multi)polygon, holes included."""
     polys = getattr(geom, "geoms", [geom])
     verts, codes = [], []
@@ -241,7 +241,9 @@ def zone_panels(geom: Any) -> list[tuple[float, float, float, float]]:
     return [tuple(b) for _, b in groups]
 
 
-def _panel_axes(fig_width_in: float, n: int) -> tuple[float, list[tuple[float, ...]]]:
+def _panel_axes(
+    fig_width_in: float, n: int
+) -> tuple[float, list[tuple[float, float, float, float]]]:
     """Return the figure height (in) and the axes rectangles of ``n`` square map panels."""
     cols = 1 if n == 1 else 2
     rows = math.ceil(n / cols)

@@ -67,6 +67,7 @@ def _fmt(v: Any) -> str:
     if isinstance(v, int | np.integer):
         return f"{int(v):,}"
     if isinstance(v, float | np.floating):
+        v = float(v)  # np.floating's abs() and comparisons are loosely typed
         if math.isnan(v):
             return ""
         if math.isinf(v):

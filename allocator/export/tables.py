@@ -73,10 +73,10 @@ def summary_rows(data: ExportData) -> list[tuple[str, Any]]:
 
         rows.append((t(name, lang) if has(name) else key, value))
     for key, kpi in data.run.kpis.items():
-        value: Any = "—" if kpi is None else kpi
+        shown: Any = "—" if kpi is None else kpi
         if key in COUNT_KPIS and kpi is not None:
-            value = int(round(kpi))
-        rows.append((kpi_label(key, lang), value))
+            shown = int(round(kpi))
+        rows.append((kpi_label(key, lang), shown))
     return rows
 
 

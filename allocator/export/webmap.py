@@ -315,9 +315,10 @@ def build_map(data: ExportData) -> Any:
     _zone_label_layer(fmap, zones, lang)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    fmap.get_root().html.add_child(Element(_legend_html(lang)))
+    root: Any = fmap.get_root()  # a branca Figure: it has .html and .header
+    root.html.add_child(Element(_legend_html(lang)))
     title = t("export.web.title", lang, scenario=data.scenario_name)
-    fmap.get_root().header.add_child(Element(f"<title>{escape_html(title)}</title>"))
+    root.header.add_child(Element(f"<title>{escape_html(title)}</title>"))
     return fmap
 
 

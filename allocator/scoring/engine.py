@@ -419,7 +419,7 @@ def score(
     # ---- partial scores
     parts: dict[str, np.ndarray] = {key: np.full(n, np.nan) for key in m.indicator_keys}
     bench_rows: list[dict[str, Any]] = []
-    lin: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
+    lin: dict[tuple[str, str], tuple[Any, ...]] = {}
     for p_i, p in enumerate(POOLS):
         in_pool = (pool_idx == p_i) & scorable
         ref = reference & (pool_idx == p_i)
@@ -569,11 +569,11 @@ def score(
     # ---- next class and counterfactuals
     nxt = np.full(n, -1, dtype=np.int64)
     nxt_thr = np.full(n, np.nan)
-    for c in range(len(CLASSES)):  # ascending: the last write is the nearest better class
-        cand = rated & (cls_idx > c)
-        tv = thr[gcode, c]
+    for better in range(len(CLASSES)):  # ascending: the last write is the nearest better class
+        cand = rated & (cls_idx > better)
+        tv = thr[gcode, better]
         take = cand & ~np.isnan(tv)
-        nxt[take] = c
+        nxt[take] = better
         nxt_thr[take] = tv[take]
     gap_next = nxt_thr - total
     target = nxt_thr + CF_EPS * np.maximum(1.0, np.abs(nxt_thr))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+NONE = np.array(None, dtype=object)
+"""A missing cell for ``np.where`` (an object scalar array; ``None`` itself is not array-like)."""
+
 
 def synth_firms(
     n: int, seed: int = 0, applicants: float = 0.0, missing_emis: float = 0.1
@@ -22,8 +25,8 @@ def synth_firms(
             "firm_id": [f"F{i:06d}" for i in range(n)],
             "name": [f"企业{i}" for i in range(n)],
             "kind": kind,
-            "zone_id": np.where(kind == "existing", rng.choice(["Z1", "Z2", "Z3"], n), None),
-            "candidate_zones": np.where(kind == "applicant", rng.choice(["Z1;Z2", "Z3"], n), None),
+            "zone_id": np.where(kind == "existing", rng.choice(["Z1", "Z2", "Z3"], n), NONE),
+            "candidate_zones": np.where(kind == "applicant", rng.choice(["Z1;Z2", "Z3"], n), NONE),
             "industry": rng.choice(
                 ["C39", "C26", "C17", "D44", "G59"], n, p=[0.4, 0.3, 0.2, 0.05, 0.05]
             ),

@@ -158,7 +158,7 @@ def browser_page() -> Iterator[Any]:
                 executable_path=exe,
                 headless=True,
                 args=CHROMIUM_ARGS,
-                viewport=VIEWPORT,
+                viewport=VIEWPORT,  # type: ignore[arg-type]  # a plain dict with ViewportSize keys
                 locale="zh-CN",
                 env={**os.environ, **font_env(Path(profile))},
             )

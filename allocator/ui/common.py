@@ -144,7 +144,7 @@ def save_upload(upload: Any, subdir: str = "uploads") -> Path:
 # --- library access --------------------------------------------------------------------------
 
 
-def api(name: str) -> Any | None:
+def api(name: str) -> Any:
     """Return ``allocator.<name>``, or None when that capability is not available yet."""
     import allocator
 
@@ -220,9 +220,10 @@ def _mtime(path: Path) -> float:
     return path.stat().st_mtime
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
 def _load_case(path: str, mtime: float) -> Any:
-    return api("load_case")(path)
+    from allocator.case.cache import load_case_cached  # the one bounded case cache
+
+    return load_case_cached(path)
 
 
 def case_key() -> tuple[str, float] | None:

@@ -261,7 +261,7 @@ def local_texts() -> dict[str, str]:
     return {path: t(key) for path, key in DRAW_LOCAL.items()}
 
 
-def zone_layers(case: Any, zone: str, key: tuple) -> tuple[list[dict], list[float]]:
+def zone_layers(case: Any, zone: str, key: tuple) -> tuple[list[dict], list[float] | None]:
     """Return the base layers of a zone's map (admin, zone, plots, red line) and its bounds."""
     layers: list[dict] = []
     zones = case.zones[case.zones["zone_id"].astype(str) == zone]
@@ -297,7 +297,7 @@ def _store(key: str) -> None:
     state = st.session_state.get(key)
     value = None
     if isinstance(state, dict) or hasattr(state, "get"):
-        value = state.get("polygon")
+        value = state.get("polygon")  # type: ignore[union-attr]  # hasattr() ruled out None
     st.session_state[DRAWN_KEY] = value or None
 
 

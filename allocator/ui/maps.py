@@ -81,7 +81,7 @@ def features(
 
 def colorize(fc: dict, column: str, palette: dict[str, list[int]], default: list[int]) -> dict:
     """Return a copy of a feature collection with a ``color`` property from ``column``."""
-    out = {"type": "FeatureCollection", "features": []}
+    out: dict[str, Any] = {"type": "FeatureCollection", "features": []}
     for feat in fc["features"]:
         props = dict(feat["properties"])
         props["color"] = palette.get(str(props.get(column)), default)
@@ -91,7 +91,7 @@ def colorize(fc: dict, column: str, palette: dict[str, list[int]], default: list
 
 def with_color(fc: dict, color: list[int], only: set[str] | None = None, id_col: str = "") -> dict:
     """Return a copy of ``fc`` with one ``color`` (for all, or for the ids in ``only``)."""
-    out = {"type": "FeatureCollection", "features": []}
+    out: dict[str, Any] = {"type": "FeatureCollection", "features": []}
     for feat in fc["features"]:
         props = dict(feat["properties"])
         if only is None or str(props.get(id_col)) in only:

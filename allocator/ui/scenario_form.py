@@ -104,9 +104,9 @@ def widget(key: str, desc: dict, value: Any, wkey: str) -> Any:
         )
     if key == "eligibility.redline_buffer_m":
         return st.slider(label, 0.0, float(hi or 5000), float(value or 0), 50.0, key=wkey)
-    number = st.number_input(
+    number = st.number_input(  # type: ignore[misc]  # mypy gives up on its many union overloads
         label,
-        value=None if value is None else float(value),
+        value=None if value is None else float(value),  # type: ignore[arg-type]  # None: empty box
         min_value=float(lo) if lo is not None else None,
         max_value=float(hi) if hi is not None else None,
         placeholder="∞" if desc.get("default") == math.inf else "—",

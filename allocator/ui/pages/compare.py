@@ -147,7 +147,7 @@ def render() -> None:
     lib_firms = getattr(pair, "firms", None)
     if isinstance(lib_firms, pd.DataFrame) and "binding_changed" in lib_firms:
         # the library's table says why: the run's own reason and the binding rows that changed
-        firms = pair.firms_in(lang())
+        firms = pair.firms_in(lang())  # type: ignore[union-attr]  # lib_firms set: pair exists
     st.subheader(
         t(
             "ui.compare.firms",

@@ -164,7 +164,7 @@ def as_dict(check: Any) -> dict:
     if hasattr(check, "to_dict"):
         return dict(check.to_dict())
     if is_dataclass(check):
-        return {f: getattr(check, f) for f in asdict(check)}  # keep DataFrames as they are
+        return {f: getattr(check, f) for f in asdict(check)}  # type: ignore[arg-type]  # an instance; keep frames
     return {k: v for k, v in vars(check).items() if not k.startswith("_")}
 
 

@@ -99,7 +99,7 @@ def base_choice() -> Path | None:
                 st.session_state["whatif_uploaded"] = str(path)
                 st.session_state["_whatif_pick_uploaded"] = True
                 st.rerun()
-    return Path(choice)
+    return Path(choice)  # type: ignore[arg-type]  # a selectbox over options never gives None
 
 
 def _check_upload(path: Path) -> None:

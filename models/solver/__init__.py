@@ -1,0 +1,77 @@
+"""Solve a built allocation model with HiGHS (default) or CBC; status is a value.
+
+``run(built, ...) -> ModelSolution`` never raises for an ordinary outcome
+(infeasible, time limit, a solver crash is ``error``); the status is read from
+the solver itself, never from PuLP's ``LpStatus``: PuLP 3.3 maps a HiGHS run
+stopped by its time limit with an incumbent to ``Optimal`` (sol_status 2),
+which it is not. The reported objective is that of the plan written (the
+values read back, binaries at 0/1, with the objective constant), and whether
+a run is ``optimal`` is decided by :func:`models.status.classify` from that
+objective and the bound, for HiGHS and CBC alike.
+
+Modules: :mod:`~models.solver.dispatch` (``run``, fallback),
+:mod:`~models.solver.highs` and :mod:`~models.solver.cbc` (one run each),
+:mod:`~models.solver.start` (start heuristics and LP bounds),
+:mod:`~models.solver.duals` (marginal values, relaxations),
+:mod:`~models.solver.problem` (HiGHS matrix, LP/MPS files),
+:mod:`~models.solver.solution` (:class:`ModelSolution`),
+:mod:`~models.solver.highs_api` (the highspy import).
+
+HiGHS is driven through its Python API (highspy, the library behind
+``pulp.HiGHS``) with the PuLP problem as the model of record: the problem is
+handed over as one sparse matrix (``Highs.passModel``) instead of PuLP's
+row-by-row ``addRow`` calls, the objective constant goes in as the model
+offset (so HiGHS's gap and bound are those of the MODEL.md objective), and
+the solution is written back to the PuLP variables. CBC (PuLP's bundled
+binary, with PuLP's MPS writer and solution reader) runs as a subprocess
+under a wall-clock guard, because it ignores its own time limit during its
+root LP; it gets the same LP-rounding start and bound as HiGHS (below), and
+a run stopped on time keeps the better of CBC's plan and the start.
+
+Start and bound (``heuristic=True``, HiGHS and CBC): before branch and bound, the
+LP relaxation is solved and rounded (locked pairs, then pairs by LP value,
+then any applicant still without land on its free parcel of largest
+capacity), the binaries are fixed and the outputs re-optimised: a feasible
+plan. Its gap to the relaxation bound is often already within ``rel_gap``
+(province scale: 0.07 %), and then the run ends ``optimal`` at that gap, by
+the same rule HiGHS uses; otherwise the plan is HiGHS's start and the relaxation
+bound is kept if HiGHS's own is weaker when it stops. Above
+``CG_MIN_PAIRS`` candidate pairs the full relaxation is too slow, and the
+bound comes from :func:`_aggregated_relaxation` (no ``plot_once``, one pair per
+firm, zone and unit: within 0.01 % of the full LP bound on the province
+case). :func:`_lp_relaxation` can also price pair columns in (column
+generation, tested), kept for cases where that aggregate is loose.
+
+Marginal values (``duals=True``): the MIP solution's binaries are fixed, the
+integrality dropped and the LP re-solved; ``ModelSolution.duals[row]`` is the
+change of the MODEL.md objective (万元) per unit increase of the row's
+right-hand side (per MWh, tce, t or 万元). With a maximised objective a
+binding ``≤`` cap has a dual ≥ 0 and a binding ``≥`` floor a dual ≤ 0.
+"""
+
+from __future__ import annotations
+
+from models.solver.cbc import CBC_GRACE_S, CBC_MARGIN_S
+from models.solver.dispatch import FALLBACK_MIN_SHARE, run
+from models.solver.duals import marginals, relaxations
+from models.solver.highs_api import HIGHS_AVAILABLE
+from models.solver.problem import sense_of, write_problem
+from models.solver.solution import ModelSolution, Progress
+from models.solver.start import CG_MIN_PAIRS
+from models.status import Status
+
+__all__ = [
+    "CBC_GRACE_S",
+    "CBC_MARGIN_S",
+    "CG_MIN_PAIRS",
+    "FALLBACK_MIN_SHARE",
+    "HIGHS_AVAILABLE",
+    "ModelSolution",
+    "Progress",
+    "Status",
+    "marginals",
+    "relaxations",
+    "run",
+    "sense_of",
+    "write_problem",
+]

@@ -1,0 +1,106 @@
+"""The public :func:`run`: HiGHS by default, CBC on request or as the fallback."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from models.allocation import Built
+from models.solver.cbc import _run_cbc
+from models.solver.highs import _run_highs
+from models.solver.highs_api import HIGHS_AVAILABLE
+from models.solver.solution import ModelSolution, Progress, _empty
+from models.status import Status
+
+FALLBACK_MIN_SHARE = 0.1
+"""Share of the time limit CBC gets at least when it takes over from a failed HiGHS."""
+
+
+def run(
+    built: Built,
+    solver: str = "highs",
+    time_limit_s: float = 60.0,
+    rel_gap: float = 1e-4,
+    threads: int = 1,
+    seed: int = 0,
+    log_path: str | Path | None = None,
+    msg: bool = False,
+    duals: bool = False,
+    progress: Progress | None = None,
+    options: dict[str, Any] | None = None,
+    heuristic: bool = True,
+) -> ModelSolution:
+    """Solve ``built``; return a :class:`ModelSolution` with a typed status.
+
+    Parameters
+    ----------
+    built
+        From :func:`models.allocation.build`.
+    solver
+        ``"highs"`` (default) or ``"cbc"``. When HiGHS is unavailable or fails
+        with an error, CBC runs instead (``fallback_from="highs"``) with the time
+        HiGHS left of ``time_limit_s`` (at least :data:`FALLBACK_MIN_SHARE` of it),
+        so a fallback run ends within 1.1 × the limit, not twice it.
+    time_limit_s, rel_gap, threads, seed
+        Solver settings; ``threads=1`` and a fixed seed make runs repeatable.
+    log_path
+        Write the solver log there.
+    msg
+        Echo the solver log to the console.
+    duals
+        Also compute marginal values from the LP with the integers fixed.
+    progress
+        Called with ``{"time_s", "objective", "bound", "gap"}`` on every
+        improving solution and at most twice a second otherwise (HiGHS; CBC:
+        once, for the LP-rounding start).
+    options
+        Extra HiGHS options (name → value), e.g. ``{"mip_lp_solver": "ipx"}``;
+        an option HiGHS rejects fails the HiGHS run (CBC runs instead).
+    heuristic
+        First solve the LP relaxation and round it to an incumbent (see the
+        module docstring); stop there when it is within ``rel_gap`` of the
+        relaxation bound, else give it to the solver as a start (CBC: a MIP
+        start file; needs highspy for the relaxation, else CBC starts cold).
+    """
+    solver = solver.lower()
+    if solver not in ("highs", "cbc"):
+        return _empty(built, Status.ERROR, solver, 0.0, f"unknown solver {solver!r}")
+    started = time.perf_counter()
+    if solver == "highs" and HIGHS_AVAILABLE:
+        try:
+            sol = _run_highs(
+                built,
+                time_limit_s,
+                rel_gap,
+                threads,
+                seed,
+                log_path,
+                msg,
+                duals,
+                progress,
+                options,
+                heuristic,
+            )
+        except Exception as exc:  # noqa: BLE001 - fall back to CBC below
+            sol = _empty(built, Status.ERROR, "highs", 0.0, f"HiGHS failed: {exc}")
+        if sol.status != Status.ERROR:
+            if log_path and not sol.log and Path(log_path).exists():
+                sol.log = Path(log_path).read_text(errors="replace")
+            return sol
+        fallback_msg = sol.message
+    elif solver == "highs":
+        fallback_msg = "HiGHS (highspy) not available"
+    else:
+        fallback_msg = ""
+    cbc_limit_s = time_limit_s
+    if solver == "highs":
+        spent = time.perf_counter() - started
+        cbc_limit_s = max(time_limit_s - spent, FALLBACK_MIN_SHARE * time_limit_s)
+    sol = _run_cbc(
+        built, cbc_limit_s, rel_gap, threads, seed, log_path, msg, duals, heuristic, progress
+    )
+    if solver == "highs":
+        sol.fallback_from = "highs"
+        sol.message = f"{fallback_msg}; CBC fallback: {sol.message}"
+    return sol

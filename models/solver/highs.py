@@ -1,0 +1,298 @@
+"""The HiGHS run: LP-rounding start, branch and bound, status and bound reading.
+
+The plan written is the plan whose objective is reported: the values HiGHS
+returns (or the start's) are written to the PuLP variables, the objective is
+recomputed from them, and :func:`models.status.classify` calls the run optimal
+only when that objective closes the gap to the bound.
+
+HiGHS 1.16 can misjudge a start: it evaluates the start in the presolved space
+to a better objective than the start has ("MIP start solution is feasible in
+the reduced space: objective value is …"), keeps it as the incumbent, cuts the
+search off at that objective and ends "optimal" with the start's values and a
+bound and objective that belong to no plan (seen on 1 in about 50 small cases
+that needed branch and bound; ``tests/test_model_plan_objective.py``). When
+HiGHS's objective differs from that of the plan it returns, its bound is not
+used; HiGHS runs again without the start for the time left, and the better of
+that run's plan and the start is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pulp
+
+from models.allocation import CAP_FAMILIES, Built
+from models.solver.duals import _highs_duals
+from models.solver.highs_api import _hrun, highspy
+from models.solver.problem import _col_objective, _to_highs_lp, direction_of, sense_of
+from models.solver.solution import (
+    ModelSolution,
+    Progress,
+    _collect,
+    _empty,
+    _plan_objective,
+    _version,
+)
+from models.solver.start import _lp_rounding_start
+from models.status import Status, classify
+
+PLAN_OBJECTIVE_TOL = 1e-6
+"""Relative difference of HiGHS's objective from its plan's beyond which HiGHS is not believed."""
+
+RERUN_MIN_S = 0.5
+"""Seconds at least left for the re-run without the start after HiGHS misjudged it."""
+
+
+def _new_highs(
+    time_limit_s: float,
+    rel_gap: float,
+    threads: int,
+    seed: int,
+    log_path: str | Path | None,
+    msg: bool,
+    options: dict[str, Any] | None,
+) -> Any:
+    """Return a ``Highs`` with this run's options set."""
+    h = highspy.Highs()  # type: ignore[union-attr]
+    h.setOptionValue("output_flag", bool(msg or log_path))
+    h.setOptionValue("log_to_console", bool(msg))
+    if log_path:
+        h.setOptionValue("log_file", str(log_path))
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
+    h.setOptionValue("random_seed", int(seed))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    for key, value in (options or {}).items():
+        if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:  # type: ignore[union-attr]
+            raise ValueError(f"HiGHS rejected the option {key}={value!r}")
+    return h
+
+
+def _subscribe(h: Any, progress: Progress) -> None:
+    """Report HiGHS's incumbent and bound to ``progress`` (improvements, else every 0.5 s)."""
+    last = [0.0]
+
+    def _cb(e: Any) -> None:
+        out = e.data_out
+        now = float(out.running_time)
+        if e.callback_type != highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution:
+            if now - last[0] < 0.5:
+                return
+        last[0] = now
+        with contextlib.suppress(Exception):
+            progress(
+                {
+                    "time_s": now,
+                    "objective": -float(out.mip_primal_bound),
+                    "bound": -float(out.mip_dual_bound),
+                    "gap": float(out.mip_gap),
+                }
+            )
+
+    h.cbMipImprovingSolution.subscribe(_cb)
+    h.cbMipInterrupt.subscribe(_cb)
+
+
+@dataclass
+class _HighsOutcome:
+    """What one ``Highs.run`` left: status, its plan (if any) and whether its numbers hold."""
+
+    model_status: Any
+    status: Status
+    """HiGHS's verdict mapped to a status (OPTIMAL/FEASIBLE mean: HiGHS has a plan)."""
+    col: np.ndarray | None
+    """Column values HiGHS returns (None without a plan)."""
+    objective: float | None
+    """Objective of ``col`` recomputed from the values (MODEL.md sense)."""
+    claimed: float | None
+    """The objective HiGHS reports (MODEL.md sense)."""
+    bound: float
+    """HiGHS's dual bound (MODEL.md sense); NaN when it has none or it is not trusted."""
+    trusted: bool
+    """False when HiGHS's reported objective is not that of the plan it returns."""
+
+
+def _read_highs(h: Any, lp: Any, sense: float, use_unverified: bool) -> _HighsOutcome:
+    """Read status, plan and bound of a finished ``Highs``; check its objective against its plan.
+
+    ``use_unverified``: take HiGHS's values after an ``Optimal`` verdict even when
+    HiGHS does not mark them feasible (no start to fall back on).
+    """
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    MS = highspy.HighsModelStatus  # noqa: N806
+    has_sol = int(info.primal_solution_status) == 2
+    if ms == MS.kOptimal:
+        status = Status.OPTIMAL
+        has_sol = has_sol or use_unverified
+    elif ms in (MS.kInfeasible, MS.kUnboundedOrInfeasible):
+        status, has_sol = Status.INFEASIBLE, False
+    elif ms in (
+        MS.kTimeLimit,
+        MS.kInterrupt,
+        MS.kIterationLimit,
+        MS.kSolutionLimit,
+        MS.kObjectiveBound,
+        MS.kObjectiveTarget,
+        MS.kMemoryLimit,
+        getattr(MS, "kHighsInterrupt", MS.kInterrupt),
+    ):
+        status = Status.FEASIBLE if has_sol else Status.TIME_LIMIT_NO_SOLUTION
+    else:
+        status, has_sol = Status.ERROR, False
+    if not has_sol:
+        return _HighsOutcome(ms, status, None, None, None, float("nan"), True)
+    col = np.asarray(h.getSolution().col_value, dtype=float)
+    objective = _col_objective(lp, col, sense)
+    claimed = sense * float(info.objective_function_value)
+    trusted = math.isfinite(claimed) and abs(claimed - objective) <= PLAN_OBJECTIVE_TOL * max(
+        1.0, abs(objective)
+    )
+    bound = sense * float(info.mip_dual_bound)
+    if not math.isfinite(bound):
+        # a pure LP: HiGHS's optimum is its own bound
+        bound = claimed if status == Status.OPTIMAL else float("nan")
+    if not trusted:
+        bound = float("nan")
+    return _HighsOutcome(ms, status, col, objective, claimed, bound, trusted)
+
+
+def _run_highs(
+    built: Built,
+    time_limit_s: float,
+    rel_gap: float,
+    threads: int,
+    seed: int,
+    log_path: str | Path | None,
+    msg: bool,
+    duals: bool,
+    progress: Progress | None,
+    options: dict[str, Any] | None = None,
+    heuristic: bool = True,
+) -> ModelSolution:
+    t0 = time.perf_counter()
+    prob = built.prob
+    sense = sense_of(prob)
+    direction = direction_of(prob)
+    h = _new_highs(time_limit_s, rel_gap, threads, seed, log_path, msg, options)
+    scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
+    lp, variables, names, scale = _to_highs_lp(prob, scaled)
+    h.passModel(lp)
+    t_start = time.perf_counter()
+    start = None
+    if heuristic and any(v.cat == pulp.LpInteger for v in variables):
+        start = _lp_rounding_start(built, lp, variables, threads, seed, time_limit_s, rel_gap)
+    if start is not None:
+        _, lp_bound, col = start
+        _write(variables, col)
+        inc_obj = _plan_objective(built)
+        status0, gap0 = classify(True, inc_obj, lp_bound, rel_gap, direction)
+        if progress is not None:
+            with contextlib.suppress(Exception):
+                progress(
+                    {
+                        "time_s": time.perf_counter() - t_start,
+                        "objective": inc_obj,
+                        "bound": lp_bound,
+                        "gap": float("nan") if gap0 is None else gap0,
+                    }
+                )
+        if status0 == Status.OPTIMAL:
+            sol = ModelSolution(
+                status=Status.OPTIMAL,
+                objective=inc_obj,
+                best_bound=lp_bound,
+                gap=gap0,
+                build_seconds=built.build_seconds,
+                solve_seconds=time.perf_counter() - t0,
+                size=dict(built.size),
+                solver="highs",
+                solver_version=_version("highs"),
+                message=(
+                    "LP rounding: solution within the relative gap of the LP-relaxation bound "
+                    f"({gap0:.3%} ≤ {rel_gap:.3%}); branch and bound not needed"
+                ),
+            )
+            _collect(built, sol)
+            if duals:
+                sol.duals = _highs_duals(h, variables, names, scale, built, sense)
+                sol.solve_seconds = time.perf_counter() - t0
+            return sol
+        start = (inc_obj, lp_bound, col)
+        h.setOptionValue("time_limit", max(0.1, float(time_limit_s) - (time.perf_counter() - t0)))
+        hs = highspy.HighsSolution()  # type: ignore[union-attr]
+        hs.col_value = list(col)
+        hs.value_valid = True
+        h.setSolution(hs)
+    if progress is not None:
+        _subscribe(h, progress)
+    from models.interrupt import watch
+
+    watch(h)  # a stop request (Ctrl-C) ends the search with the best plan so far
+    _hrun(h)
+    out = _read_highs(h, lp, sense, use_unverified=start is None)
+    message = f"HiGHS model status: {h.modelStatusToString(out.model_status)}"
+    if not out.trusted:
+        message += (
+            f"; HiGHS reported the objective {out.claimed:,.6g} for a plan whose objective "
+            f"is {out.objective:,.6g}: its bound is not used"
+        )
+        left = float(time_limit_s) - (time.perf_counter() - t0)
+        if start is not None and left > RERUN_MIN_S:
+            h2 = _new_highs(left, rel_gap, threads, seed, None, msg, options)
+            h2.passModel(lp)
+            if progress is not None:
+                _subscribe(h2, progress)
+            _hrun(h2)
+            out2 = _read_highs(h2, lp, sense, use_unverified=False)
+            message += f"; re-run without the start: {h2.modelStatusToString(out2.model_status)}"
+            if out2.trusted and out2.col is not None:
+                h, out = h2, out2
+    elapsed = time.perf_counter() - t0
+    if out.status in (Status.INFEASIBLE, Status.ERROR) or (out.col is None and start is None):
+        return _empty(built, out.status, "highs", elapsed, message)
+    # the plan written: HiGHS's, unless the start (a plan checked by its own LP) is better
+    best = out.col
+    if start is not None and (
+        out.objective is None or sense * (out.objective - start[0]) > 1e-9 * max(1.0, abs(start[0]))
+    ):
+        best = start[2]
+        message += "; solution from LP rounding"
+    assert best is not None  # HiGHS's plan or the start: checked above
+    _write(variables, best)
+    objective = _plan_objective(built)
+    bounds = [b for b in (out.bound, start[1] if start is not None else None) if b is not None]
+    bounds = [b for b in bounds if math.isfinite(b)]
+    bound = (min(bounds) if direction == "max" else max(bounds)) if bounds else float("nan")
+    status, gap = classify(True, objective, bound, rel_gap, direction)
+    sol = ModelSolution(
+        status=status,
+        objective=objective,
+        best_bound=bound,
+        gap=gap,
+        build_seconds=built.build_seconds,
+        solve_seconds=elapsed,
+        size=dict(built.size),
+        solver="highs",
+        solver_version=_version("highs"),
+        message=message,
+    )
+    _collect(built, sol)
+    if duals:
+        sol.duals = _highs_duals(h, variables, names, scale, built, sense)
+        sol.solve_seconds = time.perf_counter() - t0
+    return sol
+
+
+def _write(variables: list[pulp.LpVariable], col: np.ndarray) -> None:
+    """Write HiGHS column values into the PuLP variables (``var.index`` is the column)."""
+    for v in variables:
+        v.varValue = float(col[v.index])

@@ -1,0 +1,130 @@
+"""The outcome of one solve (:class:`ModelSolution`) and how it is read off the PuLP variables."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pulp
+
+from models.allocation import Built
+from models.solver.highs_api import HIGHS_AVAILABLE, highspy
+from models.status import Status
+
+Progress = Callable[[dict[str, float]], None]
+"""Receives ``{"time_s", "objective", "bound", "gap"}`` while HiGHS runs (CBC: once)."""
+
+
+@dataclass
+class ModelSolution:
+    """Outcome of one solve; arrays are aligned with the ``ModelData`` indices."""
+
+    status: Status
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    build_seconds: float
+    solve_seconds: float
+    size: dict[str, int]
+    solver: str
+    solver_version: str
+    message: str = ""
+    log: str = ""
+    y: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    x: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    o: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    zone_firm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    zone_zone: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    zone_output: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """o_fz: output of ``zone_firm[i]`` counted in ``zone_zone[i]`` (万元)."""
+    unit_firm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    unit_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    unit_output: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """o_fu (unit -1 = parcel without a control unit)."""
+    slacks: dict[str, float] = field(default_factory=dict)
+    """Elastic slack per row display name (elastic builds only; all rows)."""
+    duals: dict[str, float] | None = None
+    """Marginal value per row display name (万元 per unit of rhs), when asked."""
+    row_activity: dict[str, float] = field(default_factory=dict)
+    """Left-hand side of every cap/floor/lock row at the solution."""
+    fallback_from: str | None = None
+    """Name of the solver that failed when CBC ran as a fallback."""
+
+    @property
+    def has_solution(self) -> bool:
+        """True when variable values are available."""
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+    def relaxed(self, tol: float = 1e-6) -> list[tuple[str, float]]:
+        """Rows an elastic solve had to relax: ``[(row, amount in row units)]``."""
+        return [(n, v) for n, v in self.slacks.items() if v > tol]
+
+
+def _version(solver: str) -> str:
+    if solver == "highs" and HIGHS_AVAILABLE:
+        with contextlib.suppress(Exception):
+            return str(highspy.Highs().version())  # type: ignore[union-attr]  # None only without highspy
+        return getattr(highspy, "__version__", "unknown")
+    if solver == "cbc":
+        return "CBC (bundled with PuLP " + pulp.__version__ + ")"
+    return "unknown"
+
+
+def _empty(built: Built, status: Status, solver: str, t: float, msg: str, log: str = ""):
+    return ModelSolution(
+        status=status,
+        objective=None,
+        best_bound=None,
+        gap=None,
+        build_seconds=built.build_seconds,
+        solve_seconds=t,
+        size=dict(built.size),
+        solver=solver,
+        solver_version=_version(solver),
+        message=msg,
+        log=log,
+    )
+
+
+def _value(v: Any) -> float:
+    val = v.varValue
+    return 0.0 if val is None else float(val)
+
+
+def _collect(built: Built, sol: ModelSolution) -> ModelSolution:
+    """Fill variable arrays, slacks and row activities from PuLP varValues."""
+    vals = np.vectorize(_value, otypes=[float])
+    sol.y = np.where(vals(built.y) > 0.5, 1.0, 0.0) if len(built.y) else np.zeros(0)
+    sol.x = np.where(vals(built.x) > 0.5, 1.0, 0.0) if len(built.x) else np.zeros(0)
+    sol.o = vals(built.o) if len(built.o) else np.zeros(0)
+    sol.zone_firm, sol.zone_zone = built.zone_firm, built.zone_zone
+    sol.zone_output = vals(built.zone_var) if len(built.zone_var) else np.zeros(0)
+    sol.unit_firm, sol.unit_unit = built.unit_firm, built.unit_unit
+    sol.unit_output = vals(built.unit_var) if len(built.unit_var) else np.zeros(0)
+    sol.slacks = {n: _value(s) for n, s in built.slacks.items()}
+    from models.allocation import ELASTIC_FAMILIES
+
+    for name, info in built.registry.rows.items():
+        if info.family in ELASTIC_FAMILIES:
+            con = built.constraints[name]
+            act = sum(_value(v) * c for v, c in con.items())
+            if name in built.slacks:  # report the lhs without the slack
+                s = built.slacks[name]
+                act -= con.get(s, 0.0) * _value(s)
+            sol.row_activity[name] = float(act)
+    return sol
+
+
+def _plan_objective(built: Built) -> float:
+    """Snap the binaries to 0/1 (as :func:`_collect` writes them); return the plan's objective.
+
+    The MODEL.md objective with its constant, evaluated at the PuLP variables'
+    values: the objective of the plan that is written, whatever a solver claimed.
+    """
+    for v in (*built.y, *built.x):
+        if v.varValue is not None:
+            v.varValue = 1.0 if v.varValue > 0.5 else 0.0
+    return float(built.prob.objective.value()) if built.prob.objective is not None else 0.0
