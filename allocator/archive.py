@@ -60,7 +60,7 @@ class ArchiveError(AllocatorError):
 
 def _refuse(archive: Path, member: str, key: str, **fmt: object) -> ArchiveError:
     return ArchiveError(
-        t("archive.refused", archive=archive.name, member=member, why=t(key, **fmt)),
+        t("archive.refused", archive=archive.name, member=member, why=t(key, None, **fmt)),
         hint=t("archive.hint"),
     )
 

@@ -574,6 +574,8 @@ def _check_firm_consistency(
 ) -> None:
     """Check references that disagree, firms on zero land and defaults the model fills."""
     firms, plots = built["firms"], built.get("plots")
+    if firms is None:
+        return
     layer = ALL_LAYERS["firms"]
     labels = _labels(firms, layer)
     where = _where("firms", files)
