@@ -32,6 +32,7 @@ _API: dict[str, str] = {
     "save_case": "allocator.case",
     "validate_case": "allocator.case",
     "import_case": "allocator.case",
+    "check_zip": "allocator.archive",
     # firm classes and pollutants (defined with the model)
     "CLASSES": "models.data",
     "POLLUTANTS": "models.data",
@@ -50,6 +51,8 @@ _API: dict[str, str] = {
     # scenario, model, solve
     "Scenario": "allocator.scenario",
     "load_scenario": "allocator.scenario",
+    "check_confined": "allocator.scenario_refs",
+    "redact_paths": "allocator.scenario_refs",
     "scenario_schema": "allocator.scenario",
     "prepare": "allocator.prepare",
     "solve": "allocator.solve",

@@ -17,7 +17,9 @@ import pytest
 import allocator
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLIC_MODULES = frozenset({"allocator.i18n", "allocator.errors", "allocator.units"})
+PUBLIC_MODULES = frozenset(
+    {"allocator.i18n", "allocator.errors", "allocator.units", "allocator.safety"}
+)
 """The library modules the app may import besides ``allocator`` itself."""
 UI_FILES = sorted([ROOT / "app.py", *(ROOT / "allocator" / "ui").rglob("*.py")])
 

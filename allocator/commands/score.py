@@ -12,6 +12,7 @@ from typing import Any
 
 from allocator.commands.info import render_table
 from allocator.i18n import t
+from allocator.safety import check_output
 
 
 def register(subparsers: Any) -> None:
@@ -30,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from allocator.pricing import price_impacts
     from allocator.scoring import class_summary, read_firms_input, score, write_score_workbook
 
+    out = args.out or str(Path(args.input).with_suffix("").name + "-scores.xlsx")
+    check_output(out, option="--out")
     data = read_firms_input(args.input)
     scores = score(data, args.method, year=args.year)
     impacts = price_impacts(data, scores, args.prices)
@@ -54,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     total = float(impacts.zones["electricity_revenue_wan"].sum())
     print(t("scoring.cli.revenue", wan=f"{total:,.1f}"))
-    out = args.out or str(Path(args.input).with_suffix("").name + "-scores.xlsx")
     written = write_score_workbook(out, scores, impacts)
     print(t("scoring.cli.written", path=str(written)))
     return 0

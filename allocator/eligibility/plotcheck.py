@@ -16,6 +16,7 @@ import shapely
 
 from allocator.case.io import split_list
 from allocator.case.schema import CASE_CRS
+from allocator.crs import require_in_zhejiang
 from allocator.eligibility._arrays import _geoms, _text
 from allocator.eligibility.overlays import (
     OVERLAY_COLUMNS,
@@ -437,6 +438,7 @@ def check_plot(
                 lon, lat = _TO_WGS84[normalize_web_crs(source_crs)](lon, lat)
             except ValueError as exc:
                 raise CaseError(str(exc), hint=t("eligibility.hint.source_crs")) from exc
+        require_in_zhejiang(lon, lat, "--lonlat")
         point = gpd.GeoSeries([shapely.Point(lon, lat)], crs="EPSG:4490").to_crs(CASE_CRS).iloc[0]
         hit = shapely.STRtree(geoms).query(point, predicate="intersects") if len(geoms) else []
         if len(hit):
@@ -449,6 +451,8 @@ def check_plot(
             note = "eligibility.check.no_plot"
     else:
         geom = _read_polygon(polygon, source_crs)
+        c = gpd.GeoSeries([geom.centroid], crs=CASE_CRS).to_crs("EPSG:4490").iloc[0]
+        require_in_zhejiang(c.x, c.y, "--polygon")
         mode = "polygon"
 
     parts = redline_parts(case, params.redline_buffer_m)

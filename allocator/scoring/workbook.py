@@ -19,6 +19,7 @@ import pandas as pd
 
 from allocator.errors import CaseError, ProblemList
 from allocator.i18n import has, t
+from allocator.safety import excel_writer, neutralise_frame
 from allocator.scoring.engine import Scores, class_summary
 from allocator.scoring.explain import explanation_texts
 from allocator.scoring.method import INDICATORS
@@ -144,7 +145,7 @@ def write_score_workbook(
     )
     tmp = path.with_name(path.name + ".tmp.xlsx")
     try:
-        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+        with excel_writer(tmp) as xl:
             sheets = (
                 ("scoring.sheet.scores", localise_scores(table.reset_index(), lang)),
                 ("scoring.sheet.zones", localise_scores(zones.reset_index(), lang)),
@@ -155,7 +156,7 @@ def write_score_workbook(
             )
             for key, frame in sheets:
                 name = t(key, lang)[:31]
-                frame.to_excel(xl, sheet_name=name, index=False)
+                neutralise_frame(frame).to_excel(xl, sheet_name=name, index=False)
                 xl.sheets[name].freeze_panes(1, 0)
                 xl.sheets[name].set_column(0, max(len(frame.columns) - 1, 0), 14)
         tmp.replace(path)

@@ -18,6 +18,7 @@ from allocator import (
     write_score_workbook,
 )
 from allocator.i18n import has
+from allocator.safety import excel_writer, neutralise_frame
 from allocator.ui.common import (
     attempt,
     case_key,
@@ -200,12 +201,12 @@ def workbook(
 ) -> bytes:
     """Return an xlsx workbook of the scores and class mixes (when the prices failed)."""
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
-        table.to_excel(xl, sheet_name=t("ui.eval.sheet_scores")[:31])
+    with excel_writer(buf) as xl:
+        neutralise_frame(table).to_excel(xl, sheet_name=t("ui.eval.sheet_scores")[:31])
         for name, frame in mixes.items():
-            frame.to_excel(xl, sheet_name=name[:31])
+            neutralise_frame(frame).to_excel(xl, sheet_name=name[:31])
         for name, frame in prices.items():
-            frame.to_excel(xl, sheet_name=price_label(name)[:31])
+            neutralise_frame(frame).to_excel(xl, sheet_name=price_label(name)[:31])
     return buf.getvalue()
 
 

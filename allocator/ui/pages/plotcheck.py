@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from allocator import check_plot
-from allocator.errors import CaseError
+from allocator import check_plot, check_zip
 from allocator.ui import draw, maps
 from allocator.ui.common import (
     case_key,
@@ -32,15 +30,8 @@ MODES = ("map", "id", "coords", "polygon", "draw")
 
 
 def safe_zip(path: Path) -> None:
-    """Refuse a zip whose members would land outside the folder they are extracted to."""
-    with zipfile.ZipFile(path) as zf:
-        for name in zf.namelist():
-            norm = name.replace("\\", "/")
-            if norm.startswith("/") or ".." in norm.split("/") or ":" in norm.split("/")[0]:
-                raise CaseError(
-                    t("ui.plot.zip_unsafe", name=path.name, member=name),
-                    hint=t("ui.plot.zip_unsafe_hint"),
-                )
+    """Refuse a zip with unsafe members or beyond the archive limits (:mod:`allocator.archive`)."""
+    check_zip(path)
 
 
 def choose_zone(case: Any) -> str:

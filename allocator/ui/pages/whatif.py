@@ -92,7 +92,7 @@ def base_choice() -> Path | None:
         if upload is not None and st.button(t("ui.whatif.use_upload"), key="whatif_use_upload"):
             try:
                 path = save_upload(upload, "scenarios")
-                load_scenario(path)  # validates: unknown keys, conflicts
+                _check_upload(path)
             except Exception as exc:  # noqa: BLE001
                 show_error(exc)
             else:
@@ -100,6 +100,27 @@ def base_choice() -> Path | None:
                 st.session_state["_whatif_pick_uploaded"] = True
                 st.rerun()
     return Path(choice)  # type: ignore[arg-type]  # a selectbox over options never gives None
+
+
+def _check_upload(path: Path) -> None:
+    """Validate an uploaded scenario, confined to shipped scenarios, uploads and methods.
+
+    Its messages name files by their names only (no server folders).
+    """
+    from allocator import check_confined, redact_paths
+    from allocator.errors import AllocatorError
+    from allocator.ui.common import scenario_dir
+
+    roots = [scenario_dir(), path.parent]
+    try:
+        check_confined(path, roots)
+        load_scenario(path)  # validates: unknown keys, conflicts
+    except AllocatorError as exc:
+        hidden = [*roots, Path.cwd()]
+        exc.message = redact_paths(exc.message, hidden)
+        exc.hint = redact_paths(exc.hint, hidden)
+        exc.args = (exc.message,)
+        raise
 
 
 class Progress:
