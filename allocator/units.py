@@ -16,7 +16,6 @@ REVENUE_ABOVE_SIZE_WAN: float = 2_000.0
 """规上 threshold: annual main-business revenue ≥ 2,000 万元 (national statistical rule)."""
 
 
-
 def m2_to_mu(area_m2: float) -> float:
     """Convert square metres to mu."""
     return area_m2 / M2_PER_MU

@@ -73,13 +73,12 @@ class Runner:
         self.address = address
         self.cluster: Any = None
         if address is None:
-            dashboard = ":0" if importlib.util.find_spec("bokeh") is not None else None
             self.cluster = LocalCluster(
                 n_workers=n_workers or default_workers(),
                 threads_per_worker=threads_per_worker,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=dashboard,
+                dashboard_address=":0",  # a free port: never clashes with another cluster
             )
             self.client = Client(self.cluster)
         else:
@@ -94,7 +93,13 @@ class Runner:
 
     @property
     def dashboard_link(self) -> str | None:
-        """The dashboard's address when the scheduler serves one, else None."""
+        """The dashboard's address when the scheduler serves one, else None.
+
+        A local scheduler without ``bokeh`` serves only a page asking for it,
+        so no address is given then.
+        """
+        if self.cluster is not None and importlib.util.find_spec("bokeh") is None:
+            return None
         try:
             services = self.client.scheduler_info().get("services", {})
         except Exception:  # noqa: BLE001 - the dashboard is a convenience
