@@ -308,15 +308,17 @@ def solve_point(
 ) -> dict[str, Any]:
     """Solve one point on a worker and write its run folder ``points_dir/<key>``.
 
-    Returns ``{"key", "computed"}``: ``computed`` is False when the folder was
-    already there (a resumed sweep, or a task rerun after its worker died).
+    Returns ``{"key", "computed", "duplicate"}``: ``computed`` is False when the
+    folder was already there (a resumed sweep, or a task rerun after its
+    worker died); ``duplicate`` is True when this call solved the point but
+    another solve of it finished first.
     """
     from allocator.solve import solve
 
     root = Path(points_dir)
     final = root / point.key
     if point_complete(final):
-        return {"key": point.key, "computed": False}
+        return {"key": point.key, "computed": False, "duplicate": False}
     prep = base.prepare(point.scenario)
     if point.perturb is not None:
         prep = perturb_prepared(prep, point.perturb.factors(point.index, prep.data.n_firms))
@@ -337,10 +339,11 @@ def solve_point(
         except OSError:
             if not point_complete(final):
                 raise
-            return {"key": point.key, "computed": False}  # another worker finished it first
+            # solved twice at once (two workers, two sweeps): keep the first, count the waste
+            return {"key": point.key, "computed": False, "duplicate": True}
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return {"key": point.key, "computed": True}
+    return {"key": point.key, "computed": True, "duplicate": False}
 
 
 def point_row(point: Point, folder: Path) -> dict[str, Any]:
@@ -394,10 +397,14 @@ class SweepResult:
     vary: Vary | None
     monte_carlo: MonteCarlo | None
     computed: int
+    """Points solved by this call."""
     reused: int
+    """Points whose run folder was already finished when this call started."""
     prepare_seconds: float
     seconds: float
     dashboard: str | None = None
+    duplicates: int = 0
+    """Solves wasted on a point another solve finished first (0 in a single sweep)."""
     extra: dict[str, Path] = field(default_factory=dict)
     """Further files written (chart, quota values, robustness tables and map layer)."""
 
@@ -543,7 +550,7 @@ def run_sweep(
             done += 1
             if progress is not None:
                 progress(done, total, rows[p.key])
-    computed = 0
+    computed = duplicates = 0
     dashboard = None
     if pending:
         own = runner is None
@@ -570,6 +577,7 @@ def run_sweep(
                 answer = fut.result()
                 p = by_key[answer["key"]]
                 computed += int(answer["computed"])
+                duplicates += int(answer["duplicate"])
                 rows[p.key] = point_row(p, sweep.points_dir / p.key)
                 done += 1
                 if progress is not None:
@@ -577,6 +585,8 @@ def run_sweep(
         finally:
             if own:
                 runner.close()
+        for orphan in sweep.points_dir.glob(".staging-*"):  # left by a worker that died
+            shutil.rmtree(orphan, ignore_errors=True)
     table = pd.DataFrame([rows[p.key] for p in sweep.points])
     result = SweepResult(
         path=sweep.path,
@@ -588,6 +598,7 @@ def run_sweep(
         prepare_seconds=base.prepare_seconds,
         seconds=0.0,
         dashboard=dashboard,
+        duplicates=duplicates,
     )
     if vary is not None:
         from allocator.analysis.tradeoff import tradeoff_table, write_chart
