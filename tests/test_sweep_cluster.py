@@ -88,7 +88,7 @@ class Cluster:
                 proc.send_signal(signal.SIGTERM)
         for proc in [*self.workers, self.scheduler]:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()

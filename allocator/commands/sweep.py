@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from allocator.errors import ScenarioError
-from allocator.i18n import t
+from allocator.i18n import display_width, t
 from allocator.status import status_label
 
 BAR_WIDTH = 30
@@ -66,6 +66,11 @@ class ProgressBar:
             file=self.stream,
             flush=True,
         )
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad ``text`` to ``width`` terminal columns (CJK characters count two)."""
+    return text + " " * max(0, width - display_width(text))
 
 
 def _fmt(value: Any) -> str:
@@ -141,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         line = t(
             "sweep.cli.row",
             value=f"{float(row['value']):g}",
-            status=status_label(row["status"]),
+            status=_pad(status_label(row["status"]), 28),
             objective=_fmt(row.get("objective_monotone", row["objective"])),
             bound=_fmt(row.get("bound_monotone", row["best_bound"])),
         )
