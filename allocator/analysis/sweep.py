@@ -476,6 +476,7 @@ def run_sweep(
     on_runner: Callable[[Any], None] | None = None,
     marginals: bool = True,
     lang: str | None = None,
+    kpi: str = "value_added_wan",
 ) -> SweepResult:
     """Run a sweep (a parameter range, or Monte Carlo perturbations) and write its folder.
 
@@ -503,8 +504,10 @@ def run_sweep(
         Compute each point's LP marginal values (the quota value curve shows them).
     lang
         Language of the chart's labels.
+    kpi
+        The KPI drawn under the objective on the trade-off chart.
     """
-    from allocator.analysis.runner import Runner
+    from allocator.analysis.runner import DASK_MISSING_HINT, Runner, dask_available
     from allocator.solve import load_case_cached
 
     t_all = time.perf_counter()
@@ -517,6 +520,8 @@ def run_sweep(
             )
         case = load_case_cached(scenario.case_path)
     _check_ids(case, vary)
+    if runner is None and not dask_available():
+        raise AllocatorError(t("sweep.err.no_dask"), hint=DASK_MISSING_HINT)
     base = PreparedCase.build(case, scenario)
     sweep = plan_sweep(
         scenario,

@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from allocator.analysis.tradeoff import CURVE_KPIS
 from allocator.errors import ScenarioError
 from allocator.i18n import display_width, t
 from allocator.status import status_label
@@ -43,6 +44,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", default="runs", help=t("sweep.cli.out"))
     p.add_argument("--time-limit", type=float, default=None, help=t("sweep.cli.time_limit"))
     p.add_argument("--gap", type=float, default=None, help=t("sweep.cli.gap"))
+    p.add_argument("--kpi", default="value_added_wan", choices=CURVE_KPIS, help=t("sweep.cli.kpi"))
     p.set_defaults(func=run)
 
 
@@ -83,7 +85,7 @@ def _fmt(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Check the flags, run the sweep, print its table and where it is; exit 0."""
-    from allocator.analysis.runner import Runner, check_scheduler_address, dask_available
+    from allocator.analysis.runner import Runner, check_scheduler_address
     from allocator.analysis.sweep import MonteCarlo, Vary, run_sweep
     from allocator.scenario import load_scenario
     from allocator.settings import SolverSettings
@@ -108,11 +110,6 @@ def run(args: argparse.Namespace) -> int:
         )
     scenario = load_scenario(args.scenario)
     settings = SolverSettings.resolve(scenario, time_limit_s=args.time_limit, rel_gap=args.gap)
-    if not dask_available():
-        from allocator.analysis.runner import DASK_MISSING_HINT
-        from allocator.errors import AllocatorError
-
-        raise AllocatorError(t("sweep.err.no_dask"), hint=DASK_MISSING_HINT)
 
     def announce(runner: Runner) -> None:
         if runner.address:
@@ -137,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             progress=ProgressBar(),
             on_runner=announce,
+            kpi=args.kpi,
         )
     finally:
         if runner is not None:
