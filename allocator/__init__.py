@@ -76,6 +76,12 @@ _API: dict[str, str] = {
     "Result": "allocator.runs",
     "Run": "allocator.runs",
     "list_runs": "allocator.runs",
+    # many solves (allocator/analysis)
+    "run_sweep": "allocator.analysis.sweep",
+    "load_sweep": "allocator.analysis.sweep",
+    "Vary": "allocator.analysis.sweep",
+    "MonteCarlo": "allocator.analysis.sweep",
+    "Runner": "allocator.analysis.runner",
     # outputs
     "export": "allocator.export",
     # shared assets: the vendored Leaflet of the web map and the app's draw widget,
