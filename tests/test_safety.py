@@ -235,6 +235,11 @@ ALLOWED = {
     ("allocator/ui/browser.py", "name"),  # screenshot names written in the code
     ("allocator/ui/pages/overview.py", "folder.name"),  # a folder named by a hash
     ("allocator/scoring/workbook.py", "suffix"),  # .xlsx/.xlsm/.csv, checked before
+    ("allocator/analysis/sweep.py", "point.key"),  # a sha256 hex digest
+    ("allocator/analysis/sweep.py", "uuid.uuid4().hex[:8]"),
+    ("allocator/analysis/sweep.py", "kind"),  # "sweep" or "mc"
+    ("allocator/analysis/sweep.py", "digest"),  # a sha256 hex digest
+    ("allocator/analysis/sweep.py", "path.name"),  # an existing file's own name
     ("allocator/commands/solve.py", "base.name"),  # already a safe name
     ("allocator/case/importers.py", "path.stem"),  # inside the import's own temp folder
     ("allocator/runs.py", "name"),  # fixed table names

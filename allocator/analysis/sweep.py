@@ -45,6 +45,7 @@ from allocator.errors import AllocatorError, ScenarioError
 from allocator.i18n import t
 from allocator.kpis import KPI_KEYS
 from allocator.runs import RUN_FILES
+from allocator.safety import safe_filename
 from allocator.scenario import Scenario, field_for, load_scenario
 from allocator.settings import SolverSettings
 
@@ -450,9 +451,9 @@ def plan_sweep(
         {"case": case_hash, "scenario": scenario.hash, "settings": settings.to_dict(), **spec},
         sort_keys=True,
     )
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in scenario.name) or "sweep"
     kind = "mc" if monte_carlo is not None else "sweep"
-    folder = Path(out_dir) / f"{safe}-{kind}-{hashlib.sha256(ident.encode()).hexdigest()[:10]}"
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:10]
+    folder = Path(out_dir) / f"{safe_filename(scenario.name or 'sweep')}-{kind}-{digest}"
     return Sweep(scenario, settings, points, folder, vary, monte_carlo)
 
 

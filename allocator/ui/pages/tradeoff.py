@@ -13,9 +13,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from allocator import format_kpi, kpi_label, status_label
+from allocator import (
+    MonteCarlo,
+    Runner,
+    Vary,
+    format_kpi,
+    kpi_label,
+    load_scenario,
+    load_sweep,
+    run_sweep,
+    status_label,
+)
 from allocator.ui.common import (
-    api,
     attempt,
     case_path,
     fixed,
@@ -24,7 +33,6 @@ from allocator.ui.common import (
     guard,
     list_scenarios,
     page_header,
-    require,
     runs_dir,
     show_table,
     t,
@@ -98,14 +106,13 @@ def _controls(case: Any) -> dict[str, Any] | None:
 
 
 def _run(choice: dict[str, Any], case: Any) -> Path | None:
-    load_scenario = api("load_scenario")
     scenario = load_scenario(choice["scenario"])
     scenario = scenario.with_overrides(
         {"case": str(case_path()), "solver.time_limit_s": choice["time_limit_s"]}
     )
     vary = mc = None
     if choice["mode"] == "range":
-        vary = api("Vary").linspace(
+        vary = Vary.linspace(
             choice["param"],
             choice["start"],
             choice["stop"],
@@ -113,7 +120,7 @@ def _run(choice: dict[str, Any], case: Any) -> Path | None:
             t("ui.tradeoff.param"),
         )
     else:
-        mc = api("MonteCarlo").uniform(choice["n"], choice["spread"], choice["seed"])
+        mc = MonteCarlo.uniform(choice["n"], choice["spread"], choice["seed"])
     bar = st.progress(0.0, text=t("ui.tradeoff.starting"))
 
     def progress(done: int, total: int, row: Any) -> None:
@@ -124,9 +131,9 @@ def _run(choice: dict[str, Any], case: Any) -> Path | None:
 
     runner = None
     if not choice["scheduler"]:
-        runner = api("Runner")(n_workers=choice["workers"])
+        runner = Runner(n_workers=choice["workers"])
     try:
-        result = api("run_sweep")(
+        result = run_sweep(
             scenario,
             vary=vary,
             monte_carlo=mc,
@@ -145,7 +152,7 @@ def _run(choice: dict[str, Any], case: Any) -> Path | None:
 
 
 def _show_curve(folder: Path) -> None:
-    table = api("load_sweep")(folder)
+    table = load_sweep(folder)
     chart = folder / "tradeoff.png"
     if chart.exists():
         st.image(str(chart))
@@ -197,19 +204,18 @@ def _show_robustness(folder: Path) -> None:
 
 
 page_header("ui.tradeoff.title", "ui.tradeoff.caption")
-if require("run_sweep", "load_scenario", "load_run"):
-    case = get_case()
-    if case is not None:
-        choice = _controls(case)
-        if choice is not None and st.button(t("ui.tradeoff.run"), type="primary", key="to_run"):
-            folder = attempt(_run, choice, case)
-            if folder is not None:
-                st.session_state["to_folder"] = str(folder)
-                st.session_state["to_kind"] = choice["mode"]
-        folder_s = st.session_state.get("to_folder")
-        if folder_s:
-            with guard():
-                if st.session_state.get("to_kind") == "robustness":
-                    _show_robustness(Path(folder_s))
-                else:
-                    _show_curve(Path(folder_s))
+case = get_case()
+if case is not None:
+    choice = _controls(case)
+    if choice is not None and st.button(t("ui.tradeoff.run"), type="primary", key="to_run"):
+        folder = attempt(_run, choice, case)
+        if folder is not None:
+            st.session_state["to_folder"] = str(folder)
+            st.session_state["to_kind"] = choice["mode"]
+    folder_s = st.session_state.get("to_folder")
+    if folder_s:
+        with guard():
+            if st.session_state.get("to_kind") == "robustness":
+                _show_robustness(Path(folder_s))
+            else:
+                _show_curve(Path(folder_s))
