@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from allocator import i18n
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["overview", "whatif", "plotcheck", "evaluation", "compare", "export"]
+PAGES = ["overview", "whatif", "plotcheck", "evaluation", "compare", "export", "tradeoff"]
 TITLES = {
     "overview": "ui.overview.title",
     "whatif": "ui.whatif.title",
@@ -19,6 +19,7 @@ TITLES = {
     "evaluation": "ui.eval.title",
     "compare": "ui.compare.title",
     "export": "ui.export.title",
+    "tradeoff": "ui.tradeoff.title",
 }
 
 
