@@ -41,7 +41,10 @@ _CASES: dict[tuple[str, float], Any] = {}
 def load_case_cached(path: str | Path) -> Any:
     """Load a case, reusing the last load of the same path and modification time."""
     from allocator.case import load_case
+    from allocator.store.url import is_store_url
 
+    if is_store_url(path):  # the shared store: loaded fresh, as the signed-in role sees it
+        return load_case(path)
     p = Path(path).resolve()
     key = (str(p), p.stat().st_mtime if p.exists() else 0.0)
     if key not in _CASES:

@@ -517,12 +517,21 @@ def read_gpkg_frames(path: Path, problems: ProblemList) -> dict[str, pd.DataFram
 def load_case(path: str | os.PathLike[str]) -> Case:
     """Load and validate a case GeoPackage.
 
+    A ``postgresql://`` URL loads the case from the shared store instead
+    (:func:`allocator.store.cases.load_store_case`).
+
     Raises
     ------
     CaseError
         Listing every error (file, layer, row, column, hint). Warnings are
         kept in ``case.problems``.
     """
+    from allocator.store.url import is_store_url
+
+    if is_store_url(path):
+        from allocator.store.cases import load_store_case
+
+        return load_store_case(path)
     path = Path(path)
     if not path.exists():
         raise CaseError(t("case.not_found", file=str(path)), hint=t("case.hint.not_found"))
