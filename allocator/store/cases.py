@@ -104,6 +104,21 @@ def _rows(case_id: str, frame: pd.DataFrame, layer: Layer) -> Iterable[tuple[Any
         yield (case_id, i, *row)
 
 
+def insert_rows(conn: Any, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` in one pipelined batch.
+
+    Not ``COPY``: PostgreSQL refuses ``COPY FROM`` on tables with row-level
+    security for every role but their owner, and planners are not owners.
+    Geometry arrives as hex EWKB text and is parsed by PostGIS.
+    """
+    rows = list(rows)
+    if not rows:
+        return
+    marks = ", ".join(["%s"] * len(rows[0]))
+    with conn.cursor() as cur:
+        cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
 def _copy_columns(layer: Layer) -> str:
     cols = ["case_id", "row_no", *(q(c.name) for c in layer.columns)]
     if layer.geometry is not None:
@@ -166,11 +181,9 @@ def push_case(
         for name in present:
             layer = ALL_LAYERS[name]
             frame = getattr(case, name)
-            with conn.cursor().copy(
-                f"COPY {SCHEMA}.{q(name)} ({_copy_columns(layer)}) FROM STDIN"
-            ) as copy:
-                for row in _rows(case_id, frame, layer):
-                    copy.write_row(row)
+            insert_rows(
+                conn, f"{SCHEMA}.{q(name)}", _copy_columns(layer), _rows(case_id, frame, layer)
+            )
     return case_id
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 from allocator.diagnosis import Diagnosis
 from allocator.i18n import t
 from allocator.runs import Result, Run, _clean_json, _json_default, _parquet_ready, run_folder_name
+from allocator.store.cases import insert_rows
 from allocator.store.db import connect, whoami
 from allocator.store.errors import StoreError
 from allocator.store.schema import RUN_TABLES, SCHEMA, q
@@ -127,11 +128,7 @@ def save_run(
             step("runs")
         for name in RUN_TABLES:
             cols, rows = _table_rows(run_id, name, getattr(result, name))
-            with conn.cursor().copy(
-                f"COPY {SCHEMA}.run_{name} ({', '.join(q(c) for c in cols)}) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
+            insert_rows(conn, f"{SCHEMA}.run_{name}", ", ".join(q(c) for c in cols), rows)
             if step:
                 step(f"run_{name}")
     return int(run_id)
