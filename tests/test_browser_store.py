@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from store_helpers import PASSWORD, login_role, new_database, pg_admin_url  # noqa: F401
+from store_helpers import PASSWORD, login_role, new_database
 
 from allocator.case import load_case
 from allocator.i18n import t
@@ -35,7 +35,7 @@ def chromium() -> str:
 
 def test_zone_manager_sees_only_own_zone_firms_in_the_app(
     chromium: str,
-    pg_admin_url: str,  # noqa: F811
+    pg_admin_url: str,
     sample_case_path: Path,
     tmp_path: Path,
 ) -> None:

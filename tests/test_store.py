@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from pyproj import CRS
-from store_helpers import new_database, pg_admin_url  # noqa: F401 - fixture
+from store_helpers import new_database
 
 from allocator.case import load_case
 from allocator.case.schema import ALL_LAYERS
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture(scope="module")
-def sample_store(pg_admin_url: str, sample_case_path: Path) -> str:  # noqa: F811
+def sample_store(pg_admin_url: str, sample_case_path: Path) -> str:
     """A fresh store holding the sample case, pushed through the CLI."""
     url = new_database(pg_admin_url)
     assert main(["db", "init", url]) == 0

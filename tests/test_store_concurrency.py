@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from store_helpers import fake_result, login_role, new_database, pg_admin_url  # noqa: F401
+from store_helpers import fake_result, login_role, new_database
 
 from allocator.case import load_case
 from allocator.scenario import load_scenario
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def store(pg_admin_url: str, sample_case_path: Path) -> str:  # noqa: F811
+def store(pg_admin_url: str, sample_case_path: Path) -> str:
     url = new_database(pg_admin_url)
     init_store(url)
     push_case(url, load_case(sample_case_path))

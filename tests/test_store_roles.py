@@ -17,12 +17,7 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 import pytest
-from store_helpers import (  # noqa: F401 - fixture
-    fake_result,
-    login_role,
-    new_database,
-    pg_admin_url,
-)
+from store_helpers import fake_result, login_role, new_database
 
 from allocator.case import load_case
 from allocator.case.io import split_list
@@ -43,7 +38,7 @@ def sample(sample_case_path: Path):  # noqa: ANN201
 
 
 @pytest.fixture(scope="module")
-def store(pg_admin_url: str, sample) -> dict[str, str]:  # noqa: ANN001, F811
+def store(pg_admin_url: str, sample) -> dict[str, str]:  # noqa: ANN001
     """A store with the sample case and one login role per kind."""
     admin = new_database(pg_admin_url)
     assert main(["db", "init", admin]) == 0
@@ -323,3 +318,15 @@ def test_run_killed_mid_write_leaves_nothing(store: dict[str, str]) -> None:
     assert _sql(
         store["admin"], "SELECT count(*) FROM allocator.runs WHERE scenario_name = 'killed'"
     ) == [(0,)]
+
+
+def test_db_list_says_who_is_signed_in_and_shows_only_visible_runs(
+    store: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    visible = {r.run_id for r in list_stored_runs(store["other_zone"])}
+    assert main(["--lang", "en", "db", "list", store["other_zone"]]) == 0
+    out = capsys.readouterr().out
+    assert "Signed in as zm_nb_wang (zone manager)" in out
+    assert f"Runs you may see: {len(visible)}" in out
+    assert main(["--lang", "en", "db", "list", store["viewer"]]) == 0
+    assert "Signed in as vw_zhao (viewer)" in capsys.readouterr().out
