@@ -139,6 +139,7 @@ def test_viewer_cannot_read_firms_or_plots(store: dict[str, str]) -> None:
         "SELECT tax_wan FROM allocator.firms",
         "SELECT * FROM allocator.plots",
         "SELECT * FROM allocator.zone_firm_totals",
+        "SELECT allocator.bump_case('zhejiang_sample')",
     ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             _sql(store["viewer"], query)

@@ -136,11 +136,13 @@ _FUNCTIONS = [
               WHERE pg_has_role(current_user, role_name, 'MEMBER') $$""",
     f"""CREATE FUNCTION {SCHEMA}.zone_list(text) RETURNS text[] LANGUAGE sql IMMUTABLE
         AS $$ SELECT coalesce(regexp_split_to_array(btrim($1), '\\s*[;；,，]\\s*'), '{{}}') $$""",
-    # Runs as the table owner so that a zone manager's edit can bump the case version.
-    f"""CREATE FUNCTION {SCHEMA}.bump_case(p_case text, p_user text) RETURNS void
+    # Runs as the table owner so that a zone manager's edit can bump the case version;
+    # the editor is the session's login role (session_user), which a caller cannot choose.
+    f"""CREATE FUNCTION {SCHEMA}.bump_case(p_case text) RETURNS void
         LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, {SCHEMA}
-        AS $$ UPDATE {SCHEMA}.cases SET version = version + 1, updated_by = p_user,
+        AS $$ UPDATE {SCHEMA}.cases SET version = version + 1, updated_by = session_user,
               updated_at = now() WHERE case_id = p_case $$""",
+    f"REVOKE EXECUTE ON FUNCTION {SCHEMA}.bump_case(text) FROM PUBLIC",
     f"""CREATE FUNCTION {SCHEMA}.check_version() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
           row_id text := to_jsonb(OLD) ->> TG_ARGV[0];
@@ -157,7 +159,7 @@ _FUNCTIONS = [
           END IF;
           NEW.updated_by := current_user;
           NEW.updated_at := now();
-          PERFORM {SCHEMA}.bump_case(OLD.case_id, current_user::text);
+          PERFORM {SCHEMA}.bump_case(OLD.case_id);
           RETURN NEW;
         END $$""",
     f"""CREATE FUNCTION {SCHEMA}.stamp_run() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -298,6 +300,7 @@ def _grants() -> list[str]:
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {s} TO {PLANNER}, {ZONE_MANAGER}",
         f"GRANT SELECT ON {s}.plots, {s}.firms, {s}.class_history TO {ZONE_MANAGER}",
         f"GRANT SELECT ON {s}.zone_firm_totals, {s}.zone_plot_totals TO {PLANNER}, {ZONE_MANAGER}",
+        f"GRANT EXECUTE ON FUNCTION {s}.bump_case(text) TO {PLANNER}, {ZONE_MANAGER}",
         f"GRANT SELECT, INSERT ON {s}.runs TO {ZONE_MANAGER}",
         f"GRANT UPDATE (published) ON {s}.runs TO {ZONE_MANAGER}",
         f"GRANT SELECT ON {s}.runs TO {VIEWER}",
