@@ -69,6 +69,7 @@ def test_pulled_geopackage_is_the_same_case(
 def test_info_takes_a_store_url(sample_store: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--lang", "en", "info", sample_store]) == 0
     out = capsys.readouterr().out
+    assert "allocator-test-admin" not in out  # the password never reaches the terminal
     assert "13" in out
     assert "4115" in out
     assert "2912" in out

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
     case = load_case(args.case)
     summary = zone_summary(case)
-    print(t("case.info.title", file=args.case))
+    print(t("case.info.title", file=case.source or args.case))  # a store URL without password
     print(
         t(
             "case.info.totals",
