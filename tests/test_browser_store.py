@@ -67,6 +67,7 @@ def test_zone_manager_sees_only_own_zone_firms_in_the_app(
         html = page.content()
     assert "zm_hz_app" in side
     assert "Traceback" not in body
+    assert t("ui.error.unexpected", "zh") not in body
     # the own zone's card counts its firms; every other zone's card shows none
     assert t("ui.overview.firm_classes", "zh", firms=own_existing, mix="").strip() in body
     others = sample.zones.loc[sample.zones["zone_id"] != OWN]
