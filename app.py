@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from allocator.ui.common import language_switch, t
+from allocator.ui import store as store_app
+from allocator.ui.common import lang, language_switch, t
 
 st.set_page_config(page_title=t("app.title"), page_icon="🗺️", layout="wide")
 language_switch()
+store_app.sign_in_panel(lang())  # a shared store (ALLOCATOR_STORE): sign in with your own account
 st.sidebar.caption(t("app.title"))
 
 PAGES = [

@@ -33,6 +33,12 @@ _API: dict[str, str] = {
     "validate_case": "allocator.case",
     "import_case": "allocator.case",
     "check_zip": "allocator.archive",
+    # the shared store (sign-in; the app's panel is allocator/ui/store.py)
+    "store_address": "allocator.store.session",
+    "with_credentials": "allocator.store.session",
+    "check_sign_in": "allocator.store.session",
+    "case_version": "allocator.store.session",
+    "StoreUrl": "allocator.store.url",
     # firm classes and pollutants (defined with the model)
     "CLASSES": "models.data",
     "POLLUTANTS": "models.data",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from store_helpers import pg_admin_url  # noqa: F401 - the db tests' server, once per session
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CASE = ROOT / "gis_data" / "zhejiang_sample.gpkg"

@@ -93,6 +93,12 @@ class CaseCache:
         CaseError
             As :func:`allocator.case.load_case` (a missing or invalid file is not cached).
         """
+        from allocator.store.url import is_store_url
+
+        if is_store_url(path):  # the shared store: loaded fresh, as the signed-in role sees it
+            from allocator.store.cases import load_store_case
+
+            return load_store_case(str(path))
         p = Path(path).resolve()
         if not p.is_file():
             return load_case(p)  # raises the located CaseError

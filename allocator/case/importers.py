@@ -704,7 +704,7 @@ def validate_case(path_or_case: Case | str | os.PathLike[str]) -> list[Problem]:
     if isinstance(path_or_case, Case):
         case = path_or_case
         built = {name: getattr(case, name) for name in ALL_LAYERS}
-        src = case.source.name if case.source else ""
+        src = getattr(case.source, "name", None) or str(case.source or "")  # path, or store URL
         check_frames(built, problems, dict.fromkeys(ALL_LAYERS, src))
         seen = {(p.code, p.layer, p.row, p.column) for p in problems.problems}
         extra = [p for p in case.problems if (p.code, p.layer, p.row, p.column) not in seen]

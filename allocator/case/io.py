@@ -489,7 +489,7 @@ def read_gpkg_frames(path: Path, problems: ProblemList) -> dict[str, pd.DataFram
 
 
 def load_case(path: str | os.PathLike[str]) -> Case:
-    """Load and validate a case GeoPackage.
+    """Load and validate a case GeoPackage (a store URL: :func:`allocator.case.load_case`).
 
     Raises
     ------

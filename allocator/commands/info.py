@@ -83,11 +83,11 @@ def _num(value: float, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Load the case and print the summary."""
-    from allocator.case.io import load_case
+    from allocator.case import load_case
 
     case = load_case(args.case)
     summary = zone_summary(case)
-    print(t("case.info.title", file=args.case))
+    print(t("case.info.title", file=case.source or args.case))  # a store URL without password
     print(
         t(
             "case.info.totals",

@@ -24,6 +24,7 @@ import streamlit as st
 
 from allocator import available_methods, i18n, load_case_cached, load_run, plot_overlays, score
 from allocator.errors import AllocatorError
+from allocator.ui import store as store_app
 
 log = logging.getLogger("allocator.ui")
 T = TypeVar("T")
@@ -106,7 +107,9 @@ def case_path() -> Path:
 def runs_dir() -> Path:
     """Return the folder runs are written to (``ALLOCATOR_RUNS_DIR`` or ``runs/``)."""
     env = os.environ.get("ALLOCATOR_RUNS_DIR")
-    return Path(env) if env else ROOT / "runs"
+    base = Path(env) if env else ROOT / "runs"
+    user = store_app.signed_in_user()  # signed in to a shared store: one folder per account
+    return base / user if user else base
 
 
 def scenario_dir() -> Path:
@@ -203,6 +206,8 @@ def _load_case(path: str, mtime: float) -> Any:
 
 def case_key() -> tuple[str, float] | None:
     """Return ``(path, mtime)`` of the active case, the cache key of everything derived."""
+    if store_app.store_address():  # a shared store: (signed-in URL, case version)
+        return store_app.store_case_key()
     path = case_path()
     if not path.exists():
         return None
@@ -211,14 +216,18 @@ def case_key() -> tuple[str, float] | None:
 
 def get_case(show: bool = True) -> Any | None:
     """Return the active case (loaded once per file version), or None with a message."""
+    if store_app.needs_sign_in():
+        if show:
+            st.info(t("store.app.sign_in_first"))
+        return None
     path = case_path()
-    if not path.exists():
+    if not path.exists() and not store_app.store_address():
         if show:
             st.warning(t("ui.case.missing", path=str(path)))
         return None
-    key = case_key()
-    assert key is not None
     try:
+        key = case_key()
+        assert key is not None
         return _load_case(*key)
     except Exception as exc:  # noqa: BLE001
         if show:
