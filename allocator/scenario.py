@@ -141,6 +141,11 @@ def _fields() -> list[Field]:
         Field("solver.rel_gap", "float", 1e-4, min=0.0, max=1.0),
         Field("solver.threads", "int", 1, min=1, max=64),
         Field("solver.seed", "int", 0, min=0),
+        Field("alternatives.k", "int", 5, min=1, max=50),
+        Field("alternatives.within", "float", 0.02, min=0.0, max=1.0),
+        Field("stability.approved", "str", None, optional=True),
+        Field("stability.max_changes", "int", None, min=0, optional=True),
+        Field("stability.change_cost_wan", "float", 0.0, min=0.0),
     ]
     return f
 

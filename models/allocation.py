@@ -259,6 +259,11 @@ class Analysis:
         Build ``change_limit``: at most ``max_changes`` changes against ``approved``.
     change_cost_wan
         Subtract this (万元) per change against ``approved`` from the objective.
+    distance_weight_wan
+        With ``distance_refs``: None maximises the smallest distance alone;
+        a number w maximises MODEL.md's objective + w · (smallest distance),
+        w in 万元 per plot (easier for the solver: its start heuristic works
+        on MODEL.md's objective, and ``objective_floor`` still holds).
     """
 
     objective_floor: float | None = None
@@ -266,6 +271,7 @@ class Analysis:
     approved: PlanRef | None = None
     max_changes: int | None = None
     change_cost_wan: float = 0.0
+    distance_weight_wan: float | None = None
 
 
 class _Ctx:
@@ -810,9 +816,11 @@ def objective(
         [− κ · changes against the approved plan, κ = ``change_cost_wan``]
 
     With ``distance_refs`` the objective is ``max dmin`` instead (the smallest
-    distance to the earlier plans; ``objective_floor`` keeps it near-optimal).
+    distance to the earlier plans; ``objective_floor`` keeps it near-optimal),
+    or, with ``distance_weight_wan`` = w, the objective above ``+ w · dmin``.
     """
-    if dmin is not None:
+    weight = analysis.distance_weight_wan if analysis is not None else None
+    if dmin is not None and weight is None:
         ctx.prob.setObjective(pulp.LpAffineExpression([(dmin, 1.0)]))
         return 0.0
     c_o, reloc, constant = _objective_coefficients(ctx, prep)
@@ -830,6 +838,8 @@ def objective(
     terms = _terms(o[keep_o], c_o[keep_o])
     terms += _linear(y, x, cy, cx) if x is not None else _terms(y[keep_y], reloc[keep_y])
     terms += [(s, -ctx.slack_penalty[n]) for n, s in ctx.slacks.items()]
+    if dmin is not None and weight:
+        terms.append((dmin, float(weight)))
     ctx.prob.setObjective(pulp.LpAffineExpression(terms, constant=constant))
     return constant
 

@@ -102,6 +102,25 @@ def test_distance_to_max_min_known_answer(within):
     assert nontrivial >= 5
 
 
+def test_distance_to_weighted_known_answer():
+    """MODEL.md objective + w · (smallest distance), near-optimal plans only: brute force agrees."""
+    p = ModelParams()
+    for seed, nf, npl in CASES:
+        d = synthetic.tiny(seed, nf, npl)
+        plans = list(all_plans(d, p))
+        best = max(v for v, _ in plans)
+        floor = best - 0.2 * abs(best)
+        first = plan_of(d, run(build(d, p), time_limit_s=30, rel_gap=1e-9))
+        for w in (1.0, 0.05 * abs(best)):
+            expected = max(v + w * distance(d, a, first) for v, a in plans if v >= floor - 1e-7)
+            analysis = Analysis(
+                objective_floor=floor, distance_refs=(ref_of(first),), distance_weight_wan=w
+            )
+            sol = solve(d, p, analysis)
+            assert sol.status == Status.OPTIMAL
+            assert sol.objective == pytest.approx(expected, rel=1e-7, abs=1e-6)
+
+
 def test_change_limit_known_answer():
     """At most N changes against an approved plan: the best such plan, by brute force."""
     p = ModelParams()

@@ -1,0 +1,1 @@
+"""Analyses that reuse the allocation model: alternatives, stability, attribution."""
