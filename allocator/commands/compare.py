@@ -33,6 +33,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("runs", nargs="+", metavar="RUN", help=t("compare.cli.runs"))
     p.add_argument("-o", "--out", default=None, help=t("compare.cli.out"))
     p.add_argument("--top", type=int, default=10, help=t("compare.cli.top"))
+    p.add_argument("--explain", action="store_true", help=t("attribution.cli.explain"))
     p.set_defaults(func=run)
 
 
@@ -46,6 +47,14 @@ def run(args: argparse.Namespace) -> int:
     comp = compare([Path(p) for p in args.runs])
     for line in render(comp, top=max(0, args.top)):
         print(line)
+    if args.explain:
+        from allocator.analysis.attribution import attribute, render_attribution
+
+        if len(args.runs) != 2:
+            raise AllocatorError(t("attribution.cli.two_runs"))
+        comp.attribution = attribute(Path(args.runs[0]), Path(args.runs[1]))
+        for line in render_attribution(comp.attribution, get_lang()):
+            print(line)
     if out is not None:
         comp.to_excel(out, get_lang())
         print(t("compare.wrote", path=out))
