@@ -31,7 +31,7 @@ import pandas as pd
 
 from allocator.errors import AllocatorError
 from allocator.i18n import t
-from allocator.kpis import HEADLINE_KPIS
+from allocator.kpis import HEADLINE_KPIS, kpi_label
 from allocator.runs import Run, load_run
 from allocator.scenario import Scenario, scenario_from_dict
 from allocator.settings import SolverSettings
@@ -311,13 +311,11 @@ def attribution_sheet(att: Attribution, lang: str | None = None) -> pd.DataFrame
     Rows: each group's contribution, the total, the recorded change; then
     the differing keys, then the binding rows that appeared or vanished.
     """
-    from allocator.compare import row_label
-
     table = att.table()
     out = pd.DataFrame(
         {
-            t("attribution.col.group", lang): [_group_label(g, lang) for g in table["group"]],
-            **{row_label(m, lang): table[m] for m in MEASURES},
+            t("attribution.col.group", lang): [group_label(g, lang) for g in table["group"]],
+            **{measure_label(m, lang): table[m] for m in MEASURES},
         }
     )
     extra = [
@@ -325,7 +323,7 @@ def attribution_sheet(att: Attribution, lang: str | None = None) -> pd.DataFrame
             t("attribution.col.group", lang): t(
                 "attribution.key",
                 lang,
-                group=_group_label(r.group, lang),
+                group=group_label(r.group, lang),
                 param=r.key,
                 a=r.value_a,
                 b=r.value_b,
@@ -341,53 +339,14 @@ def attribution_sheet(att: Attribution, lang: str | None = None) -> pd.DataFrame
     return pd.concat([out, pd.DataFrame(extra)], ignore_index=True)
 
 
-def _group_label(group: str, lang: str | None = None) -> str:
+def measure_label(name: str, lang: str | None = None) -> str:
+    """Return the label of an attributed measure (the objective or a KPI)."""
+    return t("compare.kpi.objective", lang) if name == "objective" else kpi_label(name, lang)
+
+
+def group_label(group: str, lang: str | None = None) -> str:
+    """Return the planner's name of a parameter group (the group key when it has none)."""
     from allocator.i18n import has
 
     key = f"attribution.group.{group}"
     return t(key, lang) if has(key) else group
-
-
-def render_attribution(att: Attribution, lang: str | None = None) -> list[str]:
-    """Return the attribution as printable lines (the ``compare --explain`` report)."""
-    from allocator.commands.info import render_table
-    from allocator.compare import row_label
-
-    lines = ["", t(f"attribution.title.{att.method}", lang, a=att.label_a, b=att.label_b)]
-    shown = ("objective", "value_added_wan", "tax_wan", "energy_tce", "firms_moved_out")
-    heads = [t("attribution.col.group", lang), *(row_label(m, lang) for m in shown)]
-    rows = []
-    for r in att.table().itertuples(index=False):
-        label = (
-            t(f"attribution.row.{r.group}", lang)
-            if r.group in ("total", "recorded")
-            else _group_label(r.group, lang)
-        )
-        rows.append([label, *(_signed(getattr(r, m)) for m in shown)])
-    lines += render_table(heads, rows, right=set(range(1, len(heads))))
-    for r in att.keys.itertuples(index=False):
-        lines.append(
-            "  "
-            + t(
-                "attribution.key",
-                lang,
-                group=_group_label(r.group, lang),
-                param=r.key,
-                a=r.value_a,
-                b=r.value_b,
-            )
-        )
-    for kind, frame in (("appeared", att.appeared), ("vanished", att.vanished)):
-        for r in frame.itertuples(index=False):
-            lines.append("  " + t(f"attribution.{kind}", lang, row=r.row))
-    return lines
-
-
-def _signed(value: Any) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if not math.isfinite(v):
-        return "—"
-    return "0" if round(v, 1) == 0 else f"{v:+,.1f}"
