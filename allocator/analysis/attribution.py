@@ -314,7 +314,12 @@ def attribution_sheet(att: Attribution, lang: str | None = None) -> pd.DataFrame
     table = att.table()
     out = pd.DataFrame(
         {
-            t("attribution.col.group", lang): [group_label(g, lang) for g in table["group"]],
+            t("attribution.col.group", lang): [
+                t(f"attribution.row.{g}", lang)
+                if g in ("total", "recorded")
+                else group_label(g, lang)
+                for g in table["group"]
+            ],
             **{measure_label(m, lang): table[m] for m in MEASURES},
         }
     )
