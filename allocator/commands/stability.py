@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if ns is not None:
         curve = change_curve(scenario, ns, approved=args.approved, prepared=prep, settings=settings)
         curve.to_csv(path / "curve.csv", index=False)
-        heads = [t(f"stability.col.{c}") for c in ("n", "objective", "gain", "changes")]
+        heads = [t(f"stability.col.{c}") for c in ("n", "objective", "gain_total", "changes")]
         rows = [
             [str(r.max_changes), _num(r.objective), _num(r.gain_wan), _num(r.changes)]
             for r in curve.itertuples(index=False)
