@@ -199,16 +199,24 @@ def check_param(key: str, value: Any, where: str) -> Any:
     return _check_value(fld, key, value, where)
 
 
-def scenario_schema(lang: str | None = None) -> list[dict[str, Any]]:
+ANALYSIS_TABLES: tuple[str, ...] = ("alternatives.", "stability.")
+"""Keys that configure an analysis (alternatives, stability), not the plan of a solve."""
+
+
+def scenario_schema(lang: str | None = None, *, analysis: bool = False) -> list[dict[str, Any]]:
     """Return every scenario key with its type, default, range and description.
 
     The app builds its widgets from this list. Keys containing ``*`` stand for
     one entry per zone (``caps.zones.*``) or control unit (``caps.units.*``).
+    The analysis keys (:data:`ANALYSIS_TABLES`) are included only with
+    ``analysis=True``: a what-if form has no use for them.
     """
     from allocator.i18n import t
 
     out = []
     for f in FIELDS:
+        if not analysis and f.key.startswith(ANALYSIS_TABLES):
+            continue
         out.append(
             {
                 "key": f.key,
