@@ -21,6 +21,7 @@ PAGES = [
         ":material/leaderboard:",
     ),
     ("allocator/ui/pages/compare.py", "ui.nav.compare", "compare", ":material/compare_arrows:"),
+    ("allocator/ui/pages/tradeoff.py", "ui.nav.tradeoff", "tradeoff", ":material/ssid_chart:"),
     ("allocator/ui/pages/export.py", "ui.nav.export", "export", ":material/download:"),
 ]
 pages = [

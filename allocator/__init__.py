@@ -4,12 +4,23 @@ The public API, in pipeline order (ARCHITECTURE.md): ``load_case`` →
 ``score`` / ``check_plot`` → ``load_scenario`` → ``solve`` → ``export`` /
 ``compare``. Names are imported lazily so that ``import allocator`` stays fast
 and a page or command only pays for what it uses.
+
+What "public" means (docs/boundary.md): the names in ``__all__`` (the table
+below) and the modules ``allocator.i18n``, ``allocator.errors`` and
+``allocator.units``. The app (``allocator/ui``, ``app.py``) uses nothing else
+of the library; ``tests/test_ui_imports.py`` checks it.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # names that are also submodules: tell type checkers they are the functions
+    from allocator.compare import compare as compare
+    from allocator.diagnose import diagnose as diagnose
+    from allocator.export import export as export
+    from allocator.solve import solve as solve
 
 __version__ = "0.1.0"
 
@@ -17,19 +28,32 @@ _API: dict[str, str] = {
     # case
     "Case": "allocator.case",
     "load_case": "allocator.case",
+    "load_case_cached": "allocator.case.cache",
     "save_case": "allocator.case",
     "validate_case": "allocator.case",
     "import_case": "allocator.case",
+    "check_zip": "allocator.archive",
+    # firm classes and pollutants (defined with the model)
+    "CLASSES": "models.data",
+    "POLLUTANTS": "models.data",
     # scoring and prices
     "score": "allocator.scoring",
     "load_method": "allocator.scoring",
+    "available_methods": "allocator.scoring",
+    "explanation_texts": "allocator.scoring",
+    "read_firms_input": "allocator.scoring",
+    "write_score_workbook": "allocator.scoring",
     "price_impacts": "allocator.pricing",
     # eligibility
     "check_plot": "allocator.eligibility",
     "check_plots": "allocator.eligibility",
     "plot_overlays": "allocator.eligibility",
     # scenario, model, solve
+    "Scenario": "allocator.scenario",
     "load_scenario": "allocator.scenario",
+    "check_confined": "allocator.scenario_refs",
+    "redact_paths": "allocator.scenario_refs",
+    "scenario_schema": "allocator.scenario",
     "prepare": "allocator.prepare",
     "solve": "allocator.solve",
     "diagnose": "allocator.diagnose",
@@ -58,8 +82,19 @@ _API: dict[str, str] = {
     "Result": "allocator.runs",
     "Run": "allocator.runs",
     "list_runs": "allocator.runs",
+    # many solves (allocator/analysis)
+    "run_sweep": "allocator.analysis.sweep",
+    "load_sweep": "allocator.analysis.sweep",
+    "Vary": "allocator.analysis.sweep",
+    "MonteCarlo": "allocator.analysis.sweep",
+    "Runner": "allocator.analysis.runner",
     # outputs
     "export": "allocator.export",
+    # shared assets: the vendored Leaflet of the web map and the app's draw widget,
+    # the CJK font of the exports and the browser tests
+    "leaflet_js": "allocator.export.webmap",
+    "leaflet_css": "allocator.export.webmap",
+    "shipped_font_path": "allocator.export.fonts",
     # errors
     "AllocatorError": "allocator.errors",
     "CaseError": "allocator.errors",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import pkgutil
 import sys
 import traceback
@@ -39,6 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _NoteHandler(logging.Handler):
+    """Print the library's notes (logger ``allocator``, warnings and up) to stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"[{t('problem.warning')}] {record.getMessage()}", file=sys.stderr)
+
+
+def _log_notes() -> None:
+    """Show the library's logged notes (e.g. a removed leftover, an edited run) once."""
+    logger = logging.getLogger("allocator")
+    if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
+        logger.addHandler(_NoteHandler(logging.WARNING))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the process exit code."""
     parser = build_parser()
@@ -48,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    _log_notes()
     try:
         return int(args.func(args) or 0)
     except AllocatorError as exc:
@@ -63,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(t("cli.interrupted"), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a bare traceback
         if args.debug:

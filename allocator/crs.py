@@ -28,6 +28,32 @@ ZHEJIANG_BBOX = (118.0, 27.0, 123.2, 31.2)
 """Zhejiang's bounding box (lon_min, lat_min, lon_max, lat_max)."""
 WEB_CRSES = ("gcj02", "bd09")
 """Names accepted by ``--source-crs``."""
+ZHEJIANG_MARGIN_DEG = 0.5
+"""Margin around :data:`ZHEJIANG_BBOX` (about 50 km) before a point counts as outside."""
+
+
+def require_in_zhejiang(lon: float, lat: float, what: str = "") -> None:
+    """Raise when a lon/lat point lies outside Zhejiang (with :data:`ZHEJIANG_MARGIN_DEG`).
+
+    A point far outside the province touches no zone, red line or control unit,
+    so every check on it would pass: an error is the only honest answer.
+
+    Raises
+    ------
+    CaseError
+        Naming the point (and ``what`` it came from) and the province's box.
+    """
+    from allocator.errors import CaseError
+    from allocator.i18n import t
+
+    x0, y0, x1, y1 = ZHEJIANG_BBOX
+    m = ZHEJIANG_MARGIN_DEG
+    if not (x0 - m <= lon <= x1 + m and y0 - m <= lat <= y1 + m):
+        raise CaseError(
+            t("crs.outside_zhejiang", what=what, lon=f"{lon:.6f}", lat=f"{lat:.6f}"),
+            hint=t("crs.hint.outside_zhejiang", box=f"{x0}–{x1}E, {y0}–{y1}N"),
+        )
+
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
 _EE = 0.00669342162296594323  # its first eccentricity squared

@@ -1,9 +1,10 @@
 """Explain before solving, and explain after: presolve checks, elastic diagnosis, marginals.
 
 - :func:`presolve_checks` proves common infeasibilities cheaply from the
-  prepared arrays (locked projects on the same plot or on a plot whose
-  occupant must stay; a firm whose floors exceed its caps; floors alone above
-  a zone's or a unit's cap), each message with its numbers.
+  prepared arrays (locked projects on the same plot, on a plot whose occupant
+  must stay, or on a parcel that fails an eligibility test; a firm whose
+  floors exceed its caps; floors alone above a zone's or a unit's cap), each
+  message with its numbers.
 - :func:`elastic_diagnosis` re-solves an infeasible scenario with penalised
   slacks on the cap, floor and lock rows (``ModelParams(elastic=True)``) and
   reports each relaxed row in its own units ("zone_energy[Z03]: short by
@@ -16,7 +17,6 @@ All messages go through :func:`allocator.i18n.t` (zh and en).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,6 @@ from allocator.settings import SolverSettings
 from allocator.status import Status, has_plan, parse_status
 from models.allocation import QUOTA_FAMILIES, UNITS
 from models.data import CLASSES, POLLUTANTS
-
-DUAL_UNITS: dict[str, str] = {family: f"万元/{UNITS[family]}" for family in QUOTA_FAMILIES}
-"""Unit of each quota family's marginal value (万元 of objective per unit of the quota)."""
 
 
 def _fmt(x: float) -> str:
@@ -54,6 +51,13 @@ class Finding:
     unit: str
     message_zh: str
     message_en: str
+    firm_id: str = ""
+    """The firm the finding is about (locked-project findings), else ""."""
+    firm_name: str = ""
+    plot_id: str = ""
+    """The plot (``+``-joined plots for a parcel-level test), else ""."""
+    reason: str = ""
+    """The failed eligibility test (:data:`allocator.eligibility.REASON_CODES`), else ""."""
 
     def message(self, lang: str | None = None) -> str:
         """Return the message in ``lang`` (default: the current language)."""
@@ -96,6 +100,78 @@ def _min_outputs(prep: Prepared) -> np.ndarray:
     return np.where(forced, floor, 0.0)
 
 
+def _locked_ineligible(prep: Prepared) -> list[Finding]:
+    """Prove infeasible every locked project whose parcel fails an eligibility test.
+
+    A lock does not override eligibility (MODEL.md ``locked``): the eligibility
+    engine keeps the failed tests of each locked parcel (``Candidates.locked``);
+    each becomes one finding naming the project, the plot and the test. A plot
+    held by an occupant that must stay is ``locked_occupied``'s finding already.
+    """
+    d = prep.data
+    locked = getattr(prep.candidates, "locked", None)
+    if locked is None or not len(locked):
+        return []
+    index = {f: i for i, f in enumerate(d.firm_ids)}
+    plot_index = {p: i for i, p in enumerate(d.plot_ids)}
+    names = prep.firms["name"].tolist() if "name" in prep.firms else [None] * d.n_firms
+    may_exit = np.asarray(d.may_exit, bool)
+    out = []
+    for row in locked.itertuples(index=False):
+        f = index.get(str(row.firm_id), -1)
+        if f < 0 or row.eligible:
+            continue
+        for plot, code in row.failures:
+            pl = plot_index.get(plot, -1)
+            occ = int(d.plot_occupant[pl]) if pl >= 0 else -1
+            if code == "status" and occ >= 0 and not may_exit[occ]:
+                continue
+            size = code == "size"
+            need, have = (float(row.area_mu), float(row.land_max_mu)) if size else (1.0, 0.0)
+            unit = "亩" if size else ""
+            messages = {}
+            for lang in ("zh", "en"):
+                detail = (
+                    t(
+                        "solve.presolve.locked_size_detail",
+                        lang,
+                        area=_fmt(need),
+                        low=_fmt(float(row.land_min_mu)),
+                        high=_fmt(have),
+                    )
+                    if size
+                    else ""
+                )
+                messages[lang] = t(
+                    "solve.presolve.locked_ineligible",
+                    lang,
+                    row=f"locked[{d.firm_ids[f]}]",
+                    name=names[f] or d.firm_ids[f],
+                    firm=d.firm_ids[f],
+                    plot=plot,
+                    test=t(f"eligibility.test.{code}", lang),
+                    why=t(f"eligibility.reason.{code}", lang),
+                    detail=detail,
+                )
+            out.append(
+                Finding(
+                    "locked_ineligible",
+                    "infeasible",
+                    f"locked[{d.firm_ids[f]}]",
+                    need,
+                    have,
+                    unit,
+                    messages["zh"],
+                    messages["en"],
+                    firm_id=str(d.firm_ids[f]),
+                    firm_name=str(names[f] or ""),
+                    plot_id=str(plot),
+                    reason=str(code),
+                )
+            )
+    return out
+
+
 def presolve_checks(prep: Prepared) -> list[Finding]:
     """Return cheap proofs of infeasibility (and warnings) for a prepared scenario."""
     d, p = prep.data, prep.params
@@ -125,15 +201,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
                         plot=pid, other=d.firm_ids[occ],
                     )
                 )  # fmt: skip
-        b = int(d.locked_parcel[f])
-        area = float(d.parcel_area_mu[b])
-        if area < d.land_min_mu[f] - 1e-9 or area > d.land_max_mu[f] + 1e-9:
-            out.append(
-                _finding(
-                    "locked_size", "warning", f"locked[{d.firm_ids[f]}]", area,
-                    float(d.land_max_mu[f]), "亩", low=_fmt(float(d.land_min_mu[f])),
-                )
-            )  # fmt: skip
+    out.extend(_locked_ineligible(prep))
     # locked land need vs free land per zone
     free = np.zeros(d.n_zones)
     avail = (d.plot_occupant < 0) | may_exit[np.maximum(d.plot_occupant, 0)]
@@ -227,24 +295,6 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
 
 
 # ----------------------------------------------------------------------------- elastic
-
-
-def _row_info(built: Any, name: str) -> Any:
-    reg = getattr(built, "names", None) or getattr(built, "registry", None)
-    rows = getattr(reg, "rows", None)
-    if isinstance(rows, Mapping):
-        return rows.get(name)
-    return None
-
-
-def _split_row(name: str) -> tuple[str, list[str]]:
-    from models.naming import parse
-
-    try:
-        family, keys = parse(name)
-    except ValueError:
-        return name, []
-    return family, list(keys.values())
 
 
 def subject_names(prep: Prepared, lang: str = "zh") -> dict[str, dict[str, str]]:
@@ -365,23 +415,6 @@ def diagnose(
 # ----------------------------------------------------------------------------- marginals
 
 
-def _duals(built: Any, sol: Any) -> dict[str, tuple[float, float]]:
-    """Return {row: (dual, slack)}; slack = rhs − activity for ``<=`` rows."""
-    val = getattr(sol, "duals", None)
-    if not isinstance(val, Mapping) or not val:
-        return {}
-    activity = getattr(sol, "row_activity", None) or {}
-    out = {}
-    for name, dual in val.items():
-        info = _row_info(built, str(name))
-        slack = np.nan
-        if info is not None and name in activity:
-            act = float(activity[name])
-            slack = info.rhs - act if info.sense == "<=" else act - info.rhs
-        out[str(name)] = (float(dual), float(slack))
-    return out
-
-
 def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
     """Return the marginal value of every cap row (dual of the LP with integers fixed).
 
@@ -392,33 +425,20 @@ def marginal_values(prep: Prepared, result: Any) -> pd.DataFrame:
     return _marginal_table(getattr(result, "built", None), getattr(result, "solution", None))
 
 
+MARGINAL_COLUMNS = [
+    "row", "family", "zone_id", "unit_id", "pollutant", "value", "unit", "slack", "binding",
+    "rhs", "activity",
+]  # fmt: skip
+
+
 def _marginal_table(built: Any, sol: Any) -> pd.DataFrame:
-    duals = _duals(built, sol) if sol is not None else {}
-    rows = []
-    for name, (value, slack) in duals.items():
-        family, keys = _split_row(name)
-        if family not in QUOTA_FAMILIES:
-            continue
-        zone_id = (
-            keys[0] if family in ("zone_electricity", "zone_energy", "energy_intensity") else None
-        )
-        unit_id = keys[0] if family == "unit_emissions" and keys else None
-        pol = keys[1] if family == "unit_emissions" and len(keys) > 1 else None
-        rows.append(
-            {
-                "row": name,
-                "family": family,
-                "zone_id": zone_id,
-                "unit_id": unit_id,
-                "pollutant": pol,
-                "value": value,
-                "unit": DUAL_UNITS[family],
-                "slack": slack,
-                "binding": bool(abs(value) > 1e-7 or (np.isfinite(slack) and abs(slack) < 1e-6)),
-            }
-        )
-    cols = ["row", "family", "zone_id", "unit_id", "pollutant", "value", "unit", "slack", "binding"]
-    return pd.DataFrame(rows, columns=cols)
+    """Return the quota rows' marginal values (``models.solver.marginals``) in run columns."""
+    from models.solver import marginals
+
+    if built is None or sol is None or not sol.duals:
+        return pd.DataFrame(columns=MARGINAL_COLUMNS)
+    table = marginals(built, sol, QUOTA_FAMILIES)
+    return table.reindex(columns=MARGINAL_COLUMNS).reset_index(drop=True)
 
 
 from allocator._callable import make_callable  # noqa: E402

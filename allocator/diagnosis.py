@@ -69,6 +69,10 @@ class DiagnosisItem:
     """``amount / cap`` when both are known."""
     row: str = ""
     """The model row (traceability; not for people)."""
+    plot_id: str = ""
+    """The plot concerned (a locked project's plot), when there is one."""
+    test: str = ""
+    """The eligibility test a locked parcel fails (``redline``, ``land_use`` …), if any."""
     label_zh: str = ""
     label_en: str = ""
 
@@ -259,6 +263,8 @@ def presolve_item(
         cap=cap,
         share_of_cap=share,
         row=row,
+        plot_id=str(finding.get("plot_id") or ""),
+        test=str(finding.get("reason") or ""),
         label_zh=str(finding.get("message_zh", "")),
         label_en=str(finding.get("message_en", "")),
         **_subject(row, names),

@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.case.schema import split_list
+from allocator.industry import catalogue_prefixes, in_catalogue
+
 CLASS_LIST = ("A", "B", "C", "D")
 POLLUTANT_LIST = ("cod", "nh3n", "so2", "nox")
 
@@ -37,12 +40,6 @@ class Violation:
 
     def __str__(self) -> str:
         return f"{self.row}: {self.lhs:,.6g} > {self.rhs:,.6g} {self.message}".rstrip()
-
-
-def _split(value: Any) -> list[str]:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return []
-    return [s.strip() for s in str(value).split(";") if s.strip()]
 
 
 def _param(scenario: Any, key: str, default: Any = None) -> Any:
@@ -130,13 +127,10 @@ def _firm_params(case: Any, scenario: Any, classes: pd.Series) -> pd.DataFrame:
     exit_classes = set(_param(scenario, "exit.classes", []) or [])
     may = ~applicant & ~out["locked"] & cls.isin(exit_classes)
     if _param(scenario, "exit.non_catalogue", False):
-        cat = case.catalogue
-        prefixes: dict[str, list[str]] = {}
-        for zid, prefix in zip(cat["zone_id"].astype(str), cat["industry_prefix"], strict=True):
-            prefixes.setdefault(zid, []).append(str(prefix))
+        prefixes = catalogue_prefixes(case.catalogue)
         in_cat = pd.Series(
             [
-                any(ind.startswith(p) for p in prefixes.get(str(z), []))
+                in_catalogue(ind, z, prefixes)
                 for ind, z in zip(out["industry"], out["zone_id"], strict=True)
             ],
             index=out.index,
@@ -235,7 +229,7 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         if str(occ) in firms.index and served.get(str(occ), False):
             taken[pid] = str(occ)
     for fid in firms.index[applicant & served]:
-        for pid in _split(frow[fid]["plot_ids"]):
+        for pid in split_list(frow[fid]["plot_ids"]):
             if pid in taken:
                 chk.fail("plot_once", f"plot_once[{pid}]", f"given to {taken[pid]} and {fid}")
             taken[pid] = fid
@@ -243,7 +237,7 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
     threshold = float(_param(scenario, "eligibility.redline_threshold", 0.0))
     red = result.plots.set_index(result.plots["plot_id"].astype(str))["redline_share"]
     for fid in firms.index[applicant]:
-        pids = _split(frow[fid]["plot_ids"])
+        pids = split_list(frow[fid]["plot_ids"])
         has = frow[fid]["parcel_id"]
         has = (
             has is not None and not (isinstance(has, float) and np.isnan(has)) and has is not pd.NA
@@ -261,13 +255,12 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         zones = set(plots.loc[pids, "zone_id"].astype(str))
         if len(zones) != 1:
             chk.fail("one_parcel", f"one_parcel[{fid}]", f"parcel spans zones {sorted(zones)}")
-        cz = _split(prow[fid]["candidate_zones"])
+        cz = split_list(prow[fid]["candidate_zones"])
         if cz and not zones <= set(cz):
             chk.fail("zone", f"zone[{fid}]", f"parcel in {sorted(zones)}, asked {cz}")
-        if not bool(prow[fid]["locked"]):
-            for pid in pids:
-                share = float(red.get(pid, 0.0) or 0.0)
-                chk.le("redline", f"redline[{fid},{pid}]", share, threshold)
+        for pid in pids:  # locked projects too: a lock does not override eligibility
+            share = float(red.get(pid, 0.0) or 0.0)
+            chk.le("redline", f"redline[{fid},{pid}]", share, threshold)
         # output_by_land
         chk.le(
             "output_by_land",
@@ -372,8 +365,8 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         if not served_d[fid]:
             chk.fail("locked", f"locked[{fid}]", "locked firm not served")
             continue
-        want = _split(prow[fid]["locked_plots"])
-        if appl_d[fid] and want and set(_split(frow[fid]["plot_ids"])) != set(want):
+        want = split_list(prow[fid]["locked_plots"])
+        if appl_d[fid] and want and set(split_list(frow[fid]["plot_ids"])) != set(want):
             chk.fail("locked", f"locked[{fid}]", f"got {frow[fid]['plot_ids']}, locked {want}")
     _check_analysis(chk, result, case, plan_objective(firms, fp, scenario))
     return chk.violations
@@ -458,7 +451,7 @@ def _check_analysis(chk: _Checker, result: Any, case: Any, value: float) -> None
             firms["plot_ids"],
             strict=True,
         ):
-            moved = kind == "applicant" and s and set(_split(pids)) != approved_plots.get(fid)
+            moved = kind == "applicant" and s and set(split_list(pids)) != approved_plots.get(fid)
             firms_changed += int((fid in served) != s or moved)
         for key, real in (("plots_changed", plots_changed), ("firms_changed", firms_changed)):
             if info.get(key) is not None and int(info[key]) != real:

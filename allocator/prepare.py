@@ -18,12 +18,17 @@ Choices written down here (DATA.md / MODEL.md leave them open):
   applicants and ``growth[class] × o0_f`` for existing firms. The growth factor
   of the class is also the land-bound growth cap ``g_f``.
 - Exit policy: an existing, unlocked firm may leave when its managed class is
-  in ``exit.classes`` or (``exit.non_catalogue``) its industry matches no
-  catalogue prefix of its zone. Its plots become candidates for applicants.
-- A locked applicant with ``locked_plots`` gets the parcel made of exactly
-  those plots (added to the candidates when the bundle generator did not
-  produce it); the presolve checks report when that parcel is ineligible.
-- An existing firm's control unit is the unit holding most of its plots' area.
+  in ``exit.classes`` or (``exit.non_catalogue``) its industry is not in its
+  zone's catalogue (:func:`allocator.industry.in_catalogue`: a zone without
+  catalogue rows restricts nothing). Its plots become candidates for applicants.
+- Parcels (plots, area, zone, control unit) are the eligibility engine's
+  (:attr:`Candidates.parcels <allocator.eligibility.Candidates>`), computed
+  once there; a locked applicant with ``locked_plots`` gets the parcel made of
+  exactly those plots (:attr:`Candidates.locked`), as a candidate pair only when
+  it passes every eligibility test: a lock does not override eligibility, the
+  model is then infeasible and the presolve checks name project, plot and test.
+- An existing firm's control unit is the unit holding most of its plots' area
+  (:func:`allocator.eligibility.plot_set_units`, the rule of a parcel's unit).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.industry import catalogue_prefixes, in_catalogue
 from allocator.scenario import Scenario
 from models.data import CLASSES, POLLUTANTS, SWITCHABLE, ModelData, ModelParams
 
@@ -101,18 +107,6 @@ def _bool(frame: pd.DataFrame, col: str) -> np.ndarray:
     return frame[col].fillna(False).astype(bool).to_numpy()
 
 
-def split_list(value: Any) -> list[str]:
-    """Split ``;``-separated text into stripped items (None/NaN → [])."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return []
-    return [s.strip() for s in str(value).split(";") if s.strip()]
-
-
-def _matches_prefix(industry: Any, prefixes: list[str]) -> bool:
-    ind = "" if industry is None or industry is pd.NA else str(industry)
-    return any(ind.startswith(p) for p in prefixes)
-
-
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     out = np.zeros_like(num, dtype=float)
     ok = (den > 0) & np.isfinite(num) & np.isfinite(den)
@@ -135,14 +129,10 @@ def exit_policy(
     by_class = np.isin(cls, list(exit_classes)) if exit_classes else np.zeros(len(firms), bool)
     non_cat = np.zeros(len(firms), dtype=bool)
     if scenario.get("exit.non_catalogue"):
-        cat = case.catalogue
-        prefixes: dict[str, list[str]] = {}
-        if cat is not None and len(cat):
-            for zid, grp in cat.groupby("zone_id"):
-                prefixes[str(zid)] = [str(p) for p in grp["industry_prefix"]]
+        prefixes = catalogue_prefixes(case.catalogue)
         non_cat = np.array(
             [
-                not _matches_prefix(ind, prefixes.get(str(z), []))
+                not in_catalogue(ind, z, prefixes)
                 for ind, z in zip(firms["industry"], firms["zone_id"], strict=True)
             ],
             dtype=bool,
@@ -396,55 +386,47 @@ def prepare(
     firm_zone = np.where(
         applicant, -1, firms_in["zone_id"].map(lambda z: zone_index.get(str(z), -1)).to_numpy()
     ).astype(int)
-    # existing firm's control unit: unit with most of its occupied plots' area
+    # existing firm's control unit: the unit holding most of its occupied plots' area,
+    # by the eligibility engine's rule for a parcel's unit
+    from allocator.eligibility import plot_set_units
+
     firm_unit = np.full(len(fid), -1, dtype=int)
-    held = pd.DataFrame({"firm": plot_occ, "unit": plot_unit, "area": plot_area})
-    held = held[(held["firm"] >= 0) & (held["unit"] >= 0)]
-    if len(held):
-        agg = held.groupby(["firm", "unit"])["area"].sum().reset_index()
-        agg = agg.sort_values(["firm", "area"], ascending=[True, False]).drop_duplicates("firm")
-        firm_unit[agg["firm"].to_numpy()] = agg["unit"].to_numpy()
+    occupied = np.flatnonzero(plot_occ >= 0)
+    occupied = occupied[np.argsort(plot_occ[occupied], kind="stable")]
+    holders, starts = np.unique(plot_occ[occupied], return_index=True)
+    if len(holders):
+        held = [[plot_ids[p] for p in grp] for grp in np.split(occupied, starts[1:])]
+        units_of = plot_set_units(case, held, overlays)
+        firm_unit[holders] = [unit_index.get(u, -1) if isinstance(u, str) else -1 for u in units_of]
     locked = _bool(firms_in, "locked")
 
-    # ---- parcels and pairs
+    # ---- parcels and pairs: geometry, area, zone and unit as eligibility computed them
     parcels_in = candidates.parcels.reset_index(drop=True)
     pairs_in = candidates.pairs
     parcel_ids = [str(b) for b in parcels_in["parcel_id"]]
     parcel_plots = [tuple(str(p) for p in pl) for pl in parcels_in["plot_ids"]]
-    by_plotset = {frozenset(pl): i for i, pl in enumerate(parcel_plots)}
-    extra_pairs: list[tuple[str, str]] = []
-    locked_parcel = np.full(len(fid), -1, dtype=int)
-    for i in np.flatnonzero(locked & applicant):
-        want = (
-            [p for p in split_list(firms_in["locked_plots"].iloc[i]) if p in plot_index]
-            if ("locked_plots" in firms_in)
-            else []
-        )
-        if not want:
-            continue
-        key = frozenset(want)
-        if key not in by_plotset:
-            by_plotset[key] = len(parcel_ids)
-            parcel_ids.append("L:" + "+".join(sorted(want)))
-            parcel_plots.append(tuple(sorted(want)))
-        b = by_plotset[key]
-        locked_parcel[i] = b
-        extra_pairs.append((fid.iloc[i], parcel_ids[b]))
     parcel_index = {b: i for i, b in enumerate(parcel_ids)}
+    # a locked applicant gets only its locked parcel, and that only when it passed
+    # eligibility (MODEL.md ``locked``; otherwise the ``locked`` row makes the case infeasible)
+    locked_parcel = np.full(len(fid), -1, dtype=int)
+    extra_pairs: list[tuple[str, str]] = []
+    for row in candidates.locked.itertuples(index=False):
+        i = firm_index.get(str(row.firm_id), -1)
+        if i < 0 or not (locked[i] and applicant[i]):
+            continue
+        locked_parcel[i] = parcel_index[str(row.parcel_id)]
+        if row.eligible:
+            extra_pairs.append((str(row.firm_id), str(row.parcel_id)))
     ptr = np.zeros(len(parcel_ids) + 1, dtype=int)
     ptr[1:] = np.cumsum([len(pl) for pl in parcel_plots])
     flat_plots = np.array([plot_index[p] for pl in parcel_plots for p in pl], dtype=int)
-    p_area = np.add.reduceat(plot_area[flat_plots], ptr[:-1]) if len(flat_plots) else np.zeros(0)
-    p_area = np.where(np.diff(ptr) > 0, p_area, 0.0)
-    p_zone = plot_zone[flat_plots[ptr[:-1]]] if len(parcel_ids) else np.zeros(0, dtype=int)
-    # the unit holding most of the parcel's area
-    p_unit = np.full(len(parcel_ids), -1, dtype=int)
-    if len(flat_plots):
-        owner = np.repeat(np.arange(len(parcel_ids)), np.diff(ptr))
-        pu = pd.DataFrame({"b": owner, "u": plot_unit[flat_plots], "a": plot_area[flat_plots]})
-        pu = pu[pu["u"] >= 0].groupby(["b", "u"])["a"].sum().reset_index()
-        pu = pu.sort_values(["b", "a"], ascending=[True, False]).drop_duplicates("b")
-        p_unit[pu["b"].to_numpy()] = pu["u"].to_numpy()
+    p_area = parcels_in["area_mu"].to_numpy(dtype=float)
+    p_zone = parcels_in["zone_id"].map(lambda z: zone_index.get(str(z), -1)).to_numpy(dtype=int)
+    p_unit = (
+        parcels_in["unit_id"]
+        .map(lambda u: unit_index.get(str(u), -1) if isinstance(u, str) else -1)
+        .to_numpy(dtype=int)
+    )
     pair_f = pairs_in["firm_id"].astype(str).map(firm_index)
     pair_b = pairs_in["parcel_id"].astype(str).map(parcel_index)
     ok = pair_f.notna() & pair_b.notna()

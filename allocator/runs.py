@@ -108,6 +108,8 @@ class Result:
     kpis: Kpis = field(default_factory=Kpis.none)
     settings: SolverSettings | None = None
     """The solver settings this result was solved with."""
+    stop_reason: str = ""
+    """Why the solve stopped early on request (``"user"``: Ctrl-C), empty otherwise."""
     run_path: Path | None = None
     prepared: Any = field(default=None, repr=False, compare=False)
     """The :class:`~allocator.prepare.Prepared` inputs (not written to the run folder)."""
@@ -160,6 +162,7 @@ class Result:
             "message": self.message,
             "kpis": {k: _num(v) for k, v in self.kpis.items()},
             "settings": self.settings.to_dict() if self.settings else None,
+            **({"stop_reason": self.stop_reason} if self.stop_reason else {}),
         }
 
     @property
@@ -224,8 +227,9 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
 def run_folder_name(scenario_name: str, when: datetime | None = None) -> str:
     """Return ``<scenario>-<YYYYmmdd-HHMMSS>`` (local time) with a safe scenario name."""
     when = when or datetime.now()
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in scenario_name) or "run"
-    return f"{safe}-{when:%Y%m%d-%H%M%S}"
+    from allocator.safety import safe_filename
+
+    return f"{safe_filename(scenario_name or 'run')}-{when:%Y%m%d-%H%M%S}"
 
 
 def write_run(result: Result, out_dir: str | Path = "runs") -> Path:
@@ -235,17 +239,21 @@ def write_run(result: Result, out_dir: str | Path = "runs") -> Path:
     when all files are written is it renamed to the final name. On any
     failure the temporary folder is removed and the error re-raised.
     """
+    from allocator.safety import sweep_leftovers, temp_prefix
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    sweep_leftovers(out)  # folders of writes that were killed
     base = run_folder_name(result.scenario_name or "run")
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{base}-", dir=out))
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(base), dir=out))
     try:
-        _write_json(tmp / "summary.json", result.summary)
         (tmp / "scenario.toml").write_text(result.scenario_toml, encoding="utf-8")
         for name in ("firms", "zones", "plots", "marginals"):
             _parquet_ready(getattr(result, name)).to_parquet(tmp / f"{name}.parquet", index=False)
         _write_json(tmp / "diagnosis.json", result.diagnosis.to_json())
         (tmp / "solver.log").write_text(result.solver_log or "", encoding="utf-8")
+        # last: it carries the checksums of the files above (hand edits are flagged)
+        _write_json(tmp / "summary.json", {**result.summary, CHECKSUMS_KEY: checksums(tmp)})
         final = out / base
         n = 1
         while True:
@@ -326,13 +334,72 @@ class Run:
         return load_scenario(self.path / "scenario.toml")
 
 
+CHECKSUMS_KEY = "checksums"
+"""``summary.json`` key: sha256 of each other run file, written by :func:`write_run`."""
+
+CHECKED_FILES = tuple(n for n in RUN_FILES if n not in ("summary.json", "solver.log"))
+"""Run files whose content is checksummed (the solver log is informative only)."""
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """Return ``{file: sha256}`` of the run files in ``folder`` (:data:`CHECKED_FILES`)."""
+    import hashlib
+
+    out = {}
+    for name in CHECKED_FILES:
+        h = hashlib.sha256()
+        with (folder / name).open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        out[name] = h.hexdigest()
+    return out
+
+
+def edited_files(run: Run) -> list[str]:
+    """Return the run files changed since the run was written (checksum differs).
+
+    Runs written before checksums were recorded return an empty list.
+    """
+    recorded = run.summary.get(CHECKSUMS_KEY)
+    if not isinstance(recorded, dict):
+        return []
+    now = checksums(run.path)
+    return [name for name in CHECKED_FILES if recorded.get(name) != now.get(name)]
+
+
+def _read(path: Path, name: str, reader: Any) -> Any:
+    """Read one run file with ``reader``; a damaged file is an error naming it."""
+    try:
+        return reader(path / name)
+    except Exception as exc:  # noqa: BLE001 - parquet/json/toml readers raise many types
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise AllocatorError(
+            t("err.run.damaged", path=path, file=name, error=detail),
+            hint=t("err.run.damaged_hint"),
+        ) from exc
+
+
+def _json(p: Path) -> Any:
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+def _toml(p: Path) -> dict[str, Any]:
+    text = p.read_text(encoding="utf-8")
+    return tomllib.loads(text) if text.strip() else {}
+
+
 def load_run(path: str | Path) -> Run:
     """Read a run folder written by :func:`write_run`.
+
+    A file changed since the run was written (its checksum in ``summary.json``
+    differs) is logged as a warning (logger ``allocator``) and listed by
+    :func:`edited_files`.
 
     Raises
     ------
     AllocatorError
-        The folder is missing or lacks one of the run files.
+        The folder is missing, lacks one of the run files, or a file is damaged
+        (the message names the file).
     """
     path = Path(path)
     missing = [name for name in RUN_FILES if not (path / name).exists()]
@@ -341,26 +408,53 @@ def load_run(path: str | Path) -> Run:
             t("err.run.not_a_run", path=path, missing=", ".join(missing)),
             hint=t("err.run.not_a_run_hint"),
         )
-    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    scenario_text = (path / "scenario.toml").read_text(encoding="utf-8")
-    scenario = tomllib.loads(scenario_text) if scenario_text.strip() else {}
-    diagnosis = json.loads((path / "diagnosis.json").read_text(encoding="utf-8"))
-    tables = {n: pd.read_parquet(path / f"{n}.parquet") for n in ("firms", "zones", "plots")}
-    return Run(
+    summary = _read(path, "summary.json", _json)
+    if not isinstance(summary, dict):
+        raise AllocatorError(
+            t("err.run.damaged", path=path, file="summary.json", error="not a JSON object"),
+            hint=t("err.run.damaged_hint"),
+        )
+    scenario = _read(path, "scenario.toml", _toml)
+    tables = {
+        n: _read(path, f"{n}.parquet", pd.read_parquet)
+        for n in ("firms", "zones", "plots", "marginals")
+    }
+    for n, columns in (("firms", ["firm_id"]), ("zones", ["zone_id"]), ("plots", ["plot_id"])):
+        lacking = [c for c in columns if c not in tables[n].columns]
+        if lacking:
+            raise AllocatorError(
+                t("err.run.damaged", path=path, file=f"{n}.parquet", error=f"no column {lacking}"),
+                hint=t("err.run.damaged_hint"),
+            )
+    run = Run(
         path=path,
         summary=summary,
         scenario=scenario,
-        marginals=pd.read_parquet(path / "marginals.parquet"),
-        diagnosis=Diagnosis.from_json(diagnosis),
+        diagnosis=_read(path, "diagnosis.json", lambda p: Diagnosis.from_json(_json(p))),
         **tables,
     )
+    edited = edited_files(run)
+    if edited:
+        import logging
+
+        logging.getLogger("allocator").warning(
+            t("err.run.edited", path=path, files=", ".join(edited))
+        )
+    return run
 
 
 def list_runs(out_dir: str | Path = "runs") -> list[Path]:
-    """Return the complete run folders under ``out_dir``, newest first."""
+    """Return the complete run folders under ``out_dir``, newest first.
+
+    Temporary folders left by killed writes are removed on the way (with a note
+    in the ``allocator`` log); other hidden folders are ignored.
+    """
+    from allocator.safety import sweep_leftovers
+
     out = Path(out_dir)
     if not out.is_dir():
         return []
+    sweep_leftovers(out)
     runs = [
         p
         for p in out.iterdir()

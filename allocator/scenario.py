@@ -421,6 +421,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from exc
 
 
+MAX_EXTENDS_DEPTH = 32
+"""Longest ``extends`` chain: a real scenario extends one or two others; a chain
+this long is generated or a mistake (and deeper ones would exhaust the stack)."""
+
+
 def _resolve_file(
     path: Path, chain: tuple[Path, ...] = ()
 ) -> tuple[dict[str, Any], dict[str, Any], list[Path]]:
@@ -429,6 +434,11 @@ def _resolve_file(
         cycle = " → ".join(p.name for p in (*chain, path))
         raise ScenarioError(
             t("err.scenario.cycle", path=path, cycle=cycle), hint=t("err.scenario.break_cycle")
+        )
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(
+            t("err.scenario.extends_too_deep", path=chain[0], n=MAX_EXTENDS_DEPTH, last=path),
+            hint=t("err.scenario.extends_too_deep_hint"),
         )
     raw = _read_toml(path)
     parent_flat: dict[str, Any] = defaults()

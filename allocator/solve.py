@@ -32,7 +32,7 @@ from models.data import POLLUTANTS
 
 Progress = Callable[[str, Mapping[str, Any]], None]
 """``progress(stage, info)``: stages ``load``, ``prepare``, ``presolve``, ``build``,
-``solve`` (info may carry ``incumbent``, ``bound``, ``gap``, ``seconds``), ``assemble``,
+``solve`` (info may carry ``objective``, ``bound``, ``gap``, ``time_s``), ``assemble``,
 ``marginals``, ``diagnose``, ``write``, ``done``."""
 
 
@@ -356,6 +356,10 @@ def solve(
         t0 = time.perf_counter()
         case = load_case_cached(scenario.case_path)
         timings["load"] = time.perf_counter() - t0
+    if prepared is None:
+        from allocator.scenario_refs import check_scenario_ids
+
+        check_scenario_ids(scenario, case)
     _emit(progress, "prepare")
     t0 = time.perf_counter()
     prep = prepared if prepared is not None else prepare(case, scenario)
@@ -367,7 +371,7 @@ def solve(
     result = run_model(prep, settings=settings, progress=progress, duals=marginals)
     result.timings = {**timings, **result.timings}
     diagnosis = presolve_diagnosis(prep, findings)
-    if result.has_solution and marginals:
+    if result.has_solution and marginals and not result.stop_reason:
         _emit(progress, "marginals")
         t0 = time.perf_counter()
         try:
@@ -377,7 +381,7 @@ def solve(
             note = f"marginals: {type(exc).__name__}: {exc}"
             diagnosis = replace(diagnosis, notes=(*diagnosis.notes, note))
         result.timings["marginals"] = time.perf_counter() - t0
-    if result.status == Status.INFEASIBLE and diagnose_infeasible:
+    if result.status == Status.INFEASIBLE and diagnose_infeasible and not result.stop_reason:
         _emit(progress, "diagnose")
         t0 = time.perf_counter()
         diagnosis = elastic_diagnosis(prep, settings)
@@ -452,8 +456,16 @@ def run_model(
         duals=duals,
     )
     timings["solve"] = float(sol.solve_seconds)
+    from models.interrupt import STOP
+
+    stop_reason = STOP.reason if STOP.requested else ""
+    status = parse_status(sol.status)
+    message = str(sol.message or "")
+    if stop_reason:  # stopped on request: never reported as proven optimal
+        status = Status.FEASIBLE if status == Status.OPTIMAL else status
+        message = f"{t('solve.stopped_by_user')} ({message})"
     result = Result(
-        status=parse_status(sol.status),
+        status=status,
         objective=sol.objective,
         best_bound=sol.best_bound,
         gap=sol.gap,
@@ -467,8 +479,9 @@ def run_model(
         solver=str(sol.solver),
         solver_version=str(sol.solver_version),
         solver_log=str(sol.log or ""),
-        message=str(sol.message or ""),
+        message=message,
         settings=settings,
+        stop_reason=stop_reason,
     )
     result.built, result.solution, result.prepared = built, sol, prep
     if result.has_solution:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from allocator.i18n import t
-from models.solver import Status
+from models.status import Status
 
 __all__ = ["Status", "gap_text", "has_plan", "parse_status", "status_label"]
 

@@ -1,20 +1,21 @@
-"""AppTest: the compare page on two hand-made runs of the tiny case."""
+"""AppTest: the compare page on real runs of the tiny case (conftest.SolvedRuns).
+
+Expected figures come from the run folders' own tables, summed with plain pandas,
+and are checked by hand against the tiny case in the comments.
+"""
 
 from __future__ import annotations
 
-import pytest
-from app_helpers import fake_run, open_page, texts, write_tiny_case
+import json
+
+import pandas as pd
+from app_helpers import open_page, texts, use_runs, write_tiny_case
 
 
-@pytest.fixture
-def two_runs(tmp_path, monkeypatch):
-    case = write_tiny_case(tmp_path)
-    runs = tmp_path / "runs"
-    base = fake_run(runs, "base", f004_leaves=False, objective=38500.0)
-    other = fake_run(runs, "variant", f004_leaves=True, objective=52500.0)
-    monkeypatch.setenv("ALLOCATOR_CASE", str(case))
-    monkeypatch.setenv("ALLOCATOR_RUNS_DIR", str(runs))
-    return base, other
+def served_total(run, column: str) -> float:
+    """Sum ``column`` over the firms a run serves, straight from its firms.parquet."""
+    firms = pd.read_parquet(run / "firms.parquet")
+    return float(firms.loc[firms["served"].astype(bool), column].sum())
 
 
 def test_compare_needs_two_runs(tmp_path, monkeypatch):
@@ -24,31 +25,85 @@ def test_compare_needs_two_runs(tmp_path, monkeypatch):
     assert "至少需要两个运行结果（当前 0 个）" in at.info[0].value
 
 
-def test_compare_two_runs(two_runs):
-    base, other = two_runs
+def test_compare_two_real_runs(solved_runs, tmp_path, monkeypatch):
+    runs = use_runs(solved_runs, tmp_path, monkeypatch, "base", "tight")
+    base, tight = runs["base"], runs["tight"]
     at = open_page("compare")
-    at.multiselect(key="compare_runs").set_value([str(base), str(other)]).run()
+    at.multiselect(key="compare_runs").set_value([str(base), str(tight)]).run()
     at.selectbox(key="compare_base").set_value(base.name).run()
     assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+
     kpis = at.dataframe[0].value
-    assert list(kpis.columns) == [base.name, other.name]
-    row = kpis.loc["增加值（万元）"]
-    assert row[base.name] == "38,500"
-    assert row[other.name] == "52,500"
+    assert list(kpis.columns) == [base.name, tight.name]
+    assert kpis.loc["状态"].tolist() == ["已证最优", "已证最优"]
+    # Value added. Base: every firm stays and grows by class B's 1.05 (F001 15,750,
+    # F002 9,450, F003 3,150, F004 4,200) and both projects come (A001 13,500,
+    # A002 3,600) = 49,650. Tight: F004 leaves; Z01's 7,000 tce leave F002
+    # 7,000 − 3,150 = 3,850 tce of its 4,500, i.e. 9,000 × 3,850 / 4,500 = 7,700 → 43,700.
+    assert served_total(base, "value_added_wan") == 49_650
+    assert served_total(tight, "value_added_wan") == 43_700
+    assert kpis.loc["增加值（万元）"].tolist() == ["49,650", "43,700"]
+    # Energy: base 3,150 + 4,725 + 630 + 9,450 + 3,000 + 800; tight without F004's
+    # 9,450 and with F002 at 3,850 instead of 4,725.
+    assert served_total(base, "energy_tce") == 21_755
+    assert served_total(tight, "energy_tce") == 11_430
+    assert kpis.loc["综合能耗（吨标准煤）"].tolist() == ["21,755", "11,430"]
+    assert kpis.loc["腾退出区企业数"].tolist() == ["0", "1"]
+
     body = texts(at)
+    # A001 moves from P05 (base) to F004's plot P07 (tight): two plots change.
     assert "结果变化的地块：2 个" in body
-    assert "企业得失：新增 1 家，失去 1 家" in body
     frames = [d.value for d in at.dataframe]
-    changed = next(f for f in frames if "outcome_a" in f.columns)
-    assert sorted(changed["plot_id"]) == ["P04", "P07"]
+    changed = next(f for f in frames if "outcome_a" in f.columns).set_index("plot_id")
+    assert sorted(changed.index) == ["P05", "P07"]
+    assert changed.loc["P05", ["outcome_a", "outcome_b"]].tolist() == ["new_project", "vacant"]
+    assert changed.loc["P07", ["firm_id_after_a", "firm_id_after_b"]].tolist() == ["F004", "A001"]
+    assert changed.loc["P07", "outcome_b"] == "new_project"
+
+    # F004 is the one firm lost (A001 is served in both runs, on another plot).
+    assert "企业得失：新增 0 家，失去 1 家" in body
     firms = next(f for f in frames if "change" in f.columns)
-    assert dict(zip(firms["firm_id"], firms["change"], strict=True)) == {
-        "A001": "新增",
-        "F004": "失去",
-    }
-    why = dict(zip(firms["firm_id"], firms["binding_changed"], strict=True))
-    assert why["F004"] == "zone_energy[Z02]"
+    assert dict(zip(firms["firm_id"], firms["change"], strict=True)) == {"F004": "失去"}
+    assert firms.set_index("firm_id").loc["F004", "reason_zh"].startswith("置换出区")
+
+    # The binding row that changed is Z01's energy cap: slack in the base, binding in
+    # tight at 7,000 tce with a marginal value > 0 (its own marginals table says so).
+    marg = pd.read_parquet(tight / "marginals.parquet").set_index("row")
+    assert bool(marg.loc["zone_energy[Z01]", "binding"])
     binding = frames[-1]
-    assert list(binding["row"]) == ["zone_energy[Z02]"]
+    assert list(binding["row"]) == ["zone_energy[Z01]"]
+    assert binding["value"].iloc[0] == marg.loc["zone_energy[Z01]", "value"] > 0
+    zones = pd.read_parquet(tight / "zones.parquet").set_index("zone_id")
+    assert zones.loc["Z01", "energy_tce"] == zones.loc["Z01", "energy_cap_tce"] == 7_000
+
     buttons = at.get("download_button")
     assert [b.proto.label for b in buttons] == ["下载对比工作簿（Excel）"]
+
+
+def test_compare_with_an_infeasible_run_shows_its_diagnosis(solved_runs, tmp_path, monkeypatch):
+    runs = use_runs(solved_runs, tmp_path, monkeypatch, "base", "infeasible")
+    base, bad = runs["base"], runs["infeasible"]
+    at = open_page("compare")
+    at.multiselect(key="compare_runs").set_value([str(base), str(bad)]).run()
+    assert not at.exception
+
+    kpis = at.dataframe[0].value
+    assert kpis.loc["状态", bad.name] == "无可行解"
+    figures = kpis.drop(index=["状态", "间隙"])
+    assert (figures[bad.name] == "—").all()  # no plan: a dash, never 0
+    assert figures.loc["增加值（万元）", base.name] == "49,650"
+
+    # Every diagnosis item of the run, in zh, proofs as errors and relaxations listed.
+    items = json.loads((bad / "diagnosis.json").read_text(encoding="utf-8"))["items"]
+    assert items
+    shown = [e.value for e in at.error] + [m.value for m in at.markdown]
+    for item in items:
+        assert any(item["label_zh"] in text for text in shown), item["label_zh"]
+    # Z02's energy cap at 0 while F003, F004 (may not leave) and the locked A002 need
+    # 0.8 × 600 + 0.8 × 9,000 + 0.5 × 800 = 8,080 tce at least.
+    assert "zone_energy[Z02]：仅保障下限就需要 8,080 tce，上限为 0 tce" in at.error[0].value
+    assert f"{bad.name}：无可行解，没有方案可对比" in texts(at)
+    # No made-up differences: the pair cannot be compared plot by plot.
+    assert "结果变化的地块" not in texts(at)
+    assert "没有方案" in at.info[0].value

@@ -57,7 +57,7 @@ def test_unreadable_upload_is_a_message(tiny_env):
     at.radio(key="eval_source").set_value("upload").run()
     at.file_uploader(key="eval_upload").set_value(("x.csv", b"foo,bar\n1,2\n", "text/csv")).run()
     assert not at.exception
-    assert "无法读取企业表 x.csv" in at.error[0].value
+    assert "无法读取输入文件 x.csv" in at.error[0].value
 
 
 def test_methods_and_price_impacts(tiny_env):

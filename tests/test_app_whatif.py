@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pandas as pd
 import pytest
-from app_helpers import APP, ROOT, fake_run, open_page, texts, write_tiny_case
+from app_helpers import APP, ROOT, open_page, texts, use_runs, write_tiny_case
 from streamlit.testing.v1 import AppTest
 
 
@@ -37,26 +41,65 @@ def test_changing_a_widget_is_listed_and_saved_as_toml(tiny_env):
     assert button.label == "保存情景（TOML）"
 
 
-def test_result_shows_kpi_deltas_against_base(tiny_env):
-    case, runs = tiny_env
-    base = fake_run(runs, "base", f004_leaves=False, objective=38500.0)
-    other = fake_run(runs, "variant", f004_leaves=True, objective=52500.0)
+def show_last(whatif: Path, base: Path) -> AppTest:
+    """Open the what-if page with ``whatif`` as the session's last run against ``base``."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page("allocator/ui/pages/whatif.py")
-    at.session_state["whatif_last"] = {"run": str(other), "base": str(base), "changed": True}
+    at.session_state["whatif_last"] = {"run": str(whatif), "base": str(base), "changed": True}
     at.run()
-    assert not at.exception
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def served_total(run: Path, column: str) -> float:
+    """Sum ``column`` over the firms a run serves, straight from its firms.parquet."""
+    firms = pd.read_parquet(run / "firms.parquet")
+    return float(firms.loc[firms["served"].astype(bool), column].sum())
+
+
+def test_result_shows_kpi_deltas_against_base(solved_runs, tmp_path, monkeypatch):
+    runs = use_runs(solved_runs, tmp_path, monkeypatch, "base", "tight")
+    base, tight = runs["base"], runs["tight"]
+    at = show_last(tight, base)
     metrics = {m.label: (m.value, m.delta) for m in at.metric}
-    assert metrics["增加值（万元）"] == ("52,500", "+14,000")
-    assert metrics["综合能耗（吨标准煤）"] == ("12,500", "-5,400")
+    # Hand check (conftest.SolvedRuns): value added 49,650 → 43,700 (F004 leaves with
+    # its 4,200; F002 is cut from 9,450 to 7,700 by Z01's 7,000 tce cap).
+    va = served_total(tight, "value_added_wan"), served_total(base, "value_added_wan")
+    assert va == (43_700, 49_650)
+    assert metrics["增加值（万元）"] == ("43,700", "-5,950")
+    energy = served_total(tight, "energy_tce"), served_total(base, "energy_tce")
+    assert energy == (11_430, 21_755)
+    assert metrics["综合能耗（吨标准煤）"] == ("11,430", "-10,325")
     assert metrics["腾退出区企业数"] == ("1", "+1")
-    assert at.success[0].value.startswith("状态：已证最优 · 间隙 0.00 %")
+    assert metrics["准入新项目数"] == ("2", "")  # both projects in both runs: no delta
+    assert at.success[0].value.startswith("状态：已证最优 · 间隙 0.00 % · 目标值 51,035")
     firms = next(d.value for d in at.dataframe if "served" in d.value.columns)
     assert len(firms) == 6
     at.multiselect(key="whatif_firms_zone").set_value(["Z02"]).run()
     firms = next(d.value for d in at.dataframe if "served" in d.value.columns)
-    assert sorted(firms["firm_id"]) == ["A002", "F003", "F004"]
+    # A001 now sits in Z02 (on F004's old plot P07); F004 stays listed, not served.
+    assert sorted(firms["firm_id"]) == ["A001", "A002", "F003", "F004"]
+    assert not firms.set_index("firm_id").loc["F004", "served"]
+
+
+def test_infeasible_result_shows_its_diagnosis_and_no_figures(solved_runs, tmp_path, monkeypatch):
+    runs = use_runs(solved_runs, tmp_path, monkeypatch, "base", "infeasible")
+    at = show_last(runs["infeasible"], runs["base"])
+    assert at.error[0].value.startswith("状态：无可行解")
+    metrics = {m.label: (m.value, m.delta) for m in at.metric}
+    assert len(metrics) == 8
+    assert set(metrics.values()) == {("—", "")}  # no plan: a dash and no change, never 0
+    assert "诊断：为何无解、需放宽哪些约束" in texts(at)
+    items = json.loads((runs["infeasible"] / "diagnosis.json").read_text(encoding="utf-8"))
+    labels = [i["label_zh"] for i in items["items"]]
+    assert labels
+    shown = [e.value for e in at.error] + [m.value for m in at.markdown]
+    for label in labels:
+        assert any(label in text for text in shown), label
+    # The presolve proof comes first: Z02's floors need 8,080 tce against a cap of 0.
+    assert at.error[1].value == "zone_energy[Z02]：仅保障下限就需要 8,080 tce，上限为 0 tce"
+    assert not any(d.value.columns.isin(["served"]).any() for d in at.dataframe)
 
 
 def _kpi(at: AppTest, label: str) -> float:

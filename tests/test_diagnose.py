@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from test_prepare import hand_case, hand_pieces, hand_prepare
+import pandas as pd
+from test_prepare import hand_case, hand_pieces, hand_prepare, locked_rows
 
 from allocator.diagnose import presolve_checks
 from allocator.prepare import prepare
@@ -56,22 +57,43 @@ def test_locked_parcel_problems():
     scores, overlays, cands = hand_pieces()
     case = hand_case()
     case.firms.loc[3, "locked_plots"] = "P2;P5"  # P2 is held by E2, which may not leave
+    extra = {"parcel_id": "L:P2+P5", "plot_ids": ("P2", "P5"), "area_mu": 40.0}
+    cands.parcels = pd.concat(
+        [cands.parcels, pd.DataFrame([{**extra, "zone_id": "Z1", "unit_id": "U1"}])],
+        ignore_index=True,
+    )
+    size = ("P2+P5", "size")
+    cands.locked = locked_rows(("A2", "L:P2+P5", 40.0, 25.0, 30.0, [("P2", "status"), size]))
     prep = prepare(case, scenario_from_dict({}), scores=scores, overlays=overlays, candidates=cands)
     f = presolve_checks(prep)
-    assert ("locked_occupied", "locked[A2]") in rows(f)
-    assert any(x.code == "locked_size" for x in f)
-    # once E2 may leave, the lock is possible
+    # the occupant is named once (locked_occupied); the size test is a proof, not a warning
+    assert rows(f) == {
+        ("locked_occupied", "locked[A2]"),
+        ("locked_ineligible", "locked[A2]"),
+        ("locked_land", "plot_once[Z1]"),  # 40 mu locked in Z1, where 35 mu are free
+    }
+    assert [x.reason for x in f if x.code == "locked_ineligible"] == ["size"]
+    hit = next(x for x in f if x.code == "locked_ineligible")
+    assert (hit.firm_id, hit.firm_name, hit.plot_id, hit.reason) == ("A2", "丁", "P2+P5", "size")
+    assert (hit.need, hit.have, hit.unit) == (40.0, 30.0, "亩")
+    assert "25–30 亩" in hit.message_zh
+    assert "面积" in hit.message_zh
+    # once E2 may leave, the plot is free: only the size test is left
+    cands.locked = locked_rows(("A2", "L:P2+P5", 40.0, 25.0, 30.0, [size]))
     prep2 = prepare(
         case, scenario_from_dict({"exit": {"classes": ["D"]}}),
         scores=scores, overlays=overlays, candidates=cands,
     )  # fmt: skip
-    assert ("locked_occupied", "locked[A2]") not in rows(presolve_checks(prep2))
+    assert rows(presolve_checks(prep2)) == {("locked_ineligible", "locked[A2]")}
 
 
 def test_locked_land_exceeds_free_land():
     scores, overlays, cands = hand_pieces()
     case = hand_case()
     case.firms.loc[4, ["locked", "locked_plots"]] = [True, "P5"]  # A3 and A2 both on P5
+    cands.locked = locked_rows(
+        ("A2", "B4", 30.0, 25.0, 30.0, ()), ("A3", "B4", 30.0, 5.0, 8.0, [("P5", "size")])
+    )
     prep = prepare(case, scenario_from_dict({}), scores=scores, overlays=overlays, candidates=cands)
     got = rows(presolve_checks(prep))
     assert ("locked_overlap", "locked[A3]") in got

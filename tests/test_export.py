@@ -28,6 +28,7 @@ from conftest_export import PLOTS, export_result, make_export_run
 from hypothesis import given
 from hypothesis import strategies as st
 
+from allocator.archive import ArchiveError
 from allocator.case import load_case
 from allocator.cli import main
 from allocator.errors import ExportError
@@ -479,7 +480,7 @@ def test_unpack_refuses_path_traversal(tmp_path, member):
         zf.writestr("case.gpkg", b"x")
         zf.writestr(member, "boom")
     dest = tmp_path / "dest"
-    with pytest.raises(ExportError, match="指向目标文件夹之外"):
+    with pytest.raises(ArchiveError, match="指向解压文件夹之外"):
         unpack_bundle(bad, dest)
     assert not dest.exists()
     assert not (tmp_path / "evil.txt").exists()
@@ -491,10 +492,10 @@ def test_unpack_refuses_symlink_and_non_bundles(tmp_path):
         info = zipfile.ZipInfo("link")
         info.external_attr = 0o120777 << 16
         zf.writestr(info, "/etc/passwd")
-    with pytest.raises(ExportError, match="目标文件夹之外"):
+    with pytest.raises(ArchiveError, match="符号链接"):
         unpack_bundle(bad, tmp_path / "d")
     (tmp_path / "plain.zip").write_text("not a zip")
-    with pytest.raises(ExportError, match="不是可读取的 zip"):
+    with pytest.raises(ArchiveError, match="无法作为 zip 压缩包读取"):
         unpack_bundle(tmp_path / "plain.zip", tmp_path / "d2")
     empty = tmp_path / "empty.zip"
     with zipfile.ZipFile(empty, "w") as zf:

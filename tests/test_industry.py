@@ -35,3 +35,22 @@ def test_names_and_labels():
 def test_any_text_gives_a_name_or_nothing(code):
     name = industry_name(code)
     assert name == "" or division(code) in divisions()
+
+
+def test_catalogue_membership_one_rule():
+    import pandas as pd
+
+    from allocator.industry import catalogue_prefixes, in_catalogue, matches_prefix
+
+    assert matches_prefix("C2614", "c26")
+    assert not matches_prefix("C2614", "")
+    assert not matches_prefix(None, "C26")
+    cat = pd.DataFrame({"zone_id": ["Z1", "Z1", "Z3"], "industry_prefix": ["C39", "F51", None]})
+    prefixes = catalogue_prefixes(cat)
+    assert prefixes == {"Z1": ("C39", "F51")}
+    assert in_catalogue("C3973", "Z1", prefixes)
+    assert not in_catalogue("C2614", "Z1", prefixes)
+    # no catalogue rows (Z2), or rows without a prefix (Z3): nothing is outside
+    assert in_catalogue("C2614", "Z2", prefixes)
+    assert in_catalogue("C2614", "Z3", prefixes)
+    assert catalogue_prefixes(None) == {}

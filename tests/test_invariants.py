@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_prepare import hand_case, hand_prepare
+from test_prepare import hand_case, hand_pieces, hand_prepare
 from test_runs import fake_result
 
 from allocator.invariants import check_result
@@ -162,3 +162,27 @@ def test_optimal_run_must_close_its_gap():
     # the same plan reported honestly: feasible at a 40 % gap
     result.status, result.gap = "feasible", 0.4
     assert check_result(result, hand_case(), prep.scenario) == []
+
+
+def test_zone_without_catalogue_gives_no_exit_right():
+    """Leaving a zone without catalogue rows breaks ``retain`` (no catalogue: no restriction)."""
+    prep, result = solved()  # E2 (C26, Z1) leaves under the D-class exit rule
+    case = hand_case()
+    case.catalogue = case.catalogue[case.catalogue["zone_id"] != "Z1"].reset_index(drop=True)
+    scen = prep.scenario.with_overrides({"exit": {"classes": [], "non_catalogue": True}})
+    v = check_result(result, case, scen)
+    assert [x.row for x in v] == ["retain[E2]"]
+
+
+def test_locked_project_inside_the_red_line_is_a_violation():
+    """A lock does not override eligibility: the red-line row holds for locked projects too."""
+    from allocator.prepare import prepare
+    from allocator.scenario import scenario_from_dict
+
+    scores, overlays, cands = hand_pieces()
+    overlays.loc["P5", "redline_share"] = 0.5  # A2 is locked on B4 = {P5}
+    prep = prepare(
+        hand_case(), scenario_from_dict(EXIT_D), scores=scores, overlays=overlays, candidates=cands
+    )
+    v = check_result(fake_result(prep), hand_case(), prep.scenario)
+    assert [x.row for x in v] == ["redline[A2,P5]"]

@@ -41,6 +41,27 @@ def check(data, params, family: str | None = None, min_rows: int = 1):
     return built, sol, expected
 
 
+def assert_binds(built, sol, family: str, rel: float = 1e-6) -> None:
+    """Some row of ``family`` holds with equality at the solution (the cap is really used)."""
+    rows = [(n, i) for n, i in built.registry.rows.items() if i.family == family]
+    assert rows, f"no {family} rows"
+    tight = [
+        n
+        for n, i in rows
+        if n in sol.row_activity
+        and abs(sol.row_activity[n] - i.rhs) <= rel * max(1.0, abs(i.rhs)) + 1e-7
+    ]
+    assert tight, f"no {family} row binds: the test would pass with the family switched off"
+
+
+def assert_matters(data, params, family: str, expected: float | None) -> None:
+    """Switching ``family`` off changes the brute-force optimum: the family shapes the answer."""
+    switches = {**dict(params.switches), family: False}
+    loose, _ = brute_force(data, dataclasses.replace(params, switches=switches))
+    assert loose is not None
+    assert expected is None or loose > expected + 1e-6, (family, loose, expected)
+
+
 # ----------------------------------------------------------------- per family
 
 
@@ -87,41 +108,61 @@ def test_output_request():
 
 def test_zone_electricity():
     d = synthetic.tiny(5, 5, 7, cap_factor=0.5)
-    check(d, ModelParams(switches=only("zone_electricity")), "zone_electricity")
+    p = ModelParams(switches=only("zone_electricity"))
+    built, sol, best = check(d, p, "zone_electricity")
+    assert_binds(built, sol, "zone_electricity")
+    assert_matters(d, p, "zone_electricity", best)
 
 
 def test_zone_energy():
     check(hand_case(300.0), ModelParams(alpha_tax=0.0), "zone_energy")
     d = synthetic.tiny(6, 5, 7, cap_factor=0.5)
-    check(d, ModelParams(switches=only("zone_energy")), "zone_energy")
+    p = ModelParams(switches=only("zone_energy"))
+    built, sol, best = check(d, p, "zone_energy")
+    assert_binds(built, sol, "zone_energy")
+    assert_matters(d, p, "zone_energy", best)
 
 
 def test_province_energy():
     d = synthetic.tiny(7, 5, 7, cap_factor=0.6)
-    check(d, ModelParams(switches=only("province_energy")), "province_energy")
+    p = ModelParams(switches=only("province_energy"))
+    built, sol, best = check(d, p, "province_energy")
+    assert_binds(built, sol, "province_energy")
+    assert_matters(d, p, "province_energy", best)
 
 
 def test_energy_intensity():
-    d = synthetic.tiny(8, 5, 7, intensity_factor=0.8)
-    check(d, ModelParams(switches=only("energy_intensity")), "energy_intensity")
+    # factor 0.5 binds in zone Z02 (at 0.8, the case used before, no intensity row bound)
+    d = synthetic.tiny(8, 5, 7, intensity_factor=0.5)
+    p = ModelParams(switches=only("energy_intensity"))
+    built, sol, best = check(d, p, "energy_intensity")
+    assert_binds(built, sol, "energy_intensity")
+    assert_matters(d, p, "energy_intensity", best)
 
 
 def test_unit_emissions():
     d = synthetic.tiny(9, 5, 7, n_units=2, cap_factor=0.5)
-    check(d, ModelParams(switches=only("unit_emissions")), "unit_emissions", 4)
+    p = ModelParams(switches=only("unit_emissions"))
+    built, sol, best = check(d, p, "unit_emissions", 4)
+    assert_binds(built, sol, "unit_emissions")
+    assert_matters(d, p, "unit_emissions", best)
 
 
 def test_class_floor():
     d = synthetic.tiny(10, 5, 7, cap_factor=0.7)
     p = ModelParams(class_floor=(0.9, 0.6, 0.3, 0.0), switches=only("class_floor", "zone_energy"))
-    built, sol, _ = check(d, p, "class_floor", 2)
+    built, sol, best = check(d, p, "class_floor", 2)
+    assert_binds(built, sol, "class_floor")
+    assert_matters(d, p, "class_floor", best)
 
 
 def test_class_cap():
     d = synthetic.tiny(11, 5, 7, may_exit_share=0.0)
     d = dataclasses.replace(d, firm_class=np.array([3, 2, 3, 0, 1]))
     p = ModelParams(class_cap=(np.inf, np.inf, 0.9, 0.8), switches=only("class_cap"))
-    built, sol, _ = check(d, p, "class_cap", 3)
+    built, sol, best = check(d, p, "class_cap", 3)
+    assert_binds(built, sol, "class_cap")
+    assert_matters(d, p, "class_cap", best)
     ex = ~d.firm_applicant
     assert (sol.o[ex & (d.firm_class == 3)] <= 0.8 * d.o0[ex & (d.firm_class == 3)] + 1e-6).all()
 
@@ -139,7 +180,9 @@ def test_retain():
 def test_service_floor():
     d = synthetic.tiny(13, 5, 7, cap_factor=0.6)
     p = ModelParams(service_floor=0.7, switches=only("service_floor", "zone_energy"))
-    check(d, p, "service_floor", 2)
+    built, sol, best = check(d, p, "service_floor", 2)
+    assert_binds(built, sol, "service_floor")
+    assert_matters(d, p, "service_floor", best)
 
 
 def test_locked():

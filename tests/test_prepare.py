@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from allocator.eligibility import LOCKED_COLUMNS
 from allocator.prepare import Prepared, prepare
 from allocator.scenario import scenario_from_dict
 
@@ -102,7 +103,16 @@ def hand_pieces():
     pairs = pd.DataFrame(
         {"firm_id": ["A1", "A1", "A1", "A1", "A2"], "parcel_id": ["B1", "B2", "B3", "B4", "B4"]}
     )
-    return scores, overlays, SimpleNamespace(parcels=parcels, pairs=pairs)
+    locked = locked_rows(("A2", "B4", 30.0, 25.0, 30.0, ()))
+    return scores, overlays, SimpleNamespace(parcels=parcels, pairs=pairs, locked=locked)
+
+
+def locked_rows(*rows) -> pd.DataFrame:
+    """``Candidates.locked`` by hand: (firm, parcel, area, min, max, failures) per lock."""
+    return pd.DataFrame(
+        [(f, b, a, lo, hi, not fails, tuple(fails)) for f, b, a, lo, hi, fails in rows],
+        columns=LOCKED_COLUMNS,
+    )
 
 
 def hand_prepare(overrides: dict | None = None) -> Prepared:
@@ -150,19 +160,30 @@ def test_locked_parcel_and_pairs():
     assert list(d.parcel_unit) == [0, 0, 0, 1]
 
 
-def test_size_filter_and_unknown_locked_parcel():
+def test_size_filter_and_ineligible_locked_parcel():
     scores, overlays, cands = hand_pieces()
     cands.pairs = pd.concat(
         [cands.pairs, pd.DataFrame({"firm_id": ["A3"], "parcel_id": ["B4"]})]
     )  # 30 mu > A3's 8 mu max: dropped
     case = hand_case()
-    case.firms.loc[3, "locked_plots"] = "P3;P4;P5"  # not a generated parcel: added
+    case.firms.loc[3, "locked_plots"] = "P3;P4;P5"
+    # eligibility added the lock's parcel (no generated bundle) and found it too large
+    extra = {"parcel_id": "L:P3+P4+P5", "plot_ids": ("P3", "P4", "P5"), "area_mu": 65.0}
+    cands.parcels = pd.concat(
+        [cands.parcels, pd.DataFrame([{**extra, "zone_id": "Z1", "unit_id": "U2"}])],
+        ignore_index=True,
+    )
+    cands.locked = locked_rows(("A2", "L:P3+P4+P5", 65.0, 25.0, 30.0, [("P3+P4+P5", "size")]))
     prep = prepare(case, scenario_from_dict({}), scores=scores, overlays=overlays, candidates=cands)
     d = prep.data
     assert "A3" not in {d.firm_ids[f] for f in d.cand_firm}
     b = d.locked_parcel[3]
     assert d.parcel_ids[b] == "L:P3+P4+P5"
+    # area, zone and unit are eligibility's, not recomputed from the plots
     assert d.parcel_area_mu[b] == pytest.approx(65.0)
+    assert d.unit_ids[d.parcel_unit[b]] == "U2"
+    # a lock does not override eligibility: A2 has no candidate pair at all
+    assert "A2" not in {d.firm_ids[f] for f in d.cand_firm}
 
 
 def test_caps_overrides():
@@ -210,3 +231,26 @@ def test_growth_factor_sets_request():
     assert prep.data.oreq[0] == pytest.approx(1200.0)
     assert prep.data.growth_cap[0] == pytest.approx(1.2)
     assert prep.data.oreq[1] == pytest.approx(200.0)
+
+
+def test_zone_without_catalogue_lets_no_firm_exit_as_outside_catalogue():
+    """MODEL.md ``retain``: a zone with no catalogue rows restricts nothing, exit included.
+
+    Z1 publishes no catalogue; E2 (C26 in Z1) is then not "outside the
+    catalogue" and must stay, as eligibility treats Z1 as unrestricted.
+    """
+    scores, overlays, cands = hand_pieces()
+    case = hand_case()
+    case.catalogue = case.catalogue[case.catalogue["zone_id"] != "Z1"].reset_index(drop=True)
+    scen = scenario_from_dict({"exit": {"non_catalogue": True}})
+    prep = prepare(case, scen, scores=scores, overlays=overlays, candidates=cands)
+    assert list(prep.data.may_exit) == [False, False, False, False, False]
+    assert prep.firms["exit_reason"].isna().all()
+    # the same zone in eligibility: the catalogue test admits every industry there
+    from allocator.eligibility import Rules
+
+    tables = {"access_rules": None, "land_use_rules": None, "control_units": pd.DataFrame()}
+    rules = Rules.build(SimpleNamespace(**{**vars(case), **tables}), ["C26", "C39"])
+    z1, z2 = rules.zone_index(["Z1", "Z2"])
+    assert rules.in_catalogue[:, z1].tolist() == [True, True]
+    assert rules.in_catalogue[:, z2].tolist() == [False, True]

@@ -545,3 +545,32 @@ def test_cli_score_chinese_headers(tmp_path, capsys):
     assert sheet.loc["X1", "综合得分（分）"] == pytest.approx(77.02, abs=0.005)
     assert sheet.loc["X1", "单位电耗税收（元/kWh）"] == pytest.approx(0.20)
     assert "Z1" in capsys.readouterr().out
+
+
+def test_cli_score_single_sheet_workbook_with_chinese_headers(tmp_path):
+    """A workbook whose one sheet is not named ``firms`` is read as the firms table.
+
+    The app's evaluation page and ``allocator score`` share this reader; the CLI
+    used to refuse such a file (it looked for a sheet named after a layer).
+    """
+    from allocator.cli import main
+
+    xlsx = tmp_path / "亩均数据.xlsx"
+    pd.DataFrame(
+        {
+            "企业编号": ["X1", "X2"],
+            "企业名称": ["甲公司", "乙公司"],
+            "类别": ["存量", "存量"],
+            "所属园区": ["Z1", "Z1"],
+            "行业代码": ["C3911", "C3911"],
+            "税收(万元)": [80, 50],
+            "营业收入(万元)": [1000, 800],
+            "用地面积(亩)": [10, 10],
+            "用电量(万千瓦时)": [400, 300],
+        }
+    ).to_excel(xlsx, index=False, sheet_name="Sheet1")
+    out = tmp_path / "o.xlsx"
+    assert main(["score", str(xlsx), "--out", str(out), "--year", "2024"]) == 0
+    sheet = pd.read_excel(out, sheet_name="评分结果").set_index("企业编号")
+    # the DOMAIN.md 规下 example, as in the CSV test above: 8 万元/亩 and 0.20 元/kWh → 77.02
+    assert sheet.loc["X1", "综合得分（分）"] == pytest.approx(77.02, abs=0.005)

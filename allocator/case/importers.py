@@ -21,7 +21,6 @@ import tempfile
 import tomllib
 import unicodedata
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path, PurePosixPath
@@ -44,8 +43,8 @@ ALIASES_PATH = Path(__file__).with_name("aliases.toml")
 SPATIAL_SUFFIXES = (".gpkg", ".shp", ".zip", ".geojson", ".json", ".parquet", ".geoparquet")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".gpkg")
 SIDECAR_SUFFIXES = (".shx", ".dbf", ".prj", ".cpg", ".qpj", ".sbn", ".sbx", ".xml", ".qmd")
-MAX_ZIP_BYTES = 1 << 30
-"""Refuse zips that would expand beyond 1 GiB (zip bombs)."""
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
+"""Files of a Shapefile taken from a zip (limits on zips: :mod:`allocator.archive`)."""
 
 _DIVISION_SECTIONS = (
     ("A", 1, 5), ("B", 6, 12), ("C", 13, 43), ("D", 44, 46), ("E", 47, 50), ("F", 51, 52),
@@ -222,14 +221,6 @@ def _decode(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _safe_member(name: str) -> bool:
-    """Return True when a zip member name is a plain relative path without ``..``."""
-    if not name or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-        return False
-    parts = PurePosixPath(name.replace("\\", "/")).parts
-    return ".." not in parts
-
-
 class _Reader:
     """Reads the files of one import source, collecting problems and the report."""
 
@@ -310,10 +301,13 @@ class _Reader:
             return pyogrio.read_dataframe(shp, encoding=encoding)
 
     def read_zip(self, path: Path, layer: str) -> pd.DataFrame | None:
-        with zipfile.ZipFile(path) as zf:
+        """Read a zipped Shapefile via :func:`allocator.archive.extract` (limits, temp folder)."""
+        from allocator import archive
+
+        with archive.open_zip(path) as zf:
             infos = zf.infolist()
-            unsafe = [i.filename for i in infos if not _safe_member(i.filename)]
-            links = [i.filename for i in infos if (i.external_attr >> 16) & 0o170000 == 0o120000]
+            unsafe = [i.filename for i in infos if archive.member_path(i) is None]
+            links = [i.filename for i in infos if archive.is_link(i)]
             for member in unsafe + links:
                 self.error(
                     "zip_unsafe",
@@ -325,23 +319,26 @@ class _Reader:
                 )
             if unsafe or links:
                 return None
-            if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
-                raise CaseError(t("case.unreadable", file=path.name, error="zip too large"))
             shps = [i for i in infos if i.filename.lower().endswith(".shp")]
             if not shps:
                 self.error(
                     "zip_no_shp", "case.zip_no_shp", path.name, layer, t("case.hint.zip_no_shp")
                 )
                 return None
-            target = self.tmp / f"zip-{path.stem}"
-            target.mkdir(parents=True, exist_ok=True)
             stem = PurePosixPath(shps[0].filename.replace("\\", "/")).stem
-            for info in infos:
-                part = PurePosixPath(info.filename.replace("\\", "/"))
-                if info.is_dir() or part.stem != stem:
-                    continue
-                # Written under a fixed name: member paths never reach the file system.
-                (target / ("layer" + part.suffix.lower())).write_bytes(zf.read(info))
+        try:
+            # Written under fixed names: member paths never reach the file system.
+            target = archive.extract(
+                path,
+                parent=self.tmp,
+                select=lambda m: m.stem == stem and m.suffix.lower() in SHAPEFILE_PARTS,
+                rename=lambda m: "layer" + m.suffix.lower(),
+            )
+        except archive.ArchiveError as exc:
+            self.problems.error(
+                "zip_refused", exc.message, file=path.name, layer=layer, hint=exc.hint
+            )
+            return None
         return self.read_shapefile(target / "layer.shp", path.name, layer)
 
     def read_csv(self, path: Path, layer: str) -> pd.DataFrame | None:

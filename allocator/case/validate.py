@@ -40,6 +40,31 @@ OUTSIDE_ZONE_TOLERANCE_M = 2.0
 OUTSIDE_ZONE_SHARE = 0.01
 """A plot with more than this share of its area outside its zone is reported."""
 
+MAX_ABS_NUMBER = 1e12
+"""Largest magnitude of any number in a case. No quantity of a bonded zone (万元,
+tce, MWh, t, mu, people) comes near 10^12; such a value is a unit or typing
+mistake and would wreck the solver's numerics."""
+
+NUMBER_LIMITS: dict[str, tuple[float, str]] = {
+    "far": (20.0, "a floor-area ratio above 20 is not an industrial plot"),
+    "far_max": (20.0, "a floor-area ratio above 20 is not an industrial plot"),
+    "approved_km2": (100.0, "the largest bonded zone in China is about 20 km²"),
+    "employees": (1e6, "no single firm in a bonded zone employs a million people"),
+    "land_mu": (PLOT_MAX_MU * 10, "ten times the largest plausible plot"),
+    "land_min_mu": (PLOT_MAX_MU * 10, "ten times the largest plausible plot"),
+    "land_max_mu": (PLOT_MAX_MU * 10, "ten times the largest plausible plot"),
+}
+"""Tighter plausible upper bounds (value, reason) of some columns; others use
+:data:`MAX_ABS_NUMBER`."""
+
+DEFAULTED_FIRM_NUMBERS = {
+    "value_added_wan": "0",
+    "electricity_mwh": "0",
+    "energy_tce": "electricity_mwh × the scenario's coefficient",
+}
+"""Firm numbers the model fills when missing (allocator.prepare), with the value it uses:
+a missing one is reported as a warning naming the row, not filled silently."""
+
 INDUSTRY_RE = r"^[A-T]\d{2,4}$"
 PREFIX_RE = r"^[A-T]\d{0,4}$"
 
@@ -499,6 +524,118 @@ def _check_firms(
         )
 
 
+def _check_numbers(
+    built: dict[str, pd.DataFrame | None], problems: ProblemList, files: dict[str, str]
+) -> None:
+    """Every number finite and within its plausible magnitude (:data:`NUMBER_LIMITS`)."""
+    for name, layer in ALL_LAYERS.items():
+        frame = built.get(name)
+        if frame is None:
+            continue
+        labels = _labels(frame, layer)
+        where = _where(name, files)
+        for col in layer.columns:
+            if col.kind not in ("float", "int") or col.name not in frame.columns:
+                continue
+            values = pd.to_numeric(frame[col.name], errors="coerce").astype(float).to_numpy()
+            _report(
+                problems,
+                "error",
+                "not_finite",
+                np.isinf(values),
+                labels,
+                where,
+                col.name,
+                lambda i, v=values: t("case.not_finite", value=str(v[i])),
+                t("case.hint.not_finite"),
+            )
+            limit, reason = NUMBER_LIMITS.get(
+                col.name, (MAX_ABS_NUMBER, t("case.reason.magnitude"))
+            )
+            with np.errstate(invalid="ignore"):
+                big = np.isfinite(values) & (np.abs(values) > limit)
+            _report(
+                problems,
+                "error",
+                "implausible_number",
+                big,
+                labels,
+                where,
+                col.name,
+                lambda i, v=values, lim=limit: t(
+                    "case.implausible_number", value=f"{v[i]:.6g}", limit=f"{lim:.6g}"
+                ),
+                t("case.hint.implausible_number", reason=reason),
+            )
+
+
+def _check_firm_consistency(
+    built: dict[str, pd.DataFrame | None], problems: ProblemList, files: dict[str, str]
+) -> None:
+    """Check references that disagree, firms on zero land and defaults the model fills."""
+    firms, plots = built["firms"], built.get("plots")
+    if firms is None:
+        return
+    layer = ALL_LAYERS["firms"]
+    labels = _labels(firms, layer)
+    where = _where("firms", files)
+    existing = (firms["kind"] == "existing").to_numpy()
+    land = pd.to_numeric(firms["land_mu"], errors="coerce").to_numpy(dtype=float)
+    _report(
+        problems,
+        "error",
+        "zero_land",
+        existing & (land == 0),
+        labels,
+        where,
+        "land_mu",
+        t("case.zero_land"),
+        t("case.hint.zero_land"),
+    )
+    for column, default in DEFAULTED_FIRM_NUMBERS.items():
+        if column not in firms.columns:
+            continue
+        _report(
+            problems,
+            "warning",
+            "default_filled",
+            firms[column].isna().to_numpy(),
+            labels,
+            where,
+            column,
+            t("case.default_filled", column=column, default=default),
+            t("case.hint.default_filled", column=column),
+        )
+    if plots is None or "occupant_id" not in plots.columns:
+        return
+    firm_zone = dict(zip(firms["firm_id"], firms["zone_id"], strict=True))
+    occ = plots["occupant_id"]
+    plot_zone = plots["zone_id"]
+    fz = occ.map(lambda f: firm_zone.get(f) if isinstance(f, str) else None)
+    mismatch = (
+        occ.notna()
+        & fz.notna()
+        & plot_zone.notna()
+        & (fz.astype(object) != plot_zone.astype(object))
+    ).to_numpy()
+    _report(
+        problems,
+        "error",
+        "occupant_zone_mismatch",
+        mismatch,
+        _labels(plots, ALL_LAYERS["plots"]),
+        _where("plots", files),
+        "occupant_id",
+        lambda i: t(
+            "case.occupant_zone_mismatch",
+            firm=str(occ.iloc[i]),
+            firm_zone=str(fz.iloc[i]),
+            plot_zone=str(plot_zone.iloc[i]),
+        ),
+        t("case.hint.occupant_zone_mismatch"),
+    )
+
+
 def check_frames(
     built: dict[str, pd.DataFrame | None],
     problems: ProblemList,
@@ -520,10 +657,12 @@ def check_frames(
                 hint=t("case.hint.empty_layer"),
                 **_where(name, files),
             )
+    _check_numbers(built, problems, files)
     if built.get("plots") is not None:
         _check_plots(built, problems, files)
     if built.get("firms") is not None:
         _check_firms(built, problems, files)
+        _check_firm_consistency(built, problems, files)
     firms, zones, units = built.get("firms"), built.get("zones"), built.get("control_units")
     ch = built.get("class_history")
     if ch is not None:

@@ -23,6 +23,7 @@ from allocator.commands.info import render_table
 from allocator.errors import CaseError, ExportError
 from allocator.i18n import t
 from allocator.industry import industry_name
+from allocator.safety import check_output, excel_writer, neutralise_frame
 
 
 def register(subparsers: Any) -> None:
@@ -106,12 +107,14 @@ def write_table(case: Any, table: pd.DataFrame, out: str | Path) -> Path:
     out = Path(out)
     suffix = out.suffix.lower()
     flat = table.rename(columns=lambda c: c.replace(":", "_"))
+    sheet = neutralise_frame(flat)  # text cells in .csv/.xlsx are data, never formulas
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         if suffix == ".csv":
-            flat.to_csv(out, index=False, encoding="utf-8-sig")
+            sheet.to_csv(out, index=False, encoding="utf-8-sig")
         elif suffix == ".xlsx":
-            flat.to_excel(out, index=False, sheet_name="check")
+            with excel_writer(out) as xl:
+                sheet.to_excel(xl, index=False, sheet_name="check")
         elif suffix == ".gpkg":
             import geopandas as gpd
 
@@ -151,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
     from allocator.case import load_case
     from allocator.eligibility import EligibilityParams, check_plot, check_plots
 
+    if args.out:
+        check_output(args.out, option="--out")
     if args.threshold < 0 or args.threshold > 1:
         raise CaseError(
             t("eligibility.cli.bad_threshold", value=args.threshold),
@@ -165,6 +170,11 @@ def run(args: argparse.Namespace) -> int:
     single = [x for x in (args.plot, args.lonlat, args.polygon) if x is not None]
     if len(single) > 1:
         raise CaseError(t("eligibility.error.one_target"), hint=t("eligibility.hint.one_target"))
+    if args.polygon and args.polygon.lower().endswith(".zip") and Path(args.polygon).is_file():
+        from allocator import archive
+
+        with archive.open_zip(args.polygon) as zf:  # GDAL reads it: limits checked first
+            archive.check_members(zf, Path(args.polygon))
     if single:
         check = check_plot(
             case,

@@ -21,6 +21,7 @@ from allocator.compare import row_label
 from allocator.errors import AllocatorError
 from allocator.i18n import get_lang, t
 from allocator.kpis import COUNT_KPIS
+from allocator.safety import check_output
 from allocator.status import status_label
 
 ZONE_COLUMNS = ("land_used_mu", "energy_tce", "electricity_mwh", "tax_per_mu_after")
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix.lower() != ".xlsx":
         raise AllocatorError(t("compare.cli.bad_out", path=out), hint=t("compare.cli.bad_out_hint"))
+    if out is not None:
+        check_output(out, option="--out")
     comp = compare([Path(p) for p in args.runs])
     for line in render(comp, top=max(0, args.top)):
         print(line)

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from allocator.i18n import get_lang, t
+from allocator.safety import check_output
 
 
 def register(subparsers: Any) -> None:
@@ -37,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from allocator.runs import load_run
 
     started = time.perf_counter()
+    if args.out:
+        check_output(args.out, folder=True, option="-o")
     the_run = load_run(args.run)
     lang = args.export_lang or get_lang()
     files = export(the_run, args.formats, args.out, lang=lang, zone=args.zone)

@@ -24,7 +24,9 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Import, print the column mapping and what was written."""
     from allocator.case.importers import import_case
+    from allocator.safety import check_output
 
+    check_output(args.output, option="-o")
     case, report = import_case(args.source, args.output, source_crs=args.source_crs)
     if report:
         print(t("case.cli.import.mapping"))

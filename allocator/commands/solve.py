@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
+import signal
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,7 @@ import pandas as pd
 
 from allocator.commands.info import render_table
 from allocator.diagnosis import Diagnosis
-from allocator.errors import ScenarioError
+from allocator.errors import AllocatorError, ScenarioError
 from allocator.i18n import has, t
 from allocator.kpis import BEFORE_KPIS, HEADLINE_KPIS, Kpis, format_kpi, kpi_label
 from allocator.status import status_label
@@ -159,34 +163,83 @@ def print_diagnosis(diagnosis: Diagnosis, stream: Any = None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve the scenario; exit 0 with a solution, 2 when infeasible or no solution."""
+    from allocator.safety import check_output
     from allocator.scenario import load_scenario
     from allocator.solve import load_case_cached, solve
 
+    if not args.no_write or args.from_bundle:
+        check_output(args.out, folder=True, option="--out")
     scenario_path = args.scenario
     if args.from_bundle:
         scenario_path = _unpack(args.from_bundle, args.out)
     elif not scenario_path:
         raise ScenarioError(t("solve.cli.need_scenario"))
-    scenario = load_scenario(scenario_path)
-    case = load_case_cached(args.case) if args.case else None
-    result = solve(
-        scenario,
-        case=case,
-        out_dir=args.out,
-        write=not args.no_write,
-        progress=ConsoleProgress(),
-        time_limit_s=args.time_limit,
-        rel_gap=args.gap,
-    )
+    try:
+        scenario = load_scenario(scenario_path)
+        case = load_case_cached(args.case) if args.case else None
+        progress = ConsoleProgress()
+        with ctrl_c_stops_the_solver(progress):
+            result = solve(
+                scenario,
+                case=case,
+                out_dir=args.out,
+                write=not args.no_write,
+                progress=progress,
+                time_limit_s=args.time_limit,
+                rel_gap=args.gap,
+            )
+    except AllocatorError:
+        if args.from_bundle:  # a bundle that cannot be solved leaves nothing behind
+            shutil.rmtree(Path(scenario_path).parent, ignore_errors=True)
+        raise
     print_summary(result)
+    if result.stop_reason == "user":
+        print(t("solve.cli.stopped"), file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0 if result.has_solution else 2
+
+
+EXIT_INTERRUPTED = 130
+"""Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells expect."""
+
+
+@contextmanager
+def ctrl_c_stops_the_solver(progress: ConsoleProgress) -> Iterator[None]:
+    """During the solver stage, Ctrl-C asks the solver to stop instead of killing the run.
+
+    The solver then returns its best plan so far, which is written and marked
+    "stopped by the user" (:data:`models.interrupt.STOP`). Outside the solver
+    stage, Ctrl-C interrupts as usual (nothing half-written is kept). Only
+    installed in the main thread (where Python delivers signals).
+    """
+    from models.interrupt import STOP
+
+    STOP.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if progress.stage != "solve":
+            raise KeyboardInterrupt
+        if not STOP.requested:
+            STOP.request("user")
+            print(t("solve.cli.stopping"), file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        STOP.clear()
 
 
 def _unpack(bundle: str, out: str) -> Path:
     """Unpack an export bundle under ``OUT/bundles/<name>/``; return its scenario path."""
     from allocator.export.bundle import unpack_bundle
+    from allocator.safety import safe_filename
 
-    base = Path(out) / "bundles" / Path(bundle).stem
+    base = Path(out) / "bundles" / safe_filename(Path(bundle).stem)
     dest = base
     n = 1
     while dest.exists():

@@ -89,19 +89,30 @@ def export(
     ExportError
         Unknown format or zone, a run without solution, a missing case file.
     """
-    from allocator.export import bundle, maps, report, tables, vector, webmap
     from allocator.export.data import collect
     from allocator.runs import Run, load_run
+    from allocator.safety import staged_folder
 
     if not isinstance(run, Run):
         run = load_run(run)
     fmts = parse_formats(formats)
     if fmts == ["zip"]:  # a bundle alone holds every other format too
         fmts = list(FORMATS)
-    out = Path(out_dir) if out_dir is not None else run.path / "export"
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir) if out_dir is not None else run.path / "export"
     needs_allocation = any(f not in ("xlsx", "report") for f in fmts)
     data = collect(run, case=case, lang=lang, zone=zone, require_solution=needs_allocation)
+    # built in a hidden temporary folder, moved into place only when every file is written
+    with staged_folder(final) as out:
+        written = _write(run, data, fmts, out, zone)
+        staged = [p.relative_to(out) for p in written]
+    return [final / rel for rel in staged]
+
+
+def _write(run: Any, data: Any, fmts: list[str], out: Path, zone: str | None) -> list[Path]:
+    """Write the formats into ``out``; return the files written."""
+    from allocator.export import bundle, maps, report, tables, vector, webmap
+    from allocator.safety import safe_filename
+
     written: list[Path] = []
     if "gpkg" in fmts:
         written.append(vector.write_gpkg(data, out / "allocation.gpkg"))
@@ -121,7 +132,7 @@ def export(
     if "report" in fmts:
         written += report.write_report(data, out)
     if "zip" in fmts:
-        name = run.path.name + (f"-{zone}" if zone else "") + ".zip"
+        name = run.path.name + (f"-{safe_filename(zone)}" if zone else "") + ".zip"
         case_path = getattr(data.case, "source", None)
         case_file = Path(case_path) if case_path and Path(case_path).is_file() else None
         written.append(bundle.write_bundle(run, written, out, out / name, case_file))

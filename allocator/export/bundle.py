@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import stat
+import shutil
 import tomllib
 import zipfile
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import tomli_w
@@ -125,72 +125,114 @@ def write_bundle(
     return path
 
 
-def _safe_member(info: zipfile.ZipInfo, dest: Path) -> Path:
-    name = info.filename
-    pure = PurePosixPath(name.replace("\\", "/"))
-    mode = info.external_attr >> 16
-    if (
-        pure.is_absolute()
-        or ".." in pure.parts
-        or (pure.parts and ":" in pure.parts[0])
-        or stat.S_ISLNK(mode)
-    ):
-        raise ExportError(
-            t("err.export.member_outside", name=repr(name)),
-            hint=t("err.export.member_outside_hint"),
-        )
-    target = (dest / Path(*pure.parts)).resolve()
-    if target != dest and dest not in target.parents:
-        raise ExportError(
-            t("err.export.member_outside", name=repr(name)),
-            hint=t("err.export.member_outside_hint"),
-        )
-    return target
-
-
 def unpack_bundle(zip_path: str | Path, dest: str | Path) -> Path:
     """Extract a bundle into ``dest``; return the path of its ``scenario.toml``.
 
-    Every member is checked before anything is written: absolute paths,
-    ``..`` components, drive letters and symbolic links are refused. The
-    returned scenario names ``case.gpkg`` next to it.
+    The bundle is extracted by :func:`allocator.archive.extract` (unsafe members,
+    sizes beyond the limits and zip bombs are refused) into a temporary folder
+    next to ``dest``, checked (``scenario.toml`` and ``case.gpkg`` present, the
+    scenario self-contained: :func:`check_self_contained`) and only then renamed
+    to ``dest``; on any failure nothing is left behind.
 
     Raises
     ------
     ExportError
-        Not a zip, a member escapes ``dest``, or ``scenario.toml`` / ``case.gpkg``
-        is missing.
+        ``dest`` exists, ``scenario.toml`` / ``case.gpkg`` is missing, or the
+        scenario names a file outside the bundle.
+    ArchiveError
+        Not a zip, an unsafe member or a limit exceeded.
     """
+    from allocator.archive import extract
+
     zip_path = Path(zip_path)
     dest = Path(dest).resolve()
+    if dest.exists():
+        raise ExportError(t("err.export.dest_exists", path=dest))
+    made = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
     try:
-        zf = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ExportError(
-            t("err.export.not_zip", path=zip_path, error=exc), hint=t("err.export.bundle_hint")
-        ) from exc
-    with zf:
-        infos = zf.infolist()
-        targets = [(_safe_member(i, dest), i) for i in infos]
-        names = {i.filename for i in infos}
+        tmp = extract(zip_path, parent=dest.parent)
+    except BaseException:
+        _remove_empty(made)
+        raise
+    try:
         for need in (SCENARIO, CASE):
-            if need not in names:
+            if not (tmp / need).is_file():
                 raise ExportError(
                     t("err.export.bundle_lacks", path=zip_path, need=need),
                     hint=t("err.export.bundle_hint"),
                 )
-        dest.mkdir(parents=True, exist_ok=True)
-        for target, info in targets:
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, target.open("wb") as out:
-                while chunk := src.read(1 << 20):
-                    out.write(chunk)
-    scenario = dest / SCENARIO
+        check_self_contained(tmp / SCENARIO, zip_path)
+        _check_scenario(tmp, zip_path)
+        tmp.rename(dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(made)
+        raise
+    return dest / SCENARIO
+
+
+def _check_scenario(folder: Path, bundle: Path) -> None:
+    """Load the unpacked scenario; its errors name the bundle, not the temporary folder."""
+    from allocator.errors import ScenarioError
+    from allocator.scenario import load_scenario
+
     try:
-        tomllib.loads(scenario.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ExportError(t("err.export.bad_toml", path=scenario, error=exc)) from exc
-    return scenario
+        load_scenario(folder / SCENARIO)
+    except ScenarioError as exc:
+        message = exc.message.replace(str(folder.resolve()), bundle.name).replace(
+            str(folder), bundle.name
+        )
+        raise ScenarioError(message, problems=exc.problems, hint=exc.hint) from None
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders this unpack created (deepest first) when they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def check_self_contained(scenario: Path, bundle: Path) -> None:
+    """Refuse a bundled scenario that names a file outside its bundle.
+
+    ``case`` and ``extends`` must be relative paths inside the bundle's folder;
+    ``scoring.method`` must be a shipped method's name (a path would be read
+    from wherever the command runs).
+
+    Raises
+    ------
+    ExportError
+        Not valid TOML, or a key naming a file outside the bundle.
+    """
+    from allocator.scoring.method import available_methods
+
+    root = scenario.parent.resolve()
+    try:
+        data = tomllib.loads(scenario.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ExportError(
+            t("err.export.bad_toml", path=f"{bundle.name}:{SCENARIO}", error=exc)
+        ) from exc
+    method = (data.get("scoring") or {}).get("method")
+    if method is not None and method not in available_methods():
+        raise ExportError(
+            t(
+                "err.export.outside_bundle",
+                bundle=bundle.name,
+                param="scoring.method",
+                value=method,
+            ),
+            hint=t("err.export.bundle_method_hint", known=", ".join(available_methods())),
+        )
+    named = {"case": data.get("case"), "extends": data.get("extends")}
+    for key, value in named.items():
+        if value is None:
+            continue
+        target = (root / str(value)).resolve()
+        if Path(str(value)).is_absolute() or (target != root and root not in target.parents):
+            raise ExportError(
+                t("err.export.outside_bundle", bundle=bundle.name, param=key, value=value),
+                hint=t("err.export.outside_bundle_hint"),
+            )

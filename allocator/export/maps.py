@@ -39,6 +39,7 @@ from allocator.export.data import (  # noqa: E402
     outcome_label,
 )
 from allocator.i18n import t  # noqa: E402
+from allocator.safety import safe_filename  # noqa: E402
 
 CJK_FAMILY = fonts.register_cjk_font()
 DPI = 200
@@ -505,5 +506,5 @@ def write_maps(
     if data.zone is None:
         out += save_figure(overview_figure(data), folder / "overview", formats)
     for zid in data.zone_ids:
-        out += save_figure(zone_figure(data, zid), folder / f"zone_{zid}", formats)
+        out += save_figure(zone_figure(data, zid), folder / f"zone_{safe_filename(zid)}", formats)
     return out

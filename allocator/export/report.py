@@ -9,7 +9,6 @@ HTML-to-PDF engine is needed on the machine).
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
 from datetime import datetime
@@ -34,6 +33,7 @@ from allocator.export.data import (
 )
 from allocator.export.tables import diagnosis_frame, scenario_frame, summary_rows
 from allocator.i18n import t
+from allocator.safety import escape_html
 from models.data import CLASSES
 
 KPI_COLUMNS = (
@@ -265,7 +265,7 @@ def _png_uri(fig: Figure, dpi: int = 110) -> str:
 
 def _table(frame: pd.DataFrame, lang: str, headers: list[str] | None = None) -> str:
     heads = headers or [label(c, lang) for c in frame.columns]
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+    th = "".join(f"<th>{escape_html(h)}</th>" for h in heads)
     rows = []
     for _, r in frame.iterrows():
         cells = []
@@ -273,7 +273,7 @@ def _table(frame: pd.DataFrame, lang: str, headers: list[str] | None = None) -> 
             v = r[c]
             num = isinstance(v, int | float | np.number) and not isinstance(v, bool)
             cls = ' class="num"' if num else ""
-            cells.append(f"<td{cls}>{html.escape(_fmt(v))}</td>")
+            cells.append(f"<td{cls}>{escape_html(_fmt(v))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -296,28 +296,28 @@ def report_html(data: ExportData, overview: Figure | None = None) -> str:
     lang = data.lang
     title = t("export.report.title", lang, scenario=data.scenario_name)
     parts = [
-        f"<h1>{html.escape(title)}</h1>",
+        f"<h1>{escape_html(title)}</h1>",
         '<p class="muted">'
-        + html.escape(
+        + escape_html(
             t("export.report.generated", lang, date=datetime.now().strftime("%Y-%m-%d %H:%M"))
         )
         + " · "
-        + html.escape(data.source_line())
+        + escape_html(data.source_line())
         + "</p>",
     ]
     summary = pd.DataFrame(summary_rows(data), columns=["key", "item_value"])
-    parts += [f"<h2>{html.escape(t('export.report.status', lang))}</h2>", _table(summary, lang)]
+    parts += [f"<h2>{escape_html(t('export.report.status', lang))}</h2>", _table(summary, lang)]
     parts += [
-        f"<h2>{html.escape(t('export.report.scenario', lang))}</h2>",
+        f"<h2>{escape_html(t('export.report.scenario', lang))}</h2>",
         _table(scenario_frame(data), lang),
     ]
     parts += [
-        f"<h2>{html.escape(t('export.report.kpis', lang))}</h2>",
+        f"<h2>{escape_html(t('export.report.kpis', lang))}</h2>",
         _table(kpi_frame(data), lang),
     ]
     mix = class_mix(data).reset_index(names="class")
     parts += [
-        f"<h2>{html.escape(t('export.report.class_mix', lang))}</h2>",
+        f"<h2>{escape_html(t('export.report.class_mix', lang))}</h2>",
         _table(
             mix,
             lang,
@@ -325,28 +325,30 @@ def report_html(data: ExportData, overview: Figure | None = None) -> str:
         ),
     ]
     binding = binding_frame(data)
-    parts.append(f"<h2>{html.escape(t('export.report.binding', lang))}</h2>")
+    parts.append(f"<h2>{escape_html(t('export.report.binding', lang))}</h2>")
     parts.append(
-        _table(binding, lang) if len(binding) else f"<p>{t('export.report.no_binding', lang)}</p>"
+        _table(binding, lang)
+        if len(binding)
+        else f"<p>{escape_html(t('export.report.no_binding', lang))}</p>"
     )
     diag = diagnosis_frame(data)
     if len(diag):
-        parts += [f"<h2>{html.escape(t('export.report.diagnosis', lang))}</h2>", _table(diag, lang)]
+        parts += [f"<h2>{escape_html(t('export.report.diagnosis', lang))}</h2>", _table(diag, lang)]
     if overview is not None:
         parts += [
-            f"<h2>{html.escape(t('export.report.overview', lang))}</h2>",
+            f"<h2>{escape_html(t('export.report.overview', lang))}</h2>",
             f'<img alt="overview" src="{_png_uri(overview, 120)}">',
         ]
     charts = chart_figures(data)
     if charts:
-        parts.append(f"<h2>{html.escape(t('export.report.charts', lang))}</h2>")
+        parts.append(f"<h2>{escape_html(t('export.report.charts', lang))}</h2>")
         for caption, fig in charts:
-            parts.append(f'<img alt="{html.escape(caption)}" src="{_png_uri(fig)}">')
+            parts.append(f'<img alt="{escape_html(caption)}" src="{_png_uri(fig)}">')
             plt.close(fig)
     html_lang = "zh-CN" if lang == "zh" else "en"
     return (
         f'<!DOCTYPE html><html lang="{html_lang}"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<title>{escape_html(title)}</title><style>{CSS}</style></head><body>"
         + "\n".join(parts)
         + "</body></html>\n"
     )

@@ -18,6 +18,7 @@ import pandas as pd
 from allocator.export.data import CODED_COLUMNS, ExportData, label, outcome_label, value_label
 from allocator.i18n import has, t
 from allocator.kpis import COUNT_KPIS, kpi_label
+from allocator.safety import XLSX_OPTIONS, neutralise_cell
 from allocator.status import status_label
 
 SHARE_COLUMNS = {
@@ -152,7 +153,8 @@ class Workbook:
 
         self.lang = lang
         self.path = path
-        self.wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False, "in_memory": True})
+        options = {"nan_inf_to_errors": False, "in_memory": True, **XLSX_OPTIONS}
+        self.wb = xlsxwriter.Workbook(str(path), options)
         self.fmt_head = self.wb.add_format(
             {
                 "bold": True,
@@ -175,11 +177,12 @@ class Workbook:
     ) -> None:
         """Add a sheet; ``headers`` default to the export labels."""
         ws = self.wb.add_worksheet(name[:31])
+        # text cells are data: never formulas (allocator.safety)
         cols = list(frame.columns)
         heads = headers or [label(c, self.lang) for c in cols]
         ws.set_row(0, 32)
         for j, h in enumerate(heads):
-            ws.write_string(0, j, h, self.fmt_head)
+            ws.write_string(0, j, neutralise_cell(str(h)), self.fmt_head)
         for j, col in enumerate(cols):
             series = frame.iloc[:, j]
             numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
@@ -208,7 +211,7 @@ class Workbook:
                     else:
                         ws.write_number(i, j, x, cell if numeric else self.fmt_num)
                 else:
-                    ws.write_string(i, j, str(v))
+                    ws.write_string(i, j, neutralise_cell(str(v)))
             ws.set_column(j, j, _width(values, heads[j]), cell)
         ws.freeze_panes(1, 0)
         if cols:

@@ -12,7 +12,6 @@ coloured by outcome; a popup shows the plot, the firm on it and its quotas.
 from __future__ import annotations
 
 import base64
-import html
 import json
 import re
 from pathlib import Path
@@ -31,6 +30,7 @@ from allocator.export.data import (
     value_label,
 )
 from allocator.i18n import t
+from allocator.safety import escape_html
 
 ASSETS = Path(__file__).with_name("assets")
 LEAFLET_VERSION = "1.9.4"
@@ -102,7 +102,11 @@ def inline_assets(page: str) -> str:
 
 
 def _props(frame: Any, fields: list[str], lang: str, simplify_m: float = 0.0) -> Any:
-    """Return a GeoJSON dict: the popup/tooltip fields, lon/lat rounded to 1e-6 degree (0.1 m)."""
+    """Return a GeoJSON dict: the popup/tooltip fields, lon/lat rounded to 1e-6 degree (0.1 m).
+
+    Text values are HTML-escaped (:func:`allocator.safety.escape_html`): the
+    tooltips and popups show them as HTML.
+    """
     import shapely
 
     out = frame[[*fields, "geometry"]].copy()
@@ -119,7 +123,9 @@ def _props(frame: Any, fields: list[str], lang: str, simplify_m: float = 0.0) ->
         if pd.api.types.is_float_dtype(s):
             out[col] = s.round(2)
         elif not pd.api.types.is_numeric_dtype(s):
-            out[col] = s.map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
+            # folium's tooltips and popups insert property values as HTML
+            out[col] = s.map(lambda v: None if v is None or v is pd.NA or v != v else v)
+            out[col] = out[col].map(lambda v: None if v is None else escape_html(v))
     out = out.to_crs("EPSG:4326")
     geoms = shapely.to_geojson(shapely.set_precision(out.geometry.values, 1e-6, mode="pointwise"))
     props = json.loads(pd.DataFrame(out.drop(columns="geometry")).to_json(orient="records"))
@@ -133,22 +139,22 @@ def _props(frame: Any, fields: list[str], lang: str, simplify_m: float = 0.0) ->
 
 def _legend_html(lang: str) -> str:
     rows = "".join(
-        f'<div><i style="background:{OUTCOME_COLORS[o]}"></i>{html.escape(outcome_label(o, lang))}'
+        f'<div><i style="background:{OUTCOME_COLORS[o]}"></i>{escape_html(outcome_label(o, lang))}'
         "</div>"
         for o in OUTCOMES
     )
     rows += (
         f'<div><i style="background:repeating-linear-gradient(45deg,{REDLINE_COLOR} 0 2px,'
         f'transparent 2px 5px);border-color:{REDLINE_COLOR}"></i>'
-        f"{html.escape(t('export.legend.redline', lang))}</div>"
+        f"{escape_html(t('export.legend.redline', lang))}</div>"
         f'<div><i style="background:none;border:2px solid #1f3b73"></i>'
-        f"{html.escape(t('export.legend.zone', lang))}</div>"
+        f"{escape_html(t('export.legend.zone', lang))}</div>"
     )
     return (
         '<div class="alloc-legend" style="position:absolute;bottom:64px;left:10px;z-index:1000;'
         "background:rgba(255,255,255,0.92);padding:8px 10px;border-radius:4px;"
         'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,0.3)">'
-        f"<b>{html.escape(t('export.legend.title', lang))}</b>{rows}</div>"
+        f"<b>{escape_html(t('export.legend.title', lang))}</b>{rows}</div>"
         "<style>.alloc-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;"
         "vertical-align:middle;border:1px solid #404040}</style>"
     )
@@ -216,7 +222,7 @@ def _zone_label_layer(fmap: Any, zones: Any, lang: str) -> None:
         def __init__(self, labels: list[dict[str, Any]], hint: str) -> None:
             super().__init__()
             self._name = "ZoneLabels"
-            escaped = [{**z, "label": html.escape(z["label"])} for z in labels]
+            escaped = [{**z, "label": escape_html(z["label"])} for z in labels]
             self.labels = json.dumps(escaped, ensure_ascii=False)
             self.hint = json.dumps(hint, ensure_ascii=False)
 
@@ -312,7 +318,7 @@ def build_map(data: ExportData) -> Any:
     root: Any = fmap.get_root()  # a branca Figure: it has .html and .header
     root.html.add_child(Element(_legend_html(lang)))
     title = t("export.web.title", lang, scenario=data.scenario_name)
-    root.header.add_child(Element(f"<title>{html.escape(title)}</title>"))
+    root.header.add_child(Element(f"<title>{escape_html(title)}</title>"))
     return fmap
 
 

@@ -108,7 +108,7 @@ def font_env(profile: Path) -> dict[str, str]:
     is added next to the system configuration, so the browser test and the README
     screenshots show real glyphs wherever the project is installed.
     """
-    from allocator.export.fonts import shipped_font_path
+    from allocator import shipped_font_path
 
     font = shipped_font_path()
     if font is None:

@@ -1,10 +1,10 @@
-"""Helpers shared by every page: language, cached case loading, errors, library access.
+"""Helpers shared by every page: language, cached case loading, errors, formatting.
 
-Pages call the public ``allocator`` API through :func:`api`, which returns None
-when a capability is not installed yet, so a page can say so in plain words
-instead of crashing. Errors never reach the user as a traceback: they are shown
-with :func:`show_error` (the message, the library's hint, and the located
-problems in an expander); the traceback goes to the server log only.
+Pages call the public ``allocator`` API directly (names in ``allocator.__all__``
+and the public modules listed in docs/boundary.md; ``tests/test_ui_imports.py``
+keeps it so). Errors never reach the user as a traceback: they are shown with
+:func:`show_error` (the message, the library's hint, and the located problems
+in an expander); the traceback goes to the server log only.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from allocator import i18n
+from allocator import available_methods, i18n, load_case_cached, load_run, plot_overlays, score
 from allocator.errors import AllocatorError
 
 log = logging.getLogger("allocator.ui")
@@ -141,29 +141,6 @@ def save_upload(upload: Any, subdir: str = "uploads") -> Path:
     return dest
 
 
-# --- library access --------------------------------------------------------------------------
-
-
-def api(name: str) -> Any:
-    """Return ``allocator.<name>``, or None when that capability is not available yet."""
-    import allocator
-
-    try:
-        return getattr(allocator, name)
-    except (ImportError, AttributeError) as exc:
-        log.info("allocator.%s not available: %s", name, exc)
-        return None
-
-
-def require(*names: str) -> bool:
-    """Say which capabilities are missing (an info box) and return False, or return True."""
-    missing = [n for n in names if api(n) is None]
-    if missing:
-        st.info(t("ui.missing", names=", ".join(missing)))
-        return False
-    return True
-
-
 # --- errors ----------------------------------------------------------------------------------
 
 
@@ -221,9 +198,7 @@ def _mtime(path: Path) -> float:
 
 
 def _load_case(path: str, mtime: float) -> Any:
-    from allocator.case.cache import load_case_cached  # the one bounded case cache
-
-    return load_case_cached(path)
+    return load_case_cached(path)  # the one bounded case cache (path and content)
 
 
 def case_key() -> tuple[str, float] | None:
@@ -241,10 +216,6 @@ def get_case(show: bool = True) -> Any | None:
         if show:
             st.warning(t("ui.case.missing", path=str(path)))
         return None
-    if api("load_case") is None:
-        if show:
-            require("load_case")
-        return None
     key = case_key()
     assert key is not None
     try:
@@ -257,13 +228,11 @@ def get_case(show: bool = True) -> Any | None:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _overlays(path: str, mtime: float, buffer_m: float, _case: Any) -> pd.DataFrame:
-    return api("plot_overlays")(_case, buffer_m=buffer_m)
+    return plot_overlays(_case, buffer_m=buffer_m)
 
 
 def get_overlays(case: Any, buffer_m: float = 0.0) -> pd.DataFrame | None:
-    """Return the plot overlays of the active case (cached), or None when not available."""
-    if api("plot_overlays") is None:
-        return None
+    """Return the plot overlays of the active case (cached), or None with a message."""
     key = case_key()
     if key is None:
         return None
@@ -272,13 +241,11 @@ def get_overlays(case: Any, buffer_m: float = 0.0) -> pd.DataFrame | None:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _scores(path: str, mtime: float, method: str, _case: Any) -> Any:
-    return api("score")(_case, method=method)
+    return score(_case, method=method)
 
 
 def get_scores(case: Any, method: str = "huangyan_2022") -> Any | None:
-    """Return the 亩均 scores of the active case's firms (cached), or None."""
-    if api("score") is None:
-        return None
+    """Return the 亩均 scores of the active case's firms (cached), or None with a message."""
     key = case_key()
     if key is None:
         return None
@@ -288,10 +255,6 @@ def get_scores(case: Any, method: str = "huangyan_2022") -> Any | None:
 @st.cache_data(show_spinner=False, ttl=300)
 def list_methods() -> list[str]:
     """Return the complete scoring methods shipped in ``allocator/policy``, default first."""
-    try:
-        from allocator.scoring import available_methods
-    except ImportError:
-        return ["huangyan_2022"]
     return list(available_methods()) or ["huangyan_2022"]
 
 
@@ -316,14 +279,11 @@ def list_runs() -> list[Path]:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _load_run(path: str, mtime: float) -> Any:
-    return api("load_run")(path)
+    return load_run(path)
 
 
 def get_run(path: Path) -> Any | None:
     """Return a run folder loaded with ``allocator.load_run`` (cached), or None with a message."""
-    if api("load_run") is None:
-        require("load_run")
-        return None
     return attempt(_load_run, str(path), _mtime(path / "summary.json"))
 
 

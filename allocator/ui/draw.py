@@ -23,6 +23,7 @@ from typing import Any
 
 import streamlit as st
 
+from allocator import leaflet_css, leaflet_js
 from allocator.errors import CaseError
 from allocator.ui import maps
 from allocator.ui.common import t
@@ -235,8 +236,6 @@ def draw_css() -> str:
 @functools.cache
 def component_js() -> str:
     """Return the component's module: our code with Leaflet and Leaflet.draw inlined."""
-    from allocator.export.webmap import leaflet_css, leaflet_js
-
     libs = (
         leaflet_js()
         + "\n;\n"

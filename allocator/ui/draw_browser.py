@@ -102,7 +102,7 @@ def drawn_count(page: Any) -> int:
 
 def screenshot(out: Path, plot_id: str = "NBMS-P0076") -> Path:
     """Save a 1440×900 screenshot of a polygon drawn over ``plot_id`` of the sample case."""
-    from allocator.case import load_case
+    from allocator import load_case
     from allocator.i18n import t
 
     case_path = ROOT / "gis_data" / "zhejiang_sample.gpkg"

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import urllib.parse
 from typing import Any
 
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
+
+from allocator.safety import escape_html
 
 # A MapLibre style with no sources: nothing is downloaded, the background is paper-white.
 OFFLINE_STYLE: dict[str, Any] = {
@@ -63,6 +66,8 @@ def _geojson(_gdf: Any, key: tuple, columns: tuple[str, ...], tolerance_m: float
     for col in columns:
         if not pd.api.types.is_numeric_dtype(gdf[col]):
             gdf[col] = gdf[col].astype(object).where(gdf[col].notna(), None).astype(str)
+    for col in columns:  # what tooltips show: escaped, as deck.gl inserts it as HTML
+        gdf[col + TOOLTIP_SUFFIX] = gdf[col].map(escape_html)
     return json.loads(gdf.to_json(drop_id=True))
 
 
@@ -138,6 +143,20 @@ def view_for(gdf: Any, width_px: int = 900, height_px: int = 520) -> pdk.ViewSta
     return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=lat, zoom=zoom)
 
 
+TOOLTIP_SUFFIX = "__html"
+"""Suffix of the HTML-escaped copy of each feature property, the one tooltips show."""
+
+
+def tooltip_template(template: str) -> str:
+    """Return ``template`` with each ``{column}`` pointing at its escaped copy.
+
+    deck.gl fills ``{column}`` in an HTML tooltip with the raw property and
+    inserts the result as HTML; :func:`features` stores an escaped copy of each
+    column under ``column + TOOLTIP_SUFFIX`` and tooltips read that one.
+    """
+    return re.sub(r"\{(\w+)\}", lambda m: "{" + m.group(1) + TOOLTIP_SUFFIX + "}", template)
+
+
 def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: str | None = None) -> pdk.Deck:
     """Return an offline deck (no base tiles) with an optional HTML tooltip."""
     return pdk.Deck(
@@ -145,7 +164,7 @@ def deck(layers: list[pdk.Layer], view: pdk.ViewState, tooltip: str | None = Non
         initial_view_state=view,
         map_style=OFFLINE_STYLE_URL,
         map_provider=None,
-        tooltip={"html": tooltip} if tooltip else False,
+        tooltip={"html": tooltip_template(tooltip)} if tooltip else False,
     )
 
 
@@ -192,6 +211,6 @@ def legend(palette: dict[str, list[int]], labels: dict[str, str]) -> None:
         parts.append(
             f"<span style='display:inline-block;width:12px;height:12px;"
             f"background:rgb({r},{g},{b});margin:0 4px 0 12px;vertical-align:middle'></span>"
-            f"{labels.get(key, key)}"
+            f"{escape_html(labels.get(key, key))}"
         )
     st.html("<div style='font-size:0.85rem'>" + "".join(parts) + "</div>")

@@ -187,12 +187,13 @@ def marginals_table(run: Any) -> None:
     show_table(binding, hide_index=True, width="stretch")
 
 
-def diagnosis(run: Any) -> None:
+def diagnosis(run: Any, heading: bool = True) -> None:
     """Show the diagnosis: proofs first, then the rows to relax by their share of the cap."""
     diag: Diagnosis = run.diagnosis
     if not diag.items:
         return
-    st.subheader(t("ui.run.diagnosis"))
+    if heading:
+        st.subheader(t("ui.run.diagnosis"))
     for item in diag.proofs:
         st.error(item.label(lang()))
     for item in diag.warnings:
@@ -223,12 +224,12 @@ def family_label(family: str) -> str:
 def show_run(run: Any, base: Any | None, key: str) -> None:
     """Show everything about a run (against an optional base run)."""
     status_line(run)
+    st.subheader(t("ui.run.kpis"))
+    kpi_deltas(run, base)  # a run without a plan shows — for every figure, never 0
     if not run.has_solution:
         diagnosis(run)
         if run.firms is None or run.firms.empty:
             return
-    st.subheader(t("ui.run.kpis"))
-    kpi_deltas(run, base)
     with st.expander(t("ui.run.kpi_table")):
         show_table(kpi_frame(run, base), hide_index=True, width="stretch")
     tabs = st.tabs(

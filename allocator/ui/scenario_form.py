@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from allocator import i18n
+from allocator import i18n, scenario_schema
 from allocator.ui.common import lang, list_methods, t
 
 HIDDEN = ("name", "description", "case")
@@ -25,11 +25,7 @@ SLIDER_SPAN = 10.0
 
 
 def schema() -> list[dict[str, Any]]:
-    """Return the scenario schema in the session's language ([] when not available)."""
-    try:
-        from allocator.scenario import scenario_schema
-    except ImportError:
-        return []
+    """Return the scenario schema in the session's language."""
     return scenario_schema(lang())
 
 

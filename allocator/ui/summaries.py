@@ -7,8 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allocator import HEADLINE_KPIS
-from models.data import CLASSES
+from allocator import CLASSES, HEADLINE_KPIS
 
 
 def _col(df: pd.DataFrame, name: str, default: float = np.nan) -> pd.Series:

@@ -234,6 +234,9 @@ def _run_highs(
         h.setSolution(hs)
     if progress is not None:
         _subscribe(h, progress)
+    from models.interrupt import watch
+
+    watch(h)  # a stop request (Ctrl-C) ends the search with the best plan so far
     _hrun(h)
     out = _read_highs(h, lp, sense, use_unverified=start is None)
     message = f"HiGHS model status: {h.modelStatusToString(out.model_status)}"

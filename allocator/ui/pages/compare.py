@@ -9,11 +9,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from allocator import format_kpi, kpi_label, status_label
+from allocator import (
+    attribute,
+    attribution_sheet,
+    compare,
+    format_kpi,
+    has_plan,
+    kpi_label,
+    status_label,
+)
 from allocator.i18n import has
 from allocator.ui import results
 from allocator.ui.common import (
-    api,
     attempt,
     fixed,
     fmt_pct,
@@ -22,7 +29,6 @@ from allocator.ui.common import (
     lang,
     list_runs,
     page_header,
-    require,
     show_table,
     t,
 )
@@ -71,8 +77,6 @@ def workbook_bytes(comparison: Any, page_lang: str) -> bytes:
 def render() -> None:
     """Draw the compare page."""
     page_header("ui.compare.title", "ui.compare.caption")
-    if not require("load_run"):
-        return
     paths = list_runs()
     if len(paths) < 2:
         st.info(t("ui.compare.need_two", n=len(paths)))
@@ -112,27 +116,34 @@ def render() -> None:
         index=[t("ui.compare.status"), t("ui.compare.gap")],
     )
     show_table(pd.concat([statuses.astype(str), shown]))
-    if api("compare") is not None:
-        comparison = attempt(api("compare"), [Path(p) for p in picked])
-        full = getattr(comparison, "kpis", None) if comparison is not None else None
-        if isinstance(full, pd.DataFrame):
-            with st.expander(t("ui.compare.library_table")):
-                show_table(full)
-        if hasattr(comparison, "to_excel"):
-            page_lang = lang()
-            st.download_button(  # written when clicked, not on every rerun of the page
-                t("ui.compare.download"),
-                data=lambda: workbook_bytes(comparison, page_lang),
-                file_name=t("ui.compare.file_name"),
-                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                key="compare_download",
+    comparison = attempt(compare, [Path(p) for p in picked])
+    if comparison is not None:
+        with st.expander(t("ui.compare.library_table")):
+            show_table(comparison.kpis.astype("string"))  # mixed text and numbers
+        page_lang = lang()
+        st.download_button(  # written when clicked, not on every rerun of the page
+            t("ui.compare.download"),
+            data=lambda: workbook_bytes(comparison, page_lang),
+            file_name=t("ui.compare.file_name"),
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="compare_download",
+        )
+
+    for label, run in runs.items():
+        if not has_plan(run.status):
+            st.subheader(
+                t("ui.compare.no_plan", name=label, status=status_label(run.status, lang()))
             )
+            results.diagnosis(run, heading=False)
 
     base_label = st.selectbox(t("ui.compare.base"), labels, key="compare_base")
     other_label = st.selectbox(
         t("ui.compare.other"), [x for x in labels if x != base_label], key="compare_other"
     )
     base, other = runs[base_label], runs[other_label]
+    if not (has_plan(base.status) and has_plan(other.status)):
+        st.info(t("ui.compare.pair_no_plan"))
+        return
     changed = outcome_changes(base.plots, other.plots)
     st.subheader(t("ui.compare.changed_plots", n=len(changed)))
     if len(changed):
@@ -142,12 +153,9 @@ def render() -> None:
         show_table(changed, hide_index=True, width="stretch", height=240)
     st.subheader(t("ui.compare.zones"))
     zone_charts({base_label: base, other_label: other})
-    pair = attempt(api("compare"), [base, other]) if api("compare") is not None else None
-    firms = firm_changes(base.firms, other.firms)
-    lib_firms = getattr(pair, "firms", None)
-    if isinstance(lib_firms, pd.DataFrame) and "binding_changed" in lib_firms:
-        # the library's table says why: the run's own reason and the binding rows that changed
-        firms = pair.firms_in(lang())  # type: ignore[union-attr]  # lib_firms set: pair exists
+    pair = attempt(compare, [base, other])
+    # the library's table says why: the run's own reason and the binding rows that changed
+    firms = pair.firms_in(lang()) if pair is not None else firm_changes(base.firms, other.firms)
     st.subheader(
         t(
             "ui.compare.firms",
@@ -162,9 +170,8 @@ def render() -> None:
         )
     show_table(shown, hide_index=True, width="stretch", height=280)
     st.subheader(t("ui.compare.binding"))
-    lib_binding = getattr(pair, "binding", None)
-    if isinstance(lib_binding, pd.DataFrame) and "row" in lib_binding:
-        show_table(lib_binding, hide_index=True)
+    if pair is not None:
+        show_table(pair.binding, hide_index=True)
     elif base.marginals is not None and other.marginals is not None and not base.marginals.empty:
         show_table(
             binding_changes(base.marginals, other.marginals), hide_index=True, width="stretch"
@@ -178,16 +185,14 @@ def render() -> None:
 def attribution_section(base: Path, other: Path) -> None:
     """Why the other run differs from the base: Shapley attribution, solved when asked for."""
     st.subheader(t("ui.compare.attribution"))
-    if api("attribute") is None:
-        return
     key = f"attribution:{base}:{other}"
     if st.button(t("ui.compare.attribution_run"), key="compare_attribution"):
         with st.spinner(t("ui.compare.attribution_running")):
-            st.session_state[key] = attempt(api("attribute"), base, other)
+            st.session_state[key] = attempt(attribute, base, other)
     att = st.session_state.get(key)
     if att is not None:
         st.caption(t(f"attribution.title.{att.method}", a=att.label_a, b=att.label_b))
-        show_table(api("attribution_sheet")(att, lang()), hide_index=True, width="stretch")
+        show_table(attribution_sheet(att, lang()), hide_index=True, width="stretch")
 
 
 with guard():

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import io
-import shutil
-from dataclasses import fields, is_dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from allocator import (
+    CLASSES,
+    explanation_texts,
+    i18n,
+    price_impacts,
+    read_firms_input,
+    score,
+    write_score_workbook,
+)
 from allocator.i18n import has
+from allocator.safety import excel_writer, neutralise_frame
 from allocator.ui.common import (
-    api,
     attempt,
     case_key,
     fixed,
@@ -24,44 +30,20 @@ from allocator.ui.common import (
     lang,
     list_methods,
     page_header,
-    require,
     save_upload,
     session_dir,
     short_hash,
     show_table,
     t,
 )
-from models.data import CLASSES
-
-
-def read_firms(path: Path) -> pd.DataFrame:
-    """Read an uploaded firms table with the library's importer and coerce it like a case.
-
-    The importer maps Chinese headers (企业名称, 税收, 用地面积(亩) …), decodes GBK/BOM
-    and reports every problem with its row and column.
-    """
-    from allocator.case.importers import read_source
-    from allocator.case.io import build_layer
-    from allocator.case.schema import FIRMS
-    from allocator.errors import CaseError, ProblemList
-
-    folder = path.parent / f"firms-src-{short_hash(path.name + str(path.stat().st_size))}"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"firms{path.suffix.lower()}"
-    shutil.copyfile(path, target)
-    problems = ProblemList()
-    frames, _, _ = read_source(folder, problems)
-    what = t("ui.eval.read_failed", name=path.name)
-    problems.raise_if_errors(what)
-    if "firms" not in frames:
-        raise CaseError(what, hint=t("ui.eval.no_firms"))
-    table = build_layer(frames["firms"], FIRMS, problems, file=path.name)
-    problems.raise_if_errors(what)
-    return table
 
 
 def source(case: Any) -> Any | None:
-    """Choose the firms: the case's, or an uploaded spreadsheet."""
+    """Choose the firms: the case's, or an uploaded spreadsheet.
+
+    An upload is read as ``allocator score`` reads its input (Chinese headers
+    mapped, GBK/BOM decoded, every problem named with its row and column).
+    """
     choice = st.radio(
         t("ui.eval.source"),
         ["case", "upload"],
@@ -77,7 +59,7 @@ def source(case: Any) -> Any | None:
     if upload is None:
         return None
     path = save_upload(upload, "firms")
-    return attempt(read_firms, path)
+    return attempt(read_firms_input, path, name=upload.name, lang=lang())
 
 
 def part_columns(table: pd.DataFrame) -> list[str]:
@@ -178,11 +160,7 @@ def firm_detail(table: pd.DataFrame, firms: pd.DataFrame) -> None:
 
 
 def explanation(table: pd.DataFrame, firm: str) -> str | None:
-    """Return the library's one-sentence explanation of a firm's score, if available."""
-    try:
-        from allocator.scoring import explanation_texts
-    except ImportError:
-        return None
+    """Return the library's one-sentence explanation of a firm's score, if it has one."""
     try:
         text = explanation_texts(table.loc[[firm]], lang=lang()).iloc[0]
     except Exception:  # noqa: BLE001 - the numeric explanation below still shows
@@ -193,73 +171,48 @@ def explanation(table: pd.DataFrame, firm: str) -> str | None:
 def indicator_label(key: str) -> str:
     """Return the label of an indicator key (``tax_per_mu`` → 亩均税收)."""
     name = f"ui.ind.{key}"
-    from allocator import i18n
-
     return i18n.t(name, lang=lang()) if i18n.has(name) else key
 
 
 def price_frames(impacts: Any) -> dict[str, pd.DataFrame]:
-    """Return the tables of a ``PriceImpacts`` object by name."""
-    if impacts is None:
-        return {}
-    if isinstance(impacts, pd.DataFrame):
-        return {"firms": impacts}
-    items = (
-        {f.name: getattr(impacts, f.name) for f in fields(impacts)}
-        if is_dataclass(impacts)
-        else dict(vars(impacts))
-    )
-    return {k: v for k, v in items.items() if isinstance(v, pd.DataFrame)}
+    """Return the tables of ``price_impacts``' answer by name (none when it failed)."""
+    return {} if impacts is None else {"firms": impacts.firms, "zones": impacts.zones}
 
 
 def price_label(name: str) -> str:
     """Return the heading of a price-impact table (firms, zones)."""
-    from allocator import i18n
-
     key = f"ui.eval.prices_{name}"
     return i18n.t(key, lang=lang()) if i18n.has(key) else name
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def library_workbook(key: tuple, _scores: Any, _impacts: Any) -> bytes | None:
-    """Return the workbook ``allocator score --out`` writes (None when not available).
+def library_workbook(key: tuple, _scores: Any, _impacts: Any) -> bytes:
+    """Return the workbook ``allocator score --out`` writes.
 
     Cached by ``key`` (case version or upload, method, language): writing it takes a
     while for a province of firms, and the page reruns on every click.
     """
-    scores, impacts = _scores, _impacts
-    if impacts is None:
-        return None
-    try:
-        from allocator.commands.score import write_workbook
-    except ImportError:
-        return None
     path = session_dir() / "evaluation" / f"scores-{short_hash(repr(key))}.xlsx"
-    try:
-        return write_workbook(path, scores, impacts, lang=lang()).read_bytes()
-    except Exception:  # noqa: BLE001 - fall back to the app's own workbook
-        return None
+    return write_score_workbook(path, _scores, _impacts, lang=lang()).read_bytes()
 
 
 def workbook(
     table: pd.DataFrame, mixes: dict[str, pd.DataFrame], prices: dict[str, pd.DataFrame]
 ) -> bytes:
-    """Return an xlsx workbook of the scores, class mixes and price impacts."""
+    """Return an xlsx workbook of the scores and class mixes (when the prices failed)."""
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
-        table.to_excel(xl, sheet_name=t("ui.eval.sheet_scores")[:31])
+    with excel_writer(buf) as xl:
+        neutralise_frame(table).to_excel(xl, sheet_name=t("ui.eval.sheet_scores")[:31])
         for name, frame in mixes.items():
-            frame.to_excel(xl, sheet_name=name[:31])
+            neutralise_frame(frame).to_excel(xl, sheet_name=name[:31])
         for name, frame in prices.items():
-            frame.to_excel(xl, sheet_name=price_label(name)[:31])
+            neutralise_frame(frame).to_excel(xl, sheet_name=price_label(name)[:31])
     return buf.getvalue()
 
 
 def render() -> None:
     """Draw the firm-evaluation page."""
     page_header("ui.eval.title", "ui.eval.caption")
-    if not require("score"):
-        return
     case = get_case()
     if case is None:
         return
@@ -269,10 +222,9 @@ def render() -> None:
     method = st.selectbox(t("ui.eval.method"), list_methods(), key="eval_method")
     if data is case:
         scores = get_scores(case, method)
-        firms = case.firms
     else:
-        scores = attempt(api("score"), data, method=method)
-        firms = data
+        scores = attempt(score, data, method=method)
+    firms = data.firms
     if scores is None:
         return
     table = scores.table
@@ -319,22 +271,16 @@ def render() -> None:
 
     st.subheader(t("ui.eval.prices"))
     prices: dict[str, pd.DataFrame] = {}
-    impacts = None
-    if api("price_impacts") is None:
-        st.info(t("ui.missing", names="price_impacts"))
-    else:
-        impacts = attempt(api("price_impacts"), data, scores)
-        prices = price_frames(impacts)
-        prices = {k: v for k, v in prices.items() if k != "table" or "firms" not in prices}
-        for name, frame in prices.items():
-            st.markdown(f"**{price_label(name)}**")
-            show_table(frame, width="stretch", height=240)
+    impacts = attempt(price_impacts, data, scores)
+    prices = price_frames(impacts)
+    for name, frame in prices.items():
+        st.markdown(f"**{price_label(name)}**")
+        show_table(frame, width="stretch", height=240)
+    key = (str(case_key()) if data is case else str(id(data)), method, lang())
+    book = attempt(library_workbook, key, scores, impacts) if impacts is not None else None
     st.download_button(
         t("ui.eval.download"),
-        data=library_workbook(
-            (str(case_key()) if data is case else str(id(data)), method, lang()), scores, impacts
-        )
-        or workbook(table, mixes, prices),
+        data=book or workbook(table, mixes, prices),
         file_name=f"mujun-{method}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="eval_download",

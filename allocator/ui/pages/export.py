@@ -9,8 +9,8 @@ from typing import Any
 
 import streamlit as st
 
+from allocator import export
 from allocator.ui.common import (
-    api,
     fixed,
     get_case,
     get_run,
@@ -18,9 +18,9 @@ from allocator.ui.common import (
     lang,
     list_runs,
     page_header,
-    require,
     session_dir,
     short_hash,
+    show_error,
     t,
 )
 
@@ -40,8 +40,6 @@ MIME = {
 def render() -> None:
     """Draw the export page."""
     page_header("ui.export.title", "ui.export.caption")
-    if not require("export", "load_run"):
-        return
     paths = list_runs()
     if not paths:
         st.info(t("ui.export.no_runs"))
@@ -75,12 +73,10 @@ def render() -> None:
         out.mkdir(parents=True, exist_ok=True)
         with st.spinner(t("ui.export.working")):
             try:
-                files = api("export")(
+                files = export(
                     run, formats, out, lang=lang(), zone=zone or None, case=run_case(run)
                 )
             except Exception as exc:  # noqa: BLE001
-                from allocator.ui.common import show_error
-
                 show_error(exc)
                 return
         st.session_state["export_files"] = [str(f) for f in files]

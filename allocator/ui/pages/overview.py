@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from allocator import import_case, load_case, validate_case
 from allocator.ui import maps
 from allocator.ui.common import (
-    api,
     attempt,
     case_key,
     case_path,
@@ -31,7 +31,7 @@ from allocator.ui.summaries import CLASSES, zone_summary
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _validation(path: str, mtime: float, _case: Any) -> list:
-    return list(api("validate_case")(_case))
+    return list(validate_case(_case))
 
 
 CASE_TYPES = [
@@ -78,15 +78,11 @@ def use_uploaded_case(uploads: list) -> None:
     folder = session_dir() / f"case-{short_hash(''.join(sorted(u.name for u in uploads)))}"
     paths = [save_upload(u, folder.name) for u in uploads]
     if len(paths) == 1 and paths[0].suffix.lower() == ".gpkg":
-        api("load_case")(paths[0])  # raises CaseError listing every problem
+        load_case(paths[0])  # raises CaseError listing every problem
         path = paths[0]
     else:
-        importer = api("import_case")
-        if importer is None:
-            st.info(t("ui.missing", names="import_case"))
-            return
         path = session_dir() / f"{folder.name}.gpkg"
-        _, report = importer(folder, path)
+        _, report = import_case(folder, path)
         if report:
             with st.expander(t("ui.case.report")):
                 st.text("\n".join(str(line) for line in report))
@@ -96,9 +92,6 @@ def use_uploaded_case(uploads: list) -> None:
 
 def validation_status(case: Any) -> None:
     """Show the case's validation problems (errors and warnings)."""
-    if api("validate_case") is None:
-        st.info(t("ui.missing", names="validate_case"))
-        return
     key = case_key()
     problems = attempt(_validation, *key, case) if key else None
     if problems is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -10,10 +9,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from allocator.errors import CaseError
+from allocator import check_plot, check_zip
 from allocator.ui import draw, maps
 from allocator.ui.common import (
-    api,
     case_key,
     fixed,
     fmt_num,
@@ -22,7 +20,6 @@ from allocator.ui.common import (
     guard,
     lang,
     page_header,
-    require,
     save_upload,
     show_table,
     t,
@@ -33,15 +30,8 @@ MODES = ("map", "id", "coords", "polygon", "draw")
 
 
 def safe_zip(path: Path) -> None:
-    """Refuse a zip whose members would land outside the folder they are extracted to."""
-    with zipfile.ZipFile(path) as zf:
-        for name in zf.namelist():
-            norm = name.replace("\\", "/")
-            if norm.startswith("/") or ".." in norm.split("/") or ":" in norm.split("/")[0]:
-                raise CaseError(
-                    t("ui.plot.zip_unsafe", name=path.name, member=name),
-                    hint=t("ui.plot.zip_unsafe_hint"),
-                )
+    """Refuse a zip with unsafe members or beyond the archive limits (:mod:`allocator.archive`)."""
+    check_zip(path)
 
 
 def choose_zone(case: Any) -> str:
@@ -317,8 +307,6 @@ def report(case: Any, check: Any) -> None:
 def render() -> None:
     """Draw the plot-check page."""
     page_header("ui.plot.title", "ui.plot.caption")
-    if not require("check_plot"):
-        return
     case = get_case()
     if case is None:
         return
@@ -327,7 +315,7 @@ def render() -> None:
         industry = st.text_input(t("ui.plot.industry"), key="plot_industry").strip() or None
         if kwargs is None:
             return
-        check = api("check_plot")(case, industry=industry, lang=lang(), **kwargs)
+        check = check_plot(case, industry=industry, lang=lang(), **kwargs)
         if st.session_state.get("plot_mode") == "draw":
             data = as_dict(check)
             st.markdown(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from allocator import Result, Scenario, load_scenario, solve
 from allocator.ui import results, scenario_form
 from allocator.ui.common import (
-    api,
     attempt,
     case_path,
     fmt_num,
@@ -21,7 +22,6 @@ from allocator.ui.common import (
     guard,
     list_scenarios,
     page_header,
-    require,
     runs_dir,
     save_upload,
     show_error,
@@ -36,7 +36,7 @@ STAGE_KEYS = (
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _scenario(path: str, mtime: float, case: str) -> Any:
-    scenario = api("load_scenario")(path)
+    scenario = load_scenario(path)
     return _interactive(_with_case(scenario, case))
 
 
@@ -64,9 +64,9 @@ def _interactive(scenario: Any) -> Any:
     return scenario.with_overrides(over, where="app") if over else scenario
 
 
-def _with_case(scenario: Any, case: str) -> Any:
+def _with_case(scenario: Scenario, case: str) -> Scenario:
     """Point the scenario at the app's active case (scenarios name their case by path)."""
-    current = getattr(scenario, "case_path", None)
+    current = scenario.case_path
     if current is not None and Path(str(current)).resolve() == Path(case).resolve():
         return scenario
     return scenario.with_overrides({"case": case}, where="app")
@@ -92,7 +92,7 @@ def base_choice() -> Path | None:
         if upload is not None and st.button(t("ui.whatif.use_upload"), key="whatif_use_upload"):
             try:
                 path = save_upload(upload, "scenarios")
-                api("load_scenario")(path)  # validates: unknown keys, conflicts
+                _check_upload(path)
             except Exception as exc:  # noqa: BLE001
                 show_error(exc)
             else:
@@ -100,6 +100,27 @@ def base_choice() -> Path | None:
                 st.session_state["_whatif_pick_uploaded"] = True
                 st.rerun()
     return Path(choice)  # type: ignore[arg-type]  # a selectbox over options never gives None
+
+
+def _check_upload(path: Path) -> None:
+    """Validate an uploaded scenario, confined to shipped scenarios, uploads and methods.
+
+    Its messages name files by their names only (no server folders).
+    """
+    from allocator import check_confined, redact_paths
+    from allocator.errors import AllocatorError
+    from allocator.ui.common import scenario_dir
+
+    roots = [scenario_dir(), path.parent]
+    try:
+        check_confined(path, roots)
+        load_scenario(path)  # validates: unknown keys, conflicts
+    except AllocatorError as exc:
+        hidden = [*roots, Path.cwd()]
+        exc.message = redact_paths(exc.message, hidden)
+        exc.hint = redact_paths(exc.hint, hidden)
+        exc.args = (exc.message,)
+        raise
 
 
 class Progress:
@@ -112,34 +133,23 @@ class Progress:
         self.stages: list[str] = []
         self.last = 0.0
 
-    def __call__(self, *args: Any, **kwargs: Any) -> None:
-        """Accept ``(stage)``, ``(stage, info)``, ``(event)`` or keyword forms."""
+    def __call__(self, stage: str, info: Mapping[str, Any]) -> None:
+        """Show a stage of ``solve(progress=...)`` and the solver's incumbent and bound."""
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
         if get_script_run_ctx(suppress_warning=True) is None:
             return  # called from a solver thread: the page cannot be updated from there
-        info: dict[str, Any] = dict(kwargs)
-        stage = None
-        for arg in args:
-            if isinstance(arg, str):
-                stage = arg
-            elif isinstance(arg, dict):
-                info.update(arg)
-            elif arg is not None:
-                info.update({k: v for k, v in vars(arg).items() if not k.startswith("_")})
-        stage = stage or info.pop("stage", None) or info.pop("event", None)
-        if stage and (not self.stages or self.stages[-1] != stage):
-            self.stages.append(str(stage))
-            label = t(f"ui.stage.{stage}") if stage in STAGE_KEYS else str(stage)
+        if not self.stages or self.stages[-1] != stage:
+            self.stages.append(stage)
+            label = t(f"ui.stage.{stage}") if stage in STAGE_KEYS else stage
             self.stage_box.write(f"▸ {label}")
             self.bar.progress(min(0.95, len(self.stages) / len(STAGE_KEYS)))
-        incumbent = _first(info, "incumbent", "objective", "primal", "best_objective")
-        bound = _first(info, "bound", "best_bound", "dual")
+        incumbent, bound = info.get("objective"), info.get("bound")
         if incumbent is not None or bound is not None:
             now = time.monotonic()
             if now - self.last > 0.2:
                 self.last = now
-                gap = _first(info, "gap", "rel_gap")
+                gap = info.get("gap")
                 self.line.markdown(
                     t(
                         "ui.whatif.live",
@@ -150,34 +160,22 @@ class Progress:
                 )
 
 
-def _first(info: dict, *names: str) -> Any:
-    for name in names:
-        if info.get(name) is not None:
-            return info[name]
-    return None
-
-
-def run_path(result: Any) -> Path | None:
+def run_path(result: Result) -> Path:
     """Return the run folder a ``solve(write=True)`` result was written to."""
-    for name in ("path", "run_path", "run_dir", "folder", "out_dir"):
-        value = getattr(result, name, None)
-        if value and (Path(value) / "summary.json").is_file():
-            return Path(value)
-    return None
+    if result.run_path is None:
+        raise RuntimeError("solve() returned no run folder")
+    return Path(result.run_path)
 
 
-def solve_to_run(scenario: Any, case: Any, status: Any, label: str) -> Path | None:
+def solve_to_run(scenario: Scenario, case: Any, status: Any, label: str) -> Path:
     """Solve a scenario with live progress; return the run folder."""
     status.write(label)
     bar = status.progress(0.0)
     line = status.empty()
     progress = Progress(status, bar, line)
-    result = api("solve")(scenario, case=case, out_dir=runs_dir(), write=True, progress=progress)
+    result = solve(scenario, case=case, out_dir=runs_dir(), write=True, progress=progress)
     bar.progress(1.0)
-    path = run_path(result)
-    if path is None:
-        raise RuntimeError("solve() returned no run folder")
-    return path
+    return run_path(result)
 
 
 @st.cache_resource(show_spinner=False)
@@ -192,17 +190,14 @@ def _background() -> tuple[ThreadPoolExecutor, dict[str, Future]]:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="allocator-base"), {}
 
 
-def base_key(scenario: Any, case: Any) -> str:
+def base_key(scenario: Scenario, case: Any) -> str:
     """Return the cache key of a scenario solved on a case."""
-    return f"{getattr(scenario, 'hash', '')}:{case.content_hash()}:{runs_dir()}"
+    return f"{scenario.hash}:{case.content_hash()}:{runs_dir()}"
 
 
 def _solve_quietly(scenario: Any, case: Any, out_dir: Path) -> str:
-    result = api("solve")(scenario, case=case, out_dir=out_dir, write=True)
-    path = run_path(result)
-    if path is None:
-        raise RuntimeError("solve() returned no run folder")
-    return str(path)
+    result = solve(scenario, case=case, out_dir=out_dir, write=True)
+    return str(run_path(result))
 
 
 def prefetch_base(scenario: Any, case: Any) -> None:
@@ -240,8 +235,6 @@ def base_run(scenario: Any, case: Any, status: Any) -> Path | None:
 def render() -> None:
     """Draw the what-if page."""
     page_header("ui.whatif.title", "ui.whatif.caption")
-    if not require("load_scenario", "solve", "load_run"):
-        return
     case = get_case()
     if case is None:
         return
