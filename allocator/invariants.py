@@ -395,9 +395,12 @@ def _check_analysis(chk: _Checker, result: Any, case: Any, value: float) -> None
     import json
     from pathlib import Path
 
-    path = getattr(result, "path", None) or getattr(result, "run_path", None)
-    info_path = Path(path) / "analysis.json" if path else None
-    if info_path is None or not info_path.exists():
+    where = getattr(result, "path", None) or getattr(result, "run_path", None)
+    if not where:
+        return
+    path = Path(where)
+    info_path = path / "analysis.json"
+    if not info_path.exists():
         return
     info = json.loads(info_path.read_text(encoding="utf-8"))
     if info.get("kind") == "alternative":
@@ -408,7 +411,7 @@ def _check_analysis(chk: _Checker, result: Any, case: Any, value: float) -> None
         if best is not None:
             within = float(info.get("within", 0.0))
             chk.ge("objective_floor", "objective_floor[within]", value, best - within * abs(best))
-        table_path = Path(path).parent / "alternatives.csv"
+        table_path = path.parent / "alternatives.csv"
         if table_path.exists():
             table = pd.read_csv(table_path)
             mine = _plot_firms(result.plots)
@@ -416,9 +419,9 @@ def _check_analysis(chk: _Checker, result: Any, case: Any, value: float) -> None
             others = [
                 _plot_firms(pd.read_parquet(Path(str(r)) / "plots.parquet"))
                 for n, r in names.items()
-                if n != Path(path).name
+                if n != path.name
             ]
-            row = table[[Path(str(r)).name == Path(path).name for r in table["run"]]]
+            row = table[[Path(str(r)).name == path.name for r in table["run"]]]
             if others and len(row):
                 real = min(int((mine != o.reindex(mine.index).fillna("")).sum()) for o in others)
                 if int(row["min_distance"].iloc[0]) != real:

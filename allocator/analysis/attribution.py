@@ -124,10 +124,11 @@ def shapley(
             for s in itertools.combinations(others, r):
                 lo, hi = values[frozenset(s)], values[frozenset(s) | {i}]
                 for m in measures:
-                    if lo[m] is None or hi[m] is None:
+                    a, b = lo[m], hi[m]
+                    if a is None or b is None:
                         out.loc[i, m] = np.nan
                     else:
-                        out.loc[i, m] += w * (float(hi[m]) - float(lo[m]))
+                        out.loc[i, m] += w * (float(b) - float(a))
     return out
 
 
@@ -141,9 +142,8 @@ def sequential(
     for i in groups:
         lo, hi = values[done], values[done | {i}]
         for m in measures:
-            out.loc[i, m] = (
-                np.nan if lo[m] is None or hi[m] is None else float(hi[m]) - float(lo[m])
-            )
+            a, b = lo[m], hi[m]
+            out.loc[i, m] = np.nan if a is None or b is None else float(b) - float(a)
         done = done | {i}
     return out
 
@@ -260,7 +260,8 @@ def attribute(
         )
         values[s] = _measures(result)
         rows.append({"groups": "+".join(ordered) or "—", "status": str(result.status), **values[s]})
-    full, empty = frozenset(groups), frozenset()
+    full: frozenset[str] = frozenset(groups)
+    empty: frozenset[str] = frozenset()
     if groups:
         contrib = shapley(values, groups) if method == "shapley" else sequential(values, groups)
     else:
