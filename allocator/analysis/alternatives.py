@@ -223,11 +223,12 @@ class Alternatives:
 
         Returns the folder ``<out_dir>/<scenario>-alternatives-<time>/``.
         """
-        folder = Path(out_dir) / run_folder_name(f"{self.scenario.name}-alternatives")
+        base = run_folder_name(f"{self.scenario.name}-alternatives")  # made safe there
+        folder = Path(out_dir) / base
         n = 1
         while folder.exists():
             n += 1
-            folder = folder.with_name(f"{folder.name.split('~')[0]}~{n}")
+            folder = Path(out_dir) / "~".join((base, str(n)))
         folder.mkdir(parents=True)
         for i, r in enumerate(self.results, start=1):
             write_run(r, folder)
