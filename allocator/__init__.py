@@ -65,6 +65,12 @@ _API: dict[str, str] = {
     "diagnose": "allocator.diagnose",
     "load_run": "allocator.runs",
     "compare": "allocator.compare",
+    # analyses on the same model
+    "alternatives": "allocator.analysis.alternatives",
+    "stability": "allocator.analysis.stability",
+    "change_curve": "allocator.analysis.stability",
+    "attribute": "allocator.analysis.attribution",
+    "attribution_sheet": "allocator.analysis.attribution",
     # typed values at the boundary
     "SolverSettings": "allocator.settings",
     "Status": "allocator.status",

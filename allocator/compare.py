@@ -61,6 +61,9 @@ class Comparison:
     binding: pd.DataFrame
     """Cap rows whose binding state or marginal value changed vs the base."""
     runs: list[Run] = field(default_factory=list, repr=False)
+    attribution: Any = None
+    """Why the second run differs from the first, when asked for (an
+    :class:`allocator.analysis.attribution.Attribution`): the workbook's attribution sheet."""
 
     def firms_in(self, lang: str | None = None) -> pd.DataFrame:
         """Return :attr:`firms` with the run's reason in ``lang`` only, for people to read.
@@ -135,6 +138,11 @@ class Comparison:
             book.sheet(t("compare.sheet.plots", lang), plots, heads(plots))
             book.sheet(t("compare.sheet.firms", lang), firms, heads(firms))
             book.sheet(t("compare.sheet.binding", lang), self.binding, heads(self.binding))
+            if self.attribution is not None:
+                from allocator.analysis.attribution import attribution_sheet
+
+                frame = attribution_sheet(self.attribution, lang)
+                book.sheet(t("compare.sheet.attribution", lang), frame, list(frame.columns))
             book.close()
             os.replace(tmp, path)
         except OSError as exc:

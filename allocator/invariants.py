@@ -368,7 +368,100 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         want = split_list(prow[fid]["locked_plots"])
         if appl_d[fid] and want and set(split_list(frow[fid]["plot_ids"])) != set(want):
             chk.fail("locked", f"locked[{fid}]", f"got {frow[fid]['plot_ids']}, locked {want}")
+    _check_analysis(chk, result, case, plan_objective(firms, fp, scenario))
     return chk.violations
+
+
+def _plot_firms(plots: pd.DataFrame) -> pd.Series:
+    """Plot id → firm id after (empty string for none) of a written plot table."""
+    firm = plots["firm_id_after"].astype(object)
+    return pd.Series(
+        [str(f) if f is not None and f == f else "" for f in firm],
+        index=plots["plot_id"].astype(str).to_numpy(),
+    )
+
+
+def _check_analysis(chk: _Checker, result: Any, case: Any, value: float) -> None:
+    """Check a run of an analysis (its ``analysis.json``) against its written tables.
+
+    Alternatives (family ``objective_floor`` / ``distance_to``): the plan's
+    objective is at least the recorded floor and best − within·|best|, and
+    the ``min_distance`` of ``alternatives.csv`` next to it is the number of
+    plots whose firm differs from the closest sibling plan. Stability (family
+    ``change_limit``): the plots reassigned and firms changed against the
+    recorded approved plan, recounted from the tables, are those reported and
+    at most ``max_changes``.
+    """
+    import json
+    from pathlib import Path
+
+    where = getattr(result, "path", None) or getattr(result, "run_path", None)
+    if not where:
+        return
+    path = Path(where)
+    info_path = path / "analysis.json"
+    if not info_path.exists():
+        return
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    if info.get("kind") == "alternative":
+        floor = _finite(info.get("objective_floor"))
+        best = _finite(info.get("best_objective"))
+        if floor is not None:
+            chk.ge("objective_floor", "objective_floor", value, floor)
+        if best is not None:
+            within = float(info.get("within", 0.0))
+            chk.ge("objective_floor", "objective_floor[within]", value, best - within * abs(best))
+        table_path = path.parent / "alternatives.csv"
+        if table_path.exists():
+            table = pd.read_csv(table_path)
+            mine = _plot_firms(result.plots)
+            names = {Path(str(r)).name: r for r in table["run"]}
+            others = [
+                _plot_firms(pd.read_parquet(Path(str(r)) / "plots.parquet"))
+                for n, r in names.items()
+                if n != path.name
+            ]
+            row = table[[Path(str(r)).name == path.name for r in table["run"]]]
+            if others and len(row):
+                real = min(int((mine != o.reindex(mine.index).fillna("")).sum()) for o in others)
+                if int(row["min_distance"].iloc[0]) != real:
+                    chk.fail(
+                        "distance_to",
+                        "distance_to[*]",
+                        f"min_distance {int(row['min_distance'].iloc[0])} ≠ {real} from the plans",
+                    )
+    elif info.get("kind") == "stability":
+        served = set(map(str, info.get("approved_served", [])))
+        approved_plots = {k: set(v) for k, v in (info.get("approved_plots") or {}).items()}
+        plots = case.plots
+        occupied = plots["status"].astype(str) == "occupied"
+        before = pd.Series("", index=plots["plot_id"].astype(str).to_numpy(), dtype=object)
+        for pid, occ in zip(plots["plot_id"].astype(str)[occupied], plots["occupant_id"][occupied],
+                            strict=True):  # fmt: skip
+            if str(occ) in served:
+                before[pid] = str(occ)
+        for fid, pids in approved_plots.items():
+            for pid in pids:
+                before[pid] = fid
+        now = _plot_firms(result.plots).reindex(before.index).fillna("")
+        plots_changed = int((before != now).sum())
+        firms = result.firms
+        firms_changed = 0
+        for fid, kind, s, pids in zip(
+            firms["firm_id"].astype(str),
+            firms["kind"].astype(str),
+            firms["served"].astype(bool),
+            firms["plot_ids"],
+            strict=True,
+        ):
+            moved = kind == "applicant" and s and set(split_list(pids)) != approved_plots.get(fid)
+            firms_changed += int((fid in served) != s or moved)
+        for key, real in (("plots_changed", plots_changed), ("firms_changed", firms_changed)):
+            if info.get(key) is not None and int(info[key]) != real:
+                chk.fail("change_limit", f"change_limit[{key}]", f"{info[key]} ≠ {real} recounted")
+        limit = info.get("max_changes")
+        if limit is not None:
+            chk.le("change_limit", "change_limit", plots_changed + firms_changed, float(limit))
 
 
 def plan_objective(firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any) -> float:

@@ -141,6 +141,11 @@ def _fields() -> list[Field]:
         Field("solver.rel_gap", "float", 1e-4, min=0.0, max=1.0),
         Field("solver.threads", "int", 1, min=1, max=64),
         Field("solver.seed", "int", 0, min=0),
+        Field("alternatives.k", "int", 5, min=1, max=50),
+        Field("alternatives.within", "float", 0.02, min=0.0, max=1.0),
+        Field("stability.approved", "str", None, optional=True),
+        Field("stability.max_changes", "int", None, min=0, optional=True),
+        Field("stability.change_cost_wan", "float", 0.0, min=0.0),
     ]
     return f
 
@@ -194,16 +199,24 @@ def check_param(key: str, value: Any, where: str) -> Any:
     return _check_value(fld, key, value, where)
 
 
-def scenario_schema(lang: str | None = None) -> list[dict[str, Any]]:
+ANALYSIS_TABLES: tuple[str, ...] = ("alternatives.", "stability.")
+"""Keys that configure an analysis (alternatives, stability), not the plan of a solve."""
+
+
+def scenario_schema(lang: str | None = None, *, analysis: bool = False) -> list[dict[str, Any]]:
     """Return every scenario key with its type, default, range and description.
 
     The app builds its widgets from this list. Keys containing ``*`` stand for
     one entry per zone (``caps.zones.*``) or control unit (``caps.units.*``).
+    The analysis keys (:data:`ANALYSIS_TABLES`) are included only with
+    ``analysis=True``: a what-if form has no use for them.
     """
     from allocator.i18n import t
 
     out = []
     for f in FIELDS:
+        if not analysis and f.key.startswith(ANALYSIS_TABLES):
+            continue
         out.append(
             {
                 "key": f.key,

@@ -418,10 +418,13 @@ def run_model(
     params: Any = None,
     log_path: str | Path | None = None,
     duals: bool = False,
+    analysis: Any = None,
 ) -> Result:
     """Build and solve the prepared model under ``settings``; return a :class:`Result`.
 
-    ``settings`` defaults to the scenario's. The result is not written.
+    ``settings`` defaults to the scenario's. ``analysis`` (a
+    :class:`models.allocation.Analysis`) adds the analysis families
+    (alternatives, stability). The result is not written.
     """
     from models import allocation
     from models import solver as msolver
@@ -431,7 +434,7 @@ def run_model(
     timings: dict[str, float] = {}
     _emit(progress, "build")
     t0 = time.perf_counter()
-    built = allocation.build(prep.data, params or prep.params)
+    built = allocation.build(prep.data, params or prep.params, analysis=analysis)
     timings["build"] = time.perf_counter() - t0
     _emit(progress, "solve", time_limit_s=settings.time_limit_s)
 

@@ -55,6 +55,17 @@ Choices where MODEL.md is silent, and improvements on it
   name to ``s`` (in the row's own unit: MWh, tce, t, 万元, or 1 for locks).
   ``energy_intensity`` rows are ``Σ (en_f − κ_z) o_fz ≤ 0``: their unit is tce
   of energy above what the intensity cap allows.
+
+Analysis families (ARCHITECTURE.md "Version 2": analysis reuses the model)
+--------------------------------------------------------------------------
+``build(data, params, analysis=Analysis(...))`` adds, to the same model, the
+rows near-optimal alternatives and stability need; each is one family below
+with its algebra. A *reference plan* (:class:`PlanRef`: who is served, on
+which parcel) enters linearly: for plot p with reference firm a(p),
+``same_p`` is ``y_a`` (a the occupant), ``Σ_{b∋p} x_ab`` (a an applicant) or
+``1 − y_occ(p) − Σ_{c∋p} x_c`` (no firm), so the number of plots whose
+assigned firm differs, ``d = P − Σ_p same_p``, is linear in the binaries
+(exact at integer points, where ``plot_once`` makes each ``same_p`` 0 or 1).
 """
 
 from __future__ import annotations
@@ -103,6 +114,9 @@ UNITS: dict[str, str] = {
     "retain": "firm",
     "service_floor": "万元",
     "locked": "firm",
+    "objective_floor": "万元",
+    "distance_to": "plot",
+    "change_limit": "change",
 }
 """Unit of each family's left-hand side (and of its elastic slack)."""
 
@@ -179,6 +193,8 @@ class Built:
         kind, _, rest = solver_name.partition("_")
         if kind == "s":
             return "slack:" + self.registry.display(rest)
+        if kind == "dmin":
+            return "distance_min"
         parts = [int(p) for p in rest.split("_")]
         if kind in ("y", "o"):
             return display_name(kind, {"firm": d.firm_ids[parts[0]]})
@@ -194,6 +210,68 @@ class Built:
     def rows_of(self, family: str) -> list[str]:
         """Display names of the rows of ``family``, in build order."""
         return [n for n, r in self.registry.rows.items() if r.family == family]
+
+
+@dataclass(frozen=True, eq=False)
+class PlanRef:
+    """A reference plan in model positions: who is served and, for applicants, on which parcel.
+
+    ``served`` (F,) bool and ``parcel`` (F,) int (index into ``parcel_ids``;
+    −1 for existing firms and applicants not admitted).
+    """
+
+    served: np.ndarray
+    parcel: np.ndarray
+
+    @classmethod
+    def from_solution(cls, data: ModelData, y: np.ndarray, x: np.ndarray) -> PlanRef:
+        """Read a plan off solution values ``y`` (F) and ``x`` (C, aligned with the candidates)."""
+        served = np.rint(np.asarray(y, float)).astype(bool)
+        parcel = np.full(data.n_firms, -1, dtype=np.int64)
+        sel = np.flatnonzero(np.rint(np.asarray(x, float)) > 0)
+        parcel[np.asarray(data.cand_firm)[sel]] = np.asarray(data.cand_parcel)[sel]
+        return cls(served=served, parcel=parcel)
+
+    def plot_firm(self, data: ModelData) -> np.ndarray:
+        """Return the firm (index, −1 = none) each plot is assigned to under this plan."""
+        occ = np.asarray(data.plot_occupant, dtype=np.int64)
+        app = np.asarray(data.firm_applicant, dtype=bool)
+        out = np.full(data.n_plots, -1, dtype=np.int64)
+        keep = (occ >= 0) & self.served[np.maximum(occ, 0)] & ~app[np.maximum(occ, 0)]
+        out[keep] = occ[keep]
+        for f in np.flatnonzero(self.served & app & (self.parcel >= 0)):
+            out[data.parcel_plots(int(self.parcel[f]))] = f
+        return out
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Extra rows and objective terms for analysis solves (all off by default).
+
+    Attributes
+    ----------
+    objective_floor
+        Build ``objective_floor``: MODEL.md's objective ≥ this (万元).
+    distance_refs
+        Build one ``distance_to`` row per plan and maximise the smallest
+        distance (max-min) instead of MODEL.md's objective.
+    approved, max_changes
+        Build ``change_limit``: at most ``max_changes`` changes against ``approved``.
+    change_cost_wan
+        Subtract this (万元) per change against ``approved`` from the objective.
+    distance_weight_wan
+        With ``distance_refs``: None maximises the smallest distance alone;
+        a number w maximises MODEL.md's objective + w · (smallest distance),
+        w in 万元 per plot (easier for the solver: its start heuristic works
+        on MODEL.md's objective, and ``objective_floor`` still holds).
+    """
+
+    objective_floor: float | None = None
+    distance_refs: tuple[PlanRef, ...] = ()
+    approved: PlanRef | None = None
+    max_changes: int | None = None
+    change_cost_wan: float = 0.0
+    distance_weight_wan: float | None = None
 
 
 class _Ctx:
@@ -278,6 +356,18 @@ class _Prep:
         va_mu = np.asarray(d.va_mu, dtype=float)
         self.cap_c = np.minimum(oreq[self.cf], va_mu[self.cf] * self.ca)
         self.firm_order, self.firm_ptr = _groups(self.cf, self.F)
+        self._incidence: tuple[np.ndarray, np.ndarray] | None = None
+
+    def incidence(self, d: ModelData) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(pair, plot)`` arrays: candidate ``pair[i]``'s parcel holds ``plot[i]``."""
+        if self._incidence is None:
+            ptr = np.asarray(d.parcel_ptr, dtype=np.int64)
+            lens = ptr[self.cb + 1] - ptr[self.cb]
+            rep_c = np.repeat(np.arange(self.C), lens)
+            offs = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+            at = np.repeat(ptr[self.cb], lens) + offs
+            self._incidence = (rep_c, np.asarray(d.parcel_plot, dtype=np.int64)[at])
+        return self._incidence
 
 
 def _o_upper(data: ModelData, prep: _Prep) -> np.ndarray:
@@ -613,12 +703,8 @@ def locked(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> None:
         ctx.row("locked", {"firm": d.firm_ids[f], "parcel": d.parcel_ids[b]}, terms, ">=", 1.0)
 
 
-def objective(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> float:
-    """Set the objective of MODEL.md; return its constant.
-
-    max Σ_f w_class(f) (α_va + α_tax tax_va_f) o_f − Σ_{existing} ρ L0_f (1 − y_f)
-        − Σ_{applicant, en_f > τ} π en_f o_f  [− penalty · Σ slacks in elastic mode]
-    """
+def _objective_coefficients(ctx: _Ctx, prep: _Prep) -> tuple[np.ndarray, np.ndarray, float]:
+    """Return MODEL.md's objective as ``(c_o, c_y, constant)``: Σ c_o o + Σ c_y y + constant."""
     d, p = ctx.data, ctx.params
     w = np.asarray(p.class_weight, float)[np.asarray(d.firm_class, dtype=np.int64)]
     en = np.asarray(d.en, float)
@@ -626,11 +712,134 @@ def objective(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> float:
     buys = prep.app & (en > p.energy_price_threshold_tce_per_wan)
     c_o = c_o - np.where(buys, p.energy_price_wan_per_tce * en, 0.0)
     reloc = np.where(prep.app, 0.0, p.relocation_cost_wan_per_mu * np.asarray(d.land0_mu, float))
+    return c_o, reloc, -float(reloc.sum())
+
+
+def _linear(
+    y: np.ndarray, x: np.ndarray, cy: np.ndarray, cx: np.ndarray
+) -> list[tuple[Any, float]]:
+    """Terms Σ cy·y + Σ cx·x, zero coefficients left out (no variable repeats)."""
+    ky, kx = cy != 0, cx != 0
+    return _terms(y[ky], cy[ky]) + _terms(x[kx], cx[kx])
+
+
+def _same_plots(ctx: _Ctx, prep: _Prep, ref: PlanRef) -> tuple[np.ndarray, np.ndarray, float]:
+    """Σ_p same_p as ``(cy, cx, constant)``: the plots assigned as in ``ref`` (module docstring)."""
+    d = ctx.data
+    a = ref.plot_firm(d)
+    occ = np.asarray(d.plot_occupant, dtype=np.int64)
+    cy = np.zeros(prep.F)
+    cx = np.zeros(prep.C)
+    has = occ >= 0
+    np.add.at(cy, occ[has & (a == occ)], 1.0)
+    np.add.at(cy, occ[has & (a < 0)], -1.0)
+    rep_c, plots = prep.incidence(d)
+    np.add.at(cx, rep_c[a[plots] == prep.cf[rep_c]], 1.0)
+    np.add.at(cx, rep_c[a[plots] < 0], -1.0)
+    return cy, cx, float((a < 0).sum())
+
+
+def _same_firms(ctx: _Ctx, prep: _Prep, ref: PlanRef) -> tuple[np.ndarray, np.ndarray, float]:
+    """Σ_f same_f as ``(cy, cx, constant)``: the firms whose outcome is as in ``ref``.
+
+    same_f = x_fb for an applicant on parcel b in ``ref`` (0 when (f, b) is no
+    longer a candidate pair), 1 − y_f for one not admitted; y_f or 1 − y_f for
+    an existing firm that stays or leaves in ``ref``.
+    """
+    cy = np.where(ref.served, 1.0, -1.0)
+    const = float((~ref.served).sum())
+    cx = np.zeros(prep.C)
+    on_parcel = prep.app & ref.served
+    cy[on_parcel] = 0.0
+    hit = on_parcel[prep.cf] & (ref.parcel[prep.cf] == prep.cb)
+    cx[hit] = 1.0
+    return cy, cx, const
+
+
+def objective_floor(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray, floor: float) -> None:
+    """``objective_floor``: the plan is near-optimal.
+
+    Σ_f c_f o_f + Σ_{existing} ρ L0_f y_f ≥ floor + Σ ρ L0_f, i.e. MODEL.md's
+    objective (constant included) ≥ ``floor`` = best − X·|best| for the
+    alternatives within X of the best plan.
+    """
+    c_o, c_y, constant = _objective_coefficients(ctx, prep)
+    ko, ky = c_o != 0, c_y != 0
+    terms = _terms(o[ko], c_o[ko]) + _terms(y[ky], c_y[ky])
+    ctx.row("objective_floor", None, terms, ">=", float(floor) - constant)
+
+
+def distance_to(
+    ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray, dmin: Any, ref: PlanRef, k: int
+) -> None:
+    """``distance_to[plan=k]``: ``dmin`` is at most the distance to plan k.
+
+    dmin ≤ d_k = P − Σ_p same_p^k, written dmin + Σ_p same_p^k ≤ P (the number
+    of plots whose assigned firm differs from plan k; module docstring).
+    """
+    cy, cx, const = _same_plots(ctx, prep, ref)
+    terms = [(dmin, 1.0), *_linear(y, x, cy, cx)]
+    ctx.row("distance_to", {"plan": str(k)}, terms, "<=", float(ctx.data.n_plots) - const)
+
+
+def change_limit(
+    ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray, ref: PlanRef, max_changes: int
+) -> None:
+    """``change_limit``: at most N changes against the approved plan.
+
+    changes = (P − Σ_p same_p) + (F − Σ_f same_f) ≤ N: plots whose assigned
+    firm differs plus firms whose outcome differs (an existing firm that
+    leaves or stays against the plan, an applicant on another parcel or
+    none), written Σ_p same_p + Σ_f same_f ≥ P + F − N. With N = 0 every
+    plot and firm is as approved.
+    """
+    py, px, pc = _same_plots(ctx, prep, ref)
+    fy, fx, fc = _same_firms(ctx, prep, ref)
+    d = ctx.data
+    rhs = float(d.n_plots + d.n_firms - max_changes) - pc - fc
+    ctx.row("change_limit", None, _linear(y, x, py + fy, px + fx), ">=", rhs)
+
+
+def objective(
+    ctx: _Ctx,
+    prep: _Prep,
+    y: np.ndarray,
+    o: np.ndarray,
+    x: np.ndarray | None = None,
+    analysis: Analysis | None = None,
+    dmin: Any = None,
+) -> float:
+    """Set the objective of MODEL.md; return its constant.
+
+    max Σ_f w_class(f) (α_va + α_tax tax_va_f) o_f − Σ_{existing} ρ L0_f (1 − y_f)
+        − Σ_{applicant, en_f > τ} π en_f o_f  [− penalty · Σ slacks in elastic mode]
+        [− κ · changes against the approved plan, κ = ``change_cost_wan``]
+
+    With ``distance_refs`` the objective is ``max dmin`` instead (the smallest
+    distance to the earlier plans; ``objective_floor`` keeps it near-optimal),
+    or, with ``distance_weight_wan`` = w, the objective above ``+ w · dmin``.
+    """
+    weight = analysis.distance_weight_wan if analysis is not None else None
+    if dmin is not None and weight is None:
+        ctx.prob.setObjective(pulp.LpAffineExpression([(dmin, 1.0)]))
+        return 0.0
+    c_o, reloc, constant = _objective_coefficients(ctx, prep)
     keep_o = c_o != 0
     keep_y = reloc != 0
-    terms = _terms(o[keep_o], c_o[keep_o]) + _terms(y[keep_y], reloc[keep_y])
+    cy = np.where(keep_y, reloc, 0.0)
+    cx = np.zeros(prep.C)
+    if analysis is not None and analysis.approved is not None and analysis.change_cost_wan:
+        kappa = float(analysis.change_cost_wan)
+        py, px, pc = _same_plots(ctx, prep, analysis.approved)
+        fy, fx, fc = _same_firms(ctx, prep, analysis.approved)
+        cy = cy + kappa * (py + fy)
+        cx = kappa * (px + fx)
+        constant -= kappa * (ctx.data.n_plots + ctx.data.n_firms - pc - fc)
+    terms = _terms(o[keep_o], c_o[keep_o])
+    terms += _linear(y, x, cy, cx) if x is not None else _terms(y[keep_y], reloc[keep_y])
     terms += [(s, -ctx.slack_penalty[n]) for n, s in ctx.slacks.items()]
-    constant = -float(reloc.sum())
+    if dmin is not None and weight:
+        terms.append((dmin, float(weight)))
     ctx.prob.setObjective(pulp.LpAffineExpression(terms, constant=constant))
     return constant
 
@@ -638,11 +847,19 @@ def objective(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> float:
 # ---------------------------------------------------------------- build
 
 
-def build(data: ModelData, params: ModelParams, *, relax_land: bool = False) -> Built:
+def build(
+    data: ModelData,
+    params: ModelParams,
+    *,
+    relax_land: bool = False,
+    analysis: Analysis | None = None,
+) -> Built:
     """Build the allocation MIP of MODEL.md for ``data`` under ``params``.
 
     ``relax_land=True`` leaves out ``plot_once`` (used by the solver for a
-    cheap relaxation bound; never for a plan).
+    cheap relaxation bound; never for a plan). ``analysis`` adds the analysis
+    families (``objective_floor``, ``distance_to``, ``change_limit``) and
+    objective terms of :class:`Analysis`.
 
     Raises ``ValueError`` for malformed data (``ModelData.validate``); every
     scenario outcome (infeasible, tight) is for the solver to report.
@@ -720,7 +937,17 @@ def build(data: ModelData, params: ModelParams, *, relax_land: bool = False) -> 
     if on("service_floor"):
         service_floor(ctx, prep, y, o)
     locked(ctx, prep, y, x)
-    constant = objective(ctx, prep, y, o)
+    dmin = None
+    if analysis is not None:
+        if analysis.objective_floor is not None:
+            objective_floor(ctx, prep, y, o, analysis.objective_floor)
+        if analysis.distance_refs:
+            dmin = ctx.var("dmin_0", 0.0, float(data.n_plots))
+            for k, ref in enumerate(analysis.distance_refs, start=1):
+                distance_to(ctx, prep, y, x, dmin, ref, k)
+        if analysis.approved is not None and analysis.max_changes is not None:
+            change_limit(ctx, prep, y, x, analysis.approved, int(analysis.max_changes))
+    constant = objective(ctx, prep, y, o, x, analysis, dmin)
 
     size = {
         "rows": len(ctx.constraints),
@@ -754,6 +981,8 @@ def build(data: ModelData, params: ModelParams, *, relax_land: bool = False) -> 
 
 __all__ = [
     "CAP_FAMILIES",
+    "Analysis",
+    "PlanRef",
     "CLASSES",
     "ELASTIC_FAMILIES",
     "FLOOR_FAMILIES",

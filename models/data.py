@@ -36,8 +36,14 @@ FAMILIES: tuple[str, ...] = (
     "retain",
     "service_floor",
     "locked",
+    "objective_floor",
+    "distance_to",
+    "change_limit",
 )
-"""Constraint families of MODEL.md, in build order; names are row-name prefixes."""
+"""Constraint families of MODEL.md, in build order; names are row-name prefixes.
+
+The last three are analysis families (near-optimal alternatives, stability
+against an approved plan), built only when ``build`` is given an ``Analysis``."""
 
 SWITCHABLE: tuple[str, ...] = (
     "zone_electricity",

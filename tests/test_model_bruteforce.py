@@ -56,6 +56,18 @@ def _lp_max(c, rows, rhs, lo, hi) -> float | None:
 
 def brute_force(d: ModelData, p: ModelParams) -> tuple[float | None, dict]:
     """Return ``(best objective or None if infeasible, best assignment)``."""
+    best, best_a = None, {}
+    for val, a in all_plans(d, p):
+        if best is None or val > best + 1e-9:
+            best, best_a = val, a
+    return best, best_a
+
+
+def all_plans(d: ModelData, p: ModelParams):
+    """Yield ``(objective, {"y", "parcel"})`` for every feasible integer assignment.
+
+    The objective is the best over the outputs (an LP) for that assignment.
+    """
     F = d.n_firms
     app = np.asarray(d.firm_applicant, bool)
     cf, cb = np.asarray(d.cand_firm), np.asarray(d.cand_parcel)
@@ -78,7 +90,6 @@ def brute_force(d: ModelData, p: ModelParams) -> tuple[float | None, dict]:
     reloc = np.where(app, 0.0, p.relocation_cost_wan_per_mu * d.land0_mu)
     phi = np.asarray(p.class_floor, float)[d.firm_class]
     psi = np.asarray(p.class_cap, float)[d.firm_class]
-    best, best_a = None, {}
     for combo in itertools.product(*choices):
         y = np.array([cho[0] for cho in combo])
         parcel = np.array([cho[1] for cho in combo])
@@ -143,9 +154,7 @@ def brute_force(d: ModelData, p: ModelParams) -> tuple[float | None, dict]:
         if val is None:
             continue
         val += float((reloc * y).sum() - reloc.sum())
-        if best is None or val > best + 1e-9:
-            best, best_a = val, {"y": y, "parcel": parcel}
-    return best, best_a
+        yield val, {"y": y, "parcel": parcel}
 
 
 def objective_of(d: ModelData, p: ModelParams, y: np.ndarray, o: np.ndarray) -> float:

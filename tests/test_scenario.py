@@ -247,7 +247,8 @@ def test_schema_lists_every_key_with_descriptions():
         assert entry["description_zh"]
         assert entry["description_en"]
         assert entry["type"] in {"float", "int", "bool", "str", "list[str]"}
-    assert len(schema) == len(FIELDS)
+    assert len(scenario_schema("en", analysis=True)) == len(FIELDS)
+    assert not {k for k in keys if k.startswith(("alternatives.", "stability."))}
     for f in FIELDS:
         assert i18n.has(f.desc_key)
 

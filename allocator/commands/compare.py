@@ -34,6 +34,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("runs", nargs="+", metavar="RUN", help=t("compare.cli.runs"))
     p.add_argument("-o", "--out", default=None, help=t("compare.cli.out"))
     p.add_argument("--top", type=int, default=10, help=t("compare.cli.top"))
+    p.add_argument("--explain", action="store_true", help=t("attribution.cli.explain"))
     p.set_defaults(func=run)
 
 
@@ -49,6 +50,14 @@ def run(args: argparse.Namespace) -> int:
     comp = compare([Path(p) for p in args.runs])
     for line in render(comp, top=max(0, args.top)):
         print(line)
+    if args.explain:
+        from allocator.analysis.attribution import attribute
+
+        if len(args.runs) != 2:
+            raise AllocatorError(t("attribution.cli.two_runs"))
+        comp.attribution = attribute(Path(args.runs[0]), Path(args.runs[1]))
+        for line in render_attribution(comp.attribution, get_lang()):
+            print(line)
     if out is not None:
         comp.to_excel(out, get_lang())
         print(t("compare.wrote", path=out))
@@ -204,4 +213,38 @@ def _binding_lines(binding: pd.DataFrame, i: int, top: int) -> list[str]:
         )
     if len(shown) > top:
         lines.append(t("compare.more", n=len(shown) - top))
+    return lines
+
+
+def render_attribution(att: Any, lang: str | None = None) -> list[str]:
+    """Return the attribution as printable lines (the ``compare --explain`` report)."""
+    from allocator.analysis.attribution import group_label, measure_label
+
+    lines = ["", t(f"attribution.title.{att.method}", lang, a=att.label_a, b=att.label_b)]
+    shown = ("objective", "value_added_wan", "tax_wan", "energy_tce", "firms_moved_out")
+    heads = [t("attribution.col.group", lang), *(measure_label(m, lang) for m in shown)]
+    rows = []
+    for r in att.table().itertuples(index=False):
+        label = (
+            t(f"attribution.row.{r.group}", lang)
+            if r.group in ("total", "recorded")
+            else group_label(r.group, lang)
+        )
+        rows.append([label, *(_signed(getattr(r, m)) for m in shown)])
+    lines += render_table(heads, rows, right=set(range(1, len(heads))))
+    for r in att.keys.itertuples(index=False):
+        lines.append(
+            "  "
+            + t(
+                "attribution.key",
+                lang,
+                group=group_label(r.group, lang),
+                param=r.key,
+                a=r.value_a,
+                b=r.value_b,
+            )
+        )
+    for kind, frame in (("appeared", att.appeared), ("vanished", att.vanished)):
+        for r in frame.itertuples(index=False):
+            lines.append("  " + t(f"attribution.{kind}", lang, row=r.row))
     return lines

@@ -9,7 +9,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from allocator import compare, format_kpi, has_plan, kpi_label, status_label
+from allocator import (
+    attribute,
+    attribution_sheet,
+    compare,
+    format_kpi,
+    has_plan,
+    kpi_label,
+    status_label,
+)
 from allocator.i18n import has
 from allocator.ui import results
 from allocator.ui.common import (
@@ -170,6 +178,21 @@ def render() -> None:
         )
     else:
         st.caption(t("ui.run.no_marginals"))
+    by_name = {Path(p).name: Path(p) for p in picked}
+    attribution_section(by_name[base_label], by_name[other_label])
+
+
+def attribution_section(base: Path, other: Path) -> None:
+    """Why the other run differs from the base: Shapley attribution, solved when asked for."""
+    st.subheader(t("ui.compare.attribution"))
+    key = f"attribution:{base}:{other}"
+    if st.button(t("ui.compare.attribution_run"), key="compare_attribution"):
+        with st.spinner(t("ui.compare.attribution_running")):
+            st.session_state[key] = attempt(attribute, base, other)
+    att = st.session_state.get(key)
+    if att is not None:
+        st.caption(t(f"attribution.title.{att.method}", a=att.label_a, b=att.label_b))
+        show_table(attribution_sheet(att, lang()), hide_index=True, width="stretch")
 
 
 with guard():
