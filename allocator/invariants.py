@@ -18,6 +18,7 @@ import pandas as pd
 
 from allocator.case.schema import split_list
 from allocator.industry import catalogue_prefixes, in_catalogue
+from allocator.units import TCE_PER_MWH_CALORIFIC
 
 CLASS_LIST = ("A", "B", "C", "D")
 POLLUTANT_LIST = ("cod", "nh3n", "so2", "nox")
@@ -88,8 +89,10 @@ def _firm_params(case: Any, scenario: Any, classes: pd.Series) -> pd.DataFrame:
 
     applicant = f["kind"].astype(str) == "applicant"
     va = col("value_added_wan").fillna(0.0)
-    coef = float(_param(scenario, "energy.electricity_coef_tce_per_mwh", 0.1229))
-    case_coef = float(_param(scenario, "energy.case_electricity_coef_tce_per_mwh", 0.1229))
+    coef = float(_param(scenario, "energy.electricity_coef_tce_per_mwh", TCE_PER_MWH_CALORIFIC))
+    case_coef = float(
+        _param(scenario, "energy.case_electricity_coef_tce_per_mwh", TCE_PER_MWH_CALORIFIC)
+    )
     elec = col("electricity_mwh").fillna(0.0)
     raw = col("energy_tce")
     energy = (raw + (coef - case_coef) * elec).where(raw.notna(), coef * elec).clip(lower=0.0)

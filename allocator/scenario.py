@@ -53,6 +53,7 @@ from typing import Any
 
 from allocator.errors import ScenarioError
 from allocator.i18n import t
+from allocator.units import TCE_PER_MWH_CALORIFIC
 from models.data import CLASSES, POLLUTANTS, SWITCHABLE
 
 ANY_ID = "*"
@@ -103,9 +104,17 @@ def _fields() -> list[Field]:
         Field("exit.classes", "list[str]", [], choices=CLASSES),
         Field("exit.non_catalogue", "bool", False),
         Field("exit.relocation_cost_wan_per_mu", "float", 0.0, min=0.0),
-        Field("energy.electricity_coef_tce_per_mwh", "float", 0.1229, min=0.0, max=1.0),
+        Field(
+            "energy.electricity_coef_tce_per_mwh", "float", TCE_PER_MWH_CALORIFIC, min=0.0, max=1.0
+        ),
         Field("energy.basis", "str", "calorific", choices=BASES),
-        Field("energy.case_electricity_coef_tce_per_mwh", "float", 0.1229, min=0.0, max=1.0),
+        Field(
+            "energy.case_electricity_coef_tce_per_mwh",
+            "float",
+            TCE_PER_MWH_CALORIFIC,
+            min=0.0,
+            max=1.0,
+        ),
         Field("energy.trade_threshold_tce_per_wan", "float", 0.6, min=0.0),
         Field("energy.trade_price_wan_per_tce", "float", 0.0, min=0.0),
         Field("caps.electricity_factor", "float", 1.0, min=0.0),
@@ -392,7 +401,7 @@ def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
 def _check_resolved(flat: Mapping[str, Any], where: str) -> None:
     """Cross-key checks on the resolved parameters (after inheritance)."""
     basis = flat.get("energy.basis")
-    coef = float(flat.get("energy.electricity_coef_tce_per_mwh", 0.1229))
+    coef = float(flat.get("energy.electricity_coef_tce_per_mwh", TCE_PER_MWH_CALORIFIC))
     if basis == "calorific" and not 0.12 <= coef <= 0.125:
         raise ScenarioError(
             t("err.scenario.basis_calorific", where=where, coef=coef),

@@ -12,6 +12,11 @@ MU_PER_KM2: float = 1_500.0
 """1 km² = 1,500 mu."""
 MWH_PER_WAN_KWH: float = 10.0
 """1 万kWh = 10 MWh."""
+TCE_PER_MWH_CALORIFIC: float = 0.1229
+"""Electricity to standard coal at 当量值 (calorific equivalent): 0.1229 kgce/kWh (GB/T 2589)."""
+TCE_PER_MWH_EQUIVALENT: float = 0.30
+"""Electricity to standard coal at 等价值: a typical year's figure (0.28–0.31, region and year
+specific); methods and scenarios set their own, this is only the default."""
 REVENUE_ABOVE_SIZE_WAN: float = 2_000.0
 """规上 threshold: annual main-business revenue ≥ 2,000 万元 (national statistical rule)."""
 

@@ -24,7 +24,12 @@ from typing import Any, Literal
 
 from allocator.errors import ScenarioError
 from allocator.i18n import t
-from allocator.units import MWH_PER_WAN_KWH, REVENUE_ABOVE_SIZE_WAN
+from allocator.units import (
+    MWH_PER_WAN_KWH,
+    REVENUE_ABOVE_SIZE_WAN,
+    TCE_PER_MWH_CALORIFIC,
+    TCE_PER_MWH_EQUIVALENT,
+)
 from models.data import CLASSES
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policy"
@@ -128,7 +133,10 @@ class ScoringMethod:
     input_energy_basis: Literal["equivalent", "calorific"] = "equivalent"
     """Basis of the firms' ``energy_tce``; the electricity part is converted when they differ."""
     electricity_tce_per_mwh: dict[str, float] = field(
-        default_factory=lambda: {"calorific": 0.1229, "equivalent": 0.30}
+        default_factory=lambda: {
+            "calorific": TCE_PER_MWH_CALORIFIC,
+            "equivalent": TCE_PER_MWH_EQUIVALENT,
+        }
     )
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -299,7 +307,7 @@ def method_from_dict(data: dict[str, Any], name: str = "method") -> ScoringMetho
         unrated_under_construction=bool(unrated.get("under_construction", True)),
     )
     energy = data.get("energy") or {}
-    factors = {"calorific": 0.1229, "equivalent": 0.30}
+    factors = {"calorific": TCE_PER_MWH_CALORIFIC, "equivalent": TCE_PER_MWH_EQUIVALENT}
     factors.update({k: float(v) for k, v in (energy.get("electricity_tce_per_mwh") or {}).items()})
     for key in ("basis", "input_basis"):
         if energy.get(key, "equivalent") not in ("equivalent", "calorific"):
