@@ -108,6 +108,8 @@ class Result:
     kpis: Kpis = field(default_factory=Kpis.none)
     settings: SolverSettings | None = None
     """The solver settings this result was solved with."""
+    stopped_by: str | None = None
+    """The limit that ended the solve (``time_limit``, ``work_limit``, ``interrupt``) or None."""
     run_path: Path | None = None
     prepared: Any = field(default=None, repr=False, compare=False)
     """The :class:`~allocator.prepare.Prepared` inputs (not written to the run folder)."""
@@ -160,6 +162,7 @@ class Result:
             "message": self.message,
             "kpis": {k: _num(v) for k, v in self.kpis.items()},
             "settings": self.settings.to_dict() if self.settings else None,
+            "stopped_by": self.stopped_by,
         }
 
     @property

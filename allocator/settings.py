@@ -23,19 +23,26 @@ SETTING_KEYS: dict[str, str] = {
     "rel_gap": "solver.rel_gap",
     "threads": "solver.threads",
     "seed": "solver.seed",
+    "work_limit": "solver.work_limit",
 }
 """Each field of :class:`SolverSettings` and the scenario key that sets it."""
 
 
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 @dataclass(frozen=True)
 class SolverSettings:
-    """How a model is solved: solver, wall-clock limit, relative gap, threads, seed."""
+    """How a model is solved: solver, wall-clock limit, relative gap, threads, seed, work limit."""
 
     solver: str = "highs"
     time_limit_s: float = 60.0
     rel_gap: float = 1e-4
     threads: int = 1
     seed: int = 0
+    work_limit: int | None = None
+    """Branch-and-bound nodes at most (None: no limit): a deterministic limit beside the clock."""
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> SolverSettings:
@@ -46,6 +53,7 @@ class SolverSettings:
             rel_gap=float(scenario["solver.rel_gap"]),
             threads=int(scenario["solver.threads"]),
             seed=int(scenario["solver.seed"]),
+            work_limit=_optional_int(scenario["solver.work_limit"]),
         )
 
     def override(

@@ -447,6 +447,7 @@ def run_model(
         log_path=log_path,
         progress=on_progress if progress else None,
         duals=duals,
+        work_limit=settings.work_limit,
     )
     timings["solve"] = float(sol.solve_seconds)
     result = Result(
@@ -466,6 +467,7 @@ def run_model(
         solver_log=str(sol.log or ""),
         message=str(sol.message or ""),
         settings=settings,
+        stopped_by=sol.stopped_by,
     )
     result.built, result.solution, result.prepared = built, sol, prep
     if result.has_solution:

@@ -30,6 +30,7 @@ def run(
     progress: Progress | None = None,
     options: dict[str, Any] | None = None,
     heuristic: bool = True,
+    work_limit: int | None = None,
 ) -> ModelSolution:
     """Solve ``built``; return a :class:`ModelSolution` with a typed status.
 
@@ -62,6 +63,16 @@ def run(
         module docstring); stop there when it is within ``rel_gap`` of the
         relaxation bound, else give it to the solver as a start (CBC: a MIP
         start file; needs highspy for the relaxation, else CBC starts cold).
+    work_limit
+        A deterministic limit beside ``time_limit_s``: HiGHS explores at most
+        this many branch-and-bound nodes (``mip_max_nodes``, also in RENS), so
+        a run it stops gives the same plan however busy the machine is (with
+        ``threads=1`` and a fixed seed). ``ModelSolution.stopped_by`` says
+        which limit ended the run. CBC ignores it.
+
+    Every stage (relaxation, rounding, branch and bound, marginal values)
+    ends by the wall-clock limit; what is left after it (reading the plan
+    back) takes a few seconds at most at province scale.
     """
     solver = solver.lower()
     if solver not in ("highs", "cbc"):
@@ -81,6 +92,7 @@ def run(
                 progress,
                 options,
                 heuristic,
+                work_limit,
             )
         except Exception as exc:  # noqa: BLE001 - fall back to CBC below
             sol = _empty(built, Status.ERROR, "highs", 0.0, f"HiGHS failed: {exc}")
