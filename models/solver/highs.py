@@ -208,6 +208,7 @@ def _run_highs(
     options: dict[str, Any] | None = None,
     heuristic: bool = True,
     work_limit: int | None = None,
+    start_plan: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ModelSolution:
     t0 = time.perf_counter()
     prob = built.prob
@@ -230,6 +231,7 @@ def _run_highs(
             deadline - time.perf_counter(),
             rel_gap,
             work_limit=work_limit,
+            start_plan=start_plan,
         )
     if start is not None:
         _, lp_bound, col = start

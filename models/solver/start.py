@@ -368,7 +368,10 @@ def _fixed_plan(
         lo, up = lo0.copy(), up0.copy()
         lo[xi] = up[xi] = x
         lo[yi] = up[yi] = y
-        h = _repair_admissions(built, lp, x, y, lo, up, xi, yi, deadline)
+        try:
+            h = _repair_admissions(built, lp, x, y, lo, up, xi, yi, deadline)
+        finally:
+            lp.col_lower_, lp.col_upper_ = lo0, up0  # the relaxation after this needs them
         if h is None or h.getModelStatus() != MS.kOptimal:
             return None
         col = np.asarray(h.getSolution().col_value)
@@ -387,6 +390,7 @@ def _lp_rounding_start(
     rel_gap: float = 1e-4,
     *,
     work_limit: int | None = None,
+    start_plan: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, float, np.ndarray] | None:
     """LP-relaxation bound plus a rounded incumbent: ``(objective, bound, columns)``.
 
@@ -399,8 +403,11 @@ def _lp_rounding_start(
     fallback when the relaxation does not finish. Every stage ends by
     ``time_limit_s``; when the relaxation does not finish, the bound is the
     box bound of :func:`_box_bound` (valid, loose). ``work_limit`` caps RENS
-    by nodes instead of seconds (a deterministic run). Returns None when no
-    plan was found (then HiGHS starts cold).
+    by nodes instead of seconds (a deterministic run). ``start_plan``
+    (``(y, x)`` of an earlier plan on the same firms and pairs, e.g. the base
+    of a what-if) is repaired to feasibility (outputs re-optimised, applicants
+    the new caps cannot carry dropped) and competes with the rounded plans.
+    Returns None when no plan was found (then HiGHS starts cold).
     """
     t_end = time.perf_counter() + time_limit_s
     integ = list(lp.integrality_)
@@ -423,6 +430,12 @@ def _lp_rounding_start(
                 built, np.zeros(len(xi)), np.ones(len(yi)), True, deadline=t_end
             )
             best = _fixed_plan(built, lp, x, y, lo0, up0, xi, yi, t_end, mat)
+        if start_plan is not None:
+            y_s, x_s = (np.where(np.asarray(v, float) > 0.5, 1.0, 0.0) for v in start_plan)
+            if y_s.shape == yi.shape and x_s.shape == xi.shape:
+                warm = _fixed_plan(built, lp, x_s, y_s, lo0, up0, xi, yi, t_end, mat)
+                if warm is not None and (best is None or better(warm[0], best[0])):
+                    best = warm
         col = None
         relax_end = time.perf_counter() + RELAXATION_SHARE * (t_end - time.perf_counter())
         xv = yv = None
@@ -536,17 +549,21 @@ def _rens(
     rel_gap: float,
     work_limit: int | None = None,
 ) -> tuple[float, np.ndarray] | None:
-    """RENS: the MIP with every binary that is integral in the LP fixed there.
+    """RINS: the MIP with every binary fixed where the LP and the start agree.
 
-    Only the fractional pairs and firms stay free, so the sub-MIP is small;
+    Only the binaries that are fractional in the LP or differ from the start
+    stay free, so the sub-MIP is small and the start is one of its solutions
+    (RENS, fixing every LP-integral binary, was infeasible on the sample case);
     any of its solutions is a plan of the full model. Returns ``(objective,
     columns)`` of its best solution, or None.
     """
     ints = np.flatnonzero(np.asarray([t == highspy.HighsVarType.kInteger for t in integ]))  # type: ignore[union-attr]
     lo, up = lo0.copy(), up0.copy()
     v = col[ints]
-    up[ints[v <= 1e-6]] = 0.0
-    lo[ints[v >= 1 - 1e-6]] = 1.0
+    # RINS: fix only where the LP and the start agree, so the start stays feasible
+    agree = np.abs(v - np.asarray(start)[ints]) <= 1e-6
+    up[ints[agree & (v <= 1e-6)]] = 0.0
+    lo[ints[agree & (v >= 1 - 1e-6)]] = 1.0
     lp.col_lower_, lp.col_upper_ = lo, up
     lp.integrality_ = integ
     h = highspy.Highs()  # type: ignore[union-attr]
