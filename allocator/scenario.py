@@ -141,7 +141,7 @@ def _fields() -> list[Field]:
         Field("solver.rel_gap", "float", 1e-4, min=0.0, max=1.0),
         Field("solver.threads", "int", 1, min=1, max=64),
         Field("solver.seed", "int", 0, min=0),
-        Field("solver.work_limit", "int", None, min=1, optional=True),
+        Field("solver.work_limit", "int", 0, min=0),  # 0: no work limit
     ]
     return f
 

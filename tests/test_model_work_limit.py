@@ -54,5 +54,8 @@ def test_work_limit_is_a_scenario_setting():
     assert settings.to_dict()["work_limit"] == 7
     assert SolverSettings.from_dict(settings.to_dict()) == settings
     assert SolverSettings.from_scenario(scenario_from_dict({})).work_limit is None
+    none = scenario_from_dict({"solver": {"work_limit": 0}})  # 0: no work limit
+    assert SolverSettings.from_scenario(none).work_limit is None
+    assert settings.as_scenario_overrides()["solver.work_limit"] == 7
     with pytest.raises(ScenarioError, match="solver.work_limit"):
-        scenario_from_dict({"solver": {"work_limit": 0}})
+        scenario_from_dict({"solver": {"work_limit": -1}})
