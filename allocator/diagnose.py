@@ -338,6 +338,7 @@ def _solve_built(
         rel_gap=settings.rel_gap,
         threads=settings.threads,
         seed=settings.seed,
+        work_limit=settings.work_limit,
         duals=duals,
     )
     return built, sol

@@ -108,8 +108,9 @@ class Result:
     kpis: Kpis = field(default_factory=Kpis.none)
     settings: SolverSettings | None = None
     """The solver settings this result was solved with."""
-    stop_reason: str = ""
-    """Why the solve stopped early on request (``"user"``: Ctrl-C), empty otherwise."""
+    stopped_by: str | None = None
+    """What ended the solve early: ``time_limit``, ``work_limit``, ``user`` (Ctrl-C or the app's
+    stop), or None when it ended on its own (proven optimal, infeasible, gap reached)."""
     run_path: Path | None = None
     prepared: Any = field(default=None, repr=False, compare=False)
     """The :class:`~allocator.prepare.Prepared` inputs (not written to the run folder)."""
@@ -162,7 +163,7 @@ class Result:
             "message": self.message,
             "kpis": {k: _num(v) for k, v in self.kpis.items()},
             "settings": self.settings.to_dict() if self.settings else None,
-            **({"stop_reason": self.stop_reason} if self.stop_reason else {}),
+            "stopped_by": self.stopped_by,
         }
 
     @property

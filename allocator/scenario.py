@@ -155,6 +155,7 @@ def _fields() -> list[Field]:
         Field("stability.approved", "str", None, optional=True),
         Field("stability.max_changes", "int", None, min=0, optional=True),
         Field("stability.change_cost_wan", "float", 0.0, min=0.0),
+        Field("solver.work_limit", "int", 0, min=0),  # 0: no work limit
     ]
     return f
 

@@ -23,19 +23,28 @@ SETTING_KEYS: dict[str, str] = {
     "rel_gap": "solver.rel_gap",
     "threads": "solver.threads",
     "seed": "solver.seed",
+    "work_limit": "solver.work_limit",
 }
 """Each field of :class:`SolverSettings` and the scenario key that sets it."""
 
 
+def _work_limit(value: Any) -> int | None:
+    """Read ``solver.work_limit``: 0 (the default) or None means no work limit."""
+    return None if value is None or int(value) == 0 else int(value)
+
+
 @dataclass(frozen=True)
 class SolverSettings:
-    """How a model is solved: solver, wall-clock limit, relative gap, threads, seed."""
+    """How a model is solved: solver, wall-clock limit, relative gap, threads, seed, work limit."""
 
     solver: str = "highs"
     time_limit_s: float = 60.0
     rel_gap: float = 1e-4
     threads: int = 1
     seed: int = 0
+    work_limit: int | None = None
+    """Branch-and-bound nodes at most (None: no limit; ``solver.work_limit = 0`` in a scenario):
+    a deterministic limit beside the clock."""
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> SolverSettings:
@@ -46,6 +55,7 @@ class SolverSettings:
             rel_gap=float(scenario["solver.rel_gap"]),
             threads=int(scenario["solver.threads"]),
             seed=int(scenario["solver.seed"]),
+            work_limit=_work_limit(scenario["solver.work_limit"]),
         )
 
     def override(
@@ -66,6 +76,8 @@ class SolverSettings:
                 raise KeyError(f"unknown solver setting {name!r}")
             key = SETTING_KEYS[name]
             changes[name] = check_param(key, value, where.get(name, key))
+            if name == "work_limit":
+                changes[name] = _work_limit(changes[name])
         return replace(self, **changes) if changes else self
 
     @classmethod
@@ -98,4 +110,6 @@ class SolverSettings:
 
     def as_scenario_overrides(self) -> dict[str, Any]:
         """Return the settings as scenario keys (``solver.rel_gap`` …)."""
-        return {key: getattr(self, name) for name, key in SETTING_KEYS.items()}
+        out = {key: getattr(self, name) for name, key in SETTING_KEYS.items()}
+        out["solver.work_limit"] = self.work_limit or 0  # the scenario's "no limit"
+        return out

@@ -26,7 +26,7 @@ from allocator.prepare import Prepared, prepare
 from allocator.runs import Result, write_run
 from allocator.scenario import Scenario, load_scenario
 from allocator.settings import SolverSettings
-from allocator.status import Status, parse_status
+from allocator.status import Status, has_plan, parse_status
 from allocator.units import MU_PER_KM2
 from models.data import POLLUTANTS
 
@@ -304,6 +304,7 @@ def solve(
     diagnose_infeasible: bool = True,
     marginals: bool = True,
     prepared: Prepared | None = None,
+    start: Result | None = None,
 ) -> Result:
     """Solve ``scenario`` on its case and return (and by default write) the result.
 
@@ -330,6 +331,9 @@ def solve(
         Compute marginal values of the cap rows (LP with the integers fixed).
     prepared
         Already prepared inputs (skips loading and preparing).
+    start
+        A what-if's base result: its plan, repaired to feasibility under this
+        scenario, is the solver's start (see :func:`warm_plan`).
     """
     from allocator.diagnose import (
         elastic_diagnosis,
@@ -368,10 +372,16 @@ def solve(
     t0 = time.perf_counter()
     findings = presolve_checks(prep)
     timings["presolve"] = time.perf_counter() - t0
-    result = run_model(prep, settings=settings, progress=progress, duals=marginals)
+    result = run_model(
+        prep,
+        settings=settings,
+        progress=progress,
+        duals=marginals,
+        start_plan=warm_plan(start, prep) if start is not None else None,
+    )
     result.timings = {**timings, **result.timings}
     diagnosis = presolve_diagnosis(prep, findings)
-    if result.has_solution and marginals and not result.stop_reason:
+    if result.has_solution and marginals and result.stopped_by != "user":
         _emit(progress, "marginals")
         t0 = time.perf_counter()
         try:
@@ -381,7 +391,7 @@ def solve(
             note = f"marginals: {type(exc).__name__}: {exc}"
             diagnosis = replace(diagnosis, notes=(*diagnosis.notes, note))
         result.timings["marginals"] = time.perf_counter() - t0
-    if result.status == Status.INFEASIBLE and diagnose_infeasible and not result.stop_reason:
+    if result.status == Status.INFEASIBLE and diagnose_infeasible and result.stopped_by != "user":
         _emit(progress, "diagnose")
         t0 = time.perf_counter()
         diagnosis = elastic_diagnosis(prep, settings)
@@ -393,6 +403,28 @@ def solve(
         write_run(result, out_dir)
     _emit(progress, "done", status=result.status, run_path=str(result.run_path or ""))
     return result
+
+
+def warm_plan(base: Result, prep: Prepared) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return ``(y, x)`` of ``base``'s plan when it lives on ``prep``'s firms and pairs, else None.
+
+    A what-if that changes caps, prices, weights or switches keeps the firms and
+    the candidate pairs, so the base plan is a start for it (the solver repairs
+    it to feasibility); one that changes eligibility (a red-line buffer, the
+    catalogue) has other pairs and starts cold.
+    """
+    sol = getattr(base, "solution", None)
+    old = getattr(getattr(base, "prepared", None), "data", None)
+    if sol is None or old is None or not has_plan(base.status):
+        return None
+    new = prep.data
+    same = (
+        tuple(old.firm_ids) == tuple(new.firm_ids)
+        and np.array_equal(old.cand_firm, new.cand_firm)
+        and np.array_equal(old.cand_parcel, new.cand_parcel)
+        and tuple(old.parcel_ids) == tuple(new.parcel_ids)
+    )
+    return (np.asarray(sol.y, float), np.asarray(sol.x, float)) if same else None
 
 
 def _zone_marginals(zones: pd.DataFrame, marg: pd.DataFrame) -> pd.DataFrame:
@@ -419,12 +451,14 @@ def run_model(
     log_path: str | Path | None = None,
     duals: bool = False,
     analysis: Any = None,
+    start_plan: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Result:
     """Build and solve the prepared model under ``settings``; return a :class:`Result`.
 
     ``settings`` defaults to the scenario's. ``analysis`` (a
     :class:`models.allocation.Analysis`) adds the analysis families
-    (alternatives, stability). The result is not written.
+    (alternatives, stability). ``start_plan`` is ``(y, x)`` of a plan on the
+    same firms and pairs (:func:`warm_plan`). The result is not written.
     """
     from models import allocation
     from models import solver as msolver
@@ -454,6 +488,8 @@ def run_model(
         log_path=log_path,
         progress=on_progress if progress else None,
         duals=duals,
+        work_limit=settings.work_limit,
+        start_plan=start_plan,
     )
     timings["solve"] = float(sol.solve_seconds)
     from models.interrupt import STOP
@@ -481,7 +517,7 @@ def run_model(
         solver_log=str(sol.log or ""),
         message=message,
         settings=settings,
-        stop_reason=stop_reason,
+        stopped_by="user" if stop_reason else sol.stopped_by,
     )
     result.built, result.solution, result.prepared = built, sol, prep
     if result.has_solution:

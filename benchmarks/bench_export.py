@@ -1,8 +1,7 @@
 """Benchmark: export one run to every format (target ≤ 30 s).
 
-Uses the sample case's baseline run when it can: the newest ``runs/baseline-*``
-folder, else a fresh ``allocator.solve("scenarios/baseline.toml")`` when the
-sample case and the solver pipeline are there. Otherwise it builds a synthetic
+Uses a fresh ``allocator.solve("scenarios/baseline.toml")`` of the sample case
+when it is there (never a folder of ``runs/``). Otherwise it builds a synthetic
 run of the sample case's size (13 zones × 120 plots, 11 city outlines of 2,000
 vertices each) on the tiny case's firms, so the figure is still meaningful.
 
@@ -31,12 +30,10 @@ FORMATS = ("gpkg", "geojson", "shp", "parquet", "xlsx", "png", "pdf", "html", "r
 
 
 def sample_run(work: Path) -> Path | None:
-    """Return the sample case's baseline run folder, solving it if needed; None if impossible."""
-    from allocator.runs import list_runs
+    """Solve the sample case's baseline into ``work``; None when impossible or without a plan.
 
-    for path in list_runs(ROOT / "runs"):
-        if path.name.startswith("baseline-"):
-            return path
+    Never reads ``runs/``: a stale or infeasible run there must not decide the figure.
+    """
     sample = ROOT / "gis_data" / "zhejiang_sample.gpkg"
     if not sample.exists():
         return None

@@ -45,6 +45,7 @@ def classify(
     sense: Literal["max", "min"] = "max",
     *,
     no_plan: Status = Status.TIME_LIMIT_NO_SOLUTION,
+    empty_plan: bool = False,
 ) -> tuple[Status, float | None]:
     """Return ``(status, gap)`` of a run from its written plan's objective and its bound.
 
@@ -63,12 +64,18 @@ def classify(
         maximisation's bound below its own plan, beyond round-off) proves nothing.
     no_plan
         The status to return when there is no plan (infeasible, stopped, error).
+    empty_plan
+        True when the plan produces nothing (nobody admitted, no output): the
+        trivial plan a solver holds when stopped early. It counts as no plan
+        unless the bound proves it within the gap (or there is no bound): a
+        run is never "feasible" with the empty plan while far better ones exist.
 
     Returns
     -------
     tuple[Status, float | None]
         ``OPTIMAL`` only when the gap is closed by the rule of this module;
-        otherwise ``FEASIBLE`` with the gap (None without a finite bound).
+        ``no_plan`` for an empty plan the bound does not prove; otherwise
+        ``FEASIBLE`` with the gap (None without a finite bound).
     """
     if not has_plan or objective is None or not math.isfinite(objective):
         return no_plan, None
@@ -76,6 +83,8 @@ def classify(
         return Status.FEASIBLE, None
     gap = relative_gap(objective, best_bound)
     scale = max(1.0, abs(objective))
+    if empty_plan and abs(best_bound - objective) > max(rel_gap * scale, ABS_GAP):
+        return no_plan, None
     ahead = (best_bound - objective) if sense == "max" else (objective - best_bound)
     if ahead < -max(ABS_GAP, BOUND_SIDE_TOL * scale):
         return Status.FEASIBLE, gap

@@ -65,6 +65,6 @@ def test_ctrl_c_during_the_solve_stops_it_and_says_so(sample_case_path, tmp_path
         summary = json.loads((runs[0] / "summary.json").read_text(encoding="utf-8"))
         assert summary["status"] != "optimal"
         assert summary["status"] in ("feasible", "time_limit_no_solution", "error")
-        assert summary["stop_reason"] == "user"
+        assert summary["stopped_by"] == "user"
         assert "stopped by the user" in summary["message"]
     assert not [p for p in out.iterdir() if p.name.startswith(".tmp-")] if out.exists() else True

@@ -110,7 +110,14 @@ def test_infeasible_solve_diagnoses_with_the_settings_of_the_flags(tmp_path, tin
     (folder,) = list(out.iterdir())
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     diagnosis = json.loads((folder / "diagnosis.json").read_text(encoding="utf-8"))
-    expected = {"solver": "highs", "time_limit_s": 17.5, "rel_gap": 0.0137, "threads": 1, "seed": 0}
+    expected = {
+        "solver": "highs",
+        "time_limit_s": 17.5,
+        "rel_gap": 0.0137,
+        "threads": 1,
+        "seed": 0,
+        "work_limit": None,
+    }
     assert summary["settings"] == expected
     assert diagnosis["settings"] == expected
     run = load_run(folder)

@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(Path(scenario_path).parent, ignore_errors=True)
         raise
     print_summary(result)
-    if result.stop_reason == "user":
+    if result.stopped_by == "user":
         print(t("solve.cli.stopped"), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0 if result.has_solution else 2

@@ -42,6 +42,16 @@ firm, zone and unit: within 0.01 % of the full LP bound on the province
 case). :func:`_lp_relaxation` can also price pair columns in (column
 generation, tested), kept for cases where that aggregate is loose.
 
+Time limit: every stage (the greedy plan, the relaxation, rounding, RENS,
+branch and bound, marginal values) ends by the wall-clock limit, less a
+reserve for reading the plan back; above ``GREEDY_MIN_PAIRS`` pairs a greedy
+plan comes before any relaxation, and when the relaxation does not finish the
+bound is the box bound (valid, loose). A plan that produces nothing is not
+reported as a plan unless its bound proves it (``classify(empty_plan=True)``):
+the run is then ``time_limit_no_solution`` with its bound. ``work_limit``
+(HiGHS's ``mip_max_nodes``) is the deterministic limit beside the clock;
+``ModelSolution.stopped_by`` names the limit that ended a run.
+
 Marginal values (``duals=True``): the MIP solution's binaries are fixed, the
 integrality dropped and the LP re-solved; ``ModelSolution.duals[row]`` is the
 change of the MODEL.md objective (万元) per unit increase of the row's

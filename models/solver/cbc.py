@@ -438,7 +438,12 @@ def _cbc_solution(
     objective = _plan_objective(built)
     if bound is None or not math.isfinite(bound):
         bound = float("nan")
-    status, gap = classify(True, objective, bound, rel_gap, direction_of(prob))
+    empty = all((v.varValue or 0.0) <= 1e-9 for v in built.o)
+    status, gap = classify(True, objective, bound, rel_gap, direction_of(prob), empty_plan=empty)
+    if status == Status.TIME_LIMIT_NO_SOLUTION:
+        sol = _empty(built, status, "cbc", time.perf_counter() - t0, message, log)
+        sol.best_bound = bound
+        return sol
     sol = ModelSolution(
         status=status,
         objective=objective,

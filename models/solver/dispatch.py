@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from models.allocation import Built
 from models.solver.cbc import _run_cbc
 from models.solver.highs import _run_highs
@@ -30,6 +32,8 @@ def run(
     progress: Progress | None = None,
     options: dict[str, Any] | None = None,
     heuristic: bool = True,
+    work_limit: int | None = None,
+    start_plan: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ModelSolution:
     """Solve ``built``; return a :class:`ModelSolution` with a typed status.
 
@@ -62,6 +66,22 @@ def run(
         module docstring); stop there when it is within ``rel_gap`` of the
         relaxation bound, else give it to the solver as a start (CBC: a MIP
         start file; needs highspy for the relaxation, else CBC starts cold).
+    work_limit
+        A deterministic limit beside ``time_limit_s``: HiGHS explores at most
+        this many branch-and-bound nodes (``mip_max_nodes``, also in RENS), so
+        a run it stops gives the same plan however busy the machine is (with
+        ``threads=1`` and a fixed seed). ``ModelSolution.stopped_by`` says
+        which limit ended the run. CBC ignores it.
+    start_plan
+        ``(y, x)`` of an earlier plan on the same firms and candidate pairs (the
+        base run of a what-if): repaired to feasibility under this model's caps
+        and used as the start when it beats the rounded relaxation (HiGHS;
+        ignored by CBC). It changes where the search starts, never the answer's
+        validity: the bound is still this model's relaxation.
+
+    Every stage (relaxation, rounding, branch and bound, marginal values)
+    ends by the wall-clock limit; what is left after it (reading the plan
+    back) takes a few seconds at most at province scale.
     """
     solver = solver.lower()
     if solver not in ("highs", "cbc"):
@@ -81,6 +101,8 @@ def run(
                 progress,
                 options,
                 heuristic,
+                work_limit,
+                start_plan,
             )
         except Exception as exc:  # noqa: BLE001 - fall back to CBC below
             sol = _empty(built, Status.ERROR, "highs", 0.0, f"HiGHS failed: {exc}")

@@ -40,7 +40,7 @@ from models.solver.solution import (
     _plan_objective,
     _version,
 )
-from models.solver.start import _lp_rounding_start
+from models.solver.start import _box_bound, _lp_rounding_start
 from models.status import Status, classify
 
 PLAN_OBJECTIVE_TOL = 1e-6
@@ -48,6 +48,16 @@ PLAN_OBJECTIVE_TOL = 1e-6
 
 RERUN_MIN_S = 0.5
 """Seconds at least left for the re-run without the start after HiGHS misjudged it."""
+
+MIN_STAGE_S = 0.05
+"""A stage (branch and bound, marginal values) starts only with at least this many seconds left."""
+
+POST_S_PER_COLUMN = 3e-6
+"""Seconds per column kept back from the search for reading the plan back (1.5 s at 500k)."""
+
+BNB_MIN_S_PER_COLUMN = 1e-5
+"""Branch and bound starts only with this many seconds per column left (5 s at 500k columns):
+with less, HiGHS does not get through its presolve, and overruns its limit trying."""
 
 
 def _new_highs(
@@ -58,8 +68,9 @@ def _new_highs(
     log_path: str | Path | None,
     msg: bool,
     options: dict[str, Any] | None,
+    work_limit: int | None = None,
 ) -> Any:
-    """Return a ``Highs`` with this run's options set."""
+    """Return a ``Highs`` with this run's options set (``work_limit``: ``mip_max_nodes``)."""
     h = highspy.Highs()  # type: ignore[union-attr]
     h.setOptionValue("output_flag", bool(msg or log_path))
     h.setOptionValue("log_to_console", bool(msg))
@@ -70,6 +81,8 @@ def _new_highs(
     h.setOptionValue("random_seed", int(seed))
     if threads:
         h.setOptionValue("threads", int(threads))
+    if work_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(work_limit))
     for key, value in (options or {}).items():
         if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:  # type: ignore[union-attr]
             raise ValueError(f"HiGHS rejected the option {key}={value!r}")
@@ -165,6 +178,26 @@ def _read_highs(h: Any, lp: Any, sense: float, use_unverified: bool) -> _HighsOu
     return _HighsOutcome(ms, status, col, objective, claimed, bound, trusted)
 
 
+def _stopped_by(model_status: Any) -> str | None:
+    """Which limit ended a HiGHS run: ``time_limit``, ``work_limit``, ``user`` or None.
+
+    HiGHS is interrupted only through :mod:`models.interrupt` (a stop the person asked for).
+    """
+    MS = highspy.HighsModelStatus  # noqa: N806
+    if model_status == MS.kTimeLimit:
+        return "time_limit"
+    if model_status in (MS.kSolutionLimit, MS.kIterationLimit):
+        return "work_limit"
+    if model_status in (MS.kInterrupt, getattr(MS, "kHighsInterrupt", MS.kInterrupt)):
+        return "user"
+    return None
+
+
+def _produces_nothing(built: Built) -> bool:
+    """Return True when the written plan has no output at all (the empty plan)."""
+    return all((v.varValue or 0.0) <= 1e-9 for v in built.o)
+
+
 def _run_highs(
     built: Built,
     time_limit_s: float,
@@ -177,19 +210,32 @@ def _run_highs(
     progress: Progress | None,
     options: dict[str, Any] | None = None,
     heuristic: bool = True,
+    work_limit: int | None = None,
+    start_plan: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ModelSolution:
     t0 = time.perf_counter()
     prob = built.prob
     sense = sense_of(prob)
     direction = direction_of(prob)
-    h = _new_highs(time_limit_s, rel_gap, threads, seed, log_path, msg, options)
+    h = _new_highs(time_limit_s, rel_gap, threads, seed, log_path, msg, options, work_limit)
     scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
     lp, variables, names, scale = _to_highs_lp(prob, scaled)
+    deadline = t0 + float(time_limit_s) - POST_S_PER_COLUMN * lp.num_col_
     h.passModel(lp)
     t_start = time.perf_counter()
     start = None
     if heuristic and any(v.cat == pulp.LpInteger for v in variables):
-        start = _lp_rounding_start(built, lp, variables, threads, seed, time_limit_s, rel_gap)
+        start = _lp_rounding_start(
+            built,
+            lp,
+            variables,
+            threads,
+            seed,
+            deadline - time.perf_counter(),
+            rel_gap,
+            work_limit=work_limit,
+            start_plan=start_plan,
+        )
     if start is not None:
         _, lp_bound, col = start
         _write(variables, col)
@@ -223,11 +269,10 @@ def _run_highs(
             )
             _collect(built, sol)
             if duals:
-                sol.duals = _highs_duals(h, variables, names, scale, built, sense)
+                sol.duals = _duals_in_time(h, variables, names, scale, built, sense, deadline)
                 sol.solve_seconds = time.perf_counter() - t0
             return sol
         start = (inc_obj, lp_bound, col)
-        h.setOptionValue("time_limit", max(0.1, float(time_limit_s) - (time.perf_counter() - t0)))
         hs = highspy.HighsSolution()  # type: ignore[union-attr]
         hs.col_value = list(col)
         hs.value_valid = True
@@ -237,17 +282,26 @@ def _run_highs(
     from models.interrupt import watch
 
     watch(h)  # a stop request (Ctrl-C) ends the search with the best plan so far
-    _hrun(h)
-    out = _read_highs(h, lp, sense, use_unverified=start is None)
-    message = f"HiGHS model status: {h.modelStatusToString(out.model_status)}"
+    left = deadline - time.perf_counter()
+    if left >= max(MIN_STAGE_S, BNB_MIN_S_PER_COLUMN * lp.num_col_):
+        h.setOptionValue("time_limit", float(left))
+        _hrun(h)
+        out = _read_highs(h, lp, sense, use_unverified=start is None)
+        stopped_by = _stopped_by(out.model_status)
+        message = f"HiGHS model status: {h.modelStatusToString(out.model_status)}"
+    else:
+        ms = highspy.HighsModelStatus.kTimeLimit  # type: ignore[union-attr]
+        out = _HighsOutcome(ms, Status.TIME_LIMIT_NO_SOLUTION, None, None, None, float("nan"), True)
+        stopped_by = "time_limit"
+        message = "time limit reached before branch and bound"
     if not out.trusted:
         message += (
             f"; HiGHS reported the objective {out.claimed:,.6g} for a plan whose objective "
             f"is {out.objective:,.6g}: its bound is not used"
         )
-        left = float(time_limit_s) - (time.perf_counter() - t0)
+        left = deadline - time.perf_counter()
         if start is not None and left > RERUN_MIN_S:
-            h2 = _new_highs(left, rel_gap, threads, seed, None, msg, options)
+            h2 = _new_highs(left, rel_gap, threads, seed, None, msg, options, work_limit)
             h2.passModel(lp)
             if progress is not None:
                 _subscribe(h2, progress)
@@ -256,9 +310,16 @@ def _run_highs(
             message += f"; re-run without the start: {h2.modelStatusToString(out2.model_status)}"
             if out2.trusted and out2.col is not None:
                 h, out = h2, out2
+                stopped_by = _stopped_by(out2.model_status)
+    if stopped_by is None and time.perf_counter() >= deadline and out.status != Status.OPTIMAL:
+        stopped_by = "time_limit"
     elapsed = time.perf_counter() - t0
     if out.status in (Status.INFEASIBLE, Status.ERROR) or (out.col is None and start is None):
-        return _empty(built, out.status, "highs", elapsed, message)
+        sol = _empty(built, out.status, "highs", elapsed, message)
+        if out.status == Status.TIME_LIMIT_NO_SOLUTION:
+            sol.best_bound = _no_plan_bound(out.bound, lp, sense)
+        sol.stopped_by = stopped_by
+        return sol
     # the plan written: HiGHS's, unless the start (a plan checked by its own LP) is better
     best = out.col
     if start is not None and (
@@ -272,7 +333,17 @@ def _run_highs(
     bounds = [b for b in (out.bound, start[1] if start is not None else None) if b is not None]
     bounds = [b for b in bounds if math.isfinite(b)]
     bound = (min(bounds) if direction == "max" else max(bounds)) if bounds else float("nan")
-    status, gap = classify(True, objective, bound, rel_gap, direction)
+    if not math.isfinite(bound):
+        bound = _box_bound(lp, sense)
+    status, gap = classify(
+        True, objective, bound, rel_gap, direction, empty_plan=_produces_nothing(built)
+    )
+    if status == Status.TIME_LIMIT_NO_SOLUTION:
+        message += "; the only plan found produces nothing: not reported as a plan"
+        sol = _empty(built, status, "highs", time.perf_counter() - t0, message)
+        sol.best_bound = bound
+        sol.stopped_by = stopped_by or "time_limit"
+        return sol
     sol = ModelSolution(
         status=status,
         objective=objective,
@@ -284,12 +355,35 @@ def _run_highs(
         solver="highs",
         solver_version=_version("highs"),
         message=message,
+        stopped_by=stopped_by if status != Status.OPTIMAL else None,
     )
     _collect(built, sol)
     if duals:
-        sol.duals = _highs_duals(h, variables, names, scale, built, sense)
+        sol.duals = _duals_in_time(h, variables, names, scale, built, sense, deadline)
         sol.solve_seconds = time.perf_counter() - t0
     return sol
+
+
+def _no_plan_bound(bound: float, lp: Any, sense: float) -> float:
+    """Return the bound a run without a plan reports: HiGHS's when finite, else the box bound."""
+    return bound if math.isfinite(bound) else _box_bound(lp, sense)
+
+
+def _duals_in_time(
+    h: Any,
+    variables: list[pulp.LpVariable],
+    names: list[str],
+    scale: np.ndarray,
+    built: Built,
+    sense: float,
+    deadline: float,
+) -> dict[str, float] | None:
+    """Marginal values within the run's deadline (None when no time is left or the LP stops)."""
+    left = deadline - time.perf_counter()
+    if left < MIN_STAGE_S:
+        return None
+    h.setOptionValue("time_limit", float(left))
+    return _highs_duals(h, variables, names, scale, built, sense)
 
 
 def _write(variables: list[pulp.LpVariable], col: np.ndarray) -> None:

@@ -55,10 +55,16 @@ def _hrun(h: Any) -> None:
         h.run()
 
 
-def _solve_quiet(lp: Any) -> Any:
-    """Solve ``lp`` (a HighsLp, bounds as set) in a fresh silent Highs; return it."""
+def _solve_quiet(lp: Any, time_limit_s: float | None = None) -> Any:
+    """Solve ``lp`` (a HighsLp, bounds as set) in a fresh silent Highs; return it.
+
+    ``time_limit_s`` caps the solve (at least 0.01 s): every stage of a run
+    ends by the run's deadline.
+    """
     h = highspy.Highs()  # type: ignore[union-attr]
     h.setOptionValue("output_flag", False)
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
     h.passModel(lp)
     _hrun(h)
     return h

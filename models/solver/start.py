@@ -19,7 +19,12 @@ from models.status import Status, classify
 
 
 def _round_assignment(
-    built: Built, xv: np.ndarray, yv: np.ndarray, stay_if_unused: bool, by_output: bool = False
+    built: Built,
+    xv: np.ndarray,
+    yv: np.ndarray,
+    stay_if_unused: bool,
+    by_output: bool = False,
+    deadline: float = float("inf"),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Round LP values of (x, y) to a plot_once/one_parcel/locked-feasible assignment.
 
@@ -27,7 +32,8 @@ def _round_assignment(
     pair capacity, ``by_output``), then every
     applicant still without land on its free candidate of largest capacity.
     Existing firms keep their LP-rounded y (or stay when nobody takes their
-    plots, ``stay_if_unused``).
+    plots, ``stay_if_unused``). At ``deadline`` (``time.perf_counter()``) the
+    pairs not yet reached stay unassigned: the assignment is still a plan.
     """
     d = built.data
     cf = np.asarray(d.cand_firm, np.int64)
@@ -51,6 +57,8 @@ def _round_assignment(
     by_cap = np.argsort(-cap, kind="stable")
     n_locked = len(locked)
     for i, c in enumerate(np.concatenate([locked, by_lp, by_cap])):
+        if i % 4096 == 4095 and time.perf_counter() > deadline:
+            break
         f = cf[c]
         if taken[f]:
             continue
@@ -185,8 +193,80 @@ def _lp_relaxation(
     return col, sign * float(h.getInfo().objective_function_value)
 
 
+def _aggregate_keep(built: Built) -> np.ndarray:
+    """Return the pairs the aggregated relaxation keeps: largest per (firm, zone, unit), locked."""
+    d = built.data
+    cf = np.asarray(d.cand_firm, np.int64)
+    cb = np.asarray(d.cand_parcel, np.int64)
+    if not len(cf):
+        return np.zeros(0, dtype=np.int64)
+    cap = np.minimum(d.oreq[cf], d.va_mu[cf] * np.asarray(d.parcel_area_mu)[cb])
+    zone = np.asarray(d.parcel_zone, np.int64)[cb]
+    unit = np.asarray(d.parcel_unit, np.int64)[cb] + 1
+    key = (cf * (d.n_zones + 1) + zone) * (d.n_units + 2) + unit
+    o = np.lexsort((-cap, key))
+    first = np.r_[True, key[o][1:] != key[o][:-1]]
+    lockp = np.flatnonzero(np.asarray(d.locked)[cf] & (np.asarray(d.locked_parcel)[cf] == cb))
+    return np.union1d(o[first], lockp)
+
+
+def _matrix(lp: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(row of each entry, column index, value)`` of ``lp``'s row-wise matrix.
+
+    highspy hands the matrix out as Python lists; read them once per run.
+    """
+    start = np.asarray(lp.a_matrix_.start_, dtype=np.int64)
+    idx = np.asarray(lp.a_matrix_.index_, dtype=np.int64)
+    val = np.asarray(lp.a_matrix_.value_, dtype=float)
+    row_of = np.repeat(np.arange(lp.num_row_), np.diff(start))
+    return row_of, idx, val
+
+
+def _sub_lp(
+    lp: Any,
+    col_keep: np.ndarray,
+    row_keep: np.ndarray,
+    mat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> Any:
+    """Return the continuous LP of ``lp`` (row-wise matrix) on the kept columns and rows.
+
+    Dropping a column fixes it at 0; dropping a row relaxes it. ``mat`` is
+    :func:`_matrix` of ``lp`` when the caller already has it.
+    """
+    row_of, idx, val = mat if mat is not None else _matrix(lp)
+    m = lp.num_row_
+    cols = np.flatnonzero(col_keep)
+    rows = np.flatnonzero(row_keep)
+    newcol = np.full(lp.num_col_, -1, dtype=np.int64)
+    newcol[cols] = np.arange(len(cols))
+    newrow = np.full(m, -1, dtype=np.int64)
+    newrow[rows] = np.arange(len(rows))
+    ent = col_keep[idx] & row_keep[row_of]
+    sub = highspy.HighsLp()  # type: ignore[union-attr]
+    sub.num_col_, sub.num_row_ = len(cols), len(rows)
+    sub.col_cost_ = np.asarray(lp.col_cost_, dtype=float)[cols]
+    sub.col_lower_ = np.asarray(lp.col_lower_, dtype=float)[cols]
+    sub.col_upper_ = np.asarray(lp.col_upper_, dtype=float)[cols]
+    sub.row_lower_ = np.asarray(lp.row_lower_, dtype=float)[rows]
+    sub.row_upper_ = np.asarray(lp.row_upper_, dtype=float)[rows]
+    sub.offset_ = lp.offset_
+    sub.a_matrix_.format_ = highspy.MatrixFormat.kRowwise  # type: ignore[union-attr]
+    sub.a_matrix_.num_col_, sub.a_matrix_.num_row_ = len(cols), len(rows)
+    sstart = np.zeros(len(rows) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(newrow[row_of[ent]], minlength=len(rows)), out=sstart[1:])
+    sub.a_matrix_.start_ = sstart
+    sub.a_matrix_.index_ = newcol[idx[ent]].astype(np.int32)
+    sub.a_matrix_.value_ = val[ent]
+    return sub
+
+
 def _aggregated_relaxation(
-    built: Built, threads: int, seed: int, time_limit_s: float
+    built: Built,
+    threads: int,
+    seed: int,
+    time_limit_s: float,
+    lp: Any = None,
+    mat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """Bound the MIP cheaply: the LP without land competition, one pair per (firm, zone, unit).
 
@@ -195,48 +275,109 @@ def _aggregated_relaxation(
     dominates; dropping ``plot_once`` and the dominated pairs relaxes the
     problem, and its LP optimum bounds the MIP from above. On the province
     case it is within 0.01 % of the full LP bound, at a twentieth of the
-    columns (the full LP at ten times that scale did not finish in 200 s on
-    the shared machine). Returns ``(x values on all pairs, y values, bound)``
-    — the representative pair of each group carries the group's value — or None.
+    columns. The relaxation is cut out of the model's matrix ``lp`` (the
+    dominated pair columns fixed at 0, the ``plot_once`` rows dropped), not
+    rebuilt. Returns ``(x values on all pairs, y values, bound)`` — the
+    representative pair of each group carries the group's value — or None
+    (also when ``time_limit_s`` ends first).
     """
-    from dataclasses import replace
-
-    from models.allocation import build
-
-    d = built.data
-    cf = np.asarray(d.cand_firm, np.int64)
-    cb = np.asarray(d.cand_parcel, np.int64)
-    if not len(cf):
-        keep = np.zeros(0, dtype=np.int64)
-    else:
-        cap = np.minimum(d.oreq[cf], d.va_mu[cf] * np.asarray(d.parcel_area_mu)[cb])
-        zone = np.asarray(d.parcel_zone, np.int64)[cb]
-        unit = np.asarray(d.parcel_unit, np.int64)[cb] + 1
-        key = (cf * (d.n_zones + 1) + zone) * (d.n_units + 2) + unit
-        o = np.lexsort((-cap, key))
-        first = np.r_[True, key[o][1:] != key[o][:-1]]
-        lockp = np.flatnonzero(np.asarray(d.locked)[cf] & (np.asarray(d.locked_parcel)[cf] == cb))
-        keep = np.union1d(o[first], lockp)
-    reduced = replace(d, cand_firm=cf[keep], cand_parcel=cb[keep])
-    small = build(reduced, built.params, relax_land=True)
-    scaled = {i.solver_name for i in small.registry.rows.values() if i.family in CAP_FAMILIES}
-    lp, _, _, _ = _to_highs_lp(small.prob, scaled)
-    lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_  # type: ignore[union-attr]
+    if lp is None:
+        scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
+        lp, _, _, _ = _to_highs_lp(built.prob, scaled)
+    keep = _aggregate_keep(built)
+    xi = np.array([v.index for v in built.x], dtype=np.int64)
+    yi = np.array([v.index for v in built.y], dtype=np.int64)
+    col_keep = np.ones(lp.num_col_, dtype=bool)
+    col_keep[xi] = False
+    col_keep[xi[keep]] = True
+    land = {i.solver_name for i in built.registry.rows.values() if i.family == "plot_once"}
+    row_names = list(built.prob._constraints)  # noqa: SLF001 - the order of lp's rows
+    row_keep = np.array([n not in land for n in row_names], dtype=bool)
+    sub = _sub_lp(lp, col_keep, row_keep, mat)
     h = highspy.Highs()  # type: ignore[union-attr]
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
     h.setOptionValue("random_seed", int(seed))
+    h.setOptionValue("solver", "ipm")  # half the time of dual simplex at province scale
     if threads:
         h.setOptionValue("threads", int(threads))
-    h.passModel(lp)
+    h.passModel(sub)
     _hrun(h)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # type: ignore[union-attr]
         return None
-    col = np.asarray(h.getSolution().col_value)
-    xv = np.zeros(len(cf))
-    xv[keep] = col[[v.index for v in small.x]] if len(keep) else 0.0
-    yv = col[[v.index for v in small.y]]
-    return xv, yv, sense_of(built.prob) * float(h.getInfo().objective_function_value)
+    full = np.zeros(lp.num_col_)
+    full[col_keep] = np.asarray(h.getSolution().col_value)
+    return full[xi], full[yi], sense_of(built.prob) * float(h.getInfo().objective_function_value)
+
+
+GREEDY_MIN_PAIRS = CG_MIN_PAIRS
+"""From this many candidate pairs on, a greedy plan comes first, before any relaxation."""
+
+RELAXATION_SHARE = 0.7
+"""Share of the time left that the (aggregated) LP relaxation may take."""
+
+
+def _box_bound(lp: Any, sense: float) -> float:
+    """Return a bound from the variable bounds alone (MODEL.md sense): valid, loose, instant."""
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    lo = np.asarray(lp.col_lower_, dtype=float)
+    up = np.asarray(lp.col_upper_, dtype=float)
+    best = np.where(cost >= 0, cost * lo, cost * up)
+    best[cost == 0] = 0.0
+    return sense * (float(best.sum()) + float(lp.offset_))
+
+
+def _fixed_plan(
+    built: Built,
+    lp: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    lo0: np.ndarray,
+    up0: np.ndarray,
+    xi: np.ndarray,
+    yi: np.ndarray,
+    deadline: float,
+    mat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, np.ndarray] | None:
+    """Fix the binaries at ``(x, y)``, solve the outputs' LP (repairing admissions if needed).
+
+    The LP is cut down to the continuous columns (the fixed columns' terms move
+    to the row bounds and the objective offset): at province scale a tenth of
+    the columns, and no presolve over the fixed ones. Returns ``(objective,
+    columns)`` of the plan, or None (infeasible or out of time).
+    """
+    MS = highspy.HighsModelStatus  # noqa: N806
+    n = lp.num_col_
+    fixed = np.zeros(n, dtype=bool)
+    fixed[xi] = fixed[yi] = True
+    val = np.zeros(n)
+    val[xi], val[yi] = x, y
+    mat = mat if mat is not None else _matrix(lp)
+    row_of, idx, coef = mat
+    act = np.bincount(row_of, weights=coef * val[idx], minlength=lp.num_row_)
+    sub = _sub_lp(lp, ~fixed, np.ones(lp.num_row_, dtype=bool), mat)
+    sub.row_lower_ = np.asarray(lp.row_lower_, dtype=float) - act
+    sub.row_upper_ = np.asarray(lp.row_upper_, dtype=float) - act
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    sub.offset_ = float(lp.offset_) + float(cost[fixed] @ val[fixed])
+    h = _solve_quiet(sub, deadline - time.perf_counter())
+    if h.getModelStatus() == MS.kOptimal:
+        col = val.copy()
+        col[~fixed] = np.asarray(h.getSolution().col_value)
+    elif time.perf_counter() < deadline:
+        lo, up = lo0.copy(), up0.copy()
+        lo[xi] = up[xi] = x
+        lo[yi] = up[yi] = y
+        try:
+            h = _repair_admissions(built, lp, x, y, lo, up, xi, yi, deadline)
+        finally:
+            lp.col_lower_, lp.col_upper_ = lo0, up0  # the relaxation after this needs them
+        if h is None or h.getModelStatus() != MS.kOptimal:
+            return None
+        col = np.asarray(h.getSolution().col_value)
+    else:
+        return None
+    return _col_objective(lp, col, sense_of(built.prob)), col
 
 
 def _lp_rounding_start(
@@ -247,65 +388,101 @@ def _lp_rounding_start(
     seed: int,
     time_limit_s: float,
     rel_gap: float = 1e-4,
+    *,
+    work_limit: int | None = None,
+    start_plan: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, float, np.ndarray] | None:
     """LP-relaxation bound plus a rounded incumbent: ``(objective, bound, columns)``.
 
     Solves the LP relaxation (its optimum bounds the MIP), rounds it with
     :func:`_round_assignment`, fixes the binaries and solves the LP in the
-    outputs. Returns None when any step fails (then HiGHS starts cold).
+    outputs. From ``GREEDY_MIN_PAIRS`` pairs on, a greedy plan (the same
+    rounding without LP values: each applicant on its free parcel of largest
+    capacity, every existing firm staying) comes first, so a run that the
+    relaxation would outlast still returns a plan; below that size it is the
+    fallback when the relaxation does not finish. Every stage ends by
+    ``time_limit_s``; when the relaxation does not finish, the bound is the
+    box bound of :func:`_box_bound` (valid, loose). ``work_limit`` caps RENS
+    by nodes instead of seconds (a deterministic run). ``start_plan``
+    (``(y, x)`` of an earlier plan on the same firms and pairs, e.g. the base
+    of a what-if) is repaired to feasibility (outputs re-optimised, applicants
+    the new caps cannot carry dropped) and competes with the rounded plans.
+    Returns None when no plan was found (then HiGHS starts cold).
     """
-    MS = highspy.HighsModelStatus  # noqa: N806
     t_end = time.perf_counter() + time_limit_s
     integ = list(lp.integrality_)
     cont = highspy.HighsVarType.kContinuous  # type: ignore[union-attr]
     lp.integrality_ = [cont] * lp.num_col_
     lo0, up0 = np.array(lp.col_lower_), np.array(lp.col_upper_)
+    sense = sense_of(built.prob)
+    maximise = built.prob.sense == pulp.LpMaximize
+
+    def better(a: float, b: float) -> bool:
+        return a > b if maximise else a < b
+
     try:
-        col = None
-        if len(built.x) > CG_MIN_PAIRS:
-            agg = _aggregated_relaxation(built, threads, seed, 0.7 * time_limit_s)
-            if agg is None:
-                return None
-            xv, yv, bound = agg
-        else:
-            relax = _lp_relaxation(
-                built, lp, threads, seed, time.perf_counter() + 0.45 * time_limit_s
-            )
-            if relax is None:
-                return None
-            col, bound = relax
-            xv = col[[v.index for v in built.x]] if len(built.x) else np.zeros(0)
-            yv = col[[v.index for v in built.y]]
         xi = np.array([v.index for v in built.x], dtype=np.int64)
         yi = np.array([v.index for v in built.y], dtype=np.int64)
-        best = None
-        for stay, by_output in ((True, False), (True, True), (False, False)):
-            if best is not None and not stay:
-                break
-            x, y = _round_assignment(built, xv, yv, stay, by_output)
-            lo, up = lo0.copy(), up0.copy()
-            lo[xi] = up[xi] = x
-            lo[yi] = up[yi] = y
-            lp.col_lower_, lp.col_upper_ = lo, up
-            h2 = _solve_quiet(lp)
-            if h2.getModelStatus() != MS.kOptimal:
-                h2 = _repair_admissions(built, lp, x, y, lo, up, xi, yi)
-            if h2 is not None and h2.getModelStatus() == MS.kOptimal:
-                col2 = np.asarray(h2.getSolution().col_value)
-                obj = _col_objective(lp, col2, sense_of(built.prob))
-                maximise = built.prob.sense == pulp.LpMaximize
-                if best is None or (obj > best[0] if maximise else obj < best[0]):
-                    best = (obj, bound, col2)
-        rens_s = min(0.2 * time_limit_s, t_end - time.perf_counter() - 0.4 * time_limit_s)
-        closed = best is not None and (
+        mat = _matrix(lp)
+        best: tuple[float, np.ndarray] | None = None
+        if len(built.x) >= GREEDY_MIN_PAIRS:
+            x, y = _round_assignment(
+                built, np.zeros(len(xi)), np.ones(len(yi)), True, deadline=t_end
+            )
+            best = _fixed_plan(built, lp, x, y, lo0, up0, xi, yi, t_end, mat)
+        if start_plan is not None:
+            y_s, x_s = (np.where(np.asarray(v, float) > 0.5, 1.0, 0.0) for v in start_plan)
+            if y_s.shape == yi.shape and x_s.shape == xi.shape:
+                warm = _fixed_plan(built, lp, x_s, y_s, lo0, up0, xi, yi, t_end, mat)
+                if warm is not None and (best is None or better(warm[0], best[0])):
+                    best = warm
+        col = None
+        relax_end = time.perf_counter() + RELAXATION_SHARE * (t_end - time.perf_counter())
+        xv = yv = None
+        bound = float("nan")
+        if len(built.x) > CG_MIN_PAIRS:
+            agg = _aggregated_relaxation(
+                built, threads, seed, relax_end - time.perf_counter(), lp=lp, mat=mat
+            )
+            if agg is not None:
+                xv, yv, bound = agg
+        else:
+            relax = _lp_relaxation(built, lp, threads, seed, relax_end)
+            if relax is not None:
+                col, bound = relax
+                xv = col[xi] if len(xi) else np.zeros(0)
+                yv = col[yi]
+        if xv is not None and yv is not None:
+            for stay, by_output in ((True, False), (True, True), (False, False)):
+                if (best is not None and not stay) or time.perf_counter() > t_end:
+                    break
+                x, y = _round_assignment(built, xv, yv, stay, by_output, deadline=t_end)
+                plan = _fixed_plan(built, lp, x, y, lo0, up0, xi, yi, t_end, mat)
+                if plan is not None and (best is None or better(plan[0], best[0])):
+                    best = plan
+        if best is None and time.perf_counter() < t_end:
+            # the relaxation did not finish: a greedy plan rather than none
+            x, y = _round_assignment(
+                built, np.zeros(len(xi)), np.ones(len(yi)), True, deadline=t_end
+            )
+            best = _fixed_plan(built, lp, x, y, lo0, up0, xi, yi, t_end, mat)
+        if best is None:
+            return None
+        if not np.isfinite(bound):
+            bound = _box_bound(lp, sense)
+        closed = (
             classify(True, best[0], bound, rel_gap, direction_of(built.prob))[0] == Status.OPTIMAL
         )
-        if best is not None and col is not None and rens_s > 0.5 and not closed:
-            rens = _rens(built, lp, integ, col, lo0, up0, best[2], threads, seed, rens_s, rel_gap)
-            maximise = built.prob.sense == pulp.LpMaximize
-            if rens is not None and (rens[0] > best[0] if maximise else rens[0] < best[0]):
-                best = (rens[0], bound, rens[1])
-        return best
+        rens_s = min(0.2 * time_limit_s, t_end - time.perf_counter() - 0.4 * time_limit_s)
+        if work_limit is not None:
+            rens_s = t_end - time.perf_counter()  # the node limit decides, the clock only guards
+        if col is not None and rens_s > 0.5 and not closed:
+            rens = _rens(
+                built, lp, integ, col, lo0, up0, best[1], threads, seed, rens_s, rel_gap, work_limit
+            )
+            if rens is not None and better(rens[0], best[0]):
+                best = rens
+        return best[0], bound, best[1]
     finally:
         lp.integrality_ = integ
         lp.col_lower_, lp.col_upper_ = lo0, up0
@@ -320,6 +497,7 @@ def _repair_admissions(
     up: np.ndarray,
     xi: np.ndarray,
     yi: np.ndarray,
+    deadline: float = float("inf"),
 ) -> Any:
     """Make a rounded plan feasible by admitting fewer applicants; the solved Highs or None.
 
@@ -342,7 +520,7 @@ def _repair_admissions(
     lo[yi[loose_f]] = 0.0
     lo[xi[loose_c]] = 0.0
     lp.col_lower_, lp.col_upper_ = lo, up
-    h = _solve_quiet(lp)
+    h = _solve_quiet(lp, deadline - time.perf_counter())
     if h.getModelStatus() != MS.kOptimal:
         return None
     yv = np.asarray(h.getSolution().col_value)[yi]
@@ -353,7 +531,7 @@ def _repair_admissions(
     up[xi[loose_c & drop[cf]]] = 0.0
     lo[xi[loose_c & keep[cf]]] = 1.0
     lp.col_lower_, lp.col_upper_ = lo, up
-    h = _solve_quiet(lp)
+    h = _solve_quiet(lp, deadline - time.perf_counter())
     return h if h.getModelStatus() == MS.kOptimal else None
 
 
@@ -369,18 +547,23 @@ def _rens(
     seed: int,
     time_s: float,
     rel_gap: float,
+    work_limit: int | None = None,
 ) -> tuple[float, np.ndarray] | None:
-    """RENS: the MIP with every binary that is integral in the LP fixed there.
+    """RINS: the MIP with every binary fixed where the LP and the start agree.
 
-    Only the fractional pairs and firms stay free, so the sub-MIP is small;
+    Only the binaries that are fractional in the LP or differ from the start
+    stay free, so the sub-MIP is small and the start is one of its solutions
+    (RENS, fixing every LP-integral binary, was infeasible on the sample case);
     any of its solutions is a plan of the full model. Returns ``(objective,
     columns)`` of its best solution, or None.
     """
     ints = np.flatnonzero(np.asarray([t == highspy.HighsVarType.kInteger for t in integ]))  # type: ignore[union-attr]
     lo, up = lo0.copy(), up0.copy()
     v = col[ints]
-    up[ints[v <= 1e-6]] = 0.0
-    lo[ints[v >= 1 - 1e-6]] = 1.0
+    # RINS: fix only where the LP and the start agree, so the start stays feasible
+    agree = np.abs(v - np.asarray(start)[ints]) <= 1e-6
+    up[ints[agree & (v <= 1e-6)]] = 0.0
+    lo[ints[agree & (v >= 1 - 1e-6)]] = 1.0
     lp.col_lower_, lp.col_upper_ = lo, up
     lp.integrality_ = integ
     h = highspy.Highs()  # type: ignore[union-attr]
@@ -388,6 +571,8 @@ def _rens(
     h.setOptionValue("time_limit", float(time_s))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
     h.setOptionValue("random_seed", int(seed))
+    if work_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(work_limit))
     if threads:
         h.setOptionValue("threads", int(threads))
     h.passModel(lp)
