@@ -34,6 +34,8 @@ KPI_KEYS: tuple[str, ...] = (
     "applicants",
     "applicants_admitted",
     "firms_moved_out",
+    "floor_area_added_m2",
+    "land_saved_mu",
 )
 """Every KPI, in display order. Units are in the names (DATA.md, MODEL.md)."""
 
@@ -132,6 +134,9 @@ def compute_kpis(firms: pd.DataFrame, plots: pd.DataFrame) -> Kpis:
     ``*_before_*`` for the present state); ``plots`` needs ``area_mu`` and
     ``firm_id_after``. Land used is the area of the plots that hold a firm
     after the plan; land allocated is the land of the admitted projects.
+    Floor area added and land saved are the plot-ratio upgrades' (``far_upgrade``):
+    the land saved is what the same growth would have needed on new land at the
+    firm's own 亩均 value added (0 in tables written before the family existed).
     """
     served = firms["served"].fillna(False).astype(bool)
     applicant = firms["kind"].astype(str) == "applicant"
@@ -157,6 +162,8 @@ def compute_kpis(firms: pd.DataFrame, plots: pd.DataFrame) -> Kpis:
         "applicants": float(applicant.sum()),
         "applicants_admitted": float((served & applicant).sum()),
         "firms_moved_out": float((~served & ~applicant).sum()),
+        "floor_area_added_m2": total("floor_area_added_m2", served),
+        "land_saved_mu": total("land_saved_mu", served),
     }
     return Kpis(values)
 

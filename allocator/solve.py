@@ -71,13 +71,18 @@ def reason_text(code: str, lang: str | None = None) -> str:
 
 
 def assemble(
-    prep: Prepared, y: np.ndarray, x: np.ndarray, o: np.ndarray
+    prep: Prepared,
+    y: np.ndarray,
+    x: np.ndarray,
+    o: np.ndarray,
+    u: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Kpis]:
     """Turn a solution (``y`` per firm, ``x`` per candidate pair, ``o`` per firm) into tables.
 
-    Values are rounded to the nearest integer for binaries and clipped at 0
-    for outputs. Returns ``(firms, zones, plots, kpis)`` in CONTRIBUTING.md's
-    columns (plus extra columns).
+    ``u`` is the floor area each firm adds by raising its plot ratio (m²,
+    ``far_upgrade``; zeros when None). Values are rounded to the nearest
+    integer for binaries and clipped at 0 for outputs. Returns ``(firms,
+    zones, plots, kpis)`` in CONTRIBUTING.md's columns (plus extra columns).
     """
     d = prep.data
     nf = d.n_firms
@@ -86,6 +91,11 @@ def assemble(
     o = np.clip(np.asarray(o, dtype=float), 0.0, None)
     o = np.where(y, o, 0.0)
     applicant = np.asarray(d.firm_applicant, bool)
+    u = np.zeros(nf) if u is None else np.where(y, np.clip(np.asarray(u, float), 0.0, None), 0.0)
+    u = np.where(u > 1e-6, u, 0.0)
+    k_up = prep.firms["upgrade_output_per_m2"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        saved = np.where(d.va_mu > 0, k_up * u / d.va_mu, 0.0)
 
     # applicant -> chosen parcel
     parcel_of = np.full(nf, -1, dtype=int)
@@ -146,6 +156,10 @@ def assemble(
             "electricity_before_mwh": d.el * d.o0,
             "energy_purchase_tce": np.where(en_buy, d.en * o, 0.0),
             "zone_id_before": f["zone_id"].to_numpy(),
+            "floor_area_before_m2": f["floor_area_m2"].to_numpy(),
+            "floor_area_added_m2": u,
+            "upgraded": u > 0,
+            "land_saved_mu": saved,
         }
     )
 
@@ -487,7 +501,10 @@ def run_model(
         y = np.asarray(sol.y, dtype=float).reshape(n_f)
         x = np.asarray(sol.x, dtype=float).reshape(n_c)
         o = np.asarray(sol.o, dtype=float).reshape(n_f)
-        result.firms, result.zones, result.plots, result.kpis = assemble(prep, y, x, o)
+        u = np.array([0.0 if v is None else float(v.varValue or 0.0) for v in built.u])
+        result.firms, result.zones, result.plots, result.kpis = assemble(
+            prep, y, x, o, u if len(u) else None
+        )
     return result
 
 

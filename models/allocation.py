@@ -103,6 +103,7 @@ UNITS: dict[str, str] = {
     "retain": "firm",
     "service_floor": "万元",
     "locked": "firm",
+    "far_upgrade": "m²",
 }
 """Unit of each family's left-hand side (and of its elastic slack)."""
 
@@ -161,6 +162,9 @@ class Built:
     """Prefix of solver variable names → what they are (for :meth:`variable_display`)."""
     slack_penalty: dict[str, float] = field(default_factory=dict)
     """Objective penalty per unit of each elastic slack (display name → 万元/unit)."""
+    u: np.ndarray = field(default_factory=lambda: np.full(0, None, dtype=object))
+    """Floor area added by a plot-ratio upgrade (m², ``far_upgrade``): object array (F),
+    None for firms without an upgrade variable; empty when the family is off."""
 
     @property
     def rows(self) -> dict[str, RowInfo]:
@@ -180,7 +184,7 @@ class Built:
         if kind == "s":
             return "slack:" + self.registry.display(rest)
         parts = [int(p) for p in rest.split("_")]
-        if kind in ("y", "o"):
+        if kind in ("y", "o", "u"):
             return display_name(kind, {"firm": d.firm_ids[parts[0]]})
         if kind == "x":
             c = parts[0]
@@ -404,12 +408,20 @@ def zone_split(
         ctx.row("zone_split", {"firm": d.firm_ids[f], what: "*"}, terms, "==", 0.0)
 
 
-def output_by_land(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray, o: np.ndarray) -> None:
+def output_by_land(
+    ctx: _Ctx,
+    prep: _Prep,
+    y: np.ndarray,
+    x: np.ndarray,
+    o: np.ndarray,
+    u: np.ndarray | None = None,
+) -> None:
     """``output_by_land``: output is bounded by the land the firm holds.
 
     Applicants: o_f − Σ_b cap_fb x_fb ≤ 0 with ``cap_fb = min(oreq_f, va_mu_f·a_b)``
     (MODEL.md: ``va_mu_f · Σ_b a_b x_fb``; same integer solutions, tighter LP).
-    Existing firms: o_f − g_f · o0_f · y_f ≤ 0 (growth cap g_f on their own land).
+    Existing firms: o_f − g_f · o0_f · y_f ≤ 0 (growth cap g_f on their own land),
+    with ``− k_f · u_f`` when the firm may raise its plot ratio (``far_upgrade``).
     """
     d = ctx.data
     g_o0 = np.asarray(d.growth_cap, float) * np.asarray(d.o0, float)
@@ -420,21 +432,24 @@ def output_by_land(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray, o: np.n
                 continue  # y_f = 0 forces o_f = 0 through output_request
             terms = [(o[f], 1.0), *_terms(x[cs], -prep.cap_c[cs])]
         else:
-            terms = [(o[f], 1.0), (y[f], -float(g_o0[f]))]
+            terms = [(o[f], 1.0), (y[f], -float(g_o0[f])), *_upgrade_terms(ctx, u, f)]
         ctx.row("output_by_land", {"firm": d.firm_ids[f]}, terms, "<=", 0.0)
 
 
-def output_request(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> None:
+def output_request(
+    ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray, u: np.ndarray | None = None
+) -> None:
     """``output_request``: no firm gets more than it asked for.
 
-    o_f − oreq_f · y_f ≤ 0 for every firm (and o_f = 0 when the firm is not served).
+    o_f − oreq_f · y_f ≤ 0 for every firm (and o_f = 0 when the firm is not served);
+    a firm raising its plot ratio asks in addition for what the added floor area
+    carries (``− k_f · u_f``, ``far_upgrade``).
     """
     d = ctx.data
     oreq = np.asarray(d.oreq, float)
     for f in range(prep.F):
-        ctx.row(
-            "output_request", {"firm": d.firm_ids[f]}, [(o[f], 1.0), (y[f], -oreq[f])], "<=", 0.0
-        )
+        terms = [(o[f], 1.0), (y[f], -oreq[f]), *_upgrade_terms(ctx, u, f)]
+        ctx.row("output_request", {"firm": d.firm_ids[f]}, terms, "<=", 0.0)
 
 
 def _zone_rows(
@@ -613,11 +628,14 @@ def locked(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> None:
         ctx.row("locked", {"firm": d.firm_ids[f], "parcel": d.parcel_ids[b]}, terms, ">=", 1.0)
 
 
-def objective(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> float:
+def objective(
+    ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray, u: np.ndarray | None = None
+) -> float:
     """Set the objective of MODEL.md; return its constant.
 
     max Σ_f w_class(f) (α_va + α_tax tax_va_f) o_f − Σ_{existing} ρ L0_f (1 − y_f)
-        − Σ_{applicant, en_f > τ} π en_f o_f  [− penalty · Σ slacks in elastic mode]
+        − Σ_{applicant, en_f > τ} π en_f o_f  − Σ_f c_f u_f (``far_upgrade``)
+        [− penalty · Σ slacks in elastic mode]
     """
     d, p = ctx.data, ctx.params
     w = np.asarray(p.class_weight, float)[np.asarray(d.firm_class, dtype=np.int64)]
@@ -629,10 +647,71 @@ def objective(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> float:
     keep_o = c_o != 0
     keep_y = reloc != 0
     terms = _terms(o[keep_o], c_o[keep_o]) + _terms(y[keep_y], reloc[keep_y])
+    if u is not None and d.upgrade_cost_wan_per_m2 is not None:
+        cost = np.asarray(d.upgrade_cost_wan_per_m2, float)
+        terms += [(u[f], -float(cost[f])) for f in range(len(u)) if u[f] is not None and cost[f]]
     terms += [(s, -ctx.slack_penalty[n]) for n, s in ctx.slacks.items()]
     constant = -float(reloc.sum())
     ctx.prob.setObjective(pulp.LpAffineExpression(terms, constant=constant))
     return constant
+
+
+# ---------------------------------------------------------------- land measures (issue 20)
+
+
+def _upgrade_terms(ctx: _Ctx, u: np.ndarray | None, f: int) -> list[tuple[Any, float]]:
+    """``[(u_f, −k_f)]`` when firm f has a plot-ratio upgrade variable, else ``[]``."""
+    if u is None or not len(u) or u[f] is None:
+        return []
+    k = np.asarray(ctx.data.upgrade_output_per_m2, float)
+    return [(u[f], -float(k[f]))]
+
+
+def _upgradable(data: ModelData, prep: _Prep) -> np.ndarray:
+    """Firms that may raise their plot ratio: existing, headroom ``H_f > 0``, ``k_f > 0``.
+
+    Prepare sets both to 0 for firms whose class the county rule does not admit.
+    """
+    if data.floor_headroom_m2 is None or data.upgrade_output_per_m2 is None:
+        return np.zeros(prep.F, dtype=bool)
+    head = np.asarray(data.floor_headroom_m2, float)
+    k = np.asarray(data.upgrade_output_per_m2, float)
+    return ~prep.app & (head > 0) & (k > 0)
+
+
+def upgrade_variables(ctx: _Ctx, prep: _Prep, may: np.ndarray) -> np.ndarray:
+    """Create ``u_f`` (m² of floor area added, 0 ≤ u_f ≤ H_f) for the firms in ``may``."""
+    u = np.full(prep.F, None, dtype=object)
+    head = np.asarray(ctx.data.floor_headroom_m2, float) if may.any() else np.zeros(prep.F)
+    for f in np.flatnonzero(may):
+        u[f] = ctx.var(f"u_{f}", 0.0, float(head[f]))
+    return u
+
+
+def far_upgrade(ctx: _Ctx, y: np.ndarray, u: np.ndarray) -> None:
+    """``far_upgrade``: an eligible existing firm grows in place by raising its plot ratio.
+
+    u_f − H_f · y_f ≤ 0 (m²) for every firm with an upgrade variable: the floor
+    area added is at most the headroom ``H_f = Σ_{p of f} area_p · (far_max_p − far_p)``
+    and nothing is built by a firm that leaves. The added floor area carries
+    output ``k_f · u_f`` (``k_f = e · o0_f / floor area now``, e the rule's output
+    elasticity), which enters ``output_by_land`` and ``output_request`` of the
+    firm; the objective pays ``c_f · u_f`` (annualised cost per m²). The output
+    uses the zone's quotas like any other, so upgrades compete with projects on
+    new land for electricity, energy and emissions, but take no land.
+    """
+    d = ctx.data
+    head = np.asarray(d.floor_headroom_m2, float)
+    for f in range(len(u)):
+        if u[f] is None:
+            continue
+        ctx.row(
+            "far_upgrade",
+            {"firm": d.firm_ids[f]},
+            [(u[f], 1.0), (y[f], -float(head[f]))],
+            "<=",
+            0.0,
+        )
 
 
 # ---------------------------------------------------------------- build
@@ -657,11 +736,18 @@ def build(data: ModelData, params: ModelParams, *, relax_land: bool = False) -> 
     o = np.empty(F, dtype=object)
     x = np.empty(C, dtype=object)
     o_ub = _o_upper(data, prep)
+    may_upgrade = _upgradable(data, prep) & params.on("far_upgrade")
+    if may_upgrade.any():
+        extra = np.asarray(data.upgrade_output_per_m2, float) * np.asarray(
+            data.floor_headroom_m2, float
+        )
+        o_ub = o_ub + np.where(may_upgrade, extra, 0.0)
     for f in range(F):
         y[f] = ctx.var(f"y_{f}", 0, 1, binary=True)
         o[f] = ctx.var(f"o_{f}", 0.0, float(o_ub[f]))
     for c in range(C):
         x[c] = ctx.var(f"x_{c}", 0, 1, binary=True)
+    u = upgrade_variables(ctx, prep, may_upgrade)
 
     on = params.on
     zone_needed = (
@@ -700,8 +786,8 @@ def build(data: ModelData, params: ModelParams, *, relax_land: bool = False) -> 
     one_parcel(ctx, prep, y, x)
     zone_split(ctx, prep, o, x, zgroups, "zone")
     zone_split(ctx, prep, o, x, ugroups, "unit")
-    output_by_land(ctx, prep, y, x, o)
-    output_request(ctx, prep, y, o)
+    output_by_land(ctx, prep, y, x, o, u)
+    output_request(ctx, prep, y, o, u)
     if on("zone_electricity") and zone_needed:
         zone_electricity(ctx, zone_m)
     if on("zone_energy") and zone_needed:
@@ -720,7 +806,9 @@ def build(data: ModelData, params: ModelParams, *, relax_land: bool = False) -> 
     if on("service_floor"):
         service_floor(ctx, prep, y, o)
     locked(ctx, prep, y, x)
-    constant = objective(ctx, prep, y, o)
+    if on("far_upgrade"):
+        far_upgrade(ctx, y, u)
+    constant = objective(ctx, prep, y, o, u)
 
     size = {
         "rows": len(ctx.constraints),
@@ -749,6 +837,7 @@ def build(data: ModelData, params: ModelParams, *, relax_land: bool = False) -> 
         build_seconds=time.perf_counter() - t0,
         objective_constant=constant,
         slack_penalty=ctx.slack_penalty,
+        u=u,
     )
 
 

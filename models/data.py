@@ -36,6 +36,7 @@ FAMILIES: tuple[str, ...] = (
     "retain",
     "service_floor",
     "locked",
+    "far_upgrade",
 )
 """Constraint families of MODEL.md, in build order; names are row-name prefixes."""
 
@@ -48,12 +49,17 @@ SWITCHABLE: tuple[str, ...] = (
     "class_floor",
     "class_cap",
     "service_floor",
+    "far_upgrade",
 )
 """Families a scenario may switch off."""
 
+OFF_BY_DEFAULT: tuple[str, ...] = ("far_upgrade",)
+"""Switchable families a scenario must switch on (the land measures of issue 20): a
+scenario written before they existed solves the same model as before."""
+
 
 def _default_switches() -> dict[str, bool]:
-    return {name: True for name in SWITCHABLE}
+    return {name: name not in OFF_BY_DEFAULT for name in SWITCHABLE}
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,9 @@ class ModelParams:
         """Return True when ``family`` is built (non-switchable ones always are)."""
         if family not in FAMILIES:
             raise KeyError(f"unknown constraint family {family!r}")
-        return bool(self.switches.get(family, True)) if family in SWITCHABLE else True
+        if family not in SWITCHABLE:
+            return True
+        return bool(self.switches.get(family, family not in OFF_BY_DEFAULT))
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,6 +152,13 @@ class ModelData:
     cand_parcel: np.ndarray
     # province
     province_energy_cap_tce: float = float("nan")
+    # plot-ratio upgrades (``far_upgrade``), existing firms (F); None = no firm may upgrade
+    floor_headroom_m2: np.ndarray | None = None
+    """m² of floor area an eligible existing firm may add on its plots (Σ area·(far_max − far))."""
+    upgrade_output_per_m2: np.ndarray | None = None
+    """万元/yr of value added one added m² of floor area carries (e · o0_f / floor area now)."""
+    upgrade_cost_wan_per_m2: np.ndarray | None = None
+    """Annual cost of one added m² (construction cost ÷ amortisation years), 万元/m²/yr."""
 
     @property
     def n_zones(self) -> int:
@@ -221,6 +236,15 @@ class ModelData:
             "cand_firm": (self.cand_firm, f, False),
             "cand_parcel": (self.cand_parcel, b, False),
         }
+        for name in ("floor_headroom_m2", "upgrade_output_per_m2", "upgrade_cost_wan_per_m2"):
+            arr = getattr(self, name)
+            if arr is None:
+                continue
+            if np.shape(arr) != (f,):
+                raise ValueError(f"ModelData.{name}: shape {np.shape(arr)}, expected {(f,)}")
+            a = np.asarray(arr, dtype=float)
+            if a.size and (np.isnan(a).any() or (a < 0).any()):
+                raise ValueError(f"ModelData.{name}: negative or NaN values")
         for name, (arr, n, allow_minus_one) in ranges.items():
             a = np.asarray(arr)
             if a.size == 0:
