@@ -157,12 +157,7 @@ def _far_params(case: Any, scenario: Any, fp: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(0.0, index=fp.index, columns=["up_head", "up_k", "up_cost"])
     if not bool(_param(scenario, "switches.far_upgrade", False)):
         return out
-    name = str(_param(scenario, "land.far_rule", "far_upgrade_default"))
-    path = Path(name) if ("/" in name or name.endswith(".toml")) else POLICY_FOLDER / f"{name}.toml"
-    if not path.exists():
-        path = POLICY_FOLDER / path.name
-    with path.open("rb") as fh:
-        rule = tomllib.load(fh)
+    rule = _rule_file(scenario, "land.far_rule", "far_upgrade_default")
     plots = case.plots
     occupied = plots["status"].astype(str) == "occupied"
     far = pd.to_numeric(plots["far"], errors="coerce")
@@ -248,7 +243,9 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         "class_floor class_cap service_floor"
     ).split()}  # fmt: skip
     fp = _firm_params(case, scenario, firms["class"])
-    _check_objective(chk, result, firms, fp, scenario)
+    idle = _idle_reused(case, scenario, firms)
+    _check_idle_reuse(chk, firms, idle, tol)
+    _check_objective(chk, result, firms, fp, scenario, idle)
     served = firms["served"].astype(bool)
     o = firms["value_added_wan"].astype(float).where(served, 0.0)
     if (firms["value_added_wan"].astype(float)[~served].abs() > tol).any():
@@ -470,11 +467,60 @@ def _check_far_upgrade(
         )
 
 
-def plan_objective(firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any) -> float:
+def _rule_file(scenario: Any, key: str, default: str) -> dict[str, Any]:
+    """Read the rule file a scenario key names (``allocator/policy/<name>.toml`` or a path)."""
+    name = str(_param(scenario, key, default))
+    path = Path(name) if ("/" in name or name.endswith(".toml")) else POLICY_FOLDER / f"{name}.toml"
+    if not path.exists():
+        path = POLICY_FOLDER / path.name
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _idle_reused(case: Any, scenario: Any, firms: pd.DataFrame) -> pd.Series:
+    """Idle floor area (m²) each served applicant's plots carry, from the case (``idle_reuse``).
+
+    ``area_mu × far`` of the idle plots among the firm's ``plot_ids``; all zero when
+    the family is off (an idle plot is then vacant land only).
+    """
+    out = pd.Series(0.0, index=firms.index)
+    if not bool(_param(scenario, "switches.idle_reuse", False)):
+        return out
+    plots = case.plots.set_index(case.plots["plot_id"].astype(str))
+    idle = plots["status"].astype(str) == "idle"
+    far = pd.to_numeric(plots["far"], errors="coerce").fillna(0.0)
+    floor = (pd.to_numeric(plots["area_mu"], errors="coerce") * M2_PER_MU_CHECK * far).where(
+        idle, 0
+    )
+    served = firms["served"].astype(bool)
+    for fid in firms.index[served & (firms["kind"].astype(str) == "applicant")]:
+        out[fid] = float(floor.reindex(split_list(firms.at[fid, "plot_ids"])).fillna(0.0).sum())
+    return out
+
+
+def _check_idle_reuse(chk: _Checker, firms: pd.DataFrame, idle: pd.Series, tol: float) -> None:
+    """Check ``idle_reuse``: the reported idle floor area reused is that of the project's plots."""
+    got = (
+        firms["idle_floor_reused_m2"].astype(float)
+        if "idle_floor_reused_m2" in firms
+        else pd.Series(0.0, index=firms.index)
+    )
+    for fid in firms.index[(got - idle).abs() > tol * np.maximum(1.0, idle.abs())]:
+        chk.fail(
+            "idle_reuse",
+            f"idle_reuse[{fid}]",
+            f"reports {got[fid]:,.6g} m² reused, its idle plots hold {idle[fid]:,.6g}",
+        )
+
+
+def plan_objective(
+    firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any, idle: pd.Series | None = None
+) -> float:
     """MODEL.md's objective (万元) of a written plan, from the firms table and the case.
 
     ``Σ w_class (α_va + α_tax · tax_va) o − Σ_{existing, left} ρ L0 −
-    Σ_{applicant, en > τ} π · en · o − Σ c_up · added floor area``, with the
+    Σ_{applicant, en > τ} π · en · o − Σ c_up · added floor area + s · idle floor
+    reused`` (``idle``: re-derived by the checker from the case), with the
     intensities re-derived from the case (``fp``, :func:`_firm_params`) and the weights
     from the scenario.
     """
@@ -500,6 +546,10 @@ def plan_objective(firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any) -> floa
     value -= float((rho * prm["land0"])[left].sum())
     if "floor_area_added_m2" in firms:
         value -= float((prm["up_cost"] * firms["floor_area_added_m2"].astype(float)).sum())
+    if idle is not None and bool(_param(scenario, "switches.idle_reuse", False)):
+        rule = _rule_file(scenario, "land.idle_rule", "idle_reuse_default")
+        saving = float(rule["saving_yuan_per_m2"]) / 1.0e4 / float(rule["amortisation_years"])
+        value += saving * float(idle.sum())
     return value
 
 
@@ -519,7 +569,12 @@ def _finite(value: Any) -> float | None:
 
 
 def _check_objective(
-    chk: _Checker, result: Any, firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any
+    chk: _Checker,
+    result: Any,
+    firms: pd.DataFrame,
+    fp: pd.DataFrame,
+    scenario: Any,
+    idle: pd.Series | None = None,
 ) -> None:
     """Check the reported objective, gap and status against the written plan's objective.
 
@@ -532,7 +587,7 @@ def _check_objective(
     status = str(_reported(result, "status"))
     if status not in ("optimal", "feasible"):
         return
-    value = plan_objective(firms, fp, scenario)
+    value = plan_objective(firms, fp, scenario, idle)
     scale = max(1.0, abs(value))
     reported = _finite(_reported(result, "objective"))
     if reported is None:

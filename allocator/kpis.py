@@ -36,6 +36,7 @@ KPI_KEYS: tuple[str, ...] = (
     "firms_moved_out",
     "floor_area_added_m2",
     "land_saved_mu",
+    "idle_floor_area_reused_m2",
 )
 """Every KPI, in display order. Units are in the names (DATA.md, MODEL.md)."""
 
@@ -136,7 +137,9 @@ def compute_kpis(firms: pd.DataFrame, plots: pd.DataFrame) -> Kpis:
     after the plan; land allocated is the land of the admitted projects.
     Floor area added and land saved are the plot-ratio upgrades' (``far_upgrade``):
     the land saved is what the same growth would have needed on new land at the
-    firm's own 亩均 value added (0 in tables written before the family existed).
+    firm's own 亩均 value added; idle floor area reused is the floor area of the idle
+    plants the admitted projects move into (``idle_reuse``). Each is 0 in tables
+    written before its family existed.
     """
     served = firms["served"].fillna(False).astype(bool)
     applicant = firms["kind"].astype(str) == "applicant"
@@ -164,6 +167,7 @@ def compute_kpis(firms: pd.DataFrame, plots: pd.DataFrame) -> Kpis:
         "firms_moved_out": float((~served & ~applicant).sum()),
         "floor_area_added_m2": total("floor_area_added_m2", served),
         "land_saved_mu": total("land_saved_mu", served),
+        "idle_floor_area_reused_m2": total("idle_floor_reused_m2", served & applicant),
     }
     return Kpis(values)
 

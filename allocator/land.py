@@ -108,6 +108,65 @@ def load_far_rule(name_or_path: str | os.PathLike[str] = "far_upgrade_default") 
     )
 
 
+@dataclass(frozen=True)
+class IdleRule:
+    """What a project saves per m² of idle floor area it reuses (盘活闲置厂房)."""
+
+    path: str
+    saving_yuan_per_m2: float
+    amortisation_years: float
+    source: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def saving_wan_per_m2(self) -> float:
+        """Saving per reused m² and year of the plan (万元): saving ÷ amortisation years."""
+        return self.saving_yuan_per_m2 / 1.0e4 / self.amortisation_years
+
+
+def load_idle_rule(name_or_path: str | os.PathLike[str] = "idle_reuse_default") -> IdleRule:
+    """Load an idle-plant rule by name (``allocator/policy/<name>.toml``) or path.
+
+    Raises :class:`ScenarioError` naming the file and key for a missing or bad value.
+    """
+    from allocator.scoring.method import read_policy
+
+    data = read_policy(name_or_path)
+    path = str(data.get("__path__", name_or_path))
+    values = {}
+    for key in ("saving_yuan_per_m2", "amortisation_years"):
+        if key not in data:
+            raise ScenarioError(
+                t("land.error.bad_rule", path=path, item=key, why=t("land.error.missing"))
+            )
+        try:
+            values[key] = float(data[key])
+        except (TypeError, ValueError):
+            why = t("land.error.not_number")
+            raise ScenarioError(t("land.error.bad_rule", path=path, item=key, why=why)) from None
+        bad = values[key] <= 0 if key == "amortisation_years" else values[key] < 0
+        if bad or not np.isfinite(values[key]):
+            why = t(
+                "land.error.not_positive" if key == "amortisation_years" else "land.error.negative"
+            )
+            raise ScenarioError(t("land.error.bad_rule", path=path, item=key, why=why))
+    return IdleRule(
+        path=path,
+        saving_yuan_per_m2=values["saving_yuan_per_m2"],
+        amortisation_years=values["amortisation_years"],
+        source={str(k): str(v) for k, v in (data.get("source") or {}).items()},
+    )
+
+
+def idle_floor_area(status: pd.Series, area_mu: pd.Series, far: pd.Series) -> pd.Series:
+    """Floor area of each idle plot (m²): ``area · far`` where the plot is idle, else 0.
+
+    An idle plot without ``far`` has no known floor area and counts 0.
+    """
+    far = pd.to_numeric(far, errors="coerce").fillna(0.0)
+    area_m2 = pd.to_numeric(area_mu, errors="coerce").fillna(0.0) * M2_PER_MU
+    return (area_m2 * far).where(status.astype(str) == "idle", 0.0)
+
+
 def firm_floor_area(
     occupant: pd.Series, area_mu: pd.Series, far: pd.Series, far_max: pd.Series
 ) -> pd.DataFrame:

@@ -427,6 +427,19 @@ def prepare(
     ptr[1:] = np.cumsum([len(pl) for pl in parcel_plots])
     flat_plots = np.array([plot_index[p] for pl in parcel_plots for p in pl], dtype=int)
     p_area = parcels_in["area_mu"].to_numpy(dtype=float)
+    # idle plants (idle_reuse): the floor area of each parcel's idle plots
+    from allocator.land import idle_floor_area, load_idle_rule
+
+    idle_on = bool(scenario["switches.idle_reuse"])
+    plot_idle = (
+        idle_floor_area(plots_in["status"], plots_in["area_mu"], plots_in["far"]).to_numpy()
+        if "far" in plots_in
+        else np.zeros(len(plots_in))
+    )
+    p_idle = np.array([float(plot_idle[[plot_index[p] for p in pl]].sum()) for pl in parcel_plots])
+    idle_saving = (
+        load_idle_rule(str(scenario["land.idle_rule"])).saving_wan_per_m2 if idle_on else 0.0
+    )
     p_zone = parcels_in["zone_id"].map(lambda z: zone_index.get(str(z), -1)).to_numpy(dtype=int)
     p_unit = (
         parcels_in["unit_id"]
@@ -495,6 +508,8 @@ def prepare(
         floor_headroom_m2=upgrade["floor_headroom_m2"] if upgrade["on"] else None,
         upgrade_output_per_m2=upgrade["upgrade_output_per_m2"] if upgrade["on"] else None,
         upgrade_cost_wan_per_m2=upgrade["upgrade_cost_wan_per_m2"] if upgrade["on"] else None,
+        parcel_idle_floor_m2=p_idle if idle_on else None,
+        idle_saving_wan_per_m2=idle_saving,
     )
     data.validate()
 
@@ -540,6 +555,7 @@ def prepare(
             "area_mu": p_area,
             "zone_id": [data.zone_ids[z] for z in data.parcel_zone],
             "unit_id": [unit_ids[u] if u >= 0 else None for u in p_unit],
+            "idle_floor_m2": p_idle,
         }
     )
     zones["province_energy_cap_tce"] = data.province_energy_cap_tce

@@ -160,6 +160,7 @@ def assemble(
             "floor_area_added_m2": u,
             "upgraded": u > 0,
             "land_saved_mu": saved,
+            "idle_floor_reused_m2": _idle_reused(d, parcel_of),
         }
     )
 
@@ -194,6 +195,16 @@ def assemble(
     zones = _zone_table(prep, firms, plots, o, y, zone_after)
     kpis = compute_kpis(firms, plots)
     return firms, zones, plots, kpis
+
+
+def _idle_reused(d: Any, parcel_of: np.ndarray) -> np.ndarray:
+    """Idle floor area each admitted project reuses (m², ``idle_reuse``; 0 when it is off)."""
+    out = np.zeros(len(parcel_of))
+    if d.parcel_idle_floor_m2 is None:
+        return out
+    has = parcel_of >= 0
+    out[has] = np.asarray(d.parcel_idle_floor_m2, float)[parcel_of[has]]
+    return out
 
 
 def _zone_table(

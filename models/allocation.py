@@ -104,6 +104,7 @@ UNITS: dict[str, str] = {
     "service_floor": "万元",
     "locked": "firm",
     "far_upgrade": "m²",
+    "idle_reuse": "m²",
 }
 """Unit of each family's left-hand side (and of its elastic slack)."""
 
@@ -629,13 +630,18 @@ def locked(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> None:
 
 
 def objective(
-    ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray, u: np.ndarray | None = None
+    ctx: _Ctx,
+    prep: _Prep,
+    y: np.ndarray,
+    o: np.ndarray,
+    u: np.ndarray | None = None,
+    extra: list[tuple[Any, float]] | None = None,
 ) -> float:
     """Set the objective of MODEL.md; return its constant.
 
     max Σ_f w_class(f) (α_va + α_tax tax_va_f) o_f − Σ_{existing} ρ L0_f (1 − y_f)
         − Σ_{applicant, en_f > τ} π en_f o_f  − Σ_f c_f u_f (``far_upgrade``)
-        [− penalty · Σ slacks in elastic mode]
+        + ``extra`` terms (``idle_reuse``)  [− penalty · Σ slacks in elastic mode]
     """
     d, p = ctx.data, ctx.params
     w = np.asarray(p.class_weight, float)[np.asarray(d.firm_class, dtype=np.int64)]
@@ -650,6 +656,7 @@ def objective(
     if u is not None and d.upgrade_cost_wan_per_m2 is not None:
         cost = np.asarray(d.upgrade_cost_wan_per_m2, float)
         terms += [(u[f], -float(cost[f])) for f in range(len(u)) if u[f] is not None and cost[f]]
+    terms += extra or []
     terms += [(s, -ctx.slack_penalty[n]) for n, s in ctx.slacks.items()]
     constant = -float(reloc.sum())
     ctx.prob.setObjective(pulp.LpAffineExpression(terms, constant=constant))
@@ -712,6 +719,23 @@ def far_upgrade(ctx: _Ctx, y: np.ndarray, u: np.ndarray) -> None:
             "<=",
             0.0,
         )
+
+
+def idle_reuse(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> list[tuple[Any, float]]:
+    """``idle_reuse``: a project placed on an idle plant reuses its floor area (盘活闲置厂房).
+
+    No rows: the family is a term of the objective, + Σ_{(f,b) ∈ C} s · I_b · x_fb,
+    with I_b the idle floor area on parcel b (m², Σ area · far over its idle
+    plots) and s the building cost saved per m² and year (rule file). A project
+    takes a parcel whole, so the floor area it reuses is I_b; with the family off
+    an idle plot is vacant land only (MODEL.md). Returns the objective terms.
+    """
+    d = ctx.data
+    if d.parcel_idle_floor_m2 is None or not prep.C or d.idle_saving_wan_per_m2 <= 0:
+        return []
+    gain = float(d.idle_saving_wan_per_m2) * np.asarray(d.parcel_idle_floor_m2, float)[prep.cb]
+    keep = gain > 0
+    return _terms(x[keep], gain[keep])
 
 
 # ---------------------------------------------------------------- build
@@ -808,7 +832,8 @@ def build(data: ModelData, params: ModelParams, *, relax_land: bool = False) -> 
     locked(ctx, prep, y, x)
     if on("far_upgrade"):
         far_upgrade(ctx, y, u)
-    constant = objective(ctx, prep, y, o, u)
+    reuse = idle_reuse(ctx, prep, x) if on("idle_reuse") else []
+    constant = objective(ctx, prep, y, o, u, reuse)
 
     size = {
         "rows": len(ctx.constraints),

@@ -37,6 +37,7 @@ FAMILIES: tuple[str, ...] = (
     "service_floor",
     "locked",
     "far_upgrade",
+    "idle_reuse",
 )
 """Constraint families of MODEL.md, in build order; names are row-name prefixes."""
 
@@ -50,10 +51,11 @@ SWITCHABLE: tuple[str, ...] = (
     "class_cap",
     "service_floor",
     "far_upgrade",
+    "idle_reuse",
 )
 """Families a scenario may switch off."""
 
-OFF_BY_DEFAULT: tuple[str, ...] = ("far_upgrade",)
+OFF_BY_DEFAULT: tuple[str, ...] = ("far_upgrade", "idle_reuse")
 """Switchable families a scenario must switch on (the land measures of issue 20): a
 scenario written before they existed solves the same model as before."""
 
@@ -159,6 +161,11 @@ class ModelData:
     """万元/yr of value added one added m² of floor area carries (e · o0_f / floor area now)."""
     upgrade_cost_wan_per_m2: np.ndarray | None = None
     """Annual cost of one added m² (construction cost ÷ amortisation years), 万元/m²/yr."""
+    # idle plants (``idle_reuse``), parcels (B); None = idle plots count as vacant land only
+    parcel_idle_floor_m2: np.ndarray | None = None
+    """Floor area of the idle plants on each parcel (Σ area · far over its idle plots), m²."""
+    idle_saving_wan_per_m2: float = 0.0
+    """Building cost a project saves per m² of idle floor area it reuses, per year (万元)."""
 
     @property
     def n_zones(self) -> int:
@@ -245,6 +252,15 @@ class ModelData:
             a = np.asarray(arr, dtype=float)
             if a.size and (np.isnan(a).any() or (a < 0).any()):
                 raise ValueError(f"ModelData.{name}: negative or NaN values")
+        idle = self.parcel_idle_floor_m2
+        if idle is not None:
+            if np.shape(idle) != (b,):
+                raise ValueError(
+                    f"ModelData.parcel_idle_floor_m2: shape {np.shape(idle)}, expected {(b,)}"
+                )
+            a = np.asarray(idle, dtype=float)
+            if a.size and (np.isnan(a).any() or (a < 0).any()):
+                raise ValueError("ModelData.parcel_idle_floor_m2: negative or NaN values")
         for name, (arr, n, allow_minus_one) in ranges.items():
             a = np.asarray(arr)
             if a.size == 0:

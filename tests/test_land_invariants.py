@@ -84,3 +84,42 @@ def test_upgrade_with_the_family_off_is_caught(upgraded):
     case, _, result, _ = upgraded
     off = load_scenario(ROOT / "scenarios" / "baseline.toml", {"case": str(case.source)})
     assert "far_upgrade" in families(check_result(result, case, off))
+
+
+@pytest.fixture(scope="module")
+def reused(tmp_path_factory):
+    """The tiny case with idle plants worth 50 万元 per m² and year: a project takes P03."""
+    folder = tmp_path_factory.mktemp("idle")
+    path = save_case(tiny_case(), folder / "tiny.gpkg")
+    rule = folder / "idle_rich.toml"
+    rule.write_text(
+        'saving_yuan_per_m2 = 500000.0\namortisation_years = 1.0\n[source]\ntag = "[I] test"\n',
+        encoding="utf-8",
+    )
+    scen = load_scenario(
+        ROOT / "scenarios" / "baseline.toml",
+        {"case": str(path), "switches.idle_reuse": True, "land.idle_rule": str(rule)},
+    )
+    return load_case(path), scen, solve(scen, out_dir=folder)
+
+
+def test_idle_plant_reused_and_checked(reused):
+    case, scen, result = reused
+    assert result.status == "optimal"
+    assert check_result(result, case, scen) == []
+    f = result.firms
+    on_p03 = f[f["plot_ids"].fillna("").str.split(";").map(lambda p: "P03" in p)]
+    assert len(on_p03) == 1
+    plots = case.plots.set_index("plot_id")
+    idle_m2 = plots.at["P03", "area_mu"] * M2_PER_MU * 0.8
+    assert on_p03["idle_floor_reused_m2"].iat[0] == pytest.approx(idle_m2)
+    assert result.kpis["idle_floor_area_reused_m2"] == pytest.approx(idle_m2)
+
+
+def test_misreported_idle_reuse_is_caught(reused):
+    case, scen, result = reused
+    f = result.firms.copy()
+    f["idle_floor_reused_m2"] = f["idle_floor_reused_m2"] * 0.5
+    broken = type("R", (), {"firms": f, "plots": result.plots, "summary": result.summary})()
+    v = check_result(broken, case, scen)
+    assert "idle_reuse" in families(v)

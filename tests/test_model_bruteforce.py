@@ -7,7 +7,8 @@ remaining LP in the outputs o_f with HiGHS on a dense matrix written here from
 MODEL.md's algebra (no split variables: an applicant's output counts in the
 zone and control unit of the parcel it gets). With ``far_upgrade`` on, the LP
 also has the floor area added u_f (m²) of each firm that may raise its plot
-ratio: 0 ≤ u_f ≤ H_f y_f, o_f − k_f u_f ≤ min(oreq_f, g_f o0_f), cost c_f u_f.
+ratio: 0 ≤ u_f ≤ H_f y_f, o_f − k_f u_f ≤ min(oreq_f, g_f o0_f), cost c_f u_f;
+with ``idle_reuse`` on, a project on parcel b gains s · I_b (idle floor area reused).
 """
 
 from __future__ import annotations
@@ -167,6 +168,9 @@ def brute_force(d: ModelData, p: ModelParams) -> tuple[float | None, dict]:
         if val is None:
             continue
         val += float((reloc * y).sum() - reloc.sum())
+        if p.on("idle_reuse") and d.parcel_idle_floor_m2 is not None:
+            taken = parcel[parcel >= 0]
+            val += d.idle_saving_wan_per_m2 * float(np.sum(d.parcel_idle_floor_m2[taken]))
         if best is None or val > best + 1e-9:
             best, best_a = val, {"y": y, "parcel": parcel}
     return best, best_a

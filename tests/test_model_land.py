@@ -151,3 +151,81 @@ def test_far_upgrade_nothing_built_by_a_firm_that_leaves():
     assert sol.objective == pytest.approx(300.0)
     assert sol.y[0] == 0.0
     assert added_m2(built, 0) == pytest.approx(0.0)
+
+
+# ------------------------------------------------------------------ idle_reuse
+
+
+def idle_case(saving: float) -> ModelData:
+    """A0 (10 万元/mu, up to 12 mu) may take B0 = P0 (12 mu, vacant) or B1 = P1 (10 mu, an idle
+    plant with 6,000 m² of floor area): on B0 it produces 120, on B1 100 plus the saving."""
+    nan = float("nan")
+    return ModelData(
+        zone_ids=("Z1",),
+        zone_electricity_cap_mwh=np.array([nan]),
+        zone_energy_cap_tce=np.array([nan]),
+        zone_intensity_cap_tce_per_wan=np.array([nan]),
+        unit_ids=("U1",),
+        unit_emission_cap_t=np.full((1, 4), nan),
+        plot_ids=("P0", "P1"),
+        plot_zone=np.array([0, 0]),
+        plot_area_mu=np.array([12.0, 10.0]),
+        plot_occupant=np.array([-1, -1]),
+        firm_ids=("A0",),
+        firm_applicant=np.array([True]),
+        firm_zone=np.array([-1]),
+        firm_unit=np.array([-1]),
+        firm_class=np.array([1]),
+        va_mu=np.array([10.0]),
+        tax_va=np.zeros(1),
+        el=np.zeros(1),
+        en=np.zeros(1),
+        em=np.zeros((1, 4)),
+        o0=np.zeros(1),
+        oreq=np.array([120.0]),
+        growth_cap=np.ones(1),
+        land_min_mu=np.array([10.0]),
+        land_max_mu=np.array([12.0]),
+        land0_mu=np.zeros(1),
+        may_exit=np.zeros(1, bool),
+        locked=np.zeros(1, bool),
+        locked_parcel=np.full(1, -1),
+        parcel_ids=("B0", "B1"),
+        parcel_ptr=np.array([0, 1, 2]),
+        parcel_plot=np.array([0, 1]),
+        parcel_area_mu=np.array([12.0, 10.0]),
+        parcel_zone=np.array([0, 0]),
+        parcel_unit=np.array([0, 0]),
+        cand_firm=np.array([0, 0]),
+        cand_parcel=np.array([0, 1]),
+        parcel_idle_floor_m2=np.array([0.0, 6000.0]),
+        idle_saving_wan_per_m2=saving,
+    )
+
+
+IDLE_ON = ModelParams(switches={"idle_reuse": True})
+
+
+def parcel_taken(data: ModelData, sol) -> str:
+    """The parcel id A0 gets."""
+    return data.parcel_ids[int(data.cand_parcel[int(np.flatnonzero(sol.x > 0.5)[0])])]
+
+
+def test_idle_reuse_project_moves_into_the_idle_plant_when_reuse_is_worth_it():
+    # 0.015 万元/m²/yr × 6,000 m² = 90: 100 + 90 = 190 on the idle plant > 120 on vacant land
+    data = idle_case(0.015)
+    _, sol = solve(data, IDLE_ON)
+    assert sol.objective == pytest.approx(190.0)
+    assert parcel_taken(data, sol) == "B1"
+    # switched off, the idle plant is vacant land only: the larger vacant parcel wins
+    _, off = solve(data, ModelParams())
+    assert off.objective == pytest.approx(120.0)
+    assert parcel_taken(data, off) == "B0"
+
+
+def test_idle_reuse_not_worth_it_keeps_the_better_land():
+    # 0.001 × 6,000 = 6: 106 < 120
+    data = idle_case(0.001)
+    _, sol = solve(data, IDLE_ON)
+    assert sol.objective == pytest.approx(120.0)
+    assert parcel_taken(data, sol) == "B0"
