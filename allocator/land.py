@@ -188,3 +188,69 @@ def firm_floor_area(
         }
     )
     return frame.groupby("firm_id")[["floor_area_m2", "headroom_m2"]].sum()
+
+
+def zone_km2(
+    approved_km2: np.ndarray, zone_area_mu: np.ndarray, plots_mu: np.ndarray
+) -> np.ndarray:
+    """Each zone's area for the national assessment's per-km² indicators (km²).
+
+    The approved (fenced) area where the case gives it, else the zone polygon's
+    area, else the area of its plots.
+    """
+    from allocator.units import MU_PER_KM2
+
+    km2 = np.asarray(approved_km2, dtype=float)
+    km2 = np.where(np.isfinite(km2) & (km2 > 0), km2, np.asarray(zone_area_mu, float) / MU_PER_KM2)
+    return np.where(np.isfinite(km2) & (km2 > 0), km2, np.asarray(plots_mu, float) / MU_PER_KM2)
+
+
+@dataclass(frozen=True)
+class AssessmentRule:
+    """A-class thresholds of the national assessment indicators the plan changes."""
+
+    path: str
+    min_tax_wan_per_km2: float
+    min_va_wan_per_km2: float
+    min_developed_share: float
+    source: dict[str, str] = field(default_factory=dict)
+
+    def reaches(
+        self, tax_per_km2: np.ndarray, va_per_km2: np.ndarray, share: np.ndarray
+    ) -> np.ndarray:
+        """Return True where a zone meets every threshold (a missing indicator does not)."""
+        with np.errstate(invalid="ignore"):
+            return (
+                (np.nan_to_num(tax_per_km2, nan=-1.0) >= self.min_tax_wan_per_km2)
+                & (np.nan_to_num(va_per_km2, nan=-1.0) >= self.min_va_wan_per_km2)
+                & (np.nan_to_num(share, nan=-1.0) >= self.min_developed_share)
+            )
+
+
+def load_assessment_rule(
+    name_or_path: str | os.PathLike[str] = "assessment_a_class",
+) -> AssessmentRule:
+    """Load the A-class thresholds by name (``allocator/policy/<name>.toml``) or path."""
+    from allocator.scoring.method import read_policy
+
+    data = read_policy(name_or_path)
+    path = str(data.get("__path__", name_or_path))
+    values = {}
+    for key in ("min_tax_wan_per_km2", "min_va_wan_per_km2", "min_developed_share"):
+        if key not in data:
+            raise ScenarioError(
+                t("land.error.bad_rule", path=path, item=key, why=t("land.error.missing"))
+            )
+        try:
+            values[key] = float(data[key])
+        except (TypeError, ValueError):
+            why = t("land.error.not_number")
+            raise ScenarioError(t("land.error.bad_rule", path=path, item=key, why=why)) from None
+        if not np.isfinite(values[key]) or values[key] < 0:
+            why = t("land.error.negative")
+            raise ScenarioError(t("land.error.bad_rule", path=path, item=key, why=why))
+    return AssessmentRule(
+        path=path,
+        source={str(k): str(v) for k, v in (data.get("source") or {}).items()},
+        **values,
+    )

@@ -134,6 +134,7 @@ def _fields() -> list[Field]:
         Field("land.far_rule", "str", "far_upgrade_default"),
         Field("land.far_cost_yuan_per_m2", "float", None, min=0.0, optional=True),
         Field("land.idle_rule", "str", "idle_reuse_default"),
+        Field("assessment.rule", "str", "assessment_a_class"),
         Field("eligibility.redline_threshold", "float", 0.0, min=0.0, max=1.0),
         Field("eligibility.redline_buffer_m", "float", 0.0, min=0.0, max=5000.0),
         Field("eligibility.bundle_size", "int", 3, min=1, max=6),

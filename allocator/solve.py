@@ -193,7 +193,7 @@ def assemble(
             for r, e in zip(firms["reason"], firms["exit_reason"], strict=True)
         ]
     zones = _zone_table(prep, firms, plots, o, y, zone_after)
-    kpis = compute_kpis(firms, plots)
+    kpis = compute_kpis(firms, plots, zones)
     return firms, zones, plots, kpis
 
 
@@ -254,10 +254,11 @@ def _zone_table(
     el_before = by_zone(d.el * d.o0, zone_before)
     el_after = by_zone(d.el * o, zone_after)
     del design
-    km2 = z["approved_km2"].to_numpy(dtype=float)
-    zone_area_mu = z["area_mu"].to_numpy(dtype=float)
-    km2 = np.where(np.isfinite(km2) & (km2 > 0), km2, zone_area_mu / MU_PER_KM2)
-    km2 = np.where(np.isfinite(km2) & (km2 > 0), km2, land_total / MU_PER_KM2)
+    from allocator.land import load_assessment_rule, zone_km2
+
+    km2 = zone_km2(
+        z["approved_km2"].to_numpy(dtype=float), z["area_mu"].to_numpy(dtype=float), land_total
+    )
 
     def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -310,6 +311,13 @@ def _zone_table(
             "new_projects": n_new,
         }
     )
+    rule = load_assessment_rule(str(prep.scenario["assessment.rule"]))
+    for when in ("before", "after"):
+        out[f"a_class_{when}"] = rule.reaches(
+            out[f"tax_per_km2_{when}"].to_numpy(),
+            out[f"va_per_km2_{when}"].to_numpy(),
+            out[f"developed_share_{when}"].to_numpy(),
+        )
     return out
 
 
