@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,6 @@ CLASS_LIST = ("A", "B", "C", "D")
 POLLUTANT_LIST = ("cod", "nh3n", "so2", "nox")
 M2_PER_MU_CHECK = 10_000.0 / 15.0
 """1 mu in m² (MODEL.md units), written here again: the checker shares no code with the model."""
-POLICY_FOLDER = Path(__file__).resolve().parent / "policy"
 
 
 @dataclass(frozen=True)
@@ -469,11 +467,9 @@ def _check_far_upgrade(
 
 def _rule_file(scenario: Any, key: str, default: str) -> dict[str, Any]:
     """Read the rule file a scenario key names (``allocator/policy/<name>.toml`` or a path)."""
-    name = str(_param(scenario, key, default))
-    path = Path(name) if ("/" in name or name.endswith(".toml")) else POLICY_FOLDER / f"{name}.toml"
-    if not path.exists():
-        path = POLICY_FOLDER / path.name
-    with path.open("rb") as fh:
+    from allocator.scoring.method import resolve_policy_path  # the one name → file rule
+
+    with resolve_policy_path(str(_param(scenario, key, default))).open("rb") as fh:
         return tomllib.load(fh)
 
 
