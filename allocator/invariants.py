@@ -10,6 +10,7 @@ against them. A row is violated when ``lhs − rhs > tol · max(1, |rhs|)``
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ from allocator.units import TCE_PER_MWH_CALORIFIC
 
 CLASS_LIST = ("A", "B", "C", "D")
 POLLUTANT_LIST = ("cod", "nh3n", "so2", "nox")
+M2_PER_MU_CHECK = 10_000.0 / 15.0
+"""1 mu in m² (MODEL.md units), written here again: the checker shares no code with the model."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,51 @@ def _firm_params(case: Any, scenario: Any, classes: pd.Series) -> pd.DataFrame:
         )
         may |= ~applicant & ~out["locked"] & ~in_cat
     out["may_exit"] = may
+    return out.join(_far_params(case, scenario, out))
+
+
+def _far_params(case: Any, scenario: Any, fp: pd.DataFrame) -> pd.DataFrame:
+    """Re-derive each firm's plot-ratio headroom, output and cost per added m² (``far_upgrade``).
+
+    From the case's occupied plots (``area_mu × far`` now, ``area_mu × (far_max − far)``
+    headroom) and the rule file the scenario names, read here with ``tomllib``
+    (eligible classes, cost ÷ amortisation years, output elasticity; the longest
+    industry prefix wins). All zero when the family is off or the firm's class is not
+    eligible.
+    """
+    out = pd.DataFrame(0.0, index=fp.index, columns=["up_head", "up_k", "up_cost"])
+    if not bool(_param(scenario, "switches.far_upgrade", False)):
+        return out
+    rule = _rule_file(scenario, "land.far_rule", "far_upgrade_default")
+    plots = case.plots
+    occupied = plots["status"].astype(str) == "occupied"
+    far = pd.to_numeric(plots["far"], errors="coerce")
+    far_max = pd.to_numeric(plots["far_max"], errors="coerce").fillna(far)
+    m2 = pd.to_numeric(plots["area_mu"], errors="coerce").fillna(0.0) * M2_PER_MU_CHECK
+    keep = occupied & plots["occupant_id"].notna() & far.notna()
+    holder = plots.loc[keep, "occupant_id"].astype(str)
+    floor = (m2 * far)[keep].groupby(holder).sum().reindex(fp.index).fillna(0.0)
+    head = (m2 * (far_max - far).clip(lower=0.0))[keep].groupby(holder).sum()
+    head = head.reindex(fp.index).fillna(0.0)
+    override = _param(scenario, "land.far_cost_yuan_per_m2")
+    table = rule.get("industry") or {}
+    for fid in fp.index:
+        if fp.at[fid, "applicant"] or fp.at[fid, "class"] not in rule["eligible_classes"]:
+            continue
+        if floor[fid] <= 0 or fp.at[fid, "o0"] <= 0:
+            continue
+        values = {k: float(rule[k]) for k in ("cost_yuan_per_m2", "amortisation_years")}
+        values["output_elasticity"] = float(rule["output_elasticity"])
+        best = -1
+        for prefix, over in table.items():
+            if str(fp.at[fid, "industry"]).startswith(prefix) and len(prefix) > best:
+                best = len(prefix)
+                values.update({k: float(v) for k, v in over.items()})
+        if override is not None:
+            values["cost_yuan_per_m2"] = float(override)
+        out.at[fid, "up_head"] = head[fid]
+        out.at[fid, "up_k"] = values["output_elasticity"] * fp.at[fid, "o0"] / floor[fid]
+        out.at[fid, "up_cost"] = values["cost_yuan_per_m2"] / 1.0e4 / values["amortisation_years"]
     return out
 
 
@@ -196,13 +244,22 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         "class_floor class_cap service_floor"
     ).split()}  # fmt: skip
     fp = _firm_params(case, scenario, firms["class"])
-    _check_objective(chk, result, firms, fp, scenario)
+    idle = _idle_reused(case, scenario, firms)
+    _check_idle_reuse(chk, firms, idle, tol)
+    _check_objective(chk, result, firms, fp, scenario, idle)
     served = firms["served"].astype(bool)
     o = firms["value_added_wan"].astype(float).where(served, 0.0)
     if (firms["value_added_wan"].astype(float)[~served].abs() > tol).any():
         chk.fail("output_request", "output_request[*]", "a firm not served has output")
     if (o < -tol).any():
         chk.fail("output_request", "output_request[*]", "negative output")
+    added = (
+        firms["floor_area_added_m2"].astype(float)
+        if "floor_area_added_m2" in firms
+        else pd.Series(0.0, index=firms.index)
+    )
+    up_out = fp.loc[firms.index, "up_k"] * added  # output the added floor area carries
+    _check_far_upgrade(chk, firms, fp, added, served, tol)
 
     # quotas are read off the solution: recompute them from the case intensities
     for col, inten in (("energy_tce", "en"), ("electricity_mwh", "el"), ("tax_wan", "tax_va")):
@@ -224,6 +281,7 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
     frow = firms.to_dict("index")
     prow = fp.to_dict("index")
     o_d, served_d, appl_d = o.to_dict(), served.to_dict(), applicant.to_dict()
+    up_d = up_out.to_dict()
 
     # plot_once: applicants' parcels disjoint and not on a staying occupant's plot
     taken: dict[str, str] = {}
@@ -274,14 +332,17 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
     # output_request, growth cap
     for fid in firms.index[served]:
         chk.le(
-            "output_request", f"output_request[{fid}]", float(o_d[fid]), float(prow[fid]["oreq"])
+            "output_request",
+            f"output_request[{fid}]",
+            float(o_d[fid]),
+            float(prow[fid]["oreq"]) + up_d[fid],
         )
         if not appl_d[fid]:
             chk.le(
                 "output_by_land",
                 f"output_by_land[{fid}]",
                 float(o_d[fid]),
-                float(prow[fid]["growth"]) * float(prow[fid]["o0"]),
+                float(prow[fid]["growth"]) * float(prow[fid]["o0"]) + up_d[fid],
             )
     # zone caps (output counted in the zone after: the parcel's zone for applicants)
     caps = _caps(case, scenario)
@@ -371,7 +432,7 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         want = split_list(prow[fid]["locked_plots"])
         if appl_d[fid] and want and set(split_list(frow[fid]["plot_ids"])) != set(want):
             chk.fail("locked", f"locked[{fid}]", f"got {frow[fid]['plot_ids']}, locked {want}")
-    _check_analysis(chk, result, case, plan_objective(firms, fp, scenario))
+    _check_analysis(chk, result, case, plan_objective(firms, fp, scenario, idle))
     return chk.violations
 
 
@@ -467,12 +528,93 @@ def _check_analysis(chk: _Checker, result: Any, case: Any, value: float) -> None
             chk.le("change_limit", "change_limit", plots_changed + firms_changed, float(limit))
 
 
-def plan_objective(firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any) -> float:
+def _check_far_upgrade(
+    chk: _Checker,
+    firms: pd.DataFrame,
+    fp: pd.DataFrame,
+    added: pd.Series,
+    served: pd.Series,
+    tol: float,
+) -> None:
+    """Check ``far_upgrade``: 0 ≤ added floor area ≤ headroom, and the land saved.
+
+    The headroom is 0 when the family is off, the class not eligible or the firm
+    not served; the reported land saved is ``k · added / va_mu`` (the same growth
+    on new land at the firm's 亩均 value added).
+    """
+    prm = fp.loc[firms.index]
+    limit = prm["up_head"].where(served, 0.0)
+    for fid in firms.index[(added - limit) > tol * np.maximum(1.0, limit)]:
+        chk.le("far_upgrade", f"far_upgrade[{fid}]", float(added[fid]), float(limit[fid]))
+    for fid in firms.index[added < -tol]:
+        chk.fail("far_upgrade", f"far_upgrade[{fid}]", "negative floor area added")
+    if "land_saved_mu" not in firms:
+        return
+    va_mu = prm["va_mu"].where(prm["va_mu"] > 0)
+    expect = (prm["up_k"] * added / va_mu).fillna(0.0)
+    got = firms["land_saved_mu"].astype(float)
+    for fid in firms.index[(got - expect).abs() > tol * np.maximum(1.0, expect.abs())]:
+        chk.fail(
+            "far_upgrade",
+            f"land_saved_mu[{fid}]",
+            f"{got[fid]} ≠ output of the added floor area ÷ 亩均 value added {expect[fid]}",
+        )
+
+
+def _rule_file(scenario: Any, key: str, default: str) -> dict[str, Any]:
+    """Read the rule file a scenario key names (``allocator/policy/<name>.toml`` or a path)."""
+    from allocator.scoring.method import resolve_policy_path  # the one name → file rule
+
+    with resolve_policy_path(str(_param(scenario, key, default))).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _idle_reused(case: Any, scenario: Any, firms: pd.DataFrame) -> pd.Series:
+    """Idle floor area (m²) each served applicant's plots carry, from the case (``idle_reuse``).
+
+    ``area_mu × far`` of the idle plots among the firm's ``plot_ids``; all zero when
+    the family is off (an idle plot is then vacant land only).
+    """
+    out = pd.Series(0.0, index=firms.index)
+    if not bool(_param(scenario, "switches.idle_reuse", False)):
+        return out
+    plots = case.plots.set_index(case.plots["plot_id"].astype(str))
+    idle = plots["status"].astype(str) == "idle"
+    far = pd.to_numeric(plots["far"], errors="coerce").fillna(0.0)
+    floor = (pd.to_numeric(plots["area_mu"], errors="coerce") * M2_PER_MU_CHECK * far).where(
+        idle, 0
+    )
+    served = firms["served"].astype(bool)
+    for fid in firms.index[served & (firms["kind"].astype(str) == "applicant")]:
+        out[fid] = float(floor.reindex(split_list(firms.at[fid, "plot_ids"])).fillna(0.0).sum())
+    return out
+
+
+def _check_idle_reuse(chk: _Checker, firms: pd.DataFrame, idle: pd.Series, tol: float) -> None:
+    """Check ``idle_reuse``: the reported idle floor area reused is that of the project's plots."""
+    got = (
+        firms["idle_floor_reused_m2"].astype(float)
+        if "idle_floor_reused_m2" in firms
+        else pd.Series(0.0, index=firms.index)
+    )
+    for fid in firms.index[(got - idle).abs() > tol * np.maximum(1.0, idle.abs())]:
+        chk.fail(
+            "idle_reuse",
+            f"idle_reuse[{fid}]",
+            f"reports {got[fid]:,.6g} m² reused, its idle plots hold {idle[fid]:,.6g}",
+        )
+
+
+def plan_objective(
+    firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any, idle: pd.Series | None = None
+) -> float:
     """MODEL.md's objective (万元) of a written plan, from the firms table and the case.
 
     ``Σ w_class (α_va + α_tax · tax_va) o − Σ_{existing, left} ρ L0 −
-    Σ_{applicant, en > τ} π · en · o``, with the intensities re-derived from the
-    case (``fp``, :func:`_firm_params`) and the weights from the scenario.
+    Σ_{applicant, en > τ} π · en · o − Σ c_up · added floor area + s · idle floor
+    reused`` (``idle``: re-derived by the checker from the case), with the
+    intensities re-derived from the case (``fp``, :func:`_firm_params`) and the weights
+    from the scenario.
     """
     served = firms["served"].astype(bool)
     o = firms["value_added_wan"].astype(float).where(served, 0.0)
@@ -494,6 +636,12 @@ def plan_objective(firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any) -> floa
     rho = float(_param(scenario, "exit.relocation_cost_wan_per_mu", 0.0))
     left = ~prm["applicant"].astype(bool) & ~served
     value -= float((rho * prm["land0"])[left].sum())
+    if "floor_area_added_m2" in firms:
+        value -= float((prm["up_cost"] * firms["floor_area_added_m2"].astype(float)).sum())
+    if idle is not None and bool(_param(scenario, "switches.idle_reuse", False)):
+        rule = _rule_file(scenario, "land.idle_rule", "idle_reuse_default")
+        saving = float(rule["saving_yuan_per_m2"]) / 1.0e4 / float(rule["amortisation_years"])
+        value += saving * float(idle.sum())
     return value
 
 
@@ -513,7 +661,12 @@ def _finite(value: Any) -> float | None:
 
 
 def _check_objective(
-    chk: _Checker, result: Any, firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any
+    chk: _Checker,
+    result: Any,
+    firms: pd.DataFrame,
+    fp: pd.DataFrame,
+    scenario: Any,
+    idle: pd.Series | None = None,
 ) -> None:
     """Check the reported objective, gap and status against the written plan's objective.
 
@@ -526,7 +679,7 @@ def _check_objective(
     status = str(_reported(result, "status"))
     if status not in ("optimal", "feasible"):
         return
-    value = plan_objective(firms, fp, scenario)
+    value = plan_objective(firms, fp, scenario, idle)
     scale = max(1.0, abs(value))
     reported = _finite(_reported(result, "objective"))
     if reported is None:

@@ -34,11 +34,23 @@ KPI_KEYS: tuple[str, ...] = (
     "applicants",
     "applicants_admitted",
     "firms_moved_out",
+    "floor_area_added_m2",
+    "land_saved_mu",
+    "idle_floor_area_reused_m2",
+    "zones_reaching_a_class",
+    "zones_reaching_a_class_before",
 )
 """Every KPI, in display order. Units are in the names (DATA.md, MODEL.md)."""
 
 COUNT_KPIS: frozenset[str] = frozenset(
-    {"firms_served", "applicants", "applicants_admitted", "firms_moved_out"}
+    {
+        "firms_served",
+        "applicants",
+        "applicants_admitted",
+        "firms_moved_out",
+        "zones_reaching_a_class",
+        "zones_reaching_a_class_before",
+    }
 )
 """KPIs that count firms: shown without decimals."""
 
@@ -125,13 +137,22 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(0.0, index=frame.index)
 
 
-def compute_kpis(firms: pd.DataFrame, plots: pd.DataFrame) -> Kpis:
+def compute_kpis(
+    firms: pd.DataFrame, plots: pd.DataFrame, zones: pd.DataFrame | None = None
+) -> Kpis:
     """Compute every KPI from a plan's firm and plot tables (plain pandas).
 
     ``firms`` needs ``kind``, ``served`` and the quantity columns (after, and
     ``*_before_*`` for the present state); ``plots`` needs ``area_mu`` and
     ``firm_id_after``. Land used is the area of the plots that hold a firm
     after the plan; land allocated is the land of the admitted projects.
+    Floor area added and land saved are the plot-ratio upgrades' (``far_upgrade``):
+    the land saved is what the same growth would have needed on new land at the
+    firm's own 亩均 value added; idle floor area reused is the floor area of the idle
+    plants the admitted projects move into (``idle_reuse``). Each is 0 in tables
+    written before its family existed. Zones reaching A class (after and before)
+    count the ``a_class_after`` / ``a_class_before`` flags of ``zones`` (None
+    without them).
     """
     served = firms["served"].fillna(False).astype(bool)
     applicant = firms["kind"].astype(str) == "applicant"
@@ -157,8 +178,20 @@ def compute_kpis(firms: pd.DataFrame, plots: pd.DataFrame) -> Kpis:
         "applicants": float(applicant.sum()),
         "applicants_admitted": float((served & applicant).sum()),
         "firms_moved_out": float((~served & ~applicant).sum()),
+        "floor_area_added_m2": total("floor_area_added_m2", served),
+        "land_saved_mu": total("land_saved_mu", served),
+        "idle_floor_area_reused_m2": total("idle_floor_reused_m2", served & applicant),
+        "zones_reaching_a_class": _count(zones, "a_class_after"),
+        "zones_reaching_a_class_before": _count(zones, "a_class_before"),
     }
     return Kpis(values)
+
+
+def _count(zones: pd.DataFrame | None, column: str) -> float | None:
+    """Count the True values of a zone flag; None when the zone table lacks it (older runs)."""
+    if zones is None or column not in zones.columns:
+        return None
+    return float(zones[column].fillna(False).astype(bool).sum())
 
 
 def kpi_label(key: str, lang: str | None = None) -> str:

@@ -383,6 +383,12 @@ def prepare(
     oreq = np.where(applicant, va, growth * o0)
     oreq = np.where(from_energy, _safe_div(np.nan_to_num(ereq), en), oreq)
     growth_cap = np.where(applicant, 1.0, growth)
+    industry = (
+        _text(firms_in["industry"]) if "industry" in firms_in else pd.Series([None] * len(fid))
+    )
+    upgrade = _far_upgrade_arrays(
+        scenario, plots_in, plot_occ, fid.to_numpy(), applicant, cls.to_numpy(), o0, industry
+    )
     firm_zone = np.where(
         applicant, -1, firms_in["zone_id"].map(lambda z: zone_index.get(str(z), -1)).to_numpy()
     ).astype(int)
@@ -421,6 +427,19 @@ def prepare(
     ptr[1:] = np.cumsum([len(pl) for pl in parcel_plots])
     flat_plots = np.array([plot_index[p] for pl in parcel_plots for p in pl], dtype=int)
     p_area = parcels_in["area_mu"].to_numpy(dtype=float)
+    # idle plants (idle_reuse): the floor area of each parcel's idle plots
+    from allocator.land import idle_floor_area, load_idle_rule
+
+    idle_on = bool(scenario["switches.idle_reuse"])
+    plot_idle = (
+        idle_floor_area(plots_in["status"], plots_in["area_mu"], plots_in["far"]).to_numpy()
+        if "far" in plots_in
+        else np.zeros(len(plots_in))
+    )
+    p_idle = np.array([float(plot_idle[[plot_index[p] for p in pl]].sum()) for pl in parcel_plots])
+    idle_saving = (
+        load_idle_rule(str(scenario["land.idle_rule"])).saving_wan_per_m2 if idle_on else 0.0
+    )
     p_zone = parcels_in["zone_id"].map(lambda z: zone_index.get(str(z), -1)).to_numpy(dtype=int)
     p_unit = (
         parcels_in["unit_id"]
@@ -486,6 +505,11 @@ def prepare(
         cand_firm=pairs_arr[:, 0].astype(int),
         cand_parcel=pairs_arr[:, 1].astype(int),
         province_energy_cap_tce=_province_cap(scenario, zones),
+        floor_headroom_m2=upgrade["floor_headroom_m2"] if upgrade["on"] else None,
+        upgrade_output_per_m2=upgrade["upgrade_output_per_m2"] if upgrade["on"] else None,
+        upgrade_cost_wan_per_m2=upgrade["upgrade_cost_wan_per_m2"] if upgrade["on"] else None,
+        parcel_idle_floor_m2=p_idle if idle_on else None,
+        idle_saving_wan_per_m2=idle_saving,
     )
     data.validate()
 
@@ -518,6 +542,10 @@ def prepare(
             "n_candidates": n_cands,
             "employees": np.nan_to_num(_num(firms_in, "employees")),
             "revenue_wan": np.nan_to_num(_num(firms_in, "revenue_wan")),
+            "floor_area_m2": upgrade["floor_area_m2"],
+            "floor_headroom_m2": upgrade["floor_headroom_m2"],
+            "upgrade_output_per_m2": upgrade["upgrade_output_per_m2"],
+            "upgrade_cost_wan_per_m2": upgrade["upgrade_cost_wan_per_m2"],
         }
     )
     parcels = pd.DataFrame(
@@ -527,6 +555,7 @@ def prepare(
             "area_mu": p_area,
             "zone_id": [data.zone_ids[z] for z in data.parcel_zone],
             "unit_id": [unit_ids[u] if u >= 0 else None for u in p_unit],
+            "idle_floor_m2": p_idle,
         }
     )
     zones["province_energy_cap_tce"] = data.province_energy_cap_tce
@@ -547,6 +576,55 @@ def prepare(
         case_path=str(source) if source else "",
         timings=timings,
     )
+
+
+def _far_upgrade_arrays(
+    scenario: Scenario,
+    plots_in: pd.DataFrame,
+    plot_occ: np.ndarray,
+    fid: np.ndarray,
+    applicant: np.ndarray,
+    cls: np.ndarray,
+    o0: np.ndarray,
+    industry: pd.Series,
+) -> dict[str, Any]:
+    """Per-firm arrays of the ``far_upgrade`` family (:mod:`allocator.land`).
+
+    Floor area now is known wherever the firm's plots carry ``far``; headroom,
+    output per added m² (``e · o0_f / floor area now``) and the annual cost per
+    added m² are set only for existing firms of the rule's eligible classes
+    while the family is on (0 elsewhere: the model offers them no upgrade).
+    """
+    n = len(fid)
+    zeros = np.zeros(n)
+    out: dict[str, Any] = {
+        "on": bool(scenario["switches.far_upgrade"]),
+        "floor_area_m2": zeros.copy(),
+        "floor_headroom_m2": zeros.copy(),
+        "upgrade_output_per_m2": zeros.copy(),
+        "upgrade_cost_wan_per_m2": zeros.copy(),
+    }
+    if not {"far", "far_max"} <= set(plots_in.columns):
+        return out
+    from allocator.land import firm_floor_area, load_far_rule
+
+    holder = pd.Series([fid[i] if i >= 0 else None for i in plot_occ], index=plots_in.index)
+    fa = firm_floor_area(holder, plots_in["area_mu"], plots_in["far"], plots_in["far_max"])
+    floor = fa["floor_area_m2"].reindex(fid).fillna(0.0).to_numpy(dtype=float)
+    out["floor_area_m2"] = floor
+    if not out["on"]:
+        return out
+    rule = load_far_rule(str(scenario["land.far_rule"]))
+    override = scenario.get("land.far_cost_yuan_per_m2")
+    ok = ~applicant & np.isin(cls, list(rule.eligible_classes)) & (floor > 0) & (o0 > 0)
+    head = fa["headroom_m2"].reindex(fid).fillna(0.0).to_numpy(dtype=float)
+    out["floor_headroom_m2"] = np.where(ok, head, 0.0)
+    codes = [str(c) if isinstance(c, str) else None for c in industry]
+    e = np.array([rule.elasticity(c) for c in codes])
+    out["upgrade_output_per_m2"] = np.where(ok, e * _safe_div(o0, floor), 0.0)
+    cost = np.array([rule.annual_cost_wan_per_m2(c, override) for c in codes])
+    out["upgrade_cost_wan_per_m2"] = np.where(ok, cost, 0.0)
+    return out
 
 
 def _province_cap(scenario: Scenario, zones: pd.DataFrame) -> float:

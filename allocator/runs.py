@@ -305,7 +305,7 @@ class Run:
         """
         if not self.has_solution:
             return Kpis.none()
-        return compute_kpis(self.firms, self.plots)
+        return compute_kpis(self.firms, self.plots, getattr(self, "zones", None))
 
     @property
     def name(self) -> str:

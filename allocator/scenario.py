@@ -54,7 +54,7 @@ from typing import Any
 from allocator.errors import ScenarioError
 from allocator.i18n import t
 from allocator.units import TCE_PER_MWH_CALORIFIC
-from models.data import CLASSES, POLLUTANTS, SWITCHABLE
+from models.data import CLASSES, OFF_BY_DEFAULT, POLLUTANTS, SWITCHABLE
 
 ANY_ID = "*"
 """Placeholder segment for per-zone / per-unit keys in the schema."""
@@ -95,7 +95,7 @@ def _fields() -> list[Field]:
         Field("objective.alpha_tax", "float", 1.0, min=0.0),
     ]
     f += [Field(f"objective.class_weight.{c}", "float", 1.0, min=0.0) for c in CLASSES]
-    f += [Field(f"switches.{s}", "bool", True) for s in SWITCHABLE]
+    f += [Field(f"switches.{s}", "bool", s not in OFF_BY_DEFAULT) for s in SWITCHABLE]
     f += [Field(f"classes.floor.{c}", "float", 0.0, min=0.0, max=1.0) for c in CLASSES]
     f += [Field(f"classes.cap.{c}", "float", math.inf, min=0.0) for c in CLASSES]
     f += [Field(f"classes.growth.{c}", "float", 1.0, min=0.0, max=10.0) for c in CLASSES]
@@ -140,6 +140,10 @@ def _fields() -> list[Field]:
         for k in POLLUTANTS
     ]
     f += [
+        Field("land.far_rule", "str", "far_upgrade_default"),
+        Field("land.far_cost_yuan_per_m2", "float", None, min=0.0, optional=True),
+        Field("land.idle_rule", "str", "idle_reuse_default"),
+        Field("assessment.rule", "str", "assessment_a_class"),
         Field("eligibility.redline_threshold", "float", 0.0, min=0.0, max=1.0),
         Field("eligibility.redline_buffer_m", "float", 0.0, min=0.0, max=5000.0),
         Field("eligibility.bundle_size", "int", 3, min=1, max=6),
@@ -180,6 +184,8 @@ _SWITCH_PARAMS: dict[str, tuple[str, ...]] = {
     "energy_intensity": ("caps.intensity_factor", "caps.zones.*.intensity_"),
     "province_energy": ("caps.province_energy_",),
     "unit_emissions": ("caps.unit_emission_factor", "caps.units."),
+    "far_upgrade": ("land.far_",),
+    "idle_reuse": ("land.idle_",),
 }
 _NOT_HASHED = ("name", "description", "case")
 

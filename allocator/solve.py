@@ -71,13 +71,18 @@ def reason_text(code: str, lang: str | None = None) -> str:
 
 
 def assemble(
-    prep: Prepared, y: np.ndarray, x: np.ndarray, o: np.ndarray
+    prep: Prepared,
+    y: np.ndarray,
+    x: np.ndarray,
+    o: np.ndarray,
+    u: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Kpis]:
     """Turn a solution (``y`` per firm, ``x`` per candidate pair, ``o`` per firm) into tables.
 
-    Values are rounded to the nearest integer for binaries and clipped at 0
-    for outputs. Returns ``(firms, zones, plots, kpis)`` in CONTRIBUTING.md's
-    columns (plus extra columns).
+    ``u`` is the floor area each firm adds by raising its plot ratio (m²,
+    ``far_upgrade``; zeros when None). Values are rounded to the nearest
+    integer for binaries and clipped at 0 for outputs. Returns ``(firms,
+    zones, plots, kpis)`` in CONTRIBUTING.md's columns (plus extra columns).
     """
     d = prep.data
     nf = d.n_firms
@@ -86,6 +91,11 @@ def assemble(
     o = np.clip(np.asarray(o, dtype=float), 0.0, None)
     o = np.where(y, o, 0.0)
     applicant = np.asarray(d.firm_applicant, bool)
+    u = np.zeros(nf) if u is None else np.where(y, np.clip(np.asarray(u, float), 0.0, None), 0.0)
+    u = np.where(u > 1e-6, u, 0.0)
+    k_up = prep.firms["upgrade_output_per_m2"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        saved = np.where(d.va_mu > 0, k_up * u / d.va_mu, 0.0)
 
     # applicant -> chosen parcel
     parcel_of = np.full(nf, -1, dtype=int)
@@ -146,6 +156,11 @@ def assemble(
             "electricity_before_mwh": d.el * d.o0,
             "energy_purchase_tce": np.where(en_buy, d.en * o, 0.0),
             "zone_id_before": f["zone_id"].to_numpy(),
+            "floor_area_before_m2": f["floor_area_m2"].to_numpy(),
+            "floor_area_added_m2": u,
+            "upgraded": u > 0,
+            "land_saved_mu": saved,
+            "idle_floor_reused_m2": _idle_reused(d, parcel_of),
         }
     )
 
@@ -178,8 +193,18 @@ def assemble(
             for r, e in zip(firms["reason"], firms["exit_reason"], strict=True)
         ]
     zones = _zone_table(prep, firms, plots, o, y, zone_after)
-    kpis = compute_kpis(firms, plots)
+    kpis = compute_kpis(firms, plots, zones)
     return firms, zones, plots, kpis
+
+
+def _idle_reused(d: Any, parcel_of: np.ndarray) -> np.ndarray:
+    """Idle floor area each admitted project reuses (m², ``idle_reuse``; 0 when it is off)."""
+    out = np.zeros(len(parcel_of))
+    if d.parcel_idle_floor_m2 is None:
+        return out
+    has = parcel_of >= 0
+    out[has] = np.asarray(d.parcel_idle_floor_m2, float)[parcel_of[has]]
+    return out
 
 
 def _zone_table(
@@ -229,10 +254,11 @@ def _zone_table(
     el_before = by_zone(d.el * d.o0, zone_before)
     el_after = by_zone(d.el * o, zone_after)
     del design
-    km2 = z["approved_km2"].to_numpy(dtype=float)
-    zone_area_mu = z["area_mu"].to_numpy(dtype=float)
-    km2 = np.where(np.isfinite(km2) & (km2 > 0), km2, zone_area_mu / MU_PER_KM2)
-    km2 = np.where(np.isfinite(km2) & (km2 > 0), km2, land_total / MU_PER_KM2)
+    from allocator.land import load_assessment_rule, zone_km2
+
+    km2 = zone_km2(
+        z["approved_km2"].to_numpy(dtype=float), z["area_mu"].to_numpy(dtype=float), land_total
+    )
 
     def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -285,6 +311,13 @@ def _zone_table(
             "new_projects": n_new,
         }
     )
+    rule = load_assessment_rule(str(prep.scenario["assessment.rule"]))
+    for when in ("before", "after"):
+        out[f"a_class_{when}"] = rule.reaches(
+            out[f"tax_per_km2_{when}"].to_numpy(),
+            out[f"va_per_km2_{when}"].to_numpy(),
+            out[f"developed_share_{when}"].to_numpy(),
+        )
     return out
 
 
@@ -526,7 +559,10 @@ def run_model(
         y = np.asarray(sol.y, dtype=float).reshape(n_f)
         x = np.asarray(sol.x, dtype=float).reshape(n_c)
         o = np.asarray(sol.o, dtype=float).reshape(n_f)
-        result.firms, result.zones, result.plots, result.kpis = assemble(prep, y, x, o)
+        u = np.array([0.0 if v is None else float(v.varValue or 0.0) for v in built.u])
+        result.firms, result.zones, result.plots, result.kpis = assemble(
+            prep, y, x, o, u if len(u) else None
+        )
     return result
 
 

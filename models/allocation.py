@@ -117,6 +117,8 @@ UNITS: dict[str, str] = {
     "objective_floor": "万元",
     "distance_to": "plot",
     "change_limit": "change",
+    "far_upgrade": "m²",
+    "idle_reuse": "m²",
 }
 """Unit of each family's left-hand side (and of its elastic slack)."""
 
@@ -175,6 +177,9 @@ class Built:
     """Prefix of solver variable names → what they are (for :meth:`variable_display`)."""
     slack_penalty: dict[str, float] = field(default_factory=dict)
     """Objective penalty per unit of each elastic slack (display name → 万元/unit)."""
+    u: np.ndarray = field(default_factory=lambda: np.full(0, None, dtype=object))
+    """Floor area added by a plot-ratio upgrade (m², ``far_upgrade``): object array (F),
+    None for firms without an upgrade variable; empty when the family is off."""
 
     @property
     def rows(self) -> dict[str, RowInfo]:
@@ -196,7 +201,7 @@ class Built:
         if kind == "dmin":
             return "distance_min"
         parts = [int(p) for p in rest.split("_")]
-        if kind in ("y", "o"):
+        if kind in ("y", "o", "u"):
             return display_name(kind, {"firm": d.firm_ids[parts[0]]})
         if kind == "x":
             c = parts[0]
@@ -494,12 +499,20 @@ def zone_split(
         ctx.row("zone_split", {"firm": d.firm_ids[f], what: "*"}, terms, "==", 0.0)
 
 
-def output_by_land(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray, o: np.ndarray) -> None:
+def output_by_land(
+    ctx: _Ctx,
+    prep: _Prep,
+    y: np.ndarray,
+    x: np.ndarray,
+    o: np.ndarray,
+    u: np.ndarray | None = None,
+) -> None:
     """``output_by_land``: output is bounded by the land the firm holds.
 
     Applicants: o_f − Σ_b cap_fb x_fb ≤ 0 with ``cap_fb = min(oreq_f, va_mu_f·a_b)``
     (MODEL.md: ``va_mu_f · Σ_b a_b x_fb``; same integer solutions, tighter LP).
-    Existing firms: o_f − g_f · o0_f · y_f ≤ 0 (growth cap g_f on their own land).
+    Existing firms: o_f − g_f · o0_f · y_f ≤ 0 (growth cap g_f on their own land),
+    with ``− k_f · u_f`` when the firm may raise its plot ratio (``far_upgrade``).
     """
     d = ctx.data
     g_o0 = np.asarray(d.growth_cap, float) * np.asarray(d.o0, float)
@@ -510,21 +523,24 @@ def output_by_land(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray, o: np.n
                 continue  # y_f = 0 forces o_f = 0 through output_request
             terms = [(o[f], 1.0), *_terms(x[cs], -prep.cap_c[cs])]
         else:
-            terms = [(o[f], 1.0), (y[f], -float(g_o0[f]))]
+            terms = [(o[f], 1.0), (y[f], -float(g_o0[f])), *_upgrade_terms(ctx, u, f)]
         ctx.row("output_by_land", {"firm": d.firm_ids[f]}, terms, "<=", 0.0)
 
 
-def output_request(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> None:
+def output_request(
+    ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray, u: np.ndarray | None = None
+) -> None:
     """``output_request``: no firm gets more than it asked for.
 
-    o_f − oreq_f · y_f ≤ 0 for every firm (and o_f = 0 when the firm is not served).
+    o_f − oreq_f · y_f ≤ 0 for every firm (and o_f = 0 when the firm is not served);
+    a firm raising its plot ratio asks in addition for what the added floor area
+    carries (``− k_f · u_f``, ``far_upgrade``).
     """
     d = ctx.data
     oreq = np.asarray(d.oreq, float)
     for f in range(prep.F):
-        ctx.row(
-            "output_request", {"firm": d.firm_ids[f]}, [(o[f], 1.0), (y[f], -oreq[f])], "<=", 0.0
-        )
+        terms = [(o[f], 1.0), (y[f], -oreq[f]), *_upgrade_terms(ctx, u, f)]
+        ctx.row("output_request", {"firm": d.firm_ids[f]}, terms, "<=", 0.0)
 
 
 def _zone_rows(
@@ -756,7 +772,14 @@ def _same_firms(ctx: _Ctx, prep: _Prep, ref: PlanRef) -> tuple[np.ndarray, np.nd
     return cy, cx, const
 
 
-def objective_floor(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray, floor: float) -> None:
+def objective_floor(
+    ctx: _Ctx,
+    prep: _Prep,
+    y: np.ndarray,
+    o: np.ndarray,
+    floor: float,
+    land_terms: list[tuple[Any, float]] | None = None,
+) -> None:
     """``objective_floor``: the plan is near-optimal.
 
     Σ_f c_f o_f + Σ_{existing} ρ L0_f y_f ≥ floor + Σ ρ L0_f, i.e. MODEL.md's
@@ -765,7 +788,7 @@ def objective_floor(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray, floor:
     """
     c_o, c_y, constant = _objective_coefficients(ctx, prep)
     ko, ky = c_o != 0, c_y != 0
-    terms = _terms(o[ko], c_o[ko]) + _terms(y[ky], c_y[ky])
+    terms = _terms(o[ko], c_o[ko]) + _terms(y[ky], c_y[ky]) + list(land_terms or [])
     ctx.row("objective_floor", None, terms, ">=", float(floor) - constant)
 
 
@@ -808,12 +831,14 @@ def objective(
     x: np.ndarray | None = None,
     analysis: Analysis | None = None,
     dmin: Any = None,
+    land_terms: list[tuple[Any, float]] | None = None,
 ) -> float:
     """Set the objective of MODEL.md; return its constant.
 
     max Σ_f w_class(f) (α_va + α_tax tax_va_f) o_f − Σ_{existing} ρ L0_f (1 − y_f)
         − Σ_{applicant, en_f > τ} π en_f o_f  [− penalty · Σ slacks in elastic mode]
         [− κ · changes against the approved plan, κ = ``change_cost_wan``]
+        + ``land_terms``: − Σ_f c_f u_f (``far_upgrade``), + Σ s I_b x_fb (``idle_reuse``)
 
     With ``distance_refs`` the objective is ``max dmin`` instead (the smallest
     distance to the earlier plans; ``objective_floor`` keeps it near-optimal),
@@ -837,11 +862,96 @@ def objective(
         constant -= kappa * (ctx.data.n_plots + ctx.data.n_firms - pc - fc)
     terms = _terms(o[keep_o], c_o[keep_o])
     terms += _linear(y, x, cy, cx) if x is not None else _terms(y[keep_y], reloc[keep_y])
+    terms += land_terms or []
     terms += [(s, -ctx.slack_penalty[n]) for n, s in ctx.slacks.items()]
     if dmin is not None and weight:
         terms.append((dmin, float(weight)))
     ctx.prob.setObjective(pulp.LpAffineExpression(terms, constant=constant))
     return constant
+
+
+# ---------------------------------------------------------------- land measures (issue 20)
+
+
+def _upgrade_terms(ctx: _Ctx, u: np.ndarray | None, f: int) -> list[tuple[Any, float]]:
+    """``[(u_f, −k_f)]`` when firm f has a plot-ratio upgrade variable, else ``[]``."""
+    if u is None or not len(u) or u[f] is None:
+        return []
+    k = np.asarray(ctx.data.upgrade_output_per_m2, float)
+    return [(u[f], -float(k[f]))]
+
+
+def _upgradable(data: ModelData, prep: _Prep) -> np.ndarray:
+    """Firms that may raise their plot ratio: existing, headroom ``H_f > 0``, ``k_f > 0``.
+
+    Prepare sets both to 0 for firms whose class the county rule does not admit.
+    """
+    if data.floor_headroom_m2 is None or data.upgrade_output_per_m2 is None:
+        return np.zeros(prep.F, dtype=bool)
+    head = np.asarray(data.floor_headroom_m2, float)
+    k = np.asarray(data.upgrade_output_per_m2, float)
+    return ~prep.app & (head > 0) & (k > 0)
+
+
+def upgrade_variables(ctx: _Ctx, prep: _Prep, may: np.ndarray) -> np.ndarray:
+    """Create ``u_f`` (m² of floor area added, 0 ≤ u_f ≤ H_f) for the firms in ``may``."""
+    u = np.full(prep.F, None, dtype=object)
+    head = np.asarray(ctx.data.floor_headroom_m2, float) if may.any() else np.zeros(prep.F)
+    for f in np.flatnonzero(may):
+        u[f] = ctx.var(f"u_{f}", 0.0, float(head[f]))
+    return u
+
+
+def far_upgrade(ctx: _Ctx, y: np.ndarray, u: np.ndarray) -> None:
+    """``far_upgrade``: an eligible existing firm grows in place by raising its plot ratio.
+
+    u_f − H_f · y_f ≤ 0 (m²) for every firm with an upgrade variable: the floor
+    area added is at most the headroom ``H_f = Σ_{p of f} area_p · (far_max_p − far_p)``
+    and nothing is built by a firm that leaves. The added floor area carries
+    output ``k_f · u_f`` (``k_f = e · o0_f / floor area now``, e the rule's output
+    elasticity), which enters ``output_by_land`` and ``output_request`` of the
+    firm; the objective pays ``c_f · u_f`` (annualised cost per m²). The output
+    uses the zone's quotas like any other, so upgrades compete with projects on
+    new land for electricity, energy and emissions, but take no land.
+    """
+    d = ctx.data
+    head = np.asarray(d.floor_headroom_m2, float)
+    for f in range(len(u)):
+        if u[f] is None:
+            continue
+        ctx.row(
+            "far_upgrade",
+            {"firm": d.firm_ids[f]},
+            [(u[f], 1.0), (y[f], -float(head[f]))],
+            "<=",
+            0.0,
+        )
+
+
+def idle_reuse(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> list[tuple[Any, float]]:
+    """``idle_reuse``: a project placed on an idle plant reuses its floor area (盘活闲置厂房).
+
+    No rows: the family is a term of the objective, + Σ_{(f,b) ∈ C} s · I_b · x_fb,
+    with I_b the idle floor area on parcel b (m², Σ area · far over its idle
+    plots) and s the building cost saved per m² and year (rule file). A project
+    takes a parcel whole, so the floor area it reuses is I_b; with the family off
+    an idle plot is vacant land only (MODEL.md). Returns the objective terms.
+    """
+    d = ctx.data
+    if d.parcel_idle_floor_m2 is None or not prep.C or d.idle_saving_wan_per_m2 <= 0:
+        return []
+    gain = float(d.idle_saving_wan_per_m2) * np.asarray(d.parcel_idle_floor_m2, float)[prep.cb]
+    keep = gain > 0
+    return _terms(x[keep], gain[keep])
+
+
+def upgrade_cost_terms(ctx: _Ctx, u: np.ndarray | None) -> list[tuple[Any, float]]:
+    """Objective terms of ``far_upgrade``: − c_f · u_f (annualised cost per m² added)."""
+    d = ctx.data
+    if u is None or d.upgrade_cost_wan_per_m2 is None:
+        return []
+    cost = np.asarray(d.upgrade_cost_wan_per_m2, float)
+    return [(u[f], -float(cost[f])) for f in range(len(u)) if u[f] is not None and cost[f]]
 
 
 # ---------------------------------------------------------------- build
@@ -874,11 +984,18 @@ def build(
     o = np.empty(F, dtype=object)
     x = np.empty(C, dtype=object)
     o_ub = _o_upper(data, prep)
+    may_upgrade = _upgradable(data, prep) & params.on("far_upgrade")
+    if may_upgrade.any():
+        extra = np.asarray(data.upgrade_output_per_m2, float) * np.asarray(
+            data.floor_headroom_m2, float
+        )
+        o_ub = o_ub + np.where(may_upgrade, extra, 0.0)
     for f in range(F):
         y[f] = ctx.var(f"y_{f}", 0, 1, binary=True)
         o[f] = ctx.var(f"o_{f}", 0.0, float(o_ub[f]))
     for c in range(C):
         x[c] = ctx.var(f"x_{c}", 0, 1, binary=True)
+    u = upgrade_variables(ctx, prep, may_upgrade)
 
     on = params.on
     zone_needed = (
@@ -917,8 +1034,8 @@ def build(
     one_parcel(ctx, prep, y, x)
     zone_split(ctx, prep, o, x, zgroups, "zone")
     zone_split(ctx, prep, o, x, ugroups, "unit")
-    output_by_land(ctx, prep, y, x, o)
-    output_request(ctx, prep, y, o)
+    output_by_land(ctx, prep, y, x, o, u)
+    output_request(ctx, prep, y, o, u)
     if on("zone_electricity") and zone_needed:
         zone_electricity(ctx, zone_m)
     if on("zone_energy") and zone_needed:
@@ -937,17 +1054,21 @@ def build(
     if on("service_floor"):
         service_floor(ctx, prep, y, o)
     locked(ctx, prep, y, x)
+    if on("far_upgrade"):
+        far_upgrade(ctx, y, u)
+    land_terms = upgrade_cost_terms(ctx, u)
+    land_terms += idle_reuse(ctx, prep, x) if on("idle_reuse") else []
     dmin = None
     if analysis is not None:
         if analysis.objective_floor is not None:
-            objective_floor(ctx, prep, y, o, analysis.objective_floor)
+            objective_floor(ctx, prep, y, o, analysis.objective_floor, land_terms)
         if analysis.distance_refs:
             dmin = ctx.var("dmin_0", 0.0, float(data.n_plots))
             for k, ref in enumerate(analysis.distance_refs, start=1):
                 distance_to(ctx, prep, y, x, dmin, ref, k)
         if analysis.approved is not None and analysis.max_changes is not None:
             change_limit(ctx, prep, y, x, analysis.approved, int(analysis.max_changes))
-    constant = objective(ctx, prep, y, o, x, analysis, dmin)
+    constant = objective(ctx, prep, y, o, x, analysis, dmin, land_terms)
 
     size = {
         "rows": len(ctx.constraints),
@@ -976,6 +1097,7 @@ def build(
         build_seconds=time.perf_counter() - t0,
         objective_constant=constant,
         slack_penalty=ctx.slack_penalty,
+        u=u,
     )
 
 

@@ -39,11 +39,15 @@ FAMILIES: tuple[str, ...] = (
     "objective_floor",
     "distance_to",
     "change_limit",
+    "far_upgrade",
+    "idle_reuse",
 )
 """Constraint families of MODEL.md, in build order; names are row-name prefixes.
 
-The last three are analysis families (near-optimal alternatives, stability
-against an approved plan), built only when ``build`` is given an ``Analysis``."""
+``objective_floor``, ``distance_to`` and ``change_limit`` are analysis families
+(near-optimal alternatives, stability against an approved plan), built only when
+``build`` is given an ``Analysis``; ``far_upgrade`` and ``idle_reuse`` are the land
+measures (switched off unless a scenario turns them on)."""
 
 SWITCHABLE: tuple[str, ...] = (
     "zone_electricity",
@@ -54,12 +58,18 @@ SWITCHABLE: tuple[str, ...] = (
     "class_floor",
     "class_cap",
     "service_floor",
+    "far_upgrade",
+    "idle_reuse",
 )
 """Families a scenario may switch off."""
 
+OFF_BY_DEFAULT: tuple[str, ...] = ("far_upgrade", "idle_reuse")
+"""Switchable families a scenario must switch on (the land measures of issue 20): a
+scenario written before they existed solves the same model as before."""
+
 
 def _default_switches() -> dict[str, bool]:
-    return {name: True for name in SWITCHABLE}
+    return {name: name not in OFF_BY_DEFAULT for name in SWITCHABLE}
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,9 @@ class ModelParams:
         """Return True when ``family`` is built (non-switchable ones always are)."""
         if family not in FAMILIES:
             raise KeyError(f"unknown constraint family {family!r}")
-        return bool(self.switches.get(family, True)) if family in SWITCHABLE else True
+        if family not in SWITCHABLE:
+            return True
+        return bool(self.switches.get(family, family not in OFF_BY_DEFAULT))
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,6 +162,18 @@ class ModelData:
     cand_parcel: np.ndarray
     # province
     province_energy_cap_tce: float = float("nan")
+    # plot-ratio upgrades (``far_upgrade``), existing firms (F); None = no firm may upgrade
+    floor_headroom_m2: np.ndarray | None = None
+    """m² of floor area an eligible existing firm may add on its plots (Σ area·(far_max − far))."""
+    upgrade_output_per_m2: np.ndarray | None = None
+    """万元/yr of value added one added m² of floor area carries (e · o0_f / floor area now)."""
+    upgrade_cost_wan_per_m2: np.ndarray | None = None
+    """Annual cost of one added m² (construction cost ÷ amortisation years), 万元/m²/yr."""
+    # idle plants (``idle_reuse``), parcels (B); None = idle plots count as vacant land only
+    parcel_idle_floor_m2: np.ndarray | None = None
+    """Floor area of the idle plants on each parcel (Σ area · far over its idle plots), m²."""
+    idle_saving_wan_per_m2: float = 0.0
+    """Building cost a project saves per m² of idle floor area it reuses, per year (万元)."""
 
     @property
     def n_zones(self) -> int:
@@ -227,6 +251,24 @@ class ModelData:
             "cand_firm": (self.cand_firm, f, False),
             "cand_parcel": (self.cand_parcel, b, False),
         }
+        for name in ("floor_headroom_m2", "upgrade_output_per_m2", "upgrade_cost_wan_per_m2"):
+            arr = getattr(self, name)
+            if arr is None:
+                continue
+            if np.shape(arr) != (f,):
+                raise ValueError(f"ModelData.{name}: shape {np.shape(arr)}, expected {(f,)}")
+            a = np.asarray(arr, dtype=float)
+            if a.size and (np.isnan(a).any() or (a < 0).any()):
+                raise ValueError(f"ModelData.{name}: negative or NaN values")
+        idle = self.parcel_idle_floor_m2
+        if idle is not None:
+            if np.shape(idle) != (b,):
+                raise ValueError(
+                    f"ModelData.parcel_idle_floor_m2: shape {np.shape(idle)}, expected {(b,)}"
+                )
+            a = np.asarray(idle, dtype=float)
+            if a.size and (np.isnan(a).any() or (a < 0).any()):
+                raise ValueError("ModelData.parcel_idle_floor_m2: negative or NaN values")
         for name, (arr, n, allow_minus_one) in ranges.items():
             a = np.asarray(arr)
             if a.size == 0:

@@ -5,7 +5,10 @@ candidate parcels or none; each existing firm that may leave stays or
 leaves), discards those breaking plot_once / retain / locked, and solves the
 remaining LP in the outputs o_f with HiGHS on a dense matrix written here from
 MODEL.md's algebra (no split variables: an applicant's output counts in the
-zone and control unit of the parcel it gets).
+zone and control unit of the parcel it gets). With ``far_upgrade`` on, the LP
+also has the floor area added u_f (m²) of each firm that may raise its plot
+ratio: 0 ≤ u_f ≤ H_f y_f, o_f − k_f u_f ≤ min(oreq_f, g_f o0_f), cost c_f u_f;
+with ``idle_reuse`` on, a project on parcel b gains s · I_b (idle floor area reused).
 """
 
 from __future__ import annotations
@@ -90,6 +93,12 @@ def all_plans(d: ModelData, p: ModelParams):
     reloc = np.where(app, 0.0, p.relocation_cost_wan_per_mu * d.land0_mu)
     phi = np.asarray(p.class_floor, float)[d.firm_class]
     psi = np.asarray(p.class_cap, float)[d.firm_class]
+    head = np.zeros(F) if d.floor_headroom_m2 is None else np.asarray(d.floor_headroom_m2, float)
+    k_up = np.zeros(F) if d.upgrade_output_per_m2 is None else np.asarray(d.upgrade_output_per_m2)
+    c_up = (
+        np.zeros(F) if d.upgrade_cost_wan_per_m2 is None else np.asarray(d.upgrade_cost_wan_per_m2)
+    )
+    may_up = ~app & (head > 0) & (k_up > 0) & p.on("far_upgrade")
     for combo in itertools.product(*choices):
         y = np.array([cho[0] for cho in combo])
         parcel = np.array([cho[1] for cho in combo])
@@ -118,6 +127,8 @@ def all_plans(d: ModelData, p: ModelParams):
                 unit[f] = d.parcel_unit[b]
             else:
                 hi[f] = min(d.oreq[f], d.growth_cap[f] * d.o0[f])
+                if may_up[f]:
+                    hi[f] += k_up[f] * head[f]
                 if p.on("class_cap") and math.isfinite(psi[f]):
                     hi[f] = min(hi[f], psi[f] * d.o0[f])
                 if p.on("service_floor"):
@@ -150,10 +161,27 @@ def all_plans(d: ModelData, p: ModelParams):
                         rhs.append(d.unit_emission_cap_t[u, kk])
         if not rows:
             rows, rhs = [np.zeros(F)], [0.0]
-        val = _lp_max(c, rows, rhs, lo, hi)
+        # columns: o (F), then u (F): o_f − k_f u_f ≤ min(oreq_f, g_f o0_f) for upgraders
+        rows = [np.concatenate([r, np.zeros(F)]) for r in rows]
+        for f in np.flatnonzero(may_up & served):
+            r = np.zeros(2 * F)
+            r[f], r[F + f] = 1.0, -k_up[f]
+            rows.append(r)
+            rhs.append(min(d.oreq[f], d.growth_cap[f] * d.o0[f]))
+        u_hi = np.where(may_up & served, head, 0.0)
+        val = _lp_max(
+            np.concatenate([c, -c_up]),
+            rows,
+            rhs,
+            np.concatenate([lo, np.zeros(F)]),
+            np.concatenate([hi, u_hi]),
+        )
         if val is None:
             continue
         val += float((reloc * y).sum() - reloc.sum())
+        if p.on("idle_reuse") and d.parcel_idle_floor_m2 is not None:
+            taken = parcel[parcel >= 0]
+            val += d.idle_saving_wan_per_m2 * float(np.sum(d.parcel_idle_floor_m2[taken]))
         yield val, {"y": y, "parcel": parcel}
 
 

@@ -50,6 +50,7 @@ def test_every_shipped_scenario_solves_with_zero_violations(solved):
         "redline_buffer_200m",
         "catalogue_strict",
         "growth_priority_a",
+        "far_upgrade",
     }
     for name, (scen, result) in results.items():
         assert result.status in ("optimal", "feasible"), (name, result.status, result.message)
@@ -105,6 +106,22 @@ def test_d_class_exit_frees_land_or_keeps_baseline(solved):
     # a model with more freedom cannot be worse than the baseline (up to the gaps)
     slack = abs(base.best_bound or base.objective) * 2 * GAP
     assert exit_.best_bound >= base.objective - slack
+
+
+def test_far_upgrade_grows_in_place_and_saves_land(solved):
+    """Upgrades on top of the −15 % energy scenario: floor area is added by A/B firms only,
+    land is saved, and the freedom cannot lower the optimum (up to the gaps)."""
+    _, results = solved
+    tight = results["energy_cap_minus_15pct"][1]
+    far = results["far_upgrade"][1]
+    assert far.kpis["floor_area_added_m2"] > 0
+    assert far.kpis["land_saved_mu"] > 0
+    assert tight.kpis["floor_area_added_m2"] == 0
+    up = far.firms[far.firms["upgraded"].astype(bool)]
+    assert set(up["class"]) <= {"A", "B"}
+    assert (up["kind"] == "existing").all()
+    slack = abs(tight.best_bound or tight.objective) * 2 * GAP
+    assert far.best_bound >= tight.objective - slack
 
 
 def test_catalogue_strict_moves_non_catalogue_firms(solved):
