@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pulp
 
 from models.allocation import Built
 from models.solver.cbc import _run_cbc
@@ -86,6 +87,10 @@ def run(
     solver = solver.lower()
     if solver not in ("highs", "cbc"):
         return _empty(built, Status.ERROR, solver, 0.0, f"unknown solver {solver!r}")
+    if heuristic and _other_integers(built):
+        # the rounding start rounds y and x only: another integer variable would come back
+        # fractional in a plan called optimal, so such a model goes to the solver cold
+        heuristic = False
     started = time.perf_counter()
     if solver == "highs" and HIGHS_AVAILABLE:
         try:
@@ -126,3 +131,9 @@ def run(
         sol.fallback_from = "highs"
         sol.message = f"{fallback_msg}; CBC fallback: {sol.message}"
     return sol
+
+
+def _other_integers(built: Built) -> bool:
+    """Return True when the model has integer variables besides ``y`` and ``x``."""
+    own = {id(v) for v in built.y if v is not None} | {id(v) for v in built.x if v is not None}
+    return any(v.cat == pulp.LpInteger and id(v) not in own for v in built.prob.variables())
