@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 from conftest_export import make_export_run
 
+from allocator.case.schema import FIRM_KINDS, UNIT_CATEGORIES
 from allocator.cli import main
+from allocator.export.data import OUTCOMES
 from allocator.export.tables import Workbook
 
 COUNT_HEADERS = ("企业数", "家", "个")
@@ -98,15 +100,43 @@ def workbooks(tmp_path_factory):
     run_path = make_export_run(base)
     out = base / "out"
     assert main(["export", str(run_path), "--format", "xlsx", "-o", str(out)]) == 0
+    gpkg = base / "tiny_export.gpkg"
+    scores = base / "scores.xlsx"
+    assert main(["score", str(gpkg), "--out", str(scores)]) == 0
+    check = base / "check.xlsx"
+    assert main(["check", str(gpkg), "--out", str(check)]) == 0
     second = make_export_run(base / "second")
     cmp_path = base / "compare.xlsx"
     assert main(["compare", str(run_path), str(second), "--out", str(cmp_path)]) == 0
-    return [out / "tables.xlsx", cmp_path]
+    return {"tables": out / "tables.xlsx", "compare": cmp_path, "scores": scores, "check": check}
 
 
 def test_every_shared_writer_workbook_reads_and_prints(workbooks):
     total = {"numbers": 0, "count_cells": 0}
-    for path in workbooks:
+    for path in workbooks.values():
         for k, v in check_workbook(path).items():
             total[k] += v
     assert total["numbers"] > 50
+
+
+CODES = {
+    *OUTCOMES,
+    *UNIT_CATEGORIES,
+    *FIRM_KINDS,
+    "vacant", "idle", "occupied", "excluded", "key_control", "nh3n", "cod", "so2", "nox",
+    "pollutant", "reason_zh", "reason_en", "plot_id", "zone_id", "firm_id", "unit_id",
+    "land_use", "status", "redline_share", "in_zone", "eligible_groups",
+}  # fmt: skip
+"""Internal codes (outcome, status, kind, category values; column names) nobody should read."""
+
+
+@pytest.mark.parametrize("name", ["scores", "check"])
+def test_no_internal_code_in_scores_and_check(workbooks, name):
+    book = openpyxl.load_workbook(workbooks[name])
+    hits = []
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.strip() in CODES:
+                    hits.append((ws.title, cell.coordinate, cell.value))
+    assert hits == []
