@@ -19,6 +19,7 @@ from allocator.case.schema import FIRM_KINDS, UNIT_CATEGORIES
 from allocator.cli import main
 from allocator.export.data import OUTCOMES
 from allocator.export.tables import Workbook
+from models.allocation import FAMILIES
 
 COUNT_HEADERS = ("企业数", "家", "个")
 
@@ -125,18 +126,22 @@ CODES = {
     *FIRM_KINDS,
     "vacant", "idle", "occupied", "excluded", "key_control", "nh3n", "cod", "so2", "nox",
     "pollutant", "reason_zh", "reason_en", "plot_id", "zone_id", "firm_id", "unit_id",
-    "land_use", "status", "redline_share", "in_zone", "eligible_groups",
+    "land_use", "status", "redline_share", "in_zone", "eligible_groups", "subject",
+    "share_of_cap", *FAMILIES,
 }  # fmt: skip
+ROW_CODE = re.compile(r"^[a-z_]+\[.*\]$")
+"""A solver row name such as ``zone_energy[Z01]``."""
 """Internal codes (outcome, status, kind, category values; column names) nobody should read."""
 
 
-@pytest.mark.parametrize("name", ["scores", "check"])
-def test_no_internal_code_in_scores_and_check(workbooks, name):
+@pytest.mark.parametrize("name", ["scores", "check", "tables", "compare"])
+def test_no_internal_code_in_any_workbook(workbooks, name):
     book = openpyxl.load_workbook(workbooks[name])
     hits = []
     for ws in book.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                if isinstance(cell.value, str) and cell.value.strip() in CODES:
+                text = cell.value.strip() if isinstance(cell.value, str) else None
+                if text is not None and (text in CODES or ROW_CODE.match(text)):
                     hits.append((ws.title, cell.coordinate, cell.value))
     assert hits == []

@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from allocator.export import fonts, maps
-from allocator.export.data import ExportData, collect
+from allocator.export.data import ExportData, collect, constraint_label
 from allocator.i18n import t
 from allocator.kpis import BEFORE_KPIS, HEADLINE_KPIS, Kpis, format_delta, format_kpi, kpi_label
 from allocator.status import status_label
@@ -85,27 +85,6 @@ def _pct(plan: float | None, base: float | None) -> str:
     return f"{100 * (plan - base) / abs(base):+.1f}%"
 
 
-def _where(row: pd.Series, data: ExportData) -> str:
-    """Return the planner's name of a marginal row's subject (zone, control unit, province)."""
-    lang = data.lang
-    zone = row.get("zone_id")
-    if isinstance(zone, str) and zone:
-        return data.zone_name(zone)
-    unit = row.get("unit_id")
-    if isinstance(unit, str) and unit:
-        units = data.layers.get("control_units")
-        name = unit
-        if units is not None and len(units) and "name" in units.columns:
-            hit = units.loc[units["unit_id"].astype(str) == unit, "name"]
-            if len(hit) and pd.notna(hit.iloc[0]):
-                name = str(hit.iloc[0])
-        pol = row.get("pollutant")
-        if isinstance(pol, str) and pol:
-            name += "·" + t(f"diagnosis.pollutant.{pol}", lang)
-        return name
-    return t("brief.province", lang)
-
-
 def binding_quotas(data: ExportData) -> list[tuple[str, float, str]]:
     """Binding quota rows, largest marginal value first: ``(where·family, 万元 per unit, unit)``.
 
@@ -118,8 +97,7 @@ def binding_quotas(data: ExportData) -> list[tuple[str, float, str]]:
     b = b.sort_values("value", ascending=False)
     out = []
     for _, row in b.head(MAX_BINDING).iterrows():
-        family = str(row["family"])
-        what = f"{_where(row, data)}·{t(f'diagnosis.family.{family}', data.lang)}"
+        what = constraint_label(row, data)
         per = str(row.get("unit") or "").split("/")[-1]
         out.append((what, float(row["value"]), t(f"brief.unit.{per}", data.lang) if per else ""))
     return out

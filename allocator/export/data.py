@@ -138,6 +138,39 @@ class ExportData:
         )
 
 
+def constraint_subject(row: pd.Series, data: ExportData) -> str:
+    """Return the planner's name of a marginal row's subject (zone, control unit, province)."""
+    lang = data.lang
+    zone = row.get("zone_id")
+    if isinstance(zone, str) and zone:
+        return data.zone_name(zone)
+    unit = row.get("unit_id")
+    if isinstance(unit, str) and unit:
+        units = data.layers.get("control_units")
+        name = unit
+        if units is not None and len(units) and "name" in units.columns:
+            hit = units.loc[units["unit_id"].astype(str) == unit, "name"]
+            if len(hit) and pd.notna(hit.iloc[0]):
+                name = str(hit.iloc[0])
+        pol = row.get("pollutant")
+        if isinstance(pol, str) and pol:
+            name += "·" + t(f"diagnosis.pollutant.{pol}", lang)
+        return name
+    return t("brief.province", lang)
+
+
+def constraint_label(row: pd.Series, data: ExportData) -> str:
+    """Return the planner's name of a constraint row (``杭州综合保税区·能耗总量``), never its code.
+
+    ``row`` is a row of ``marginals.parquet`` (``family``, ``zone_id``,
+    ``unit_id``, ``pollutant``).
+    """
+    family = str(row.get("family", ""))
+    key = f"diagnosis.family.{family}"
+    name = t(key, data.lang) if has(key) else family
+    return f"{constraint_subject(row, data)}·{name}"
+
+
 def _geo(frame: Any) -> Any:
     import geopandas as gpd
 

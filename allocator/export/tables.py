@@ -27,6 +27,7 @@ SHARE_COLUMNS = {
     "developed_share_before",
     "developed_share_after",
     "gap",
+    "share_of_cap",
 }
 INTEGER_COLUMNS = {"firms_before", "firms_after", "new_projects", "employees"}
 
@@ -300,5 +301,31 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
         diag = pd.DataFrame({"message": [t("export.diagnosis.none", lang)]})
     sheet(t("export.sheet.diagnosis", lang), diag)
     if not data.marginals.empty:
-        sheet(t("export.sheet.marginals", lang), data.marginals)
+        sheet(t("export.sheet.marginals", lang), marginals_frame(data))
     return book.close()
+
+
+SLACK_ZERO = 1e-6
+"""Slacks smaller than this (solver round-off such as -6.66e-16) are shown as 0."""
+
+
+def marginals_frame(data: ExportData) -> pd.DataFrame:
+    """Return the marginal values for people: the constraint by name, value, unit, slack, binding.
+
+    One column per concept: the row code, family code and id columns become one
+    planner label (``杭州综合保税区·能耗总量``); round-off slacks are 0.
+    """
+    from allocator.export.data import constraint_label
+
+    m = data.marginals
+    slack = pd.to_numeric(m.get("slack"), errors="coerce")
+    yes, no = t("check.yes", data.lang), t("check.no", data.lang)
+    return pd.DataFrame(
+        {
+            "row": [constraint_label(r, data) for _, r in m.iterrows()],
+            "value": pd.to_numeric(m["value"], errors="coerce"),
+            "unit": m["unit"].astype(object),
+            "slack": slack.where(slack.abs() >= SLACK_ZERO, 0.0),
+            "binding": [yes if bool(b) else no for b in m["binding"]],
+        }
+    )
