@@ -22,6 +22,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from allocator.export import fonts, maps
 from allocator.export.data import ExportData, collect, constraint_label
@@ -310,7 +311,7 @@ def pdf_pages(brief: Brief) -> list[Figure]:
             colWidths=[0.43, 0.19, 0.19, 0.19],
             cellLoc="right",
             loc="upper left",
-            bbox=(0, 0, 1, 1),
+            bbox=Bbox.from_bounds(0, 0, 1, 1),
         )
         table.auto_set_font_size(False)
         table.set_fontsize(9)
