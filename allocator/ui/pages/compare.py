@@ -9,7 +9,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from allocator import compare, format_kpi, has_plan, kpi_label, status_label
+from allocator import (
+    compare,
+    format_kpi,
+    has_plan,
+    kpi_label,
+    status_label,
+    write_comparison_brief,
+)
 from allocator.i18n import has
 from allocator.ui import results
 from allocator.ui.common import (
@@ -66,6 +73,13 @@ def workbook_bytes(comparison: Any, page_lang: str) -> bytes:
         return Path(comparison.to_excel(Path(folder) / "compare.xlsx", page_lang)).read_bytes()
 
 
+def brief_bytes(comparison: Any, page_lang: str, suffix: str) -> bytes:
+    """Return the comparison's brief (the last run against the first) as ``.pdf`` or ``.docx``."""
+    with tempfile.TemporaryDirectory(prefix="allocator-brief-") as folder:
+        files = write_comparison_brief(comparison, Path(folder) / "brief", page_lang)
+        return next(f for f in files if f.suffix == suffix).read_bytes()
+
+
 def render() -> None:
     """Draw the compare page."""
     page_header("ui.compare.title", "ui.compare.caption")
@@ -120,6 +134,23 @@ def render() -> None:
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key="compare_download",
         )
+        if has_plan(comparison.runs[-1].status):
+            c1, c2 = st.columns(2)
+            for col, suffix, mime in (
+                (c1, ".pdf", "application/pdf"),
+                (
+                    c2,
+                    ".docx",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                ),
+            ):
+                col.download_button(  # the brief: written when clicked
+                    t(f"ui.compare.brief{suffix.replace('.', '_')}"),
+                    data=lambda s=suffix: brief_bytes(comparison, page_lang, s),
+                    file_name=t("ui.compare.brief_name") + suffix,
+                    mime=mime,
+                    key=f"compare_brief{suffix.replace('.', '_')}",
+                )
 
     for label, run in runs.items():
         if not has_plan(run.status):
