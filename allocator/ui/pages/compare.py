@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,7 @@ def render() -> None:
             ):
                 col.download_button(  # the brief: written when clicked
                     t(f"ui.compare.brief{suffix.replace('.', '_')}"),
-                    data=lambda s=suffix: brief_bytes(comparison, page_lang, s),
+                    data=functools.partial(brief_bytes, comparison, page_lang, suffix),
                     file_name=t("ui.compare.brief_name") + suffix,
                     mime=mime,
                     key=f"compare_brief{suffix.replace('.', '_')}",
