@@ -96,6 +96,7 @@ _API: dict[str, str] = {
     "Runner": "allocator.analysis.runner",
     # outputs
     "export": "allocator.export",
+    "write_comparison_brief": "allocator.export.brief",
     # shared assets: the vendored Leaflet of the web map and the app's draw widget,
     # the CJK font of the exports and the browser tests
     "leaflet_js": "allocator.export.webmap",

@@ -78,7 +78,24 @@ def test_compare_two_real_runs(solved_runs, tmp_path, monkeypatch):
     assert zones.loc["Z01", "energy_tce"] == zones.loc["Z01", "energy_cap_tce"] == 7_000
 
     buttons = at.get("download_button")
-    assert [b.proto.label for b in buttons] == ["下载对比工作簿（Excel）"]
+    assert [b.proto.label for b in buttons] == [
+        "下载对比工作簿（Excel）",
+        "下载汇报材料（PDF，后一情景对比首个情景）",
+        "下载汇报材料（Word）",
+    ]
+    # the brief behind the PDF button: the tight run's figures against the base's
+    import io
+
+    import pypdf
+
+    from allocator import compare, format_kpi, load_run
+    from allocator.ui.pages.compare import brief_bytes
+
+    pdf = brief_bytes(compare([base, tight]), "zh", ".pdf")
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    for run in (base, tight):
+        assert format_kpi("value_added_wan", load_run(run).kpis["value_added_wan"]) in text
+    assert "43,700" in text  # the tight run's value added (see above)
 
 
 def test_compare_with_an_infeasible_run_shows_its_diagnosis(solved_runs, tmp_path, monkeypatch):

@@ -57,3 +57,19 @@ def test_export_in_english_has_english_labels(solved_runs, tmp_path, monkeypatch
     at = open_page("export", lang="en")
     assert at.header[0].value == "Export"
     assert at.button(key="export_make").label == "Make files"
+
+
+def test_brief_is_offered_first_and_downloads(solved_runs, tmp_path, monkeypatch):
+    use_runs(solved_runs, tmp_path, monkeypatch, "tight")
+    at = open_page("export")
+    formats = at.multiselect(key="export_formats")
+    assert formats.options[0] == "汇报材料（PDF + Word，两页）"
+    assert "brief" in formats.value
+    formats.set_value(["brief"]).run()
+    at.button(key="export_make").click().run(timeout=120)
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert any("brief.pdf" in label for label in labels)
+    assert any("brief.docx" in label for label in labels)
+    pdf = next(Path(f) for f in at.session_state["export_files"] if f.endswith("brief.pdf"))
+    assert pdf.read_bytes().startswith(b"%PDF")

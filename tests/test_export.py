@@ -136,7 +136,9 @@ def test_gpkg_round_trip(exported, case):
     a = alloc.set_index("plot_id")
     f = exported["run"].firms.set_index("firm_id")
     assert a.loc["P03", "firm_name"] == f.loc["A001", "name"]
-    assert a.loc["P03", "energy_tce"] == pytest.approx(f.loc["A001", "energy_tce"])
+    # A001 holds P03 and P04 (90 mu each): each plot carries half its energy
+    assert a.loc["P03", "firm_area_share"] == pytest.approx(0.5)
+    assert a.loc["P03", "energy_tce"] == pytest.approx(0.5 * f.loc["A001", "energy_tce"])
     assert a.loc["P08", "tax_wan"] == pytest.approx(f.loc["A002", "tax_wan"])
     assert a.loc["P02", "status_after"] == "vacant"
     zones = pyogrio.read_dataframe(path, layer="zones").set_index("zone_id")
@@ -322,7 +324,7 @@ def test_xlsx_workbook(exported):
     col = headers.index("用地面积(亩)") + 1
     cell = plots.cell(row=2, column=col)
     assert cell.value == pytest.approx(90.0)
-    assert cell.number_format == "#,##0.00"
+    assert cell.number_format == "#,##0"  # every plot of the tiny case is a whole 90 mu
     letter = cell.column_letter
     assert plots.column_dimensions[letter].width >= 10
     outcomes = {plots.cell(row=r, column=headers.index("配置结果") + 1).value

@@ -21,9 +21,9 @@ import pandas as pd
 
 from allocator.commands.info import render_table
 from allocator.errors import CaseError, ExportError
-from allocator.i18n import t
+from allocator.i18n import get_lang, t
 from allocator.industry import industry_name
-from allocator.safety import check_output, excel_writer, neutralise_frame
+from allocator.safety import check_output, neutralise_frame
 
 
 def register(subparsers: Any) -> None:
@@ -102,6 +102,77 @@ def group_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _names(layer: Any, id_col: str) -> dict[str, str]:
+    """Map ids of a case layer to their names (the id where there is no name)."""
+    if layer is None or not len(layer) or "name" not in layer.columns:
+        return {}
+    return {
+        str(i): str(n) for i, n in zip(layer[id_col], layer["name"], strict=True) if pd.notna(n)
+    }
+
+
+def check_sheet(
+    case: Any, table: pd.DataFrame, lang: str | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Return the per-plot check table for people and its headers: names and words, no codes.
+
+    One column per concept: zones and control units by name, categories and
+    statuses in words, each industry's verdict as 是/否 and its reasons as the
+    planner's short words (红线、用地性质…).
+    """
+    from allocator.export.data import label, value_label
+    from allocator.i18n import has
+
+    zones = _names(case.zones, "zone_id")
+    units = _names(getattr(case, "control_units", None), "unit_id")
+    yes, no = t("check.yes", lang), t("check.no", lang)
+    out: dict[str, Any] = {}
+    heads: list[str] = []
+    for col in table.columns:
+        series = table[col]
+        if col == "unit_id" and "unit_ids" in table.columns:
+            continue  # unit_ids holds every unit the plot touches (the first is unit_id)
+        if col.startswith(("ok:", "why:")):
+            group = col.split(":", 1)[1]
+            name = f"{group} {industry_name(group, lang)}".strip()
+            if col.startswith("ok:"):
+                head = t("check.col.ok", lang, industry=name)
+                series = series.map(lambda v: yes if bool(v) else no)
+            else:
+                head = t("check.col.why", lang, industry=name)
+                series = series.fillna("").map(
+                    lambda v: "、".join(
+                        t(f"eligibility.col.{r}", lang) if has(f"eligibility.col.{r}") else r
+                        for r in str(v).split(";")
+                        if r
+                    )
+                )
+        else:
+            key = f"check.col.{col}"
+            head = t(key, lang) if has(key) else label(col, lang)
+            if col == "zone_id":
+                series = series.map(lambda z: zones.get(str(z), z))
+            elif col == "unit_ids":
+                series = series.fillna("").map(
+                    lambda v: "；".join(units.get(u, u) for u in str(v).split(";") if u)
+                )
+            elif col == "unit_category":
+                series = series.map(
+                    lambda c: (
+                        t(f"eligibility.category.{c}", lang)
+                        if has(f"eligibility.category.{c}")
+                        else c
+                    )
+                )
+            elif pd.api.types.is_bool_dtype(series):
+                series = series.map(lambda v: yes if bool(v) else no)
+            elif series.dtype == object or pd.api.types.is_string_dtype(series):
+                series = series.map(lambda v: value_label(v, lang))
+        out[col] = series
+        heads.append(head)
+    return pd.DataFrame(out), heads
+
+
 def write_table(case: Any, table: pd.DataFrame, out: str | Path) -> Path:
     """Write the per-plot check table to .gpkg (with plot geometry), .xlsx or .csv."""
     out = Path(out)
@@ -113,8 +184,14 @@ def write_table(case: Any, table: pd.DataFrame, out: str | Path) -> Path:
         if suffix == ".csv":
             sheet.to_csv(out, index=False, encoding="utf-8-sig")
         elif suffix == ".xlsx":
-            with excel_writer(out) as xl:
-                sheet.to_excel(xl, index=False, sheet_name="check")
+            # the shared styled writer: planner headers and words, number formats, A4 print
+            from allocator.export.tables import Workbook
+
+            lang = get_lang()
+            shown, heads = check_sheet(case, table, lang)
+            book = Workbook(out, lang)
+            book.sheet(t("check.sheet", lang), shown, heads)
+            book.close()
         elif suffix == ".gpkg":
             import geopandas as gpd
 

@@ -33,6 +33,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("compare", help=t("compare.cli.help"))
     p.add_argument("runs", nargs="+", metavar="RUN", help=t("compare.cli.runs"))
     p.add_argument("-o", "--out", default=None, help=t("compare.cli.out"))
+    p.add_argument("--brief", default=None, metavar="FOLDER", help=t("compare.cli.brief"))
     p.add_argument("--top", type=int, default=10, help=t("compare.cli.top"))
     p.add_argument("--explain", action="store_true", help=t("attribution.cli.explain"))
     p.set_defaults(func=run)
@@ -47,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         raise AllocatorError(t("compare.cli.bad_out", path=out), hint=t("compare.cli.bad_out_hint"))
     if out is not None:
         check_output(out, option="--out")
+    if args.brief:
+        check_output(args.brief, folder=True, option="--brief")
     comp = compare([Path(p) for p in args.runs])
     for line in render(comp, top=max(0, args.top)):
         print(line)
@@ -61,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         comp.to_excel(out, get_lang())
         print(t("compare.wrote", path=out))
+    if args.brief:
+        from allocator.export.brief import write_comparison_brief
+
+        for path in write_comparison_brief(comp, args.brief, get_lang()):
+            print(t("compare.wrote", path=path))
     return 0
 
 

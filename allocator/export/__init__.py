@@ -4,6 +4,7 @@
 point (the CLI ``allocator export`` and the app call it). Formats:
 
 ========  ==============================================================
+brief     ``brief.pdf`` and ``brief.docx``: the two-page 汇报材料
 gpkg      ``allocation.gpkg`` (layers + QGIS ``layer_styles``)
 geojson   ``geojson/<layer>.geojson`` (RFC 7946)
 shp       ``shapefile.zip`` (UTF-8 ``.cpg``, ``.prj``, ``fields.csv``)
@@ -27,7 +28,19 @@ from typing import Any
 
 from allocator.errors import ExportError
 
-FORMATS = ("gpkg", "geojson", "shp", "parquet", "xlsx", "png", "pdf", "html", "report", "zip")
+FORMATS = (
+    "brief",
+    "gpkg",
+    "geojson",
+    "shp",
+    "parquet",
+    "xlsx",
+    "png",
+    "pdf",
+    "html",
+    "report",
+    "zip",
+)
 
 
 def parse_formats(formats: str | Iterable[str] | None) -> list[str]:
@@ -110,10 +123,12 @@ def export(
 
 def _write(run: Any, data: Any, fmts: list[str], out: Path, zone: str | None) -> list[Path]:
     """Write the formats into ``out``; return the files written."""
-    from allocator.export import bundle, maps, report, tables, vector, webmap
+    from allocator.export import brief, bundle, maps, report, tables, vector, webmap
     from allocator.safety import safe_filename
 
     written: list[Path] = []
+    if "brief" in fmts:
+        written += brief.write_brief(data, out)
     if "gpkg" in fmts:
         written.append(vector.write_gpkg(data, out / "allocation.gpkg"))
     if "geojson" in fmts:

@@ -7,7 +7,10 @@ Layout inside the zip::
     case.gpkg            the case the run was solved on
     run/...              the run folder's files (tables, diagnosis, solver log)
     export/...           the exported files (vector, tables, maps, web map, report)
+    README.md            what the bundle holds and the one command that re-runs it (zh + en)
     MANIFEST.json        file list with sizes and sha256
+
+The Shapefile zip is not packed again (the GeoPackage holds the same layers).
 
 :func:`unpack_bundle` extracts a bundle safely (absolute paths, ``..`` and
 links are refused) and returns the path of ``scenario.toml``, ready for
@@ -41,6 +44,16 @@ def bundle_scenario_toml(scenario: dict[str, Any]) -> str:
     data = dict(scenario)
     data["case"] = CASE
     return tomli_w.dumps(data)
+
+
+def bundle_readme(run: Any, zip_name: str) -> str:
+    """Return the bundle's README: what it holds and the command that solves it again (zh + en)."""
+    command = f"allocator solve --from-bundle {zip_name} --out runs"
+    name = str(run.summary.get("scenario_name") or run.path.name)
+    parts = [
+        t("export.bundle.readme", lang, scenario=name, command=command) for lang in ("zh", "en")
+    ]
+    return "\n\n---\n\n".join(parts) + "\n"
 
 
 def _sha256(path: Path) -> str:
@@ -99,6 +112,7 @@ def write_bundle(
                 {"path": arc, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
             )
 
+        add_text("README.md", bundle_readme(run, path.name))
         add_text(SCENARIO, bundle_scenario_toml(run.scenario))
         add_file(run.path / "summary.json", "summary.json")
         add_file(case_path, CASE)
@@ -107,8 +121,8 @@ def write_bundle(
                 add_file(f, f"run/{f.name}")
         for f in files:
             f = Path(f)
-            if f.resolve() == path.resolve() or not f.is_file():
-                continue
+            if f.resolve() == path.resolve() or not f.is_file() or f.suffix.lower() == ".zip":
+                continue  # the bundle itself; the Shapefile zip (the GeoPackage has its layers)
             try:
                 rel = f.resolve().relative_to(export_root.resolve()).as_posix()
             except ValueError:

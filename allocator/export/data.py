@@ -47,7 +47,21 @@ FIRM_QUOTA_COLUMNS = (
     "tax_wan",
     "request_met_share",
 )
-"""Columns of ``firms.parquet`` copied onto the plot a firm holds after the solve."""
+"""Columns of ``firms.parquet`` carried onto the plots a firm holds after the solve."""
+FIRM_ADDITIVE_COLUMNS = (
+    "land_mu",
+    "electricity_mwh",
+    "energy_tce",
+    "cod_t",
+    "nh3n_t",
+    "so2_t",
+    "nox_t",
+    "value_added_wan",
+    "tax_wan",
+)
+"""Firm quantities a plot carries as its share by area (``firm_area_share``), so that
+summing a column over the plot layer (in QGIS) gives the firms' totals, not a firm's
+total once per plot it holds."""
 FIRM_RENAME = {"name": "firm_name", "kind": "firm_kind", "class": "firm_class"}
 
 LAYERS = ("allocation", "zones", "redline", "control_units")
@@ -65,6 +79,10 @@ def outcome_label(outcome: str, lang: str | None = None) -> str:
     key = f"export.outcome.{outcome}"
     return t(key, lang) if has(key) else str(outcome)
 
+
+LABELLED_COLUMNS = ("outcome", "status_before", "status_after", "firm_kind")
+"""Coded plot-layer columns that get a ``<column>_label`` column in the export language
+beside them in the GIS layers (QGIS filters on the code, shows the words)."""
 
 CODED_COLUMNS = ("status_before", "status_after", "firm_kind", "kind", "reason")
 """Columns whose coded values are translated for people (workbook, report, web map)."""
@@ -138,6 +156,55 @@ class ExportData:
         )
 
 
+def constraint_subject(row: pd.Series, data: ExportData) -> str:
+    """Return the planner's name of a marginal row's subject (zone, control unit, province)."""
+    lang = data.lang
+    zone = row.get("zone_id")
+    if isinstance(zone, str) and zone:
+        return data.zone_name(zone)
+    unit = row.get("unit_id")
+    if isinstance(unit, str) and unit:
+        units = data.layers.get("control_units")
+        name = unit
+        if units is not None and len(units) and "name" in units.columns:
+            hit = units.loc[units["unit_id"].astype(str) == unit, "name"]
+            if len(hit) and pd.notna(hit.iloc[0]):
+                name = str(hit.iloc[0])
+        pol = row.get("pollutant")
+        if isinstance(pol, str) and pol:
+            name += "·" + t(f"diagnosis.pollutant.{pol}", lang)
+        return name
+    return t("brief.province", lang)
+
+
+def constraint_label(row: pd.Series, data: ExportData) -> str:
+    """Return the planner's name of a constraint row (``杭州综合保税区·能耗总量``), never its code.
+
+    ``row`` is a row of ``marginals.parquet`` (``family``, ``zone_id``,
+    ``unit_id``, ``pollutant``).
+    """
+    family = str(row.get("family", ""))
+    key = f"diagnosis.family.{family}"
+    name = t(key, data.lang) if has(key) else family
+    return f"{constraint_subject(row, data)}·{name}"
+
+
+def _share_by_area(alloc: Any) -> Any:
+    """Scale each firm's additive quantities on its plots by the plot's share of its area."""
+    held = alloc["firm_id_after"].notna()
+    area = pd.to_numeric(alloc["area_mu"], errors="coerce").fillna(0.0)
+    total = area.groupby(alloc["firm_id_after"]).transform("sum")
+    count = alloc.groupby("firm_id_after")["plot_id"].transform("count")
+    # a firm on plots of zero area: split evenly
+    share = (area / total).where(total > 0, 1.0 / count).where(held)
+    alloc = alloc.copy()
+    alloc["firm_area_share"] = share
+    for col in FIRM_ADDITIVE_COLUMNS:
+        if col in alloc.columns:
+            alloc[col] = pd.to_numeric(alloc[col], errors="coerce") * share
+    return alloc
+
+
 def _geo(frame: Any) -> Any:
     import geopandas as gpd
 
@@ -201,6 +268,16 @@ def collect(
     quota = firms[["firm_id", *quota_cols]].rename(columns=FIRM_RENAME)
     quota = quota.rename(columns={"firm_id": "firm_id_after"})
     alloc = alloc.merge(quota, on="firm_id_after", how="left")
+    alloc = _share_by_area(alloc)
+    for col in LABELLED_COLUMNS:
+        if col in alloc.columns:
+            words_of = outcome_label if col == "outcome" else value_label
+            words = [str(words_of(v, lang)) if isinstance(v, str) else None for v in alloc[col]]
+            alloc.insert(
+                alloc.columns.get_loc(col) + 1,
+                f"{col}_label",
+                pd.Series(words, index=alloc.index, dtype=object),
+            )
     cols = [c for c in alloc.columns if c != "geometry"] + ["geometry"]
     alloc = alloc[cols]
     zt = run.zones.copy()

@@ -27,8 +27,51 @@ SHARE_COLUMNS = {
     "developed_share_before",
     "developed_share_after",
     "gap",
+    "share_of_cap",
 }
 INTEGER_COLUMNS = {"firms_before", "firms_after", "new_projects", "employees"}
+
+
+MAX_DECIMALS = 6
+"""Most decimals a column shows (a smaller non-zero value than 1e-6 shows in E notation)."""
+
+
+def _decimals_for(values: np.ndarray) -> int:
+    """Return the decimals that show the column's smallest non-zero value with 2 significant digits.
+
+    At least 2 (the usual look of a quantity), at most :data:`MAX_DECIMALS`.
+    """
+    nonzero = np.abs(values[(values != 0) & np.isfinite(values)])
+    if not len(nonzero):
+        return 2
+    smallest = float(nonzero.min())
+    return int(min(MAX_DECIMALS, max(2, math.ceil(-math.log10(smallest)) + 1)))
+
+
+def number_format(column: str, series: pd.Series) -> str:
+    """Return the Excel number format of a numeric column: one rule for every workbook.
+
+    Shares and gaps as percent, counts and whole-valued columns without
+    decimals, other quantities with enough decimals that no non-zero value
+    shows as 0.00 (0.0042 t shows as 0.0042). Values below 1e-6 switch to
+    scientific notation rather than showing as zero.
+    """
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    finite = values[np.isfinite(values)]
+    if column in SHARE_COLUMNS or column.endswith("_share"):
+        d = max(1, _decimals_for(finite * 100) - 1) if len(finite) else 1
+        return "0." + "0" * d + "%"
+    if (
+        column in INTEGER_COLUMNS
+        or column in COUNT_KPIS
+        or pd.api.types.is_integer_dtype(series)
+        or (len(finite) and bool(np.all(finite == np.round(finite))))
+    ):
+        return "#,##0"
+    nonzero = np.abs(finite[finite != 0])
+    if len(nonzero) and float(nonzero.min()) < 10.0**-MAX_DECIMALS:
+        return "0.00E+00"
+    return "#,##0." + "0" * _decimals_for(finite)
 
 
 def _flatten(prefix: str, obj: Any) -> list[tuple[str, Any]]:
@@ -164,9 +207,7 @@ class Workbook:
                 "valign": "vcenter",
             }
         )
-        self.fmt_num = self.wb.add_format({"num_format": "#,##0.00"})
-        self.fmt_int = self.wb.add_format({"num_format": "#,##0"})
-        self.fmt_pct = self.wb.add_format({"num_format": "0.0%"})
+        self.formats: dict[str, Any] = {}
         self.fmt_text = self.wb.add_format({})
 
     def sheet(
@@ -188,14 +229,7 @@ class Workbook:
             numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
                 series
             )
-            if col in SHARE_COLUMNS and numeric:
-                cell = self.fmt_pct
-            elif numeric and (col in INTEGER_COLUMNS or pd.api.types.is_integer_dtype(series)):
-                cell = self.fmt_int
-            elif numeric:
-                cell = self.fmt_num
-            else:
-                cell = self.fmt_text
+            cell = self._format(number_format(str(col), series)) if numeric else self.fmt_text
             values = series.tolist()
             for i, v in enumerate(values, start=1):
                 if v is None or v is pd.NA or v is pd.NaT:
@@ -209,13 +243,24 @@ class Workbook:
                     if math.isinf(x):
                         ws.write_string(i, j, "∞" if x > 0 else "-∞")
                     else:
-                        ws.write_number(i, j, x, cell if numeric else self.fmt_num)
+                        ws.write_number(i, j, x, cell if numeric else self._format("General"))
                 else:
                     ws.write_string(i, j, neutralise_cell(str(v)))
             ws.set_column(j, j, _width(values, heads[j]), cell)
         ws.freeze_panes(1, 0)
+        # printing: A4 landscape, as wide as one page, the header row on every page
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
         if cols:
             ws.autofilter(0, 0, max(len(frame), 1), len(cols) - 1)
+
+    def _format(self, num_format: str) -> Any:
+        """Return the workbook's cell format for ``num_format`` (made once)."""
+        if num_format not in self.formats:
+            self.formats[num_format] = self.wb.add_format({"num_format": num_format})
+        return self.formats[num_format]
 
     def close(self) -> Path:
         """Write the file; return its path."""
@@ -256,5 +301,31 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
         diag = pd.DataFrame({"message": [t("export.diagnosis.none", lang)]})
     sheet(t("export.sheet.diagnosis", lang), diag)
     if not data.marginals.empty:
-        sheet(t("export.sheet.marginals", lang), data.marginals)
+        sheet(t("export.sheet.marginals", lang), marginals_frame(data))
     return book.close()
+
+
+SLACK_ZERO = 1e-6
+"""Slacks smaller than this (solver round-off such as -6.66e-16) are shown as 0."""
+
+
+def marginals_frame(data: ExportData) -> pd.DataFrame:
+    """Return the marginal values for people: the constraint by name, value, unit, slack, binding.
+
+    One column per concept: the row code, family code and id columns become one
+    planner label (``杭州综合保税区·能耗总量``); round-off slacks are 0.
+    """
+    from allocator.export.data import constraint_label
+
+    m = data.marginals
+    slack = pd.to_numeric(m.get("slack"), errors="coerce")
+    yes, no = t("check.yes", data.lang), t("check.no", data.lang)
+    return pd.DataFrame(
+        {
+            "row": [constraint_label(r, data) for _, r in m.iterrows()],
+            "value": pd.to_numeric(m["value"], errors="coerce"),
+            "unit": m["unit"].astype(object),
+            "slack": slack.where(slack.abs() >= SLACK_ZERO, 0.0),
+            "binding": [yes if bool(b) else no for b in m["binding"]],
+        }
+    )

@@ -70,6 +70,11 @@ SHP_FIELDS: dict[str, str] = {
     "value_added_wan": "va_wan",
     "tax_wan": "tax_wan",
     "request_met_share": "req_met",
+    "firm_area_share": "firm_share",
+    "outcome_label": "outcome_lb",
+    "status_before_label": "stat_b_lb",
+    "status_after_label": "stat_a_lb",
+    "firm_kind_label": "kind_lb",
     # zones
     "name": "name",
     "name_en": "name_en",
@@ -363,7 +368,57 @@ def write_gpkg(data: ExportData, path: Path) -> Path:
     pyogrio.write_dataframe(
         styles, path, layer="layer_styles", driver="GPKG", append=True, layer_options={"FID": "id"}
     )
+    write_field_aliases(path, data.lang)
     return path
+
+
+GPKG_SCHEMA_EXTENSION = (
+    "gpkg_data_columns",
+    None,
+    "gpkg_schema",
+    "http://www.geopackage.org/spec121/#extension_schema",
+    "read-write",
+)
+
+
+def write_field_aliases(path: Path, lang: str) -> None:
+    """Give every field of the GeoPackage's layers its planner's name (``gpkg_data_columns``).
+
+    The GeoPackage schema extension: ``name`` and ``title`` hold the header with
+    its unit (``用电量(兆瓦时)``); GDAL reads ``name`` as the field's alternative
+    name, which QGIS shows as the alias.
+    """
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL,"
+            " column_name TEXT NOT NULL, name TEXT, title TEXT, description TEXT,"
+            " mime_type TEXT, constraint_name TEXT, PRIMARY KEY (table_name, column_name))"
+        )
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT,"
+            " extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,"
+            " CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"
+        )
+        con.execute(
+            "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, ?, ?, ?, ?)", GPKG_SCHEMA_EXTENSION
+        )
+        for layer in LAYERS:
+            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{layer}")')]
+            for col in cols:
+                head = label(col, lang)
+                if head == col or col in ("fid", "geom", "geometry"):
+                    continue
+                con.execute(
+                    "INSERT OR REPLACE INTO gpkg_data_columns"
+                    " (table_name, column_name, name, title) VALUES (?, ?, ?, ?)",
+                    (layer, col, head, head),
+                )
+        con.commit()
+    finally:
+        con.close()
 
 
 def to_wgs84(frame: Any) -> Any:

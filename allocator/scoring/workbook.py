@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from allocator.errors import CaseError, ProblemList
-from allocator.i18n import has, t
-from allocator.safety import excel_writer, neutralise_frame
+from allocator.i18n import has, normalize_lang, t
 from allocator.scoring.engine import Scores, class_summary
 from allocator.scoring.explain import explanation_texts
 from allocator.scoring.method import INDICATORS
@@ -103,6 +102,10 @@ def localise_scores(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFram
             out[col] = out[col].map(
                 lambda k: t(f"scoring.ind.{k}", lang) if isinstance(k, str) and k in units else k
             )
+    if "kind" in out:  # existing / applicant, in the planner's words (the export's value table)
+        out["kind"] = out["kind"].map(
+            lambda k: t(f"export.value.{k}", lang) if has(f"export.value.{k}") else k
+        )
     if "pool" in out:
         out["pool"] = out["pool"].map(
             lambda p: t(f"scoring.pool.{p}", lang) if has(f"scoring.pool.{p}") else p
@@ -145,20 +148,25 @@ def write_score_workbook(
     )
     tmp = path.with_name(path.name + ".tmp.xlsx")
     try:
-        with excel_writer(tmp) as xl:
-            sheets = (
-                ("scoring.sheet.scores", localise_scores(table.reset_index(), lang)),
-                ("scoring.sheet.zones", localise_scores(zones.reset_index(), lang)),
-                ("scoring.sheet.thresholds", localise_scores(scores.thresholds, lang)),
-                ("scoring.sheet.benchmarks", localise_scores(scores.benchmarks, lang)),
-                ("scoring.sheet.prices", localise_scores(impacts.firms.reset_index(), lang)),
-                ("scoring.sheet.method", localise_scores(info, lang)),
+        # the shared styled writer (allocator/export/tables.py): number formats by quantity,
+        # header style, A4 landscape; its text cells are neutralised (never formulas)
+        from allocator.export.tables import Workbook
+
+        book = Workbook(tmp, normalize_lang(lang))
+        sheets = (
+            ("scoring.sheet.scores", table.reset_index()),
+            ("scoring.sheet.zones", zones.reset_index()),
+            ("scoring.sheet.thresholds", scores.thresholds),
+            ("scoring.sheet.benchmarks", scores.benchmarks),
+            ("scoring.sheet.prices", impacts.firms.reset_index()),
+            ("scoring.sheet.method", info),
+        )
+        for key, frame in sheets:
+            shown = localise_scores(frame, lang)
+            book.sheet(
+                t(key, lang), shown.set_axis(list(frame.columns), axis=1), list(shown.columns)
             )
-            for key, frame in sheets:
-                name = t(key, lang)[:31]
-                neutralise_frame(frame).to_excel(xl, sheet_name=name, index=False)
-                xl.sheets[name].freeze_panes(1, 0)
-                xl.sheets[name].set_column(0, max(len(frame.columns) - 1, 0), 14)
+        book.close()
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from allocator import (
     has_plan,
     kpi_label,
     status_label,
+    write_comparison_brief,
 )
 from allocator.i18n import has
 from allocator.ui import results
@@ -74,6 +76,13 @@ def workbook_bytes(comparison: Any, page_lang: str) -> bytes:
         return Path(comparison.to_excel(Path(folder) / "compare.xlsx", page_lang)).read_bytes()
 
 
+def brief_bytes(comparison: Any, page_lang: str, suffix: str) -> bytes:
+    """Return the comparison's brief (the last run against the first) as ``.pdf`` or ``.docx``."""
+    with tempfile.TemporaryDirectory(prefix="allocator-brief-") as folder:
+        files = write_comparison_brief(comparison, Path(folder) / "brief", page_lang)
+        return next(f for f in files if f.suffix == suffix).read_bytes()
+
+
 def render() -> None:
     """Draw the compare page."""
     page_header("ui.compare.title", "ui.compare.caption")
@@ -128,6 +137,23 @@ def render() -> None:
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key="compare_download",
         )
+        if has_plan(comparison.runs[-1].status):
+            c1, c2 = st.columns(2)
+            for col, suffix, mime in (
+                (c1, ".pdf", "application/pdf"),
+                (
+                    c2,
+                    ".docx",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                ),
+            ):
+                col.download_button(  # the brief: written when clicked
+                    t(f"ui.compare.brief{suffix.replace('.', '_')}"),
+                    data=functools.partial(brief_bytes, comparison, page_lang, suffix),
+                    file_name=t("ui.compare.brief_name") + suffix,
+                    mime=mime,
+                    key=f"compare_brief{suffix.replace('.', '_')}",
+                )
 
     for label, run in runs.items():
         if not has_plan(run.status):

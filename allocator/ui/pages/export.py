@@ -24,9 +24,22 @@ from allocator.ui.common import (
     t,
 )
 
-FORMATS = ("xlsx", "gpkg", "shp", "geojson", "parquet", "png", "pdf", "html", "report", "zip")
+FORMATS = (
+    "brief",
+    "xlsx",
+    "gpkg",
+    "shp",
+    "geojson",
+    "parquet",
+    "png",
+    "pdf",
+    "html",
+    "report",
+    "zip",
+)
 MIME = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".gpkg": "application/geopackage+sqlite3",
     ".zip": "application/zip",
     ".geojson": "application/geo+json",
@@ -58,7 +71,7 @@ def render() -> None:
     formats = c1.multiselect(
         t("ui.export.formats"),
         FORMATS,
-        default=["xlsx", "gpkg"],
+        default=["brief", "xlsx", "gpkg"],
         format_func=fixed(lambda f: t(f"ui.export.fmt_{f}")),
         key="export_formats",
     )
