@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 
 from allocator.i18n import normalize_lang, t
 from allocator.settings import SolverSettings
+from allocator.units import format_quantity
 
 SOURCES = ("presolve", "elastic")
 
@@ -231,6 +232,71 @@ def _subject(row: str, names: Mapping[str, Mapping[str, str]] | None = None) -> 
     return out
 
 
+def family_label(family: str, lang: str | None = None) -> str:
+    """Return the policy a constraint family serves (能耗总量, 重大项目锁定 …) in ``lang``."""
+    from allocator.i18n import has
+
+    key = f"diagnosis.family.{family}"
+    return t(key, lang) if has(key) else family
+
+
+def row_where(
+    row: str, names: Mapping[str, Mapping[str, str]] | None = None, lang: str | None = None
+) -> str:
+    """Return a model row in planner words: its policy and its subject by name.
+
+    ``zone_energy[Z02]`` becomes "能耗总量·宁波梅山综合保税区" (zh) or
+    "Energy quota, <zone name>" (en); ``names`` maps a subject kind to id → name.
+    """
+    from models.naming import parse
+
+    try:
+        family = parse(row)[0]
+    except ValueError:
+        family = row.split("[", 1)[0]
+    subject = _subject(row, names)
+    zh = normalize_lang(lang) == "zh"
+    where = subject.get("subject_name") or subject.get("subject_id") or ""
+    if subject.get("subject_kind") == "province":
+        where = t("diagnosis.province", lang)
+    fam = family_label(family, lang)
+    pol = subject.get("pollutant", "")
+    if pol:
+        from allocator.i18n import has
+
+        pkey = f"diagnosis.pollutant.{pol}"
+        label = t(pkey, lang) if has(pkey) else pol
+        fam = f"{fam}（{label}）" if zh else f"{fam} ({label})"
+    if not where:
+        return fam
+    return f"{fam}·{where}" if zh else f"{fam}, {where}"
+
+
+def merge_repeats(items: list[DiagnosisItem]) -> list[DiagnosisItem]:
+    """Keep one item per source, family, subject and pollutant: the one that takes the most.
+
+    A locked project is relaxed on its project row and on its parcel row; a
+    planner sees one line for it.
+    """
+    best: dict[tuple[str, str, str, str, str], DiagnosisItem] = {}
+    order: list[tuple[str, str, str, str, str]] = []
+    for item in items:
+        key = (item.source, item.family, item.subject_kind, item.subject_id, item.pollutant)
+        if not item.subject_id and item.subject_kind != "province":
+            key = (*key[:4], item.row)
+        old = best.get(key)
+        if old is None:
+            order.append(key)
+            best[key] = item
+        elif abs(_finite(item.amount)) > abs(_finite(old.amount)):
+            best[key] = item
+    return [best[k] for k in order]
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else 0.0
+
+
 def presolve_item(
     finding: Mapping[str, Any], names: Mapping[str, Mapping[str, str]] | None = None
 ) -> DiagnosisItem:
@@ -293,6 +359,8 @@ def elastic_item(
     subject = _subject(row, names)
     share = abs(amount) / cap if cap is not None and math.isfinite(cap) and cap > 0 else None
     code = "elastic_short" if sense == "<=" else "elastic_relaxed"
+    if unit in ("firm", "plot", "parcel"):
+        code = "elastic_unmet"  # a lock or a retention that cannot hold: no quantity to show
     where = subject.get("subject_name") or subject.get("subject_id") or ""
     where_en = _subject(row, names_en).get("subject_name") or where if names_en else where
     if subject.get("subject_kind") == "province":
@@ -331,18 +399,12 @@ def _fmt_args(
     fam = t(fam_key, lang) if has(fam_key) else family
     if pollutant:
         pkey = f"diagnosis.pollutant.{pollutant}"
-        fam = f"{fam} ({t(pkey, lang) if has(pkey) else pollutant})"
+        pol = t(pkey, lang) if has(pkey) else pollutant
+        fam = f"{fam}（{pol}）" if lang == "zh" else f"{fam} ({pol})"
     share_text = "" if share is None else t("diagnosis.share", lang, share=f"{100 * share:.1f}%")
     return {
         "family": fam,
         "where": where,
-        "amount": _num_text(abs(amount)),
-        "unit": unit,
+        "amount": format_quantity(abs(amount), unit, lang),
         "share": share_text,
     }
-
-
-def _num_text(x: float) -> str:
-    if not math.isfinite(x):
-        return "—"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
