@@ -408,3 +408,73 @@ def _fmt_args(
         "amount": format_quantity(abs(amount), unit, lang),
         "share": share_text,
     }
+
+
+# ----------------------------------------------------------------------------- repair
+
+REPAIR_KEYS: dict[str, str] = {
+    "zone_energy": "caps.zones.{id}.energy_tce",
+    "zone_electricity": "caps.zones.{id}.electricity_mwh",
+    "province_energy": "caps.province_energy_tce",
+    "unit_emissions": "caps.units.{id}.{pollutant}_t",
+}
+"""The scenario key that sets the cap of each relaxable family (in the row's own unit)."""
+
+
+def repair_rows(diagnosis: Diagnosis) -> list[DiagnosisItem]:
+    """Return one row per thing to repair, grouped by policy and sorted by what it takes.
+
+    The proofs and relaxations of one policy and subject are merged, keeping
+    the larger amount (a proof's "floors alone need" can exceed the elastic
+    relaxation, which may also release a lock). The policy whose row takes the
+    largest share of its cap comes first; within a policy, by share then amount.
+    """
+    merged: dict[tuple[str, str, str, str], DiagnosisItem] = {}
+    for item in diagnosis.items:
+        if item.severity != "infeasible":
+            continue
+        key = (item.family, item.subject_kind, item.subject_id or item.row, item.pollutant)
+        old = merged.get(key)
+        if old is None or _repair_need(item) > _repair_need(old):
+            merged[key] = item
+    rows = list(merged.values())
+    top: dict[str, tuple[float, float]] = {}
+    for r in rows:
+        top[r.family] = max(top.get(r.family, (-1.0, 0.0)), _weight(r))
+    return sorted(rows, key=lambda r: (_neg(top[r.family]), r.family, _neg(_weight(r))))
+
+
+def _repair_need(item: DiagnosisItem) -> float:
+    return abs(item.amount) if math.isfinite(item.amount) else 0.0
+
+
+def _weight(item: DiagnosisItem) -> tuple[float, float]:
+    share = item.share_of_cap if item.share_of_cap is not None else math.inf
+    return (share if item.cap is not None and item.cap > 0 else math.inf, _repair_need(item))
+
+
+def _neg(pair: tuple[float, float]) -> tuple[float, float]:
+    return (-pair[0], -pair[1])
+
+
+def repair_overrides(items: tuple[DiagnosisItem, ...] | list[DiagnosisItem]) -> dict[str, float]:
+    """Return the scenario overrides that relax ``items``: each cap raised by what it takes.
+
+    A cap row's new cap is its cap plus the amount, rounded up to a whole unit
+    (``caps.zones.Z02.energy_tce = 8,081``); a scenario key replaces the
+    factor it covers (``Scenario.with_overrides``). Items no scenario key can
+    relax (a major-project lock, a floor) are left out; an empty dict means
+    nothing here can be relaxed from the scenario.
+    """
+    out: dict[str, float] = {}
+    for item in items:
+        template = REPAIR_KEYS.get(item.family)
+        if template is None or item.cap is None or not math.isfinite(item.amount):
+            continue
+        if item.family != "province_energy" and not item.subject_id:
+            continue
+        need = float(item.cap) + abs(float(item.amount))
+        value = float(math.ceil(need + 1e-6 * max(1.0, need)))
+        key = template.format(id=item.subject_id, pollutant=item.pollutant)
+        out[key] = max(out.get(key, 0.0), value)
+    return out

@@ -97,12 +97,18 @@ def test_compare_with_an_infeasible_run_shows_its_diagnosis(solved_runs, tmp_pat
     # Every diagnosis item of the run, in zh, proofs as errors and relaxations listed.
     items = json.loads((bad / "diagnosis.json").read_text(encoding="utf-8"))["items"]
     assert items
-    shown = [e.value for e in at.error] + [m.value for m in at.markdown]
-    for item in items:
-        assert any(item["label_zh"] in text for text in shown), item["label_zh"]
+    errors = [e.value for e in at.error]
+    for item in items:  # proofs as sentences, relaxations as rows naming their subject
+        if item["source"] == "presolve":
+            assert any(item["label_zh"] in text for text in errors), item["label_zh"]
+        else:
+            assert item["subject_name"] in texts(at), item
     # Z02's energy cap at 0 while F003, F004 (may not leave) and the locked A002 need
     # 0.8 × 600 + 0.8 × 9,000 + 0.5 × 800 = 8,080 tce at least.
-    assert "zone_energy[Z02]：仅保障下限就需要 8,080 tce，上限为 0 tce" in at.error[0].value
+    assert (
+        "能耗总量·宁波梅山综合保税区：仅保障下限就需要 8,080 吨标准煤，上限为 0 吨标准煤"
+        in at.error[0].value
+    )
     assert f"{bad.name}：无可行解，没有方案可对比" in texts(at)
     # No made-up differences: the pair cannot be compared plot by plot.
     assert "结果变化的地块" not in texts(at)

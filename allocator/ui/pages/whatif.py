@@ -262,8 +262,13 @@ def render() -> None:
         overrides = scenario_form.form(base, zones, prefix)
     with right:
         scenario_form.caption_changes(overrides)
+        relax = relaxations()
+        changes = {**overrides, **relax}
         named = {**overrides, "name": f"{base.name}-whatif"}
-        scenario = attempt(base.with_overrides, named) if overrides else base
+        scenario = attempt(base.with_overrides, named) if changes else base
+        if scenario is not None and relax:
+            # a layer of its own: a relaxed cap replaces the factor the form set for it
+            scenario = attempt(scenario.with_overrides, relax, "diagnosis")
         if scenario is None:
             return
         c1, c2 = st.columns([1, 1])
@@ -278,9 +283,32 @@ def render() -> None:
             key="whatif_save",
             width="stretch",
         )
-        if run_clicked:
-            run_now(base, scenario, case, bool(overrides))
+        if run_clicked or st.session_state.pop("whatif_rerun", False):
+            run_now(base, scenario, case, bool(changes))
         show_last()
+
+
+def relaxations() -> dict[str, float]:
+    """Show the relaxations applied from the diagnosis (with an undo); return their overrides."""
+    relax: dict[str, float] = dict(st.session_state.get("whatif_relax") or {})
+    if relax:
+        shown = st.session_state.get("whatif_relax_shown") or []
+        st.info(
+            t("ui.whatif.relaxed") + "\n" + "\n".join(f"- {results.relaxed_text(r)}" for r in shown)
+        )
+        if st.button(t("ui.whatif.clear_relaxed"), key="whatif_clear_relax"):
+            st.session_state.pop("whatif_relax", None)
+            st.session_state.pop("whatif_relax_shown", None)
+            st.rerun()
+    return relax
+
+
+def repair(overrides: dict[str, float], shown: list[dict[str, Any]]) -> None:
+    """Button callback of the diagnosis: add these relaxations to the scenario and re-run it."""
+    st.session_state["whatif_relax"] = {**(st.session_state.get("whatif_relax") or {}), **overrides}
+    kept = [r for r in st.session_state.get("whatif_relax_shown") or [] if r not in shown]
+    st.session_state["whatif_relax_shown"] = kept + shown
+    st.session_state["whatif_rerun"] = True
 
 
 def run_now(base: Any, scenario: Any, case: Any, changed: bool) -> None:
@@ -319,7 +347,7 @@ def show_last() -> None:
     if run is None:
         return
     st.subheader(t("ui.whatif.result", name=Path(last["run"]).name))
-    results.show_run(run, base_result, key="whatif")
+    results.show_run(run, base_result, key="whatif", repair=repair)
 
 
 with guard():
