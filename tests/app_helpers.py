@@ -89,7 +89,7 @@ INTERNAL_PATTERNS: tuple[str, ...] = (
 ZH_ALLOWED_WORDS = frozenset(
     {"GeoPackage", "GeoJSON", "TOML", "Excel", "CSV", "PDF", "HTML", "GIS", "KPI", "HiGHS", "CBC"}
     | {"kWh", "MWh", "km", "zip", "xlsx", "gpkg", "toml", "json", "csv", "pdf", "html", "png"}
-    | {"Leaflet", "OpenStreetMap", "CRS", "WGS", "CGCS", "EPSG", "Streamlit", "LP", "MPS"}
+    | {"Leaflet", "OpenStreetMap", "CRS", "WGS", "CGCS", "EPSG", "Streamlit", "LP", "MPS", "Dask"}
 )
 """Latin words a Chinese page may show: file formats, units, software names."""
 
@@ -98,6 +98,8 @@ def internal_identifiers(text: str, lang: str) -> list[str]:
     """Return every internal identifier (and, in zh, every English word) found in ``text``."""
     import re
 
+    # a file's own name (tiny.gpkg, 企业.xlsx) is the user's, not an internal identifier
+    text = re.sub(r"[\w\-]+\.(?:gpkg|toml|xlsx|csv|zip|json|pdf|html|png)\b", "", text)
     hits = [m.group(0) for p in INTERNAL_PATTERNS for m in re.finditer(p, text)]
     if lang == "zh":
         for m in re.finditer(r"(?<![A-Za-z0-9_.\-/])[A-Za-z]{3,}(?![A-Za-z0-9_])", text):

@@ -16,14 +16,17 @@ from allocator.ui import results, scenario_form
 from allocator.ui.common import (
     attempt,
     case_path,
+    fixed,
     fmt_num,
     get_case,
     get_run,
     guard,
     list_scenarios,
     page_header,
+    run_title,
     runs_dir,
     save_upload,
+    scenario_title,
     show_error,
     t,
 )
@@ -83,7 +86,7 @@ def base_choice() -> Path | None:
     if uploaded and st.session_state.pop("_whatif_pick_uploaded", False):
         st.session_state["whatif_base"] = uploaded
     choice = st.selectbox(
-        t("ui.whatif.base"), options, format_func=lambda p: Path(p).stem, key="whatif_base"
+        t("ui.whatif.base"), options, format_func=fixed(scenario_title), key="whatif_base"
     )
     with st.expander(t("ui.whatif.load")):
         upload = st.file_uploader(
@@ -246,7 +249,9 @@ def render() -> None:
         base = attempt(_scenario, str(base_path), base_path.stat().st_mtime, str(case_path()))
         if base is None:
             return
-        st.caption(t("ui.whatif.base_info", name=base.name, hash=str(base.hash)[:10]))
+        st.caption(
+            t("ui.whatif.base_info", name=scenario_title(base_path), hash=str(base.hash)[:10])
+        )
         st.caption(
             t(
                 "ui.whatif.interactive",
@@ -261,10 +266,14 @@ def render() -> None:
         prefetch_base(base, case)
         overrides = scenario_form.form(base, zones, prefix)
     with right:
-        scenario_form.caption_changes(overrides)
+        scenario_form.caption_changes(overrides, zones)
         relax = relaxations()
         changes = {**overrides, **relax}
-        named = {**overrides, "name": f"{base.name}-whatif"}
+        named = {
+            **overrides,
+            "name": f"{base.name}-whatif",
+            "description": whatif_title(str(base.get("description") or "")),
+        }
         scenario = attempt(base.with_overrides, named) if changes else base
         if scenario is not None and relax:
             # a layer of its own: a relaxed cap replaces the factor the form set for it
@@ -286,6 +295,16 @@ def render() -> None:
         if run_clicked or st.session_state.pop("whatif_rerun", False):
             run_now(base, scenario, case, bool(changes))
         show_last()
+
+
+def whatif_title(description: str) -> str:
+    """Return the description of a what-if scenario: its base's title, marked as adjusted."""
+    from allocator import i18n
+    from allocator.ui.common import title_in
+
+    zh = i18n.t("ui.whatif.adjusted", "zh", title=title_in(description, "zh"))
+    en = i18n.t("ui.whatif.adjusted", "en", title=title_in(description, "en"))
+    return f"{zh} / {en}"
 
 
 def relaxations() -> dict[str, float]:
@@ -346,7 +365,7 @@ def show_last() -> None:
     base_result = get_run(Path(last["base"])) if last.get("changed") else None
     if run is None:
         return
-    st.subheader(t("ui.whatif.result", name=Path(last["run"]).name))
+    st.subheader(t("ui.whatif.result", name=run_title(Path(last["run"]), run)))
     results.show_run(run, base_result, key="whatif", repair=repair)
 
 
