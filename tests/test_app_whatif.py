@@ -230,3 +230,28 @@ def test_relax_and_rerun_turns_an_infeasible_scenario_feasible(tiny_env):
     # undo: the relaxation is gone from the scenario
     at.button(key="whatif_clear_relax").click().run()
     assert "whatif_relax" not in at.session_state
+
+
+def test_any_gap_the_schema_allows_can_be_chosen(tiny_env):
+    """The gap is set in percent to any value (0.25 %), not a slider's 1 % steps."""
+    at = open_page("whatif")
+    box = at.number_input(key="sc:baseline:solver.rel_gap")
+    assert box.value == pytest.approx(0.5)  # the interactive 0.5 %
+    box.set_value(0.25).run()
+    assert "= 0.0025" in texts(at)
+
+
+def test_kpi_change_inside_the_combined_gap_is_within_tolerance():
+    """|Δ| below gap_a·|obj_a| + gap_b·|obj_b| (as a share) is solver tolerance, not policy."""
+    from types import SimpleNamespace
+
+    from allocator.ui.results import tolerance_share, within_tolerance
+
+    a = SimpleNamespace(summary={"gap": 0.005, "objective": 1000.0})
+    b = SimpleNamespace(summary={"gap": 0.004, "objective": 1010.0})
+    share = tolerance_share(a, b)
+    assert share == pytest.approx((5.0 + 4.04) / 1010.0)
+    assert within_tolerance(1005.0, 1000.0, share)  # 0.5 % < 0.895 %
+    assert not within_tolerance(1100.0, 1000.0, share)  # 10 % is a real change
+    none = SimpleNamespace(summary={"gap": None, "objective": None})
+    assert tolerance_share(a, none) is None  # a run without a plan: nothing to compare

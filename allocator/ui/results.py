@@ -41,9 +41,11 @@ def status_line(run: Any) -> None:
     """Show the run's status in the planner's words, with its gap, objective and timings."""
     s = run.summary or {}
     status = run.status
+    gap = s.get("gap")
     text = t(
         "ui.run.status_line",
-        status=status_label(status, lang()),
+        # 已证最优 only for a proven optimum; a feasible plan says how far from optimal it may be
+        status=status_label(status, lang(), gap=gap if status == Status.FEASIBLE else None),
         gap=fmt_pct(s.get("gap")),
         objective=fmt_num(s.get("objective"), 1),
         bound=fmt_num(s.get("best_bound"), 1),
@@ -67,17 +69,61 @@ def status_line(run: Any) -> None:
         )
 
 
+def tolerance_share(run: Any, base: Any | None) -> float | None:
+    """Return the share of the objective within which two runs cannot be told apart.
+
+    Each run may be up to its gap from its optimum, so a change of the
+    objective up to ``gap_a·|obj_a| + gap_b·|obj_b|`` may be solver tolerance
+    alone; as a share of the larger objective it bounds the KPI changes that
+    are "within solver tolerance". None when either run has no plan or no gap.
+    """
+    if base is None:
+        return None
+    total, scale = 0.0, 0.0
+    for r in (run, base):
+        s = r.summary or {}
+        gap, obj = s.get("gap"), s.get("objective")
+        if gap is None or obj is None or not math.isfinite(float(obj)):
+            return None
+        gap = float(gap) if math.isfinite(float(gap)) else 0.0
+        total += abs(gap) * abs(float(obj))
+        scale = max(scale, abs(float(obj)))
+    return total / scale if scale > 0 else None
+
+
+def within_tolerance(value: float, was: float, share: float | None) -> bool:
+    """Return True when a KPI change is smaller than the solver tolerance ``share`` of it."""
+    if share is None or share <= 0 or was == 0:
+        return False
+    return abs(value - was) / abs(was) < share
+
+
 def kpi_deltas(run: Any, base: Any | None) -> None:
-    """Show the headline KPIs as metrics with the change against the base run."""
+    """Show the headline KPIs as metrics with the change against the base run.
+
+    A change smaller than the two runs' combined gap is marked "在求解容差内"
+    (and not coloured): it may be the solver's tolerance, not the policy.
+    """
     now = run.kpis
     before = base.kpis if base is not None else Kpis.none()
+    share = tolerance_share(run, base)
     cols = st.columns(4)
     for i, key in enumerate(HEADLINE_KPIS):
         value, was = now.get(key), before.get(key)
-        delta = None
+        delta, color = None, "normal"
         if value is not None and was is not None and abs(value - was) > 1e-9:
             delta = format_delta(key, value - was)
-        cols[i % 4].metric(kpi_label(key, lang()), format_kpi(key, value), delta)
+            if within_tolerance(value, was, share):
+                delta, color = f"{delta} {t('ui.kpi.within_tol')}", "off"
+        cols[i % 4].metric(kpi_label(key, lang()), format_kpi(key, value), delta, delta_color=color)
+    if share:
+        a, b = (run.summary or {}).get("objective"), (base.summary or {}).get("objective")
+        if (
+            a is not None
+            and b is not None
+            and abs(float(a) - float(b)) <= share * max(abs(float(a)), abs(float(b)))
+        ):
+            st.caption(t("ui.kpi.objective_within_tol", share=fmt_pct(share)))
 
 
 def kpi_frame(run: Any, base: Any | None) -> pd.DataFrame:

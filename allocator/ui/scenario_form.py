@@ -95,6 +95,19 @@ def widget(key: str, desc: dict, value: Any, wkey: str) -> Any:
         return chosen / 100.0
     if value is not None and math.isinf(float(value)):
         value = None
+    if key == "solver.rel_gap":
+        # in percent, any value the schema allows (0.5 % included), not a slider's coarse steps
+        pct = st.number_input(
+            f"{label} (%)",
+            value=100.0 * float(value if value is not None else desc.get("default") or 0.0),
+            min_value=100.0 * float(lo or 0.0),
+            max_value=100.0 * float(hi if hi is not None else 1.0),
+            step=0.05,
+            format="%.3f",
+            key=wkey,
+            help=helptext,
+        )
+        return float(pct) / 100.0
     if lo is not None and hi is not None and float(hi) - float(lo) <= SLIDER_SPAN:
         return st.slider(
             label,
