@@ -406,8 +406,9 @@ def column_label(col: Any) -> str | None:
         if i18n.has(prefix + col):
             return t(prefix + col)
     for head, key in (("ind_", "ui.col.indicator"), ("part_", "ui.col.part")):
-        if col.startswith(head) and i18n.has("ui.ind." + col[len(head) :]):
-            return t(key, indicator=t("ui.ind." + col[len(head) :]))
+        indicator = f"ui.ind.{col[len(head) :]}"
+        if col.startswith(head) and i18n.has(indicator):
+            return t(key, indicator=t(indicator))
     return None
 
 
