@@ -78,6 +78,8 @@ _API: dict[str, str] = {
     "has_plan": "allocator.status",
     "Diagnosis": "allocator.diagnosis",
     "DiagnosisItem": "allocator.diagnosis",
+    "repair_rows": "allocator.diagnosis",
+    "repair_overrides": "allocator.diagnosis",
     "Kpis": "allocator.kpis",
     "KPI_KEYS": "allocator.kpis",
     "HEADLINE_KPIS": "allocator.kpis",

@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allocator.diagnosis import Diagnosis, elastic_item, presolve_item
+from allocator.diagnosis import Diagnosis, elastic_item, merge_repeats, presolve_item, row_where
 from allocator.i18n import t
 from allocator.prepare import Prepared
 from allocator.settings import SolverSettings
 from allocator.status import Status, has_plan, parse_status
+from allocator.units import format_quantity
 from models.allocation import QUOTA_FAMILIES, UNITS
 from models.data import CLASSES, POLLUTANTS
 
@@ -71,10 +72,35 @@ class Finding:
 
 
 def _finding(
-    code: str, severity: str, row: str, need: float, have: float, unit: str, **extra: Any
+    code: str,
+    severity: str,
+    row: str,
+    need: float,
+    have: float,
+    unit: str,
+    names: dict[str, dict[str, dict[str, str]]] | None = None,
+    **extra: Any,
 ) -> Finding:
-    fmt = {"row": row, "need": _fmt(need), "have": _fmt(have), "unit": unit, **extra}
+    """One presolve finding, its message in planner words in zh and en.
+
+    The row is named by its policy and its subject's name (``row_where``), the
+    quantities in the planner's units (``format_quantity``), another firm by
+    its name and id; the raw row stays in ``Finding.row`` for traceability.
+    """
     key = f"solve.presolve.{code}"
+    messages = {}
+    for lang in ("zh", "en"):
+        lang_names = (names or {}).get(lang)
+        other = str(extra.get("other", ""))
+        fmt = {
+            **extra,
+            "row": row_where(row, lang_names, lang),
+            "need": format_quantity(need, unit, lang) if unit else _fmt(need),
+            "have": format_quantity(have, unit, lang) if unit else _fmt(have),
+            "unit": "",
+            "other": ((lang_names or {}).get("firm", {}).get(other, other)) if other else "",
+        }
+        messages[lang] = t(key, lang, **fmt)
     return Finding(
         code,
         severity,
@@ -82,8 +108,8 @@ def _finding(
         float(need),
         float(have),
         unit,
-        t(key, "zh", **fmt),
-        t(key, "en", **fmt),
+        messages["zh"],
+        messages["en"],
     )
 
 
@@ -145,7 +171,7 @@ def _locked_ineligible(prep: Prepared) -> list[Finding]:
                 messages[lang] = t(
                     "solve.presolve.locked_ineligible",
                     lang,
-                    row=f"locked[{d.firm_ids[f]}]",
+                    row=t("diagnosis.family.locked", lang),
                     name=names[f] or d.firm_ids[f],
                     firm=d.firm_ids[f],
                     plot=plot,
@@ -176,6 +202,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
     """Return cheap proofs of infeasibility (and warnings) for a prepared scenario."""
     d, p = prep.data, prep.params
     out: list[Finding] = []
+    nm = {lang: subject_names(prep, lang) for lang in ("zh", "en")}
     applicant = np.asarray(d.firm_applicant, bool)
     locked = np.asarray(d.locked, bool)
     may_exit = np.asarray(d.may_exit, bool)
@@ -190,7 +217,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
                 out.append(
                     _finding(
                         "locked_overlap", "infeasible", f"locked[{d.firm_ids[f]}]", 1, 0, "",
-                        plot=pid, other=d.firm_ids[owner[pl]],
+                        plot=pid, other=d.firm_ids[owner[pl]], names=nm,
                     )
                 )  # fmt: skip
             owner[pl] = int(f)
@@ -198,7 +225,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
                 out.append(
                     _finding(
                         "locked_occupied", "infeasible", f"locked[{d.firm_ids[f]}]", 1, 0, "",
-                        plot=pid, other=d.firm_ids[occ],
+                        plot=pid, other=d.firm_ids[occ], names=nm,
                     )
                 )  # fmt: skip
     out.extend(_locked_ineligible(prep))
@@ -219,6 +246,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
                 need_land[z],
                 free[z],
                 "亩",
+                names=nm,
             )
         )
 
@@ -237,7 +265,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
         out.append(
             _finding(
                 "floor_above_cap", "infeasible", f"class_floor[{d.firm_ids[f]}]", floor[f],
-                upper[f], "万元", cls=CLASSES[int(d.firm_class[f])],
+                upper[f], "万元", cls=CLASSES[int(d.firm_class[f])], names=nm,
             )
         )  # fmt: skip
 
@@ -265,6 +293,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
                     need[z],
                     caps[z],
                     unit,
+                    names=nm,
                 )
             )
     if p.on("province_energy") and math.isfinite(d.province_energy_cap_tce):
@@ -273,7 +302,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
             out.append(
                 _finding(
                     "floors_exceed_cap", "infeasible", "province_energy[province]", need_tce,
-                    d.province_energy_cap_tce, "tce",
+                    d.province_energy_cap_tce, "tce", names=nm,
                 )
             )  # fmt: skip
     if p.on("unit_emissions") and d.n_units:
@@ -288,7 +317,7 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
                     _finding(
                         "floors_exceed_cap", "infeasible",
                         f"unit_emissions[unit={d.unit_ids[u]},pollutant={pol}]",
-                        need[u], caps[u], "t",
+                        need[u], caps[u], "t", names=nm,
                     )
                 )  # fmt: skip
     return out
@@ -364,7 +393,9 @@ def elastic_diagnosis(prep: Prepared, settings: SolverSettings) -> Diagnosis:
             sense = info.sense if info is not None else "<="
             cap = float(info.rhs) if info is not None and sense == "<=" else None
             items.append(elastic_item(name, float(amount), unit, cap, sense, names, names_en))
-    return Diagnosis(items=tuple(items), elastic_status=str(sol.status), settings=settings)
+    return Diagnosis(
+        items=tuple(merge_repeats(items)), elastic_status=str(sol.status), settings=settings
+    )
 
 
 def diagnose(
@@ -380,7 +411,8 @@ def diagnose(
     The solve and the elastic re-solve both run under the same settings:
     ``settings`` (default: the scenario's) with ``time_limit_s``/``rel_gap``
     applied. Returns ``scenario``, ``status`` (:class:`Status`), ``objective``,
-    ``settings``, ``diagnosis`` (:class:`Diagnosis`) and ``marginals``.
+    ``settings``, ``diagnosis`` (:class:`Diagnosis`), ``marginals`` and ``names``
+    (per language, subject kind → id → planner name, for naming rows).
     """
     from allocator.case.cache import load_case_cached
     from allocator.scenario import Scenario, load_scenario
@@ -405,6 +437,7 @@ def diagnose(
         "settings": settings,
         "diagnosis": presolve_diagnosis(prep, findings),
         "marginals": None,
+        "names": {lang: subject_names(prep, lang) for lang in ("zh", "en")},
     }
     if status == Status.INFEASIBLE:
         report["diagnosis"] = elastic_diagnosis(prep, settings)

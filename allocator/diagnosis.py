@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 
 from allocator.i18n import normalize_lang, t
 from allocator.settings import SolverSettings
+from allocator.units import format_quantity
 
 SOURCES = ("presolve", "elastic")
 
@@ -231,6 +232,71 @@ def _subject(row: str, names: Mapping[str, Mapping[str, str]] | None = None) -> 
     return out
 
 
+def family_label(family: str, lang: str | None = None) -> str:
+    """Return the policy a constraint family serves (能耗总量, 重大项目锁定 …) in ``lang``."""
+    from allocator.i18n import has
+
+    key = f"diagnosis.family.{family}"
+    return t(key, lang) if has(key) else family
+
+
+def row_where(
+    row: str, names: Mapping[str, Mapping[str, str]] | None = None, lang: str | None = None
+) -> str:
+    """Return a model row in planner words: its policy and its subject by name.
+
+    ``zone_energy[Z02]`` becomes "能耗总量·宁波梅山综合保税区" (zh) or
+    "Energy quota, <zone name>" (en); ``names`` maps a subject kind to id → name.
+    """
+    from models.naming import parse
+
+    try:
+        family = parse(row)[0]
+    except ValueError:
+        family = row.split("[", 1)[0]
+    subject = _subject(row, names)
+    zh = normalize_lang(lang) == "zh"
+    where = subject.get("subject_name") or subject.get("subject_id") or ""
+    if subject.get("subject_kind") == "province":
+        where = t("diagnosis.province", lang)
+    fam = family_label(family, lang)
+    pol = subject.get("pollutant", "")
+    if pol:
+        from allocator.i18n import has
+
+        pkey = f"diagnosis.pollutant.{pol}"
+        label = t(pkey, lang) if has(pkey) else pol
+        fam = f"{fam}（{label}）" if zh else f"{fam} ({label})"
+    if not where:
+        return fam
+    return f"{fam}·{where}" if zh else f"{fam}, {where}"
+
+
+def merge_repeats(items: list[DiagnosisItem]) -> list[DiagnosisItem]:
+    """Keep one item per source, family, subject and pollutant: the one that takes the most.
+
+    A locked project is relaxed on its project row and on its parcel row; a
+    planner sees one line for it.
+    """
+    best: dict[tuple[str, str, str, str, str], DiagnosisItem] = {}
+    order: list[tuple[str, str, str, str, str]] = []
+    for item in items:
+        key = (item.source, item.family, item.subject_kind, item.subject_id, item.pollutant)
+        if not item.subject_id and item.subject_kind != "province":
+            key = (*key[:4], item.row)
+        old = best.get(key)
+        if old is None:
+            order.append(key)
+            best[key] = item
+        elif abs(_finite(item.amount)) > abs(_finite(old.amount)):
+            best[key] = item
+    return [best[k] for k in order]
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else 0.0
+
+
 def presolve_item(
     finding: Mapping[str, Any], names: Mapping[str, Mapping[str, str]] | None = None
 ) -> DiagnosisItem:
@@ -293,6 +359,8 @@ def elastic_item(
     subject = _subject(row, names)
     share = abs(amount) / cap if cap is not None and math.isfinite(cap) and cap > 0 else None
     code = "elastic_short" if sense == "<=" else "elastic_relaxed"
+    if unit in ("firm", "plot", "parcel"):
+        code = "elastic_unmet"  # a lock or a retention that cannot hold: no quantity to show
     where = subject.get("subject_name") or subject.get("subject_id") or ""
     where_en = _subject(row, names_en).get("subject_name") or where if names_en else where
     if subject.get("subject_kind") == "province":
@@ -331,18 +399,82 @@ def _fmt_args(
     fam = t(fam_key, lang) if has(fam_key) else family
     if pollutant:
         pkey = f"diagnosis.pollutant.{pollutant}"
-        fam = f"{fam} ({t(pkey, lang) if has(pkey) else pollutant})"
+        pol = t(pkey, lang) if has(pkey) else pollutant
+        fam = f"{fam}（{pol}）" if lang == "zh" else f"{fam} ({pol})"
     share_text = "" if share is None else t("diagnosis.share", lang, share=f"{100 * share:.1f}%")
     return {
         "family": fam,
         "where": where,
-        "amount": _num_text(abs(amount)),
-        "unit": unit,
+        "amount": format_quantity(abs(amount), unit, lang),
         "share": share_text,
     }
 
 
-def _num_text(x: float) -> str:
-    if not math.isfinite(x):
-        return "—"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
+# ----------------------------------------------------------------------------- repair
+
+REPAIR_KEYS: dict[str, str] = {
+    "zone_energy": "caps.zones.{id}.energy_tce",
+    "zone_electricity": "caps.zones.{id}.electricity_mwh",
+    "province_energy": "caps.province_energy_tce",
+    "unit_emissions": "caps.units.{id}.{pollutant}_t",
+}
+"""The scenario key that sets the cap of each relaxable family (in the row's own unit)."""
+
+
+def repair_rows(diagnosis: Diagnosis) -> list[DiagnosisItem]:
+    """Return one row per thing to repair, grouped by policy and sorted by what it takes.
+
+    The proofs and relaxations of one policy and subject are merged, keeping
+    the larger amount (a proof's "floors alone need" can exceed the elastic
+    relaxation, which may also release a lock). The policy whose row takes the
+    largest share of its cap comes first; within a policy, by share then amount.
+    """
+    merged: dict[tuple[str, str, str, str], DiagnosisItem] = {}
+    for item in diagnosis.items:
+        if item.severity != "infeasible":
+            continue
+        key = (item.family, item.subject_kind, item.subject_id or item.row, item.pollutant)
+        old = merged.get(key)
+        if old is None or _repair_need(item) > _repair_need(old):
+            merged[key] = item
+    rows = list(merged.values())
+    top: dict[str, tuple[float, float]] = {}
+    for r in rows:
+        top[r.family] = max(top.get(r.family, (-1.0, 0.0)), _weight(r))
+    return sorted(rows, key=lambda r: (_neg(top[r.family]), r.family, _neg(_weight(r))))
+
+
+def _repair_need(item: DiagnosisItem) -> float:
+    return abs(item.amount) if math.isfinite(item.amount) else 0.0
+
+
+def _weight(item: DiagnosisItem) -> tuple[float, float]:
+    share = item.share_of_cap if item.share_of_cap is not None else math.inf
+    return (share if item.cap is not None and item.cap > 0 else math.inf, _repair_need(item))
+
+
+def _neg(pair: tuple[float, float]) -> tuple[float, float]:
+    return (-pair[0], -pair[1])
+
+
+def repair_overrides(items: tuple[DiagnosisItem, ...] | list[DiagnosisItem]) -> dict[str, float]:
+    """Return the scenario overrides that relax ``items``: each cap raised by what it takes.
+
+    A cap row's new cap is its cap plus the amount, rounded up to a whole unit
+    (``caps.zones.Z02.energy_tce = 8,081``); a scenario key replaces the
+    factor it covers (``Scenario.with_overrides``). Items no scenario key can
+    relax (a major-project lock, a floor) are left out; an empty dict means
+    nothing here can be relaxed from the scenario.
+    """
+    out: dict[str, float] = {}
+    for item in items:
+        template = REPAIR_KEYS.get(item.family)
+        if template is None or item.cap is None or not math.isfinite(item.amount):
+            continue
+        if item.family != "province_energy" and not item.subject_id:
+            continue
+        need = float(item.cap) + abs(float(item.amount))
+        value = float(math.ceil(need + 1e-6 * max(1.0, need)))
+        key = template.format(id=item.subject_id, pollutant=item.pollutant)
+        out[key] = max(out.get(key, 0.0), value)
+    return out

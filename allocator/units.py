@@ -53,3 +53,75 @@ def mwh_to_tce(electricity_mwh: float, tce_per_mwh: float) -> float:
     0.28–0.31 at the year's 等价值; reports must say which basis was used.
     """
     return electricity_mwh * tce_per_mwh
+
+
+# ----------------------------------------------------------------------------- display
+
+_DISPLAY: dict[str, tuple[float, str, str]] = {
+    # internal unit: (factor to the planner's unit, zh label, en label)
+    "tce": (1.0, "吨标准煤", "tce"),
+    "MWh": (1.0 / MWH_PER_WAN_KWH, "万千瓦时", "10⁴ kWh"),
+    "t": (1.0, "吨", "t"),
+    "万元": (1.0, "万元", "万元"),
+    "亩": (1.0, "亩", "mu"),
+    "mu": (1.0, "亩", "mu"),
+    "firm": (1.0, "家企业", "firm(s)"),
+    "plot": (1.0, "块地块", "plot(s)"),
+    "parcel": (1.0, "宗地", "parcel(s)"),
+}
+"""How each internal unit is shown to a planner: electricity in 万千瓦时, energy in 吨标准煤."""
+
+_LARGE: dict[str, tuple[float, str, str]] = {
+    "tce": (10_000.0, "万吨标准煤", "10⁴ tce"),
+    "万元": (10_000.0, "亿元", "亿元"),
+}
+"""Above this many planner units a figure is shown in the larger unit (万吨, 亿元)."""
+
+
+def display_quantity(amount: float, unit: str, lang: str = "zh") -> tuple[float, str]:
+    """Return ``amount`` (in the internal ``unit``) in the planner's unit and that unit's label.
+
+    The one rule for units shown to people (app, CLI, exports): MWh become
+    万千瓦时 (1 万kWh = 10 MWh), tce 吨标准煤 and 万元 stay, and from 10,000 of
+    them on they become 万吨标准煤 and 亿元. An unknown unit is kept as given.
+    """
+    zh = not str(lang).lower().startswith("en")
+    factor, label_zh, label_en = _DISPLAY.get(unit, (1.0, unit, unit))
+    value = float(amount) * factor
+    large = _LARGE.get(unit)
+    if large is not None and abs(value) >= large[0]:
+        value, label_zh, label_en = value / large[0], large[1], large[2]
+    return value, label_zh if zh else label_en
+
+
+def format_quantity(amount: float, unit: str, lang: str = "zh") -> str:
+    """Return ``amount`` as planner text with thousands separators and its unit ("7,680 吨标准煤").
+
+    NaN or infinite amounts are shown as an em dash.
+    """
+    import math
+
+    if amount is None or not math.isfinite(float(amount)):
+        return "—"
+    value, label = display_quantity(amount, unit, lang)
+    if abs(value) >= 100 or float(value).is_integer():
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:,.3g}" if abs(value) >= 1 else f"{value:.3g}"
+    sep = "" if label in ("家企业", "块地块", "宗地") else " "
+    return f"{text}{sep}{label}" if label else text
+
+
+def display_rate(value: float, unit: str, lang: str = "zh") -> tuple[float, str]:
+    """Return a rate such as 万元/MWh (a marginal value) per the planner's unit of its denominator.
+
+    ``万元/MWh`` becomes 万元 per 万千瓦时 (× 10), ``万元/tce`` 万元 per 吨标准煤;
+    the numerator is kept. A unit without ``/`` goes through :func:`display_quantity`.
+    """
+    if "/" not in unit:
+        return display_quantity(value, unit, lang)
+    top, bottom = unit.split("/", 1)
+    factor, label_zh, label_en = _DISPLAY.get(bottom, (1.0, bottom, bottom))
+    zh = not str(lang).lower().startswith("en")
+    top_label = _DISPLAY.get(top, (1.0, top, top))[1 if zh else 2]
+    return float(value) / factor, f"{top_label}/{label_zh if zh else label_en}"

@@ -71,3 +71,39 @@ def use_runs(solved, tmp_path: Path, monkeypatch, *names: str) -> dict[str, Path
     copies = solved.copy_to(runs, *names)
     set_env(monkeypatch, env_for(solved.case, runs))
     return copies
+
+
+# ----------------------------------------------------------------------------- planner language
+
+INTERNAL_PATTERNS: tuple[str, ...] = (
+    r"\b[a-z][a-z0-9]*_(?:id|ids|wan|mu|tce|mwh|t)\b",  # column names with unit/id suffixes
+    r"\b[a-z]+(?:_[a-z0-9]+)+\b",  # snake_case identifiers (managed_class, huangyan_2022)
+    r"\bNone\b",
+    r"\b[Nn]a[Nn]\b",
+    r"\b[A-Za-z_]\w*\[",  # model row syntax: zone_energy[Z01], locked[firm=…]
+    r"\bexisting/applicant\b",
+    r"\bcaps\.\w",  # scenario keys
+)
+"""What a planner must never read: internal identifiers of the model, the data or the code."""
+
+ZH_ALLOWED_WORDS = frozenset(
+    {"GeoPackage", "GeoJSON", "TOML", "Excel", "CSV", "PDF", "HTML", "GIS", "KPI", "HiGHS", "CBC"}
+    | {"kWh", "MWh", "km", "zip", "xlsx", "gpkg", "toml", "json", "csv", "pdf", "html", "png"}
+    | {"Leaflet", "OpenStreetMap", "CRS", "WGS", "CGCS", "EPSG", "Streamlit", "LP", "MPS", "Dask"}
+)
+"""Latin words a Chinese page may show: file formats, units, software names."""
+
+
+def internal_identifiers(text: str, lang: str) -> list[str]:
+    """Return every internal identifier (and, in zh, every English word) found in ``text``."""
+    import re
+
+    # a file's own name (tiny.gpkg, 企业.xlsx) is the user's, not an internal identifier
+    text = re.sub(r"[\w\-]+\.(?:gpkg|toml|xlsx|csv|zip|json|pdf|html|png)\b", "", text)
+    hits = [m.group(0) for p in INTERNAL_PATTERNS for m in re.finditer(p, text)]
+    if lang == "zh":
+        for m in re.finditer(r"(?<![A-Za-z0-9_.\-/])[A-Za-z]{3,}(?![A-Za-z0-9_])", text):
+            word = m.group(0)
+            if word not in ZH_ALLOWED_WORDS and not word.isupper():
+                hits.append(word)
+    return hits

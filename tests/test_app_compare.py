@@ -30,12 +30,16 @@ def test_compare_two_real_runs(solved_runs, tmp_path, monkeypatch):
     base, tight = runs["base"], runs["tight"]
     at = open_page("compare")
     at.multiselect(key="compare_runs").set_value([str(base), str(tight)]).run()
-    at.selectbox(key="compare_base").set_value(base.name).run()
+    # runs are named by their scenario's title and time, not by their folders
+    labels = list(at.dataframe[0].value.columns)
+    assert all(label.startswith("基准情景：现行政策参数 · ") for label in labels), labels
+    assert base.name not in " ".join(labels)
+    at.selectbox(key="compare_base").set_value(labels[0]).run()
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
 
     kpis = at.dataframe[0].value
-    assert list(kpis.columns) == [base.name, tight.name]
+    assert list(kpis.columns) == labels
     assert kpis.loc["状态"].tolist() == ["已证最优", "已证最优"]
     # Value added. Base: every firm stays and grows by class B's 1.05 (F001 15,750,
     # F002 9,450, F003 3,150, F004 4,200) and both projects come (A001 13,500,
@@ -106,21 +110,28 @@ def test_compare_with_an_infeasible_run_shows_its_diagnosis(solved_runs, tmp_pat
     assert not at.exception
 
     kpis = at.dataframe[0].value
-    assert kpis.loc["状态", bad.name] == "无可行解"
+    base_label, bad_label = kpis.columns  # in the order picked
+    assert kpis.loc["状态", bad_label] == "无可行解"
     figures = kpis.drop(index=["状态", "间隙"])
-    assert (figures[bad.name] == "—").all()  # no plan: a dash, never 0
-    assert figures.loc["增加值（万元）", base.name] == "49,650"
+    assert (figures[bad_label] == "—").all()  # no plan: a dash, never 0
+    assert figures.loc["增加值（万元）", base_label] == "49,650"
 
     # Every diagnosis item of the run, in zh, proofs as errors and relaxations listed.
     items = json.loads((bad / "diagnosis.json").read_text(encoding="utf-8"))["items"]
     assert items
-    shown = [e.value for e in at.error] + [m.value for m in at.markdown]
-    for item in items:
-        assert any(item["label_zh"] in text for text in shown), item["label_zh"]
+    errors = [e.value for e in at.error]
+    for item in items:  # proofs as sentences, relaxations as rows naming their subject
+        if item["source"] == "presolve":
+            assert any(item["label_zh"] in text for text in errors), item["label_zh"]
+        else:
+            assert item["subject_name"] in texts(at), item
     # Z02's energy cap at 0 while F003, F004 (may not leave) and the locked A002 need
     # 0.8 × 600 + 0.8 × 9,000 + 0.5 × 800 = 8,080 tce at least.
-    assert "zone_energy[Z02]：仅保障下限就需要 8,080 tce，上限为 0 tce" in at.error[0].value
-    assert f"{bad.name}：无可行解，没有方案可对比" in texts(at)
+    assert (
+        "能耗总量·宁波梅山综合保税区：仅保障下限就需要 8,080 吨标准煤，上限为 0 吨标准煤"
+        in at.error[0].value
+    )
+    assert f"{bad_label}：无可行解，没有方案可对比" in texts(at)
     # No made-up differences: the pair cannot be compared plot by plot.
     assert "结果变化的地块" not in texts(at)
     assert "没有方案" in at.info[0].value

@@ -36,7 +36,7 @@ def test_widgets_come_from_the_schema(tiny_env):
 def test_changing_a_widget_is_listed_and_saved_as_toml(tiny_env):
     at = open_page("whatif")
     at.slider(key="sc:baseline:caps.zones.Z02.energy_factor").set_value(80.0).run()
-    assert "已修改 1 个参数： caps.zones.Z02.energy_factor = 0.8" in texts(at)
+    assert "已修改 1 个参数： 宁波梅山综合保税区 · 能耗上限 = 80%" in texts(at)
     button = at.get("download_button")[0]
     assert button.label == "保存情景（TOML）"
 
@@ -92,13 +92,21 @@ def test_infeasible_result_shows_its_diagnosis_and_no_figures(solved_runs, tmp_p
     assert set(metrics.values()) == {("—", "")}  # no plan: a dash and no change, never 0
     assert "诊断：为何无解、需放宽哪些约束" in texts(at)
     items = json.loads((runs["infeasible"] / "diagnosis.json").read_text(encoding="utf-8"))
-    labels = [i["label_zh"] for i in items["items"]]
-    assert labels
-    shown = [e.value for e in at.error] + [m.value for m in at.markdown]
-    for label in labels:
-        assert any(label in text for text in shown), label
+    assert items["items"]
+    errors = [e.value for e in at.error]
+    body = texts(at)
+    for item in items["items"]:
+        if item["source"] == "presolve":  # proofs as sentences
+            assert item["label_zh"] in errors, item["label_zh"]
+        else:  # relaxations as rows of the repair table: the policy and its subject by name
+            assert item["subject_name"] in body, item
+    assert "能耗总量" in body
+    assert "重大项目锁定" in body
     # The presolve proof comes first: Z02's floors need 8,080 tce against a cap of 0.
-    assert at.error[1].value == "zone_energy[Z02]：仅保障下限就需要 8,080 tce，上限为 0 tce"
+    assert (
+        at.error[1].value
+        == "能耗总量·宁波梅山综合保税区：仅保障下限就需要 8,080 吨标准煤，上限为 0 吨标准煤"
+    )
     assert not any(d.value.columns.isin(["served"]).any() for d in at.dataframe)
 
 
@@ -135,7 +143,9 @@ def test_infeasible_whatif_shows_the_diagnosis(tiny_env):
     assert "无可行解" in at.error[0].value
     body = texts(at)
     assert "诊断：为何无解、需放宽哪些约束" in body
-    assert "zone_energy[Z02]" in body
+    assert "能耗总量" in body
+    assert "宁波梅山综合保税区" in body
+    assert "zone_energy" not in body
     assert "建议放宽" in body
 
 
@@ -177,7 +187,7 @@ def test_load_a_scenario_toml(tiny_env, tmp_path):
     at.button(key="whatif_use_upload").click().run()
     assert not at.exception
     assert at.selectbox(key="whatif_base").value.endswith("mine.toml")
-    assert "情景 mine" in texts(at)
+    assert "情景 能耗双控收紧：各综保区能耗总量上限压减15%" in texts(at)  # its title
     assert at.slider(key="sc:mine:caps.energy_factor").value == 85.0
 
 
@@ -188,3 +198,60 @@ def test_bad_scenario_toml_is_refused_with_its_message(tiny_env):
     at.button(key="whatif_use_upload").click().run()
     assert not at.exception
     assert "energy_factr" in at.error[0].value
+
+
+def test_relax_and_rerun_turns_an_infeasible_scenario_feasible(tiny_env):
+    """The diagnosis' "放宽并重算" raises Z02's energy cap by what it takes and re-runs."""
+    from allocator import load_run
+
+    at = open_page("whatif", timeout=120)
+    at.slider(key="sc:baseline:caps.zones.Z02.energy_factor").set_value(0.0).run()
+    at.button(key="whatif_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    first = at.session_state["whatif_last"]["run"]
+    assert str(load_run(first).status) == "infeasible"
+    page = texts(at)
+    # grouped by policy, the zone by its name, what it takes in 吨标准煤; the lock has no button
+    assert "能耗总量" in page
+    assert "宁波梅山综合保税区" in page
+    assert "8,080 吨标准煤" in page
+    buttons = {b.key: b.label for b in at.button if b.key and "repair" in b.key}
+    assert buttons["whatif_repair_0"] == "放宽并重算"
+    assert "whatif_repair_all" in buttons
+    at.button(key="whatif_repair_0").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["whatif_relax"] == {"caps.zones.Z02.energy_tce": 8081.0}
+    second = at.session_state["whatif_last"]["run"]
+    assert second != first
+    run = load_run(second)
+    assert run.has_solution
+    assert str(run.status) == "optimal"
+    assert "能耗总量·宁波梅山综合保税区：上限 8,081 吨标准煤" in texts(at)
+    # undo: the relaxation is gone from the scenario
+    at.button(key="whatif_clear_relax").click().run()
+    assert "whatif_relax" not in at.session_state
+
+
+def test_any_gap_the_schema_allows_can_be_chosen(tiny_env):
+    """The gap is set in percent to any value (0.25 %), not a slider's 1 % steps."""
+    at = open_page("whatif")
+    box = at.number_input(key="sc:baseline:solver.rel_gap")
+    assert box.value == pytest.approx(0.5)  # the interactive 0.5 %
+    box.set_value(0.25).run()
+    assert "= 0.0025" in texts(at)
+
+
+def test_kpi_change_inside_the_combined_gap_is_within_tolerance():
+    """|Δ| below gap_a·|obj_a| + gap_b·|obj_b| (as a share) is solver tolerance, not policy."""
+    from types import SimpleNamespace
+
+    from allocator.ui.results import tolerance_share, within_tolerance
+
+    a = SimpleNamespace(summary={"gap": 0.005, "objective": 1000.0})
+    b = SimpleNamespace(summary={"gap": 0.004, "objective": 1010.0})
+    share = tolerance_share(a, b)
+    assert share == pytest.approx((5.0 + 4.04) / 1010.0)
+    assert within_tolerance(1005.0, 1000.0, share)  # 0.5 % < 0.895 %
+    assert not within_tolerance(1100.0, 1000.0, share)  # 10 % is a real change
+    none = SimpleNamespace(summary={"gap": None, "objective": None})
+    assert tolerance_share(a, none) is None  # a run without a plan: nothing to compare

@@ -29,7 +29,10 @@ def test_floors_alone_exceed_zone_energy_cap():
     assert "180" in hit.message_en
     assert "150" in hit.message_en
     assert "tce" in hit.message_en
-    assert "zone_energy[Z1]" in hit.message_zh
+    # planner words: the policy and the zone, energy in 吨标准煤, no model row name
+    assert "能耗总量" in hit.message_zh
+    assert "180 吨标准煤" in hit.message_zh
+    assert "zone_energy" not in hit.message_zh + hit.message_en
 
 
 def test_floor_above_class_cap():

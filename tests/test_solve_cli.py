@@ -43,8 +43,10 @@ def test_cli_solve_prints_status_gap_and_zones(tmp_path, tiny_gpkg, capsys):
     assert code == 0
     assert "Status: proven optimal" in out
     assert "Gap:" in out
-    assert "Z01" in out
-    assert "Z02" in out
+    # zones by name, not by id
+    assert "杭州综合保税区" in out
+    assert "宁波梅山综合保税区" in out
+    assert "Z01" not in out
     assert "tax/mu after" in out
     assert "building the model" in err
     assert "solving" in err
@@ -60,19 +62,34 @@ def test_cli_solve_summary_in_chinese_is_aligned(tmp_path, tiny_gpkg, capsys):
     lines = out.splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("园区"))
     assert set(lines[head + 1].replace(" ", "")) == {"-"}
+
     # every row's last number ends where the header ends (CJK counted double)
-    width = sum(2 if ord(c) > 0x2E80 else 1 for c in lines[head])
-    assert all(len(row) == width for row in lines[head + 2 : head + 4])
+    def display(text: str) -> int:
+        return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+
+    width = display(lines[head])
+    assert all(display(row) == width for row in lines[head + 2 : head + 4])
+    assert "用电(万千瓦时)" in lines[head]
 
 
-def test_cli_diagnose_infeasible(tmp_path, tiny_gpkg, capsys):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_cli_diagnose_infeasible_speaks_planner_language(tmp_path, tiny_gpkg, capsys, lang):
+    """Zones by name, policies by their words, no model row names, no English in zh."""
+    from app_helpers import internal_identifiers
+
     extra = "service_floor = 1.0\n[caps]\nenergy_factor = 0.01\n"
-    code = main(["--lang", "en", "diagnose", str(scenario(tmp_path, tiny_gpkg, extra))])
+    code = main(["--lang", lang, "diagnose", str(scenario(tmp_path, tiny_gpkg, extra))])
     out, _ = capsys.readouterr()
     assert code == 2
-    assert "infeasible" in out
-    assert "over the cap by" in out
-    assert "zone_energy[Z01]" in out
+    assert ("无可行解" if lang == "zh" else "infeasible") in out
+    assert ("超出上限" if lang == "zh" else "over the cap by") in out
+    assert "宁波梅山综合保税区" in out  # Z02 by its name
+    assert ("能耗总量" if lang == "zh" else "Energy quota") in out
+    assert "Z01" not in out
+    assert "Z02" not in out
+    assert internal_identifiers(out, lang) == []
+    if lang == "zh":
+        assert "吨标准煤" in out
 
 
 def test_cli_diagnose_feasible_lists_marginals(tmp_path, tiny_gpkg, capsys):

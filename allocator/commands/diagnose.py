@@ -6,9 +6,11 @@ import argparse
 import json
 from typing import Any
 
-from allocator.diagnosis import Diagnosis
-from allocator.i18n import t
+from allocator.commands.info import render_table
+from allocator.diagnosis import Diagnosis, row_where
+from allocator.i18n import normalize_lang, t
 from allocator.status import has_plan, status_label
+from allocator.units import display_rate
 
 
 def register(subparsers: Any) -> None:
@@ -53,7 +55,19 @@ def run(args: argparse.Namespace) -> int:
     if marg is not None and len(marg):
         print(t("solve.cli.marginals_heading"))
         shown = marg.sort_values("value", ascending=False)
+        lang = normalize_lang(None)
+        names = (report.get("names") or {}).get(lang)
+        rows = []
         for _, r in shown.iterrows():
-            flag = "*" if r["binding"] else " "
-            print(f"  {flag} {r['row']:<44} {r['value']:>12,.4f} {r['unit']}")
+            value, unit = display_rate(float(r["value"]), str(r["unit"]), lang)
+            flag = "*" if r["binding"] else ""
+            rows.append([flag, row_where(str(r["row"]), names, lang), f"{value:,.4f}", unit])
+        heads = [
+            "",
+            t("solve.cli.marginal_row"),
+            t("solve.cli.marginal_value"),
+            t("solve.cli.marginal_unit"),
+        ]
+        for line in render_table(heads, rows, right={2}):
+            print(f"  {line}")
     return 0 if ok else 2

@@ -22,6 +22,7 @@ from allocator.errors import AllocatorError, ScenarioError
 from allocator.i18n import has, t
 from allocator.kpis import BEFORE_KPIS, HEADLINE_KPIS, Kpis, format_kpi, kpi_label
 from allocator.status import status_label
+from allocator.units import MWH_PER_WAN_KWH
 
 
 def register(subparsers: Any) -> None:
@@ -129,9 +130,15 @@ def print_summary(result: Any, stream: Any = None) -> None:
             "va_per_mu_before": t("solve.cli.col_va_before"),
             "va_per_mu_after": t("solve.cli.col_va_after"),
         }
+        # zones by name; electricity in 万千瓦时 (allocator.units: 1 万kWh = 10 MWh)
+        shown = z[list(cols)].copy()
+        if "name" in z:
+            names = z["name"].where(z["name"].notna() & (z["name"].astype(str) != ""), z["zone_id"])
+            shown["zone_id"] = names.astype(str)
+        shown["electricity_mwh"] = shown["electricity_mwh"] / MWH_PER_WAN_KWH
         rows = [
             [str(r[0])] + [f"{float(v):,.1f}" if pd.notna(v) else "—" for v in r[1:]]
-            for r in z[list(cols)].itertuples(index=False)
+            for r in shown.itertuples(index=False)
         ]
         print("", file=stream)
         for line in render_table(list(cols.values()), rows, right=set(range(1, len(cols)))):

@@ -274,6 +274,62 @@ def list_scenarios() -> list[Path]:
     return files
 
 
+def title_in(description: str, lang_code: str) -> str:
+    """Return one language's part of a bilingual "中文 / English" title (else the whole text)."""
+    import re
+
+    parts = re.split(r"\s*/\s+", description.strip(), maxsplit=1)
+    if len(parts) == 2 and parts[0] and parts[1]:
+        return parts[1] if lang_code == "en" else parts[0]
+    return description.strip()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _scenario_description(path: str, mtime: float) -> str:
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return ""
+    return str(data.get("description") or data.get("name") or "")
+
+
+def scenario_title(path: str | Path) -> str:
+    """Return a scenario file's title in the session's language (its description, not its name).
+
+    A planner chooses "能耗双控收紧：…", not ``energy_cap_minus_15pct``; a file
+    without a description is shown by its scenario name.
+    """
+    path = Path(path)
+    text = _scenario_description(str(path), _mtime(path))
+    return title_in(text, lang()) if text else path.stem.replace("_", " ")
+
+
+def run_title(path: Path, run: Any) -> str:
+    """Return a run's name for people: its scenario's title and when it ran (local time).
+
+    The title is the scenario's description in the session's language (not the
+    run folder's name); a short label the user gave the run (``run_labels`` in
+    the session, keyed by folder name) is added at the end.
+    """
+    from datetime import datetime
+
+    scenario = run.scenario if isinstance(getattr(run, "scenario", None), dict) else {}
+    title = title_in(str(scenario.get("description") or ""), lang())
+    title = title or str(getattr(run, "scenario_name", "") or t("ui.run.untitled"))
+    when = ""
+    created = (getattr(run, "summary", None) or {}).get("created_at")
+    if created:
+        try:
+            when = datetime.fromisoformat(str(created)).astimezone().strftime("%m-%d %H:%M:%S")
+        except ValueError:
+            when = ""
+    label = (st.session_state.get("run_labels") or {}).get(path.name, "")
+    return " · ".join(x for x in (title, when, label) if x)
+
+
 def list_runs() -> list[Path]:
     """Return the run folders (with a ``summary.json``), newest first."""
     folder = runs_dir()
@@ -343,19 +399,44 @@ def page_header(title_key: str, caption_key: str | None = None) -> None:
         st.caption(t(caption_key))
 
 
+COLUMN_LABELS: tuple[str, ...] = ("ui.col.", "export.col.", "scoring.h.", "ui.ind.")
+"""Where a column's planner label is looked up, in order (the app's, the exports', the scores')."""
+
+
+def column_label(col: Any) -> str | None:
+    """Return the planner's header of a table column, or None when it has none.
+
+    ``ind_<x>`` is the indicator ``<x>`` (``ui.ind.<x>``) and ``part_<x>`` its
+    score part (``ui.col.part``); other names go through :data:`COLUMN_LABELS`.
+    """
+    if not isinstance(col, str):
+        return None
+    for prefix in COLUMN_LABELS:
+        if i18n.has(prefix + col):
+            return t(prefix + col)
+    for head, key in (("ind_", "ui.col.indicator"), ("part_", "ui.col.part")):
+        indicator = f"ui.ind.{col[len(head) :]}"
+        if col.startswith(head) and i18n.has(indicator):
+            return t(key, indicator=t(indicator))
+    return None
+
+
 def show_table(frame: pd.DataFrame, **kwargs: Any) -> Any:
     """Show a DataFrame with column headers in the session's language (data unchanged).
 
-    Known columns get their label from ``ui.col.<name>``; the underlying column
-    names stay canonical, so downloads and tests see the library's names.
+    Known columns get their planner label (:func:`column_label`); a column with
+    no label is an internal one and is hidden, so a planner never reads a
+    column name. The underlying column names stay canonical, so downloads and
+    tests see the library's names.
     """
     config = dict(kwargs.pop("column_config", {}) or {})
     for col in frame.columns:
-        key = f"ui.col.{col}"
-        if isinstance(col, str) and col not in config and i18n.has(key):
-            config[col] = st.column_config.Column(t(key))
-    index_key = f"ui.col.{frame.index.name}"
-    if isinstance(frame.index.name, str) and "_index" not in config and i18n.has(index_key):
-        config["_index"] = st.column_config.Column(t(index_key))
+        if col in config:
+            continue
+        label = column_label(col)
+        config[col] = st.column_config.Column(label) if label is not None else None
+    index_label = column_label(frame.index.name)
+    if "_index" not in config and index_label is not None:
+        config["_index"] = st.column_config.Column(index_label)
     kwargs.setdefault("width", "stretch")
     return st.dataframe(frame, column_config=config, **kwargs)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Callable
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +17,8 @@ from allocator import (
     format_delta,
     format_kpi,
     kpi_label,
+    repair_overrides,
+    repair_rows,
     status_label,
 )
 from allocator.i18n import has
@@ -30,15 +34,18 @@ from allocator.ui.common import (
     show_table,
     t,
 )
+from allocator.units import format_quantity
 
 
 def status_line(run: Any) -> None:
     """Show the run's status in the planner's words, with its gap, objective and timings."""
     s = run.summary or {}
     status = run.status
+    gap = s.get("gap")
     text = t(
         "ui.run.status_line",
-        status=status_label(status, lang()),
+        # 已证最优 only for a proven optimum; a feasible plan says how far from optimal it may be
+        status=status_label(status, lang(), gap=gap if status == Status.FEASIBLE else None),
         gap=fmt_pct(s.get("gap")),
         objective=fmt_num(s.get("objective"), 1),
         bound=fmt_num(s.get("best_bound"), 1),
@@ -62,17 +69,62 @@ def status_line(run: Any) -> None:
         )
 
 
+def tolerance_share(run: Any, base: Any | None) -> float | None:
+    """Return the share of the objective within which two runs cannot be told apart.
+
+    Each run may be up to its gap from its optimum, so a change of the
+    objective up to ``gap_a·|obj_a| + gap_b·|obj_b|`` may be solver tolerance
+    alone; as a share of the larger objective it bounds the KPI changes that
+    are "within solver tolerance". None when either run has no plan or no gap.
+    """
+    if base is None:
+        return None
+    total, scale = 0.0, 0.0
+    for r in (run, base):
+        s = r.summary or {}
+        gap, obj = s.get("gap"), s.get("objective")
+        if gap is None or obj is None or not math.isfinite(float(obj)):
+            return None
+        gap = float(gap) if math.isfinite(float(gap)) else 0.0
+        total += abs(gap) * abs(float(obj))
+        scale = max(scale, abs(float(obj)))
+    return total / scale if scale > 0 else None
+
+
+def within_tolerance(value: float, was: float, share: float | None) -> bool:
+    """Return True when a KPI change is smaller than the solver tolerance ``share`` of it."""
+    if share is None or share <= 0 or was == 0:
+        return False
+    return abs(value - was) / abs(was) < share
+
+
 def kpi_deltas(run: Any, base: Any | None) -> None:
-    """Show the headline KPIs as metrics with the change against the base run."""
+    """Show the headline KPIs as metrics with the change against the base run.
+
+    A change smaller than the two runs' combined gap is marked "在求解容差内"
+    (and not coloured): it may be the solver's tolerance, not the policy.
+    """
     now = run.kpis
     before = base.kpis if base is not None else Kpis.none()
+    share = tolerance_share(run, base)
     cols = st.columns(4)
     for i, key in enumerate(HEADLINE_KPIS):
         value, was = now.get(key), before.get(key)
+        color: Literal["normal", "off"] = "normal"
         delta = None
         if value is not None and was is not None and abs(value - was) > 1e-9:
             delta = format_delta(key, value - was)
-        cols[i % 4].metric(kpi_label(key, lang()), format_kpi(key, value), delta)
+            if within_tolerance(value, was, share):
+                delta, color = f"{delta} {t('ui.kpi.within_tol')}", "off"
+        cols[i % 4].metric(kpi_label(key, lang()), format_kpi(key, value), delta, delta_color=color)
+    if share and base is not None:
+        a, b = (run.summary or {}).get("objective"), (base.summary or {}).get("objective")
+        if (
+            a is not None
+            and b is not None
+            and abs(float(a) - float(b)) <= share * max(abs(float(a)), abs(float(b)))
+        ):
+            st.caption(t("ui.kpi.objective_within_tol", share=fmt_pct(share)))
 
 
 def kpi_frame(run: Any, base: Any | None) -> pd.DataFrame:
@@ -187,8 +239,17 @@ def marginals_table(run: Any) -> None:
     show_table(binding, hide_index=True, width="stretch")
 
 
-def diagnosis(run: Any, heading: bool = True) -> None:
-    """Show the diagnosis: proofs first, then the rows to relax by their share of the cap."""
+Repair = Callable[[dict[str, float], list[dict[str, Any]]], None]
+"""Called with the scenario overrides of a relaxation and what they relax (for the caption)."""
+
+
+def diagnosis(run: Any, heading: bool = True, repair: Repair | None = None, key: str = "") -> None:
+    """Show the diagnosis: the proofs, then a repair table grouped by policy.
+
+    Each row says what it takes (amount in planner units, share of the cap);
+    with ``repair`` given, a cap a scenario key can set has a "放宽并重算"
+    button, and one more button applies every such relaxation together.
+    """
     diag: Diagnosis = run.diagnosis
     if not diag.items:
         return
@@ -198,21 +259,76 @@ def diagnosis(run: Any, heading: bool = True) -> None:
         st.error(item.label(lang()))
     for item in diag.warnings:
         st.warning(item.label(lang()))
-    relaxed = diag.relaxations
-    if relaxed:
-        st.markdown(f"**{t('ui.run.relaxations')}**")
-        for item in relaxed:
-            st.markdown(f"- {item.label(lang())}")
-        table = pd.DataFrame(
-            {
-                t("ui.diag.family"): [family_label(i.family) for i in relaxed],
-                t("ui.diag.subject"): [i.subject_name or i.subject_id for i in relaxed],
-                t("ui.diag.amount"): [i.amount for i in relaxed],
-                t("ui.diag.unit"): [i.unit for i in relaxed],
-                t("ui.diag.share"): [fmt_pct(i.share_of_cap) for i in relaxed],
-            }
+    rows = repair_rows(diag)
+    if not rows:
+        return
+    st.markdown(f"**{t('ui.run.relaxations')}**")
+    family = None
+    for i, item in enumerate(rows):
+        if item.family != family:
+            family = item.family
+            st.markdown(f"**{family_label(family)}**")
+        c1, c2, c3, c4 = st.columns([3, 2, 1, 2])
+        c1.write(_where(item))
+        c2.write(
+            format_quantity(item.amount, item.unit, lang())
+            if math.isfinite(item.amount) and item.cap is not None
+            else t("ui.diag.release")
         )
-        show_table(table, hide_index=True, width="stretch")
+        c3.write(fmt_pct(item.share_of_cap, 1))
+        overrides = repair_overrides([item])
+        if repair is not None and overrides:
+            c4.button(
+                t("ui.diag.repair"),
+                key=f"{key}_repair_{i}",
+                on_click=repair,
+                args=(overrides, [_relaxed(item, overrides)]),
+            )
+        elif not overrides:
+            c4.caption(t("ui.diag.not_in_scenario"))
+    together = repair_overrides(rows)
+    if repair is not None and together:
+        relaxed = [_relaxed(r, repair_overrides([r])) for r in rows if repair_overrides([r])]
+        st.caption(t("ui.diag.minimal", n=len(relaxed)))
+        st.button(
+            t("ui.diag.repair_all"),
+            key=f"{key}_repair_all",
+            type="primary",
+            on_click=repair,
+            args=(together, relaxed),
+        )
+
+
+def _where(item: Any) -> str:
+    """Return the subject of a diagnosis row in planner words (zone or firm by name)."""
+    if item.subject_kind == "province":
+        return t("diagnosis.province")
+    name = item.subject_name or item.subject_id
+    if item.pollutant:
+        pkey = f"diagnosis.pollutant.{item.pollutant}"
+        name = f"{name} · {t(pkey) if has(pkey) else item.pollutant}"
+    return name
+
+
+def _relaxed(item: Any, overrides: dict[str, float]) -> dict[str, Any]:
+    """Return what one relaxation sets, kept in the session for the what-if caption."""
+    (value,) = overrides.values()
+    return {
+        "family": item.family,
+        "where": _where(item),
+        "value": value,
+        "unit": item.unit,
+    }
+
+
+def relaxed_text(relaxed: dict[str, Any]) -> str:
+    """One applied relaxation in planner words ("能耗总量·<zone>：上限 8,081 吨标准煤")."""
+    return t(
+        "ui.diag.relaxed",
+        family=family_label(str(relaxed["family"])),
+        where=relaxed["where"],
+        value=format_quantity(float(relaxed["value"]), str(relaxed["unit"]), lang()),
+    )
 
 
 def family_label(family: str) -> str:
@@ -221,13 +337,16 @@ def family_label(family: str) -> str:
     return t(key) if has(key) else family
 
 
-def show_run(run: Any, base: Any | None, key: str) -> None:
-    """Show everything about a run (against an optional base run)."""
+def show_run(run: Any, base: Any | None, key: str, repair: Repair | None = None) -> None:
+    """Show everything about a run (against an optional base run).
+
+    ``repair`` (the what-if page) gives the diagnosis its "放宽并重算" buttons.
+    """
     status_line(run)
     st.subheader(t("ui.run.kpis"))
     kpi_deltas(run, base)  # a run without a plan shows — for every figure, never 0
     if not run.has_solution:
-        diagnosis(run)
+        diagnosis(run, repair=repair, key=key)
         if run.firms is None or run.firms.empty:
             return
     with st.expander(t("ui.run.kpi_table")):

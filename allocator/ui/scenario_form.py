@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from allocator import i18n, scenario_schema
-from allocator.ui.common import lang, list_methods, t
+from allocator.ui.common import fixed, lang, list_methods, t
 
 HIDDEN = ("name", "description", "case")
 SECTIONS = ("caps", "switches", "classes", "exit", "eligibility", "solver", "objective", "energy")
@@ -62,7 +62,14 @@ def widget(key: str, desc: dict, value: Any, wkey: str) -> Any:
             choices = list(dict.fromkeys([str(value), *list_methods()]))
         if choices:
             opts = list(dict.fromkeys([*([value] if value not in choices else []), *choices]))
-            return st.selectbox(label, opts, index=opts.index(value), key=wkey, help=helptext)
+            return st.selectbox(
+                label,
+                opts,
+                index=opts.index(value),
+                key=wkey,
+                help=helptext,
+                format_func=fixed(choice_label),
+            )
         return st.text_input(label, value=str(value or ""), key=wkey, help=helptext)
     if kind == "int":
         return int(
@@ -88,6 +95,19 @@ def widget(key: str, desc: dict, value: Any, wkey: str) -> Any:
         return chosen / 100.0
     if value is not None and math.isinf(float(value)):
         value = None
+    if key == "solver.rel_gap":
+        # in percent, any value the schema allows (0.5 % included), not a slider's coarse steps
+        pct = st.number_input(
+            f"{label} (%)",
+            value=100.0 * float(value if value is not None else desc.get("default") or 0.0),
+            min_value=100.0 * float(lo or 0.0),
+            max_value=100.0 * float(hi if hi is not None else 1.0),
+            step=0.05,
+            format="%.3f",
+            key=wkey,
+            help=helptext,
+        )
+        return float(pct) / 100.0
     if lo is not None and hi is not None and float(hi) - float(lo) <= SLIDER_SPAN:
         return st.slider(
             label,
@@ -113,6 +133,12 @@ def widget(key: str, desc: dict, value: Any, wkey: str) -> Any:
     if number is None and desc.get("default") == math.inf:
         return math.inf
     return number
+
+
+def choice_label(value: Any) -> str:
+    """Return a choice in planner words (当量值, HiGHS …) when the locale has it."""
+    key = f"ui.choice.{value}"
+    return i18n.t(key, lang=lang()) if i18n.has(key) else str(value)
 
 
 def _differs(new: Any, old: Any) -> bool:
@@ -168,11 +194,32 @@ def form(scenario: Any, zones: list[tuple[str, str]], prefix: str) -> dict[str, 
     return changed
 
 
-def caption_changes(overrides: dict) -> None:
-    """Show which parameters differ from the base scenario."""
-    if overrides:
-        st.caption(
-            t("ui.whatif.changed", n=len(overrides))
-            + " "
-            + ", ".join(f"{k} = {v}" for k, v in list(overrides.items())[:12])
-        )
+def caption_changes(overrides: dict, zones: list[tuple[str, str]] | None = None) -> None:
+    """Show which parameters differ from the base scenario, by their descriptions."""
+    if not overrides:
+        return
+    descs = {d["key"]: d for d in schema()}
+    names = dict(zones or [])
+    shown = []
+    for key, value in list(overrides.items())[:12]:
+        parts = key.split(".")
+        if key.startswith("caps.zones.") and len(parts) == 4:
+            label = f"{names.get(parts[2], parts[2])} · {t(f'ui.whatif.{parts[3]}')}"
+        else:
+            generic = ".".join(p if i != 2 else "*" for i, p in enumerate(parts))
+            desc = descs.get(key) or descs.get(generic) or {}
+            label = desc.get("description") or key
+        shown.append(f"{label} = {_value_text(key, value)}")
+    st.caption(t("ui.whatif.changed", n=len(overrides)) + " " + "；".join(shown))
+
+
+def _value_text(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return t("ui.on") if value else t("ui.off")
+    if isinstance(value, float) and _is_factor(key):
+        return f"{100 * value:.0f}%"
+    if isinstance(value, list | tuple):
+        return "、".join(choice_label(v) for v in value) or "—"
+    if value is None:
+        return "—"
+    return choice_label(value)

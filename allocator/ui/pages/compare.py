@@ -31,6 +31,7 @@ from allocator.ui.common import (
     lang,
     list_runs,
     page_header,
+    run_title,
     show_table,
     t,
 )
@@ -46,8 +47,27 @@ ZONE_METRICS = (
 
 
 def run_label(path: Path, run: Any) -> str:
-    """Return a short label for a run: scenario name and time stamp."""
-    return path.name
+    """Return a run's label: its scenario's title, when it ran and the user's short label."""
+    return run_title(path, run)
+
+
+def run_titles(paths: list[Path]) -> dict[str, str]:
+    """Return each run's label (path → label), unique among ``paths``.
+
+    Two runs of one scenario in the same second get (2), (3) …: a multiselect
+    tells its options apart by their labels.
+    """
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for p in sorted(paths, key=lambda q: q.stat().st_mtime):
+        run = get_run(p)
+        base = run_label(p, run) if run is not None else p.name
+        label, n = base, 2
+        while label in seen:
+            label, n = f"{base} ({n})", n + 1
+        seen.add(label)
+        out[str(p)] = label
+    return out
 
 
 def zone_charts(runs: dict[str, Any]) -> None:
@@ -90,11 +110,12 @@ def render() -> None:
     if len(paths) < 2:
         st.info(t("ui.compare.need_two", n=len(paths)))
         return
+    titles = run_titles(paths)
     picked = st.multiselect(
         t("ui.compare.pick"),
         [str(p) for p in paths],
         default=[str(p) for p in paths[:2]][::-1],
-        format_func=lambda p: Path(p).name,
+        format_func=fixed(lambda p: titles.get(p, Path(p).name)),
         key="compare_runs",
     )
     if len(picked) < 2:
@@ -104,7 +125,7 @@ def render() -> None:
     for p in picked:
         run = get_run(Path(p))
         if run is not None:
-            runs[run_label(Path(p), run)] = run
+            runs[titles.get(p, Path(p).name)] = run
     if len(runs) < 2:
         return
     labels = list(runs)
@@ -204,8 +225,7 @@ def render() -> None:
         )
     else:
         st.caption(t("ui.run.no_marginals"))
-    by_name = {Path(p).name: Path(p) for p in picked}
-    attribution_section(by_name[base_label], by_name[other_label])
+    attribution_section(Path(base.path), Path(other.path))
 
 
 def attribution_section(base: Path, other: Path) -> None:

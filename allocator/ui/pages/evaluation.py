@@ -118,7 +118,9 @@ def firm_detail(table: pd.DataFrame, firms: pd.DataFrame) -> None:
     cols[0].metric(t("ui.eval.score"), fmt_num(row.get("score"), 2))
     cols[1].metric(t("ui.eval.class"), str(row.get("class")) if pd.notna(row.get("class")) else "—")
     cols[2].metric(t("ui.eval.managed"), str(row.get("managed_class", "—")))
-    cols[3].metric(t("ui.eval.pool"), str(row.get("pool", "—")))
+    pool = str(row.get("pool") or "")
+    pool_key = f"scoring.pool.{pool}"
+    cols[3].metric(t("ui.eval.pool"), t(pool_key) if pool and has(pool_key) else pool or "—")
     if isinstance(row.get("reason"), str) and row.get("reason"):
         st.info(row["reason"])
     sentence = explanation(table, firm)

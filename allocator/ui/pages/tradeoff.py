@@ -49,7 +49,8 @@ PARAMS = (
     "objective.alpha_tax",
     "service_floor",
 )
-"""Parameters offered first; zone quotas (``caps.zones.<id>.energy_tce``) are added per case."""
+# Parameters offered first; zone quotas (caps.zones.<id>.energy_tce) are added per case.
+# (A comment, not a string: Streamlit shows a page's bare string literals on the page.)
 DEFAULT_RANGE = {
     "caps.province_energy_tce": (20000.0, 60000.0),
     "energy.trade_price_wan_per_tce": (0.0, 1.0),

@@ -16,14 +16,17 @@ from allocator.ui import results, scenario_form
 from allocator.ui.common import (
     attempt,
     case_path,
+    fixed,
     fmt_num,
     get_case,
     get_run,
     guard,
     list_scenarios,
     page_header,
+    run_title,
     runs_dir,
     save_upload,
+    scenario_title,
     show_error,
     t,
 )
@@ -83,7 +86,7 @@ def base_choice() -> Path | None:
     if uploaded and st.session_state.pop("_whatif_pick_uploaded", False):
         st.session_state["whatif_base"] = uploaded
     choice = st.selectbox(
-        t("ui.whatif.base"), options, format_func=lambda p: Path(p).stem, key="whatif_base"
+        t("ui.whatif.base"), options, format_func=fixed(scenario_title), key="whatif_base"
     )
     with st.expander(t("ui.whatif.load")):
         upload = st.file_uploader(
@@ -246,7 +249,9 @@ def render() -> None:
         base = attempt(_scenario, str(base_path), base_path.stat().st_mtime, str(case_path()))
         if base is None:
             return
-        st.caption(t("ui.whatif.base_info", name=base.name, hash=str(base.hash)[:10]))
+        st.caption(
+            t("ui.whatif.base_info", name=scenario_title(base_path), hash=str(base.hash)[:10])
+        )
         st.caption(
             t(
                 "ui.whatif.interactive",
@@ -261,9 +266,18 @@ def render() -> None:
         prefetch_base(base, case)
         overrides = scenario_form.form(base, zones, prefix)
     with right:
-        scenario_form.caption_changes(overrides)
-        named = {**overrides, "name": f"{base.name}-whatif"}
-        scenario = attempt(base.with_overrides, named) if overrides else base
+        scenario_form.caption_changes(overrides, zones)
+        relax = relaxations()
+        changes = {**overrides, **relax}
+        named = {
+            **overrides,
+            "name": f"{base.name}-whatif",
+            "description": whatif_title(str(base.get("description") or "")),
+        }
+        scenario = attempt(base.with_overrides, named) if changes else base
+        if scenario is not None and relax:
+            # a layer of its own: a relaxed cap replaces the factor the form set for it
+            scenario = attempt(scenario.with_overrides, relax, "diagnosis")
         if scenario is None:
             return
         c1, c2 = st.columns([1, 1])
@@ -278,9 +292,42 @@ def render() -> None:
             key="whatif_save",
             width="stretch",
         )
-        if run_clicked:
-            run_now(base, scenario, case, bool(overrides))
+        if run_clicked or st.session_state.pop("whatif_rerun", False):
+            run_now(base, scenario, case, bool(changes))
         show_last()
+
+
+def whatif_title(description: str) -> str:
+    """Return the description of a what-if scenario: its base's title, marked as adjusted."""
+    from allocator import i18n
+    from allocator.ui.common import title_in
+
+    zh = i18n.t("ui.whatif.adjusted", "zh", title=title_in(description, "zh"))
+    en = i18n.t("ui.whatif.adjusted", "en", title=title_in(description, "en"))
+    return f"{zh} / {en}"
+
+
+def relaxations() -> dict[str, float]:
+    """Show the relaxations applied from the diagnosis (with an undo); return their overrides."""
+    relax: dict[str, float] = dict(st.session_state.get("whatif_relax") or {})
+    if relax:
+        shown = st.session_state.get("whatif_relax_shown") or []
+        st.info(
+            t("ui.whatif.relaxed") + "\n" + "\n".join(f"- {results.relaxed_text(r)}" for r in shown)
+        )
+        if st.button(t("ui.whatif.clear_relaxed"), key="whatif_clear_relax"):
+            st.session_state.pop("whatif_relax", None)
+            st.session_state.pop("whatif_relax_shown", None)
+            st.rerun()
+    return relax
+
+
+def repair(overrides: dict[str, float], shown: list[dict[str, Any]]) -> None:
+    """Button callback of the diagnosis: add these relaxations to the scenario and re-run it."""
+    st.session_state["whatif_relax"] = {**(st.session_state.get("whatif_relax") or {}), **overrides}
+    kept = [r for r in st.session_state.get("whatif_relax_shown") or [] if r not in shown]
+    st.session_state["whatif_relax_shown"] = kept + shown
+    st.session_state["whatif_rerun"] = True
 
 
 def run_now(base: Any, scenario: Any, case: Any, changed: bool) -> None:
@@ -318,8 +365,8 @@ def show_last() -> None:
     base_result = get_run(Path(last["base"])) if last.get("changed") else None
     if run is None:
         return
-    st.subheader(t("ui.whatif.result", name=Path(last["run"]).name))
-    results.show_run(run, base_result, key="whatif")
+    st.subheader(t("ui.whatif.result", name=run_title(Path(last["run"]), run)))
+    results.show_run(run, base_result, key="whatif", repair=repair)
 
 
 with guard():
