@@ -362,12 +362,7 @@ def _solve_built(
     built = allocation.build(prep.data, params)
     sol = msolver.run(
         built,
-        solver=settings.solver,
-        time_limit_s=settings.time_limit_s,
-        rel_gap=settings.rel_gap,
-        threads=settings.threads,
-        seed=settings.seed,
-        work_limit=settings.work_limit,
+        **settings.solver_kwargs(),
         duals=duals,
     )
     return built, sol

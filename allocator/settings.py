@@ -96,6 +96,20 @@ class SolverSettings:
             where={"time_limit_s": "--time-limit", "rel_gap": "--gap"},
         )
 
+    def solver_kwargs(self) -> dict[str, Any]:
+        """Return the keyword arguments of ``models.solver.run`` these settings stand for.
+
+        Every solve passes them whole, so a setting added here reaches all of them.
+        """
+        return {
+            "solver": self.solver,
+            "time_limit_s": self.time_limit_s,
+            "rel_gap": self.rel_gap,
+            "threads": self.threads,
+            "seed": self.seed,
+            "work_limit": self.work_limit,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON (the run folder's ``settings``)."""
         return asdict(self)

@@ -513,15 +513,10 @@ def run_model(
 
     sol = msolver.run(
         built,
-        solver=settings.solver,
-        time_limit_s=settings.time_limit_s,
-        rel_gap=settings.rel_gap,
-        threads=settings.threads,
-        seed=settings.seed,
+        **settings.solver_kwargs(),
         log_path=log_path,
         progress=on_progress if progress else None,
         duals=duals,
-        work_limit=settings.work_limit,
         start_plan=start_plan,
     )
     timings["solve"] = float(sol.solve_seconds)

@@ -356,11 +356,7 @@ def alternatives(
         )
         sol = msolver.run(
             built,
-            solver=settings.solver,
-            time_limit_s=settings.time_limit_s,
-            rel_gap=settings.rel_gap,
-            threads=settings.threads,
-            seed=settings.seed,
+            **settings.solver_kwargs(),
         )
         if sol.objective is None or sol.y.size == 0:
             out.stopped_early = True
