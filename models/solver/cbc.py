@@ -28,6 +28,7 @@ from models.solver.solution import (
     _empty,
     _plan_objective,
     _version,
+    report_start,
 )
 from models.solver.start import _lp_rounding_start
 from models.status import Status, classify
@@ -288,16 +289,7 @@ def _run_cbc(
         status0, gap0 = classify(True, inc_obj, lp_bound, rel_gap, direction_of(prob))
         start = (inc_obj, lp_bound, start_values, variables)
         notes.append(f"LP rounding {gap0:.3%} from the LP-relaxation bound")
-        if progress is not None:
-            with contextlib.suppress(Exception):
-                progress(
-                    {
-                        "time_s": time.perf_counter() - t0,
-                        "objective": inc_obj,
-                        "bound": lp_bound,
-                        "gap": float("nan") if gap0 is None else gap0,
-                    }
-                )
+        report_start(progress, time.perf_counter() - t0, inc_obj, lp_bound, gap0)
         if status0 == Status.OPTIMAL:
             return _cbc_solution(
                 built,

@@ -39,6 +39,7 @@ from models.solver.solution import (
     _empty,
     _plan_objective,
     _version,
+    report_start,
 )
 from models.solver.start import _box_bound, _lp_rounding_start
 from models.status import Status, classify
@@ -241,16 +242,7 @@ def _run_highs(
         _write(variables, col)
         inc_obj = _plan_objective(built)
         status0, gap0 = classify(True, inc_obj, lp_bound, rel_gap, direction)
-        if progress is not None:
-            with contextlib.suppress(Exception):
-                progress(
-                    {
-                        "time_s": time.perf_counter() - t_start,
-                        "objective": inc_obj,
-                        "bound": lp_bound,
-                        "gap": float("nan") if gap0 is None else gap0,
-                    }
-                )
+        report_start(progress, time.perf_counter() - t_start, inc_obj, lp_bound, gap0)
         if status0 == Status.OPTIMAL:
             sol = ModelSolution(
                 status=Status.OPTIMAL,

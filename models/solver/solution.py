@@ -131,3 +131,20 @@ def _plan_objective(built: Built) -> float:
         if v.varValue is not None:
             v.varValue = 1.0 if v.varValue > 0.5 else 0.0
     return float(built.prob.objective.value()) if built.prob.objective is not None else 0.0
+
+
+def report_start(
+    progress: Progress | None, seconds: float, objective: float, bound: float, gap: float | None
+) -> None:
+    """Tell ``progress`` about the LP-rounding start (HiGHS and CBC alike); never raises."""
+    if progress is None:
+        return
+    with contextlib.suppress(Exception):
+        progress(
+            {
+                "time_s": seconds,
+                "objective": objective,
+                "bound": bound,
+                "gap": float("nan") if gap is None else gap,
+            }
+        )
