@@ -22,6 +22,8 @@ def test_extra_integer_variable_comes_back_integral():
     built.prob += 2 * z <= 1, "extra_flag_half"  # the LP relaxation takes z = 0.5
     objective = built.prob.objective
     built.prob.setObjective(objective + 1000.0 * z)  # and wants it as large as it may be
+    # a family creates its variables through the build context, which counts binaries
+    built.size = {**built.size, "binaries": built.size["binaries"] + 1}
     sol = run(built, time_limit_s=30, rel_gap=1e-9)
     assert sol.status == Status.OPTIMAL
     assert z.value() == pytest.approx(0.0, abs=1e-9)  # integral: 0, never 0.5
