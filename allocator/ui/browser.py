@@ -257,7 +257,8 @@ def screenshots(out_dir: Path, env: dict[str, str] | None = None, plot_id: str =
             page.goto(f"{url}/export")
             wait_idle(page)
             page.get_by_role("button", name=t("ui.export.make", "zh"), exact=True).click()
-            page.get_by_text(t("ui.export.ready", "zh", n=2)).wait_for(timeout=120_000)
+            ready = t("ui.export.ready", "zh", n=0).split("0")[0]  # "已生成 " whatever the count
+            page.get_by_text(ready).first.wait_for(timeout=120_000)
             wait_idle(page)
             shot("export")
     finally:
