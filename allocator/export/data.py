@@ -48,16 +48,8 @@ FIRM_QUOTA_COLUMNS = (
     "request_met_share",
 )
 """Columns of ``firms.parquet`` carried onto the plots a firm holds after the solve."""
-FIRM_ADDITIVE_COLUMNS = (
-    "land_mu",
-    "electricity_mwh",
-    "energy_tce",
-    "cod_t",
-    "nh3n_t",
-    "so2_t",
-    "nox_t",
-    "value_added_wan",
-    "tax_wan",
+FIRM_ADDITIVE_COLUMNS = tuple(
+    c for c in FIRM_QUOTA_COLUMNS if c not in ("name", "kind", "class", "request_met_share")
 )
 """Firm quantities a plot carries as its share by area (``firm_area_share``), so that
 summing a column over the plot layer (in QGIS) gives the firms' totals, not a firm's

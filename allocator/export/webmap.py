@@ -21,6 +21,7 @@ import pandas as pd
 
 from allocator.export.data import (
     CODED_COLUMNS,
+    FIRM_ADDITIVE_COLUMNS,
     OUTCOME_COLORS,
     OUTCOMES,
     REDLINE_COLOR,
@@ -45,15 +46,7 @@ POPUP_FIELDS = (
     "firm_id_after",
     "firm_name",
     "firm_class",
-    "land_mu",
-    "electricity_mwh",
-    "energy_tce",
-    "cod_t",
-    "nh3n_t",
-    "so2_t",
-    "nox_t",
-    "value_added_wan",
-    "tax_wan",
+    *FIRM_ADDITIVE_COLUMNS,
 )
 ADMIN_SIMPLIFY_M = 50.0
 """Administrative boundaries are a backdrop: simplified to 50 m to keep the page small."""
