@@ -11,7 +11,9 @@ floor area now and headroom. ``allocator.prepare`` feeds both to the
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,6 +63,28 @@ class FarRule:
         return self._value(industry, "output_elasticity")
 
 
+def _rule_number(
+    table: Mapping[str, Any], key: str, path: str, item: str, positive: bool = False
+) -> float:
+    """Read one number of a rule file, or raise a ScenarioError naming file and item.
+
+    A missing, non-numeric or negative value (zero too when ``positive``) is refused.
+    """
+
+    def bad(why: str) -> ScenarioError:
+        return ScenarioError(t("land.error.bad_rule", path=path, item=item, why=why))
+
+    if key not in table:
+        raise bad(t("land.error.missing"))
+    try:
+        value = float(table[key])
+    except (TypeError, ValueError):
+        raise bad(t("land.error.not_number")) from None
+    if not np.isfinite(value) or value < 0 or (positive and value == 0):
+        raise bad(t("land.error.not_positive" if positive else "land.error.negative"))
+    return value
+
+
 def load_far_rule(name_or_path: str | os.PathLike[str] = "far_upgrade_default") -> FarRule:
     """Load a plot-ratio upgrade rule by name (``allocator/policy/<name>.toml``) or path.
 
@@ -75,15 +99,7 @@ def load_far_rule(name_or_path: str | os.PathLike[str] = "far_upgrade_default") 
         return ScenarioError(t("land.error.bad_rule", path=path, item=item, why=why))
 
     def number(table: dict, key: str, item: str, positive: bool = False) -> float:
-        if key not in table:
-            raise bad(item, t("land.error.missing"))
-        try:
-            value = float(table[key])
-        except (TypeError, ValueError):
-            raise bad(item, t("land.error.not_number")) from None
-        if not np.isfinite(value) or value < 0 or (positive and value == 0):
-            raise bad(item, t("land.error.not_positive" if positive else "land.error.negative"))
-        return value
+        return _rule_number(table, key, path, item, positive)
 
     classes = data.get("eligible_classes")
     if not isinstance(classes, list) or any(c not in CLASSES for c in classes):
@@ -134,21 +150,7 @@ def load_idle_rule(name_or_path: str | os.PathLike[str] = "idle_reuse_default") 
     path = str(data.get("__path__", name_or_path))
     values = {}
     for key in ("saving_yuan_per_m2", "amortisation_years"):
-        if key not in data:
-            raise ScenarioError(
-                t("land.error.bad_rule", path=path, item=key, why=t("land.error.missing"))
-            )
-        try:
-            values[key] = float(data[key])
-        except (TypeError, ValueError):
-            why = t("land.error.not_number")
-            raise ScenarioError(t("land.error.bad_rule", path=path, item=key, why=why)) from None
-        bad = values[key] <= 0 if key == "amortisation_years" else values[key] < 0
-        if bad or not np.isfinite(values[key]):
-            why = t(
-                "land.error.not_positive" if key == "amortisation_years" else "land.error.negative"
-            )
-            raise ScenarioError(t("land.error.bad_rule", path=path, item=key, why=why))
+        values[key] = _rule_number(data, key, path, key, positive=key == "amortisation_years")
     return IdleRule(
         path=path,
         saving_yuan_per_m2=values["saving_yuan_per_m2"],
@@ -237,18 +239,7 @@ def load_assessment_rule(
     path = str(data.get("__path__", name_or_path))
     values = {}
     for key in ("min_tax_wan_per_km2", "min_va_wan_per_km2", "min_developed_share"):
-        if key not in data:
-            raise ScenarioError(
-                t("land.error.bad_rule", path=path, item=key, why=t("land.error.missing"))
-            )
-        try:
-            values[key] = float(data[key])
-        except (TypeError, ValueError):
-            why = t("land.error.not_number")
-            raise ScenarioError(t("land.error.bad_rule", path=path, item=key, why=why)) from None
-        if not np.isfinite(values[key]) or values[key] < 0:
-            why = t("land.error.negative")
-            raise ScenarioError(t("land.error.bad_rule", path=path, item=key, why=why))
+        values[key] = _rule_number(data, key, path, key)
     return AssessmentRule(
         path=path,
         source={str(k): str(v) for k, v in (data.get("source") or {}).items()},
