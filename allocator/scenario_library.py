@@ -197,7 +197,10 @@ class ScenarioLibrary:
         for path in self.folder.glob("*.toml"):
             if path.name.startswith(".") or not path.is_file():
                 continue
-            out.append(self._entry(path))
+            try:
+                out.append(self._entry(path))
+            except FileNotFoundError:  # deleted meanwhile (another session)
+                continue
         out.sort(key=lambda e: (e.modified, e.name), reverse=True)
         return out
 
@@ -326,13 +329,16 @@ class ScenarioLibrary:
                 hint=t("scenlib.corrupt_hint"),
             ) from None
 
-    def _copy(self, name: str, new_name: str) -> tuple[SavedScenario, Path, str]:
+    def _copy(
+        self, name: str, new_name: str, *, same_file: bool
+    ) -> tuple[SavedScenario, Path, str]:
+        """Return the entry, the new file and its text; ``same_file``: a rename may keep it."""
         import tomli_w
 
         entry = self._usable(name)
         new_name = check_name(new_name)
-        keep = entry.path if new_name.casefold() == entry.name.casefold() else None
-        path = self._check_free(new_name, keep=keep)
+        same = same_file and new_name.casefold() == entry.name.casefold()
+        path = self._check_free(new_name, keep=entry.path if same else None)
         raw = self._raw(entry)
         raw["name"] = new_name
         text: str = tomli_w.dumps(raw)
@@ -346,7 +352,7 @@ class ScenarioLibrary:
         ScenarioError
             No such name, a bad or taken new name, or an unreadable file.
         """
-        entry, path, text = self._copy(name, new_name)
+        entry, path, text = self._copy(name, new_name, same_file=True)
         if path == entry.path:
             self._write_checked(path, text, new_name, replace=True)
         else:
@@ -362,11 +368,7 @@ class ScenarioLibrary:
         ScenarioError
             No such name, a bad or taken new name, or an unreadable file.
         """
-        entry, path, text = self._copy(name, new_name)
-        if path == entry.path:
-            raise ScenarioError(
-                t("scenlib.duplicate", name=new_name), hint=t("scenlib.duplicate_hint")
-            )
+        entry, path, text = self._copy(name, new_name, same_file=False)
         self._write_checked(path, text, new_name)
         return self._entry(path)
 

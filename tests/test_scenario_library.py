@@ -185,6 +185,10 @@ def test_rename_duplicate_delete(place):
     lib.save(scenario, "abc")
     lib.rename("abc", "ABC")
     assert [e.name for e in lib.entries() if e.name.casefold() == "abc"] == ["ABC"]
+    with pytest.raises(ScenarioError, match="已有名为"):  # a copy needs another name
+        lib.duplicate("ABC", "abc")
+    lib.rename("方案乙", "方案乙")  # its own name: nothing changes
+    assert lib.find("方案乙").path == copy.path
     lib.delete("方案甲")
     assert not renamed.path.exists()
     assert sorted(e.name for e in lib.entries()) == ["ABC", "方案乙"]
