@@ -146,33 +146,55 @@ def portable_toml(
     return text
 
 
-def _write_atomic(path: Path, text: str, *, replace: bool) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder.
-
-    With ``replace=False`` an existing file is never overwritten (the name is
-    linked into place, which fails when it exists).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    tmp = Path(tmp_name)
+def _temp_file(folder: Path, text: str, suffix: str) -> Path:
+    """Write ``text`` to a new hidden temporary file in ``folder`` (flushed to disk)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        if replace:
-            os.replace(tmp, path)
-            return
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise
-        except OSError:  # a file system without hard links: check, then move
-            if path.exists():
-                raise FileExistsError(path) from None
-            os.replace(tmp, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+def _place(tmp: Path, path: Path, *, replace: bool) -> None:
+    """Move the finished temporary file ``tmp`` to ``path`` in one step.
+
+    With ``replace=False`` an existing file is never overwritten: the name is
+    hard-linked into place, which fails when it exists.
+    """
+    if replace:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: check, then move
+        if path.exists():
+            raise FileExistsError(path) from None
+        os.replace(tmp, path)
+
+
+def _write_atomic(path: Path, text: str, *, replace: bool) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder."""
+    tmp = _temp_file(path.parent, text, path.suffix)
+    try:
+        _place(tmp, path, replace=replace)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _cannot_write(exc: OSError) -> ScenarioError:
+    """Return the message for a library folder that cannot be written (no server path)."""
+    return ScenarioError(
+        t("scenlib.cannot_write", error=exc.strerror or type(exc).__name__),
+        hint=t("scenlib.cannot_write_hint"),
+    )
 
 
 class ScenarioLibrary:
@@ -248,26 +270,30 @@ class ScenarioLibrary:
         return path
 
     def _write_checked(self, path: Path, text: str, name: str, *, replace: bool = False) -> None:
-        """Validate ``text`` as a scenario in this folder, then write it to ``path``."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-check-", suffix=".toml", dir=self.folder)
-        os.close(fd)
-        tmp = Path(tmp_name)
+        """Write ``text`` to ``path`` if it reads back as a scenario from this folder.
+
+        The temporary file is checked as the CLI would read it (its relative
+        case path resolved from this folder), then moved into place.
+        """
         try:
-            tmp.write_text(text, encoding="utf-8")
-            load_scenario(tmp)  # the file it would be, read back as the CLI reads it
+            tmp = _temp_file(self.folder, text, ".toml")
+        except OSError as exc:
+            raise _cannot_write(exc) from None
+        try:
+            load_scenario(tmp)
+            _place(tmp, path, replace=replace)
         except ScenarioError as exc:
             raise ScenarioError(
                 t("scenlib.invalid", name=name, error=exc.message), hint=exc.hint
             ) from None
-        finally:
-            tmp.unlink(missing_ok=True)
-        try:
-            _write_atomic(path, text, replace=replace)
         except FileExistsError:
             raise ScenarioError(
                 t("scenlib.duplicate", name=name), hint=t("scenlib.duplicate_hint")
             ) from None
+        except OSError as exc:
+            raise _cannot_write(exc) from None
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def save(
         self,
@@ -357,7 +383,10 @@ class ScenarioLibrary:
             self._write_checked(path, text, new_name, replace=True)
         else:
             self._write_checked(path, text, new_name)
-            entry.path.unlink(missing_ok=True)
+            try:
+                entry.path.unlink(missing_ok=True)
+            except OSError as exc:  # the new file stays; the old name is still listed
+                raise _cannot_write(exc) from None
         return self._entry(path)
 
     def duplicate(self, name: str, new_name: str) -> SavedScenario:
@@ -380,7 +409,10 @@ class ScenarioLibrary:
         ScenarioError
             No such name.
         """
-        self.find(name).path.unlink(missing_ok=True)
+        try:
+            self.find(name).path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise _cannot_write(exc) from None
 
 
 # ----------------------------------------------------------------------------- drafts

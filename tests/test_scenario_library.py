@@ -262,3 +262,13 @@ def test_drafts_round_trip_and_are_dropped_for_another_case(tmp_path):
     assert load_draft(folder, "k", "h").data is None
     assert not path.exists()
     assert not [p for p in folder.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_a_folder_that_cannot_be_written_is_a_message(place):
+    tmp, case_path, scenario, lib = place
+    blocked = tmp / "not-a-folder"
+    blocked.write_text("x", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="无法写入情景库文件夹") as info:
+        ScenarioLibrary(blocked).save(scenario, "x")
+    assert str(tmp) not in info.value.message  # no server path
+    assert blocked.read_text(encoding="utf-8") == "x"
