@@ -23,7 +23,6 @@ import pandas as pd
 import streamlit as st
 
 from allocator import ScenarioLibrary, load_draft, save_draft
-from allocator.errors import AllocatorError
 from allocator.ui import store as store_app
 from allocator.ui.common import case_path, fixed, runs_dir, show_error, t
 
@@ -167,7 +166,7 @@ def _say(kind: str, text: str) -> None:
     st.session_state[_MESSAGE] = (kind, text)
 
 
-def _fail(exc: AllocatorError) -> None:
+def _fail(exc: Exception) -> None:
     st.session_state[_MESSAGE] = ("error", exc)
 
 
@@ -194,7 +193,7 @@ def _save(scenario: Any, case_hash: str) -> None:
     description = str(st.session_state.get("whatif_save_description") or "")
     try:
         entry = library().save(scenario, name, description, case_hash=case_hash)
-    except AllocatorError as exc:
+    except Exception as exc:  # noqa: BLE001 - shown by show_error, never as a traceback
         _fail(exc)
         return
     st.session_state["whatif_save_name"] = ""
@@ -207,7 +206,7 @@ def _rename(path: str, name: str) -> None:
     """Rename; a base being edited follows its file, its edits kept (a callback)."""
     try:
         entry = library().rename(name, str(st.session_state.get("whatif_lib_new_name") or ""))
-    except AllocatorError as exc:
+    except Exception as exc:  # noqa: BLE001 - shown by show_error, never as a traceback
         _fail(exc)
         return
     draft = dict(st.session_state.get(DRAFT) or {})
@@ -226,7 +225,7 @@ def _duplicate(name: str) -> None:
     new = str(st.session_state.get("whatif_lib_new_name") or "").strip()
     try:
         entry = library().duplicate(name, new or t("ui.scenlib.copy_name", name=name))
-    except AllocatorError as exc:
+    except Exception as exc:  # noqa: BLE001 - shown by show_error, never as a traceback
         _fail(exc)
         return
     st.session_state["whatif_lib_pick"] = str(entry.path)
@@ -247,7 +246,7 @@ def _delete(path: str, name: str) -> None:
     st.session_state.pop(_CONFIRM, None)
     try:
         library().delete(name)
-    except AllocatorError as exc:
+    except Exception as exc:  # noqa: BLE001 - shown by show_error, never as a traceback
         _fail(exc)
         return
     if st.session_state.get("whatif_base") == path:
