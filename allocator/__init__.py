@@ -60,6 +60,13 @@ _API: dict[str, str] = {
     "check_confined": "allocator.scenario_refs",
     "redact_paths": "allocator.scenario_refs",
     "scenario_schema": "allocator.scenario",
+    # named scenarios and the what-if draft
+    "ScenarioLibrary": "allocator.scenario_library",
+    "SavedScenario": "allocator.scenario_library",
+    "portable_toml": "allocator.scenario_library",
+    "save_draft": "allocator.scenario_library",
+    "load_draft": "allocator.scenario_library",
+    "discard_draft": "allocator.scenario_library",
     "prepare": "allocator.prepare",
     "solve": "allocator.solve",
     "diagnose": "allocator.diagnose",

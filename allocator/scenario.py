@@ -8,6 +8,11 @@ values are :class:`~allocator.errors.ScenarioError` naming the file and key.
 The resolved scenario is frozen (nested read-only mappings) and hashed
 (sha256 of the canonical JSON of its parameters).
 
+The case is named by ``case`` (a path, relative to the file that sets it) and,
+in saved scenarios (:mod:`allocator.scenario_library`), also by its content
+hash ``case_hash``: solving on a case with another hash is an error naming the
+key (:func:`allocator.scenario_refs.check_case_hash`).
+
 Conflicts (within one file or override dict; a child file may always replace
 what its parent set):
 
@@ -91,6 +96,7 @@ def _fields() -> list[Field]:
         Field("name", "str", ""),
         Field("description", "str", ""),
         Field("case", "str", "", optional=True),
+        Field("case_hash", "str", None, optional=True),
         Field("objective.alpha_va", "float", 1.0, min=0.0),
         Field("objective.alpha_tax", "float", 1.0, min=0.0),
     ]
@@ -187,7 +193,7 @@ _SWITCH_PARAMS: dict[str, tuple[str, ...]] = {
     "far_upgrade": ("land.far_",),
     "idle_reuse": ("land.idle_",),
 }
-_NOT_HASHED = ("name", "description", "case")
+_NOT_HASHED = ("name", "description", "case", "case_hash")
 
 
 def field_for(key: str) -> Field | None:
@@ -556,7 +562,7 @@ class Scenario:
 
     @property
     def hash(self) -> str:
-        """sha256 of the canonical JSON of the parameters (name, description, case excluded)."""
+        """sha256 of the canonical JSON of the parameters (name, description, case ref excluded)."""
         params = {k: v for k, v in self.flat.items() if k not in _NOT_HASHED and v is not None}
         text = json.dumps(_canon(params), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()

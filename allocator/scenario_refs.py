@@ -1,9 +1,10 @@
-"""Scenario keys that name case objects (``caps.zones.<id>.…``, ``caps.units.<id>.…``).
+"""Scenario keys that refer to the case: its content hash and the ids in cap keys.
 
 A scenario file is checked on its own when loaded (:mod:`allocator.scenario`);
 whether the ids in its keys exist can only be checked against a case. A key
 naming a zone or control unit the case does not have would otherwise be
-ignored silently (the cap the user meant to set never applies).
+ignored silently (the cap the user meant to set never applies). Likewise a
+saved scenario's ``case_hash`` must be the content hash of the case it runs on.
 """
 
 from __future__ import annotations
@@ -39,15 +40,52 @@ def _file_setting(scenario: Any, key: str) -> str:
     return scenario.name
 
 
-def check_scenario_ids(scenario: Any, case: Any) -> None:
-    """Raise when a scenario key names a zone or control unit the case does not have.
+def check_case_hash(scenario: Any, case: Any) -> None:
+    """Raise when the scenario records a case content hash (``case_hash``) the case lacks.
+
+    A saved scenario (:mod:`allocator.scenario_library`) records the hash of the
+    case it was made on; the same file run on changed data would answer another
+    question silently.
 
     Raises
     ------
     ScenarioError
-        Naming the scenario file, the key and the unknown id, with the closest
-        existing id as a hint.
+        Naming the scenario file, the key ``case_hash``, the case file and both
+        hashes (short), with how to run it anyway.
     """
+    expected = scenario.flat.get("case_hash")
+    if not expected:
+        return
+    actual = case.content_hash()
+    if str(expected) == actual:
+        return
+    source = getattr(case, "source", None) or scenario.flat.get("case") or ""
+    raise ScenarioError(
+        t(
+            "err.scenario.case_changed",
+            where=_file_setting(scenario, "case_hash"),
+            param="case_hash",
+            case=Path(str(source)).name if source else "—",
+            saved=str(expected)[:12],
+            actual=actual[:12],
+        ),
+        hint=t("err.scenario.case_changed_hint"),
+    )
+
+
+def check_scenario_ids(scenario: Any, case: Any) -> None:
+    """Raise when the scenario does not fit the case: its case hash, or an unknown id.
+
+    The case hash is :func:`check_case_hash`; then every ``caps.zones.<id>`` and
+    ``caps.units.<id>`` key must name a zone or control unit of the case.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the scenario file and the key: another case version, or the
+        unknown id with the closest existing id as a hint.
+    """
+    check_case_hash(scenario, case)
     for prefix, (layer, column) in ID_KEYS.items():
         frame = getattr(case, layer, None)
         if frame is None or column not in frame.columns:

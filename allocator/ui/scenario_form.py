@@ -18,7 +18,7 @@ import streamlit as st
 from allocator import i18n, scenario_schema
 from allocator.ui.common import fixed, lang, list_methods, t
 
-HIDDEN = ("name", "description", "case")
+HIDDEN = ("name", "description", "case", "case_hash")
 SECTIONS = ("caps", "switches", "classes", "exit", "eligibility", "solver", "objective", "energy")
 ZONE_KEYS = ("energy_factor", "electricity_factor")
 SLIDER_SPAN = 10.0
@@ -45,37 +45,47 @@ def _is_factor(key: str) -> bool:
     return key.endswith("_factor") or key.endswith(".factor")
 
 
-def widget(key: str, desc: dict, value: Any, wkey: str) -> Any:
-    """Draw one widget for a schema entry; return its value in the scenario's units."""
+_BASE = object()
+"""``widget(start=...)`` default: the widget starts at the base scenario's value."""
+
+
+def widget(key: str, desc: dict, value: Any, wkey: str, start: Any = _BASE) -> Any:
+    """Draw one widget for a schema entry; return its value in the scenario's units.
+
+    ``value`` is the base scenario's value; ``start`` the value the widget shows
+    when it is drawn anew (a kept draft's), by default the base's.
+    """
+    shown = value if start is _BASE else start
     label = desc.get("description") or key
     helptext = key
     kind = desc.get("type")
     lo, hi = desc.get("min"), desc.get("max")
     choices = list(desc.get("choices") or [])
     if kind == "bool":
-        return st.toggle(label, value=bool(value), key=wkey, help=helptext)
+        return st.toggle(label, value=bool(shown), key=wkey, help=helptext)
     if kind == "list[str]":
-        opts = list(dict.fromkeys([*choices, *(value or [])]))
-        return st.multiselect(label, opts, default=list(value or []), key=wkey, help=helptext)
+        opts = list(dict.fromkeys([*choices, *(value or []), *(shown or [])]))
+        return st.multiselect(label, opts, default=list(shown or []), key=wkey, help=helptext)
     if kind == "str":
         if key == "scoring.method":
             choices = list(dict.fromkeys([str(value), *list_methods()]))
         if choices:
-            opts = list(dict.fromkeys([*([value] if value not in choices else []), *choices]))
+            extra = [v for v in (value, shown) if v not in choices]
+            opts = list(dict.fromkeys([*extra, *choices]))
             return st.selectbox(
                 label,
                 opts,
-                index=opts.index(value),
+                index=opts.index(shown),
                 key=wkey,
                 help=helptext,
                 format_func=fixed(choice_label),
             )
-        return st.text_input(label, value=str(value or ""), key=wkey, help=helptext)
+        return st.text_input(label, value=str(shown or ""), key=wkey, help=helptext)
     if kind == "int":
         return int(
             st.number_input(
                 label,
-                value=int(value if value is not None else desc.get("default") or 0),
+                value=int(shown if shown is not None else desc.get("default") or 0),
                 min_value=int(lo) if lo is not None else None,
                 max_value=int(hi) if hi is not None else None,
                 step=1,
@@ -85,21 +95,22 @@ def widget(key: str, desc: dict, value: Any, wkey: str) -> Any:
         )
     # floats
     if _is_factor(key):
-        pct = 100.0 * (1.0 if value is None else float(value))
-        top = max(200.0, math.ceil(pct / 50) * 50)
+        base_pct = 100.0 * (1.0 if value is None else float(value))
+        pct = 100.0 * (1.0 if shown is None else float(shown))
+        top = max(200.0, math.ceil(max(base_pct, pct) / 50) * 50)
         chosen = st.slider(
             f"{label} (%)", 0.0, top, pct, step=1.0, key=wkey, help=helptext, format="%.0f%%"
         )
         if value is None and abs(chosen - 100.0) < 1e-9:
             return None
         return chosen / 100.0
-    if value is not None and math.isinf(float(value)):
-        value = None
+    if shown is not None and math.isinf(float(shown)):
+        shown = None
     if key == "solver.rel_gap":
         # in percent, any value the schema allows (0.5 % included), not a slider's coarse steps
         pct = st.number_input(
             f"{label} (%)",
-            value=100.0 * float(value if value is not None else desc.get("default") or 0.0),
+            value=100.0 * float(shown if shown is not None else desc.get("default") or 0.0),
             min_value=100.0 * float(lo or 0.0),
             max_value=100.0 * float(hi if hi is not None else 1.0),
             step=0.05,
@@ -113,16 +124,16 @@ def widget(key: str, desc: dict, value: Any, wkey: str) -> Any:
             label,
             float(lo),
             float(hi),
-            float(value if value is not None else lo),
+            float(shown if shown is not None else lo),
             step=(float(hi) - float(lo)) / 100,
             key=wkey,
             help=helptext,
         )
     if key == "eligibility.redline_buffer_m":
-        return st.slider(label, 0.0, float(hi or 5000), float(value or 0), 50.0, key=wkey)
+        return st.slider(label, 0.0, float(hi or 5000), float(shown or 0), 50.0, key=wkey)
     number = st.number_input(  # type: ignore[misc]  # mypy gives up on its many union overloads
         label,
-        value=None if value is None else float(value),  # type: ignore[arg-type]  # None: empty box
+        value=None if shown is None else float(shown),  # type: ignore[arg-type]  # None: empty box
         min_value=float(lo) if lo is not None else None,
         max_value=float(hi) if hi is not None else None,
         placeholder="∞" if desc.get("default") == math.inf else "—",
@@ -153,8 +164,18 @@ def _differs(new: Any, old: Any) -> bool:
     return new != old
 
 
-def form(scenario: Any, zones: list[tuple[str, str]], prefix: str) -> dict[str, Any]:
-    """Draw the scenario's widgets grouped by section; return the changed keys (dotted)."""
+def form(
+    scenario: Any,
+    zones: list[tuple[str, str]],
+    prefix: str,
+    initial: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Draw the scenario's widgets grouped by section; return the changed keys (dotted).
+
+    ``initial`` holds changed keys kept from before (a draft): a widget drawn
+    anew (after a page change or a reload) starts there instead of at the base.
+    """
+    initial = initial or {}
     entries = [d for d in schema() if d["key"] not in HIDDEN]
     changed: dict[str, Any] = {}
     by_section: dict[str, list[dict]] = {}
@@ -170,7 +191,7 @@ def form(scenario: Any, zones: list[tuple[str, str]], prefix: str) -> dict[str, 
                 if key.startswith("caps.zones."):
                     continue  # drawn below, one slider per zone
                 old = scenario.get(key)
-                new = widget(key, desc, old, prefix + key)
+                new = widget(key, desc, old, prefix + key, initial.get(key, old))
                 if _differs(new, old):
                     changed[key] = new
             if section == "caps" and zones:
@@ -188,7 +209,7 @@ def form(scenario: Any, zones: list[tuple[str, str]], prefix: str) -> dict[str, 
                         desc["description"] = f"{zone_id} {name} · {t(f'ui.whatif.{field}')}"
                         old = scenario.get(key)
                         with col:
-                            new = widget(key, desc, old, prefix + key)
+                            new = widget(key, desc, old, prefix + key, initial.get(key, old))
                         if _differs(new, old):
                             changed[key] = new
     return changed

@@ -11,8 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from allocator import Result, Scenario, load_scenario, solve
-from allocator.ui import results, scenario_form
+from allocator import Result, Scenario, load_scenario, portable_toml, solve
+from allocator.safety import safe_filename
+from allocator.ui import results, saved_scenarios, scenario_form
 from allocator.ui.common import (
     attempt,
     case_path,
@@ -68,25 +69,37 @@ def _interactive(scenario: Any) -> Any:
 
 
 def _with_case(scenario: Scenario, case: str) -> Scenario:
-    """Point the scenario at the app's active case (scenarios name their case by path)."""
+    """Point the scenario at the app's active case (scenarios name their case by path).
+
+    The app runs every scenario on its active case, so a saved scenario's
+    ``case_hash`` (made on another case or version) is dropped; the list of
+    saved scenarios says which were saved for another case.
+    """
     current = scenario.case_path
+    if scenario.get("case_hash"):
+        scenario = scenario.with_overrides({"case_hash": None}, where="app")
     if current is not None and Path(str(current)).resolve() == Path(case).resolve():
         return scenario
     return scenario.with_overrides({"case": case}, where="app")
 
 
 def base_choice() -> Path | None:
-    """Pick the base scenario: a shipped file or an uploaded TOML."""
+    """Pick the base scenario: a shipped file, a saved (named) one, or an uploaded TOML."""
     files = list_scenarios()
+    mine = saved_scenarios.base_options()
     uploaded = st.session_state.get("whatif_uploaded")
-    options = [str(p) for p in files] + ([uploaded] if uploaded else [])
+    options = [str(p) for p in files] + list(mine) + ([uploaded] if uploaded else [])
     if not options:
         st.info(t("ui.whatif.no_scenarios"))
         return None
     if uploaded and st.session_state.pop("_whatif_pick_uploaded", False):
         st.session_state["whatif_base"] = uploaded
+    saved_scenarios.choose(options)  # kept across page changes and reloads (the draft)
     choice = st.selectbox(
-        t("ui.whatif.base"), options, format_func=fixed(scenario_title), key="whatif_base"
+        t("ui.whatif.base"),
+        options,
+        format_func=fixed(lambda p: mine.get(p) or scenario_title(p)),
+        key="whatif_base",
     )
     with st.expander(t("ui.whatif.load")):
         upload = st.file_uploader(
@@ -241,6 +254,7 @@ def render() -> None:
     case = get_case()
     if case is None:
         return
+    saved_scenarios.restore(case)
     left, right = st.columns([2, 3], gap="large")
     with left:
         base_path = base_choice()
@@ -259,12 +273,13 @@ def render() -> None:
                 gap=f"{100 * float(base.get('solver.rel_gap')):.2f}",
             )
         )
-        prefix = f"sc:{base_path.stem}:"
+        prefix = saved_scenarios.prefix_for(base_path)
+        library_slot = st.container()  # the named scenarios, drawn once the scenario is known
         zones = list(
             zip(case.zones["zone_id"].astype(str), case.zones["name"].astype(str), strict=True)
         )
         prefetch_base(base, case)
-        overrides = scenario_form.form(base, zones, prefix)
+        overrides = scenario_form.form(base, zones, prefix, saved_scenarios.initial(base_path))
     with right:
         scenario_form.caption_changes(overrides, zones)
         relax = relaxations()
@@ -280,21 +295,30 @@ def render() -> None:
             scenario = attempt(scenario.with_overrides, relax, "diagnosis")
         if scenario is None:
             return
+        with library_slot:
+            saved_scenarios.panel(scenario, case)
         c1, c2 = st.columns([1, 1])
         run_clicked = c1.button(
             t("ui.whatif.run"), type="primary", key="whatif_run", width="stretch"
         )
+        name = str(st.session_state.get("whatif_save_name") or "").strip() or scenario.name
         c2.download_button(
             t("ui.whatif.save"),
-            data=scenario.to_toml().encode("utf-8"),
-            file_name=f"{base.name}-whatif.toml",
+            data=portable_toml(
+                scenario,
+                name=name,
+                description=str(scenario.get("description") or ""),
+                case_hash=case.content_hash(),
+            ).encode("utf-8"),
+            file_name=f"{safe_filename(name)}.toml",
             mime="application/toml",
             key="whatif_save",
             width="stretch",
         )
         if run_clicked or st.session_state.pop("whatif_rerun", False):
             run_now(base, scenario, case, bool(changes))
-        show_last()
+        show_last(scenario, case)
+        saved_scenarios.keep(base_path, overrides, case)
 
 
 def whatif_title(description: str) -> str:
@@ -352,11 +376,16 @@ def run_now(base: Any, scenario: Any, case: Any, changed: bool) -> None:
         "run": str(folder),
         "base": str(base_folder or folder),
         "changed": changed,
+        **saved_scenarios.answered(scenario, case),
     }
 
 
-def show_last() -> None:
-    """Show the last what-if run of this session against its base."""
+def show_last(scenario: Any = None, case: Any = None) -> None:
+    """Show the last what-if run of this session against its base.
+
+    A result that answered other parameters than the ones now set is marked
+    as the previous result, under a warning, never as the answer to the edits.
+    """
     last = st.session_state.get("whatif_last")
     if not last:
         st.caption(t("ui.whatif.hint"))
@@ -365,7 +394,12 @@ def show_last() -> None:
     base_result = get_run(Path(last["base"])) if last.get("changed") else None
     if run is None:
         return
-    st.subheader(t("ui.whatif.result", name=run_title(Path(last["run"]), run)))
+    title = run_title(Path(last["run"]), run)
+    if scenario is not None and saved_scenarios.is_stale(last, scenario, case):
+        st.warning(t("ui.scenlib.stale"))
+        st.subheader(t("ui.scenlib.stale_result", name=title))
+    else:
+        st.subheader(t("ui.whatif.result", name=title))
     results.show_run(run, base_result, key="whatif", repair=repair)
 
 
