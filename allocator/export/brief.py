@@ -28,7 +28,7 @@ from allocator.export import fonts, maps
 from allocator.export.data import ExportData, collect, constraint_label
 from allocator.i18n import t
 from allocator.kpis import BEFORE_KPIS, HEADLINE_KPIS, Kpis, format_delta, format_kpi, kpi_label
-from allocator.status import status_label
+from allocator.status import run_status_label
 
 A4_IN = (8.27, 11.69)
 MAX_BINDING = 3
@@ -215,7 +215,7 @@ def build_brief(data: ExportData, base: Any = None, base_name: str | None = None
 
     gains = [zone_line(*c) for c in changes if c[2] - c[1] > 0.05][:MAX_ZONES]
     losses = [zone_line(*c) for c in reversed(changes) if c[2] - c[1] < -0.05][:MAX_ZONES]
-    status = status_label(run.status, lang, gap=run.summary.get("gap"))
+    status = run_status_label(run, lang)
     meta = t("brief.meta", lang, date=data.created, scenario=data.scenario_name, status=status)
     return Brief(
         title=t("brief.title", lang, scenario=data.scenario_name),
