@@ -150,6 +150,12 @@ def test_the_base_run_is_chosen_not_the_order_of_clicks(solved_runs, tmp_path, m
     assert list(at.dataframe[0].value.columns) == [names[base], names[tight]]
     assert f"基准「{names[base]}」→「{names[tight]}」" in texts(at)
 
+    # the run columns are shown (an unlabelled column would be hidden as an internal one)
+    config = json.loads(at.dataframe[0].proto.columns or "{}")
+    for name in (names[base], names[tight]):
+        assert config[name].get("label") == name, config
+        assert not config[name].get("hidden"), config
+
     at.selectbox(key="compare_base").set_value(str(tight)).run()
     assert not at.exception
     kpis = at.dataframe[0].value

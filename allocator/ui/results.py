@@ -351,7 +351,9 @@ def show_run(run: Any, base: Any | None, key: str, repair: Repair | None = None)
         if run.firms is None or run.firms.empty:
             return
     with st.expander(t("ui.run.kpi_table")):
-        show_table(kpi_frame(run, base), hide_index=True, width="stretch")
+        frame = kpi_frame(run, base)  # headers already in words: shown as they are
+        config = {c: st.column_config.Column(c) for c in frame.columns}
+        show_table(frame, hide_index=True, width="stretch", column_config=config)
     tabs = st.tabs(
         [t("ui.run.tab_map"), t("ui.run.tab_firms"), t("ui.run.tab_zones"), t("ui.run.tab_caps")]
     )

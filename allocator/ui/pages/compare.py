@@ -143,7 +143,11 @@ def render() -> None:
         },
         index=[t("ui.compare.status"), t("ui.compare.gap")],
     )
-    show_table(pd.concat([statuses.astype(str), shown]))
+    # the columns are the runs' names: shown as they are (show_table hides unlabelled columns)
+    show_table(
+        pd.concat([statuses.astype(str), shown]),
+        column_config={label: st.column_config.Column(label) for label in labels},
+    )
     comparison = attempt(compare, [Path(p) for p in order])
     if comparison is not None:
         with st.expander(t("ui.compare.library_table")):

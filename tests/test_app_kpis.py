@@ -1,0 +1,40 @@
+"""AppTest: a what-if result's KPI table is shown, with electricity in 万千瓦时."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from app_helpers import open_page, use_runs
+
+from allocator import format_kpi
+
+
+def served_total(run, column: str) -> float:
+    firms = pd.read_parquet(run / "firms.parquet")
+    return float(firms.loc[firms["served"].astype(bool), column].sum())
+
+
+def test_whatif_kpi_table_is_shown_in_planner_units(solved_runs, tmp_path, monkeypatch):
+    runs = use_runs(solved_runs, tmp_path, monkeypatch, "base", "tight")
+    at = open_page("whatif", timeout=120)
+    at.session_state["whatif_last"] = {
+        "run": str(runs["tight"]),
+        "base": str(runs["base"]),
+        "changed": True,
+    }
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    frame = next(d for d in at.dataframe if "指标" in d.value.columns)
+    config = json.loads(frame.proto.columns or "{}")
+    for col in frame.value.columns:  # every column is shown (none hidden as internal)
+        assert not (config.get(col) or {}).get("hidden"), config
+    table = frame.value.set_index("指标")
+    # electricity in 万千瓦时: the run's MWh / 10 (1 万kWh = 10 MWh)
+    mwh = served_total(runs["tight"], "electricity_mwh")
+    assert mwh > 0
+    assert table.loc["用电量（万千瓦时）", "本情景"] == pytest.approx(mwh / 10)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["用电量（万千瓦时）"] == format_kpi("electricity_mwh", mwh)
+    assert format_kpi("electricity_mwh", mwh) == f"{mwh / 10:,.0f}"
