@@ -38,3 +38,29 @@ def test_whatif_kpi_table_is_shown_in_planner_units(solved_runs, tmp_path, monke
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["用电量（万千瓦时）"] == format_kpi("electricity_mwh", mwh)
     assert format_kpi("electricity_mwh", mwh) == f"{mwh / 10:,.0f}"
+
+
+def test_compare_cli_and_workbook_show_electricity_in_wan_kwh(solved_runs, tmp_path, capsys):
+    """`allocator compare` and its workbook: 用电量 in 万千瓦时 (MWh / 10), no server paths."""
+    from allocator.cli import main
+
+    runs = solved_runs.copy_to(tmp_path / "runs", "base", "tight")
+    base, tight = runs["base"], runs["tight"]
+    mwh = {k: served_total(p, "electricity_mwh") for k, p in runs.items()}
+    out = tmp_path / "对比.xlsx"
+    assert main(["compare", str(base), str(tight), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    line = next(x for x in text.splitlines() if x.startswith("用电量（万千瓦时）"))
+    assert f"{mwh['base'] / 10:,.1f}" in line
+    assert f"{mwh['tight'] / 10:,.1f}" in line
+    assert f"{(mwh['tight'] - mwh['base']) / 10:+,.1f}" in line
+    sheets = pd.read_excel(out, sheet_name=None)
+    kpis = sheets["主要指标"].set_index("指标")
+    assert kpis.loc["用电量（万千瓦时）"].iloc[0] == pytest.approx(mwh["base"] / 10)
+    assert kpis.loc["用电量（万千瓦时）"].iloc[1] == pytest.approx(mwh["tight"] / 10)
+    zones = sheets["各区"]
+    elec = zones[zones.iloc[:, 1] == "用电（万千瓦时）"]
+    assert len(elec) == 2
+    zone_mwh = pd.read_parquet(base / "zones.parquet")["electricity_mwh"].sum()
+    assert elec.iloc[:, 2].sum() == pytest.approx(zone_mwh / 10)
+    assert not sheets["运行"].astype(str).apply(lambda c: c.str.contains(str(tmp_path))).any().any()
