@@ -1,4 +1,4 @@
-"""AppTest: a what-if result's KPI table is shown, with electricity in 万千瓦时."""
+"""Electricity as planners read it (万千瓦时): the app, the compare CLI and workbook, the brief."""
 
 from __future__ import annotations
 
@@ -64,3 +64,29 @@ def test_compare_cli_and_workbook_show_electricity_in_wan_kwh(solved_runs, tmp_p
     zone_mwh = pd.read_parquet(base / "zones.parquet")["electricity_mwh"].sum()
     assert elec.iloc[:, 2].sum() == pytest.approx(zone_mwh / 10)
     assert not sheets["运行"].astype(str).apply(lambda c: c.str.contains(str(tmp_path))).any().any()
+
+
+def test_brief_prices_an_electricity_quota_per_wan_kwh(tmp_path):
+    """A binding electricity cap is priced per 万千瓦时 (10 × its 万元/MWh marginal value)."""
+    import docx
+
+    from allocator import export, load_scenario, save_case, solve
+    from allocator.case.testing import tiny_case
+
+    case = save_case(tiny_case(), tmp_path / "tiny.gpkg")
+    scenario = load_scenario(
+        "scenarios/baseline.toml", {"case": str(case), "caps.electricity_factor": 0.7}
+    )
+    result = solve(scenario, out_dir=tmp_path / "runs")
+    marg = result.marginals.set_index("row")
+    # Z01's electricity cap binds: its marginal value is per MWh in the data
+    assert marg.loc["zone_electricity[Z01]", "unit"] == "万元/MWh"
+    per_mwh = float(marg.loc["zone_electricity[Z01]", "value"])
+    assert per_mwh > 0
+    files = export(result.run_path, "brief", tmp_path / "out", lang="zh")
+    text = "\n".join(
+        p.text for p in docx.Document(next(f for f in files if f.suffix == ".docx")).paragraphs
+    )
+    assert "每放宽 1 万千瓦时约值" in text
+    assert "兆瓦时" not in text
+    assert f"约值 {per_mwh * 10:.3g} 万元" in text
