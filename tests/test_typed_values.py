@@ -26,6 +26,7 @@ from allocator import (
     format_kpi,
     kpi_label,
     kpi_value,
+    load_scenario,
     status_label,
 )
 from allocator.cli import main
@@ -96,6 +97,21 @@ def test_optimal_at_the_tolerance_is_not_called_proven():
     assert status_label("optimal", "zh", gap=0.0, tolerance=0.005) == "已证最优"
     assert status_label("optimal", "zh", gap=5e-5, tolerance=0.005) == "已证最优"
     assert status_label("optimal", "zh") == "已证最优"
+
+
+def test_a_solve_stopped_at_its_tolerance_says_so(sample_case_path, root):
+    """A real sample solve at a 5 % tolerance stops at a nonzero gap: not 已证最优."""
+    from allocator import run_status_label, solve
+
+    scenario = load_scenario(
+        root / "scenarios" / "baseline.toml",
+        {"case": str(sample_case_path), "solver.rel_gap": 0.05, "solver.time_limit_s": 120},
+    )
+    result = solve(scenario, write=False)
+    assert str(result.status) == "optimal"  # by the one rule: the gap closed within 5 %
+    assert 1e-4 < result.gap <= 0.05
+    assert run_status_label(result, "zh") == "在容差 5% 内最优"
+    assert run_status_label(result, "en") == "optimal within the 5% tolerance"
 
 
 def test_status_labels_in_both_languages():
