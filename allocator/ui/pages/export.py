@@ -113,6 +113,7 @@ def render() -> None:
         key="export_zone",
         disabled=planless,
     )
+    zone = "" if planless else zone  # a run without a plan exports its diagnosis, all zones
     if st.button(t("ui.export.make"), type="primary", key="export_make", disabled=not formats):
         out = session_dir() / "exports" / short_hash(f"{picked}{formats}{zone}{lang()}")
         out.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,6 @@ from allocator.ui.common import (
     fmt_num,
     fmt_pct,
     get_case,
-    get_run,
     get_scores,
     guard,
     lang,
@@ -233,17 +232,26 @@ def current_step(case: Any) -> tuple[str, Any]:
     paths = list_runs()
     if not paths:
         return "baseline", None
-    newest = get_run(paths[0])
-    if newest is not None and not has_plan(newest.status):
+    summaries = [_summary(p) for p in paths[:20]]  # summary.json only: no tables loaded
+    if not has_plan(summaries[0].get("status")):
         return "repair", paths[0]
-    scenarios = set()
-    for p in paths[:20]:
-        run = get_run(p)
-        if run is not None:
-            scenarios.add(str((run.summary or {}).get("scenario_hash") or p.name))
+    scenarios = {
+        str(s.get("scenario_hash") or p.name) for s, p in zip(summaries, paths, strict=False)
+    }
     if len(scenarios) < 2:
         return "whatif", paths[0]
     return "compare", paths[0]
+
+
+def _summary(path: Any) -> dict:
+    """Return a run folder's ``summary.json`` ({} when it cannot be read)."""
+    import json
+
+    try:
+        data = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def next_step(case: Any) -> None:
