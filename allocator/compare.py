@@ -17,7 +17,7 @@ import pandas as pd
 
 from allocator.errors import AllocatorError
 from allocator.i18n import has, normalize_lang, t
-from allocator.kpis import HEADLINE_KPIS, Kpis, kpi_label
+from allocator.kpis import HEADLINE_KPIS, KPI_UNITS, Kpis, kpi_label, kpi_value
 from allocator.runs import Run, load_run
 from allocator.status import status_label
 
@@ -102,11 +102,19 @@ class Comparison:
             return out
 
         kpis = self.kpis.copy().astype(object)
+        for name in KPI_UNITS:  # figures in the unit their labels name (万千瓦时)
+            if name in kpis.index:
+                kpis.loc[name] = [
+                    kpi_value(name, v) if isinstance(v, int | float) else v for v in kpis.loc[name]
+                ]
         if "status" in kpis.index:
             kpis.loc["status"] = [status_label(v, lang) for v in kpis.loc["status"]]
         kpis.insert(0, "metric", [row_label(k, lang) for k in kpis.index])
         zones = self.zones.copy()
         if len(zones):
+            elec = zones["metric"] == "electricity_mwh"  # shown in 万千瓦时, like the KPIs
+            numbers = [c for c in zones.columns if c not in ("metric", "zone_id")]
+            zones.loc[elec, numbers] = zones.loc[elec, numbers] * kpi_value("electricity_mwh", 1.0)
             zones["metric"] = [t(f"compare.metric.{m}", lang) for m in zones["metric"]]
         plots = self.plots.copy()
         for c in ("outcome_base", "outcome"):
@@ -117,7 +125,8 @@ class Comparison:
         runs = pd.DataFrame(
             {
                 "run": [f"[{i}]" for i in range(len(labels))],
-                "path": [str(getattr(r, "path", "")) for r in self.runs] or labels,
+                # the run folder's name: a workbook handed on shows no server paths
+                "path": [Path(str(getattr(r, "path", ""))).name for r in self.runs] or labels,
                 "scenario": [str((r.summary or {}).get("scenario_name", "")) for r in self.runs],
             }
         )

@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from allocator.i18n import t
+from allocator.i18n import normalize_lang, t
+from allocator.units import planner_unit
 
 KPI_KEYS: tuple[str, ...] = (
     "value_added_wan",
@@ -65,6 +66,13 @@ HEADLINE_KPIS: tuple[str, ...] = (
     "firms_moved_out",
 )
 """The KPIs a page or a brief shows first (the ``*_before_*`` ones are their baselines)."""
+
+KPI_UNITS: dict[str, str] = {
+    "electricity_mwh": "MWh",
+    "electricity_before_mwh": "MWh",
+}
+"""KPIs whose internal unit is not the one planners read: shown through
+:func:`allocator.units.planner_unit` (electricity in 万千瓦时, kept in MWh in the data)."""
 
 
 @dataclass(frozen=True)
@@ -195,19 +203,38 @@ def _count(zones: pd.DataFrame | None, column: str) -> float | None:
 
 
 def kpi_label(key: str, lang: str | None = None) -> str:
-    """Return the planner's name of a KPI with its unit (``增加值（万元）``)."""
-    return t(f"kpi.{key}", lang)
+    """Return the planner's name of a KPI with its unit (``用电量（万千瓦时）``).
+
+    A unit that differs from the data's is filled in from the display rule.
+    """
+    unit = KPI_UNITS.get(key)
+    if unit is None:
+        return t(f"kpi.{key}", lang)
+    return t(f"kpi.{key}", lang, unit=planner_unit(unit, normalize_lang(lang))[1])
+
+
+def kpi_value(key: str, value: float | None) -> float | None:
+    """Return a KPI value in the unit its label names (MWh → 万千瓦时); None stays None.
+
+    The data keep the internal unit (``electricity_mwh``); every place a person
+    reads a KPI (CLI, app, Excel summary, brief) shows this value.
+    """
+    if value is None:
+        return None
+    unit = KPI_UNITS.get(key)
+    return float(value) * planner_unit(unit)[0] if unit else value
 
 
 def format_kpi(key: str, value: float | None) -> str:
     """Return a KPI value for people: thousands separated, ``—`` when there is no plan.
 
-    Counts and quantities of 1,000 or more are whole numbers (``52,500``);
-    smaller quantities keep one decimal (``437.5``).
+    ``value`` is in the internal unit; it is shown in the label's unit
+    (:func:`kpi_value`). Counts and quantities of 1,000 or more are whole
+    numbers (``52,500``); smaller quantities keep one decimal (``437.5``).
     """
     if value is None or not math.isfinite(float(value)):
         return "—"
-    v = float(value)
+    v = float(kpi_value(key, value))  # type: ignore[arg-type]
     if key in COUNT_KPIS or abs(v) >= 1000:
         return f"{round(v):,d}"
     return f"{v:,.1f}"

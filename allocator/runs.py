@@ -462,3 +462,124 @@ def list_runs(out_dir: str | Path = "runs") -> list[Path]:
         if p.is_dir() and not p.name.startswith(".") and (p / "summary.json").exists()
     ]
     return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+# ----------------------------------------------------------------------------- run names
+
+LABEL_FILE = "label.txt"
+"""The run folder's optional short label the user gave it (not part of the checked run files)."""
+
+MAX_LABEL_CHARS = 40
+"""A run label is a short note ("方案二", "给局里看的"), not a description."""
+
+
+def title_in(description: str, lang: str | None = None) -> str:
+    """Return one language's part of a bilingual "中文 / English" title (else the whole text)."""
+    import re
+
+    from allocator.i18n import normalize_lang
+
+    parts = re.split(r"\s*/\s+", description.strip(), maxsplit=1)
+    if len(parts) == 2 and parts[0] and parts[1]:
+        return parts[1] if normalize_lang(lang) == "en" else parts[0]
+    return description.strip()
+
+
+def run_label(path: str | Path) -> str:
+    """Return the short label the user gave the run folder at ``path`` ("" when none)."""
+    try:
+        text = (Path(path) / LABEL_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return " ".join(text.split())[:MAX_LABEL_CHARS]
+
+
+def set_run_label(path: str | Path, label: str) -> str:
+    """Give the run folder at ``path`` a short label (an empty one removes it); return it.
+
+    The label is stored in the folder's ``label.txt``, written atomically (a
+    temporary file renamed into place), so a reader never sees half a label;
+    the checked run files are not touched. Whitespace runs become one space.
+
+    Raises
+    ------
+    AllocatorError
+        ``path`` is not a run folder, or the label is longer than
+        :data:`MAX_LABEL_CHARS` characters.
+    """
+    folder = Path(path)
+    if not (folder / "summary.json").is_file():
+        raise AllocatorError(
+            t("err.run.not_a_run", path=folder.name, missing="summary.json"),
+            hint=t("err.run.not_a_run_hint"),
+        )
+    text = " ".join(str(label).split())
+    if len(text) > MAX_LABEL_CHARS:
+        raise AllocatorError(t("runs.label.too_long", n=len(text), max=MAX_LABEL_CHARS))
+    target = folder / LABEL_FILE
+    if not text:
+        target.unlink(missing_ok=True)
+        return ""
+    fd, tmp = tempfile.mkstemp(prefix=".label-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return text
+
+
+def run_time(summary: dict[str, Any]) -> str:
+    """Return when a run was made, in local time (``12-05 09:14:03``), or "" when unknown."""
+    created = summary.get("created_at")
+    if not created:
+        return ""
+    try:
+        return datetime.fromisoformat(str(created)).astimezone().strftime("%m-%d %H:%M:%S")
+    except ValueError:
+        return ""
+
+
+def run_name(run: Run | str | Path, lang: str | None = None) -> str:
+    """Return a run's name for people: scenario title · time · the user's label.
+
+    The title is the scenario's description in ``lang`` (its "中文 / English"
+    part), else the scenario's name; never the run folder's name or a path.
+    ``run`` is a :class:`Run` or a run folder (only ``summary.json``,
+    ``scenario.toml`` and the label are read).
+    """
+    if isinstance(run, Run):
+        folder, summary, scenario = run.path, run.summary or {}, run.scenario or {}
+    else:
+        folder = Path(run)
+        summary = _read(folder, "summary.json", _json)
+        summary = summary if isinstance(summary, dict) else {}
+        scenario_file = folder / "scenario.toml"
+        scenario = _read(folder, "scenario.toml", _toml) if scenario_file.exists() else {}
+    title = title_in(str(scenario.get("description") or ""), lang)
+    title = title or str(summary.get("scenario_name") or "") or t("runs.untitled", lang)
+    parts = (title, run_time(summary), run_label(folder))
+    return " · ".join(p for p in parts if p)
+
+
+def run_names(paths: list[Path], lang: str | None = None) -> dict[Path, str]:
+    """Return each run folder's :func:`run_name`, made unique among ``paths``.
+
+    Two runs of one scenario in the same second get (2), (3) … in the order
+    they were made: a list picks its options by their names.
+    """
+    out: dict[Path, str] = {}
+    seen: set[str] = set()
+    for p in sorted(paths, key=lambda q: (q / "summary.json").stat().st_mtime):
+        try:
+            base = run_name(p, lang)
+        except AllocatorError:
+            base = t("runs.damaged", lang)
+        name, n = base, 2
+        while name in seen:
+            name, n = f"{base} ({n})", n + 1
+        seen.add(name)
+        out[Path(p)] = name
+    return {Path(p): out[Path(p)] for p in paths}

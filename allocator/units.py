@@ -78,6 +78,18 @@ _LARGE: dict[str, tuple[float, str, str]] = {
 """Above this many planner units a figure is shown in the larger unit (万吨, 亿元)."""
 
 
+def planner_unit(unit: str, lang: str | None = "zh") -> tuple[float, str]:
+    """Return ``(factor, label)``: internal ``unit`` × factor is the planner's unit, so labelled.
+
+    The fixed part of the display rule, for columns and KPI tables whose
+    header names one unit for every row (MWh → 万千瓦时, × 0.1); it never
+    switches to the larger unit. An unknown unit is kept as given.
+    """
+    zh = not str(lang or "zh").lower().startswith("en")
+    factor, label_zh, label_en = _DISPLAY.get(unit, (1.0, unit, unit))
+    return factor, label_zh if zh else label_en
+
+
 def display_quantity(amount: float, unit: str, lang: str = "zh") -> tuple[float, str]:
     """Return ``amount`` (in the internal ``unit``) in the planner's unit and that unit's label.
 

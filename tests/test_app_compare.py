@@ -34,7 +34,7 @@ def test_compare_two_real_runs(solved_runs, tmp_path, monkeypatch):
     labels = list(at.dataframe[0].value.columns)
     assert all(label.startswith("基准情景：现行政策参数 · ") for label in labels), labels
     assert base.name not in " ".join(labels)
-    at.selectbox(key="compare_base").set_value(labels[0]).run()
+    at.selectbox(key="compare_base").set_value(str(base)).run()
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
 
@@ -135,3 +135,34 @@ def test_compare_with_an_infeasible_run_shows_its_diagnosis(solved_runs, tmp_pat
     # No made-up differences: the pair cannot be compared plot by plot.
     assert "结果变化的地块" not in texts(at)
     assert "没有方案" in at.info[0].value
+
+
+def test_the_base_run_is_chosen_not_the_order_of_clicks(solved_runs, tmp_path, monkeypatch):
+    from allocator import run_names
+
+    runs = use_runs(solved_runs, tmp_path, monkeypatch, "base", "tight")
+    base, tight = runs["base"], runs["tight"]
+    names = run_names([base, tight], "zh")
+    at = open_page("compare")
+    # clicked newest first: the base is still the earliest run until the user picks another
+    at.multiselect(key="compare_runs").set_value([str(tight), str(base)]).run()
+    assert at.selectbox(key="compare_base").value == str(base)
+    assert list(at.dataframe[0].value.columns) == [names[base], names[tight]]
+    assert f"基准「{names[base]}」→「{names[tight]}」" in texts(at)
+
+    # the run columns are shown (an unlabelled column would be hidden as an internal one)
+    config = json.loads(at.dataframe[0].proto.columns or "{}")
+    for name in (names[base], names[tight]):
+        assert config[name].get("label") == name, config
+        assert not config[name].get("hidden"), config
+
+    at.selectbox(key="compare_base").set_value(str(tight)).run()
+    assert not at.exception
+    kpis = at.dataframe[0].value
+    assert list(kpis.columns) == [names[tight], names[base]]
+    assert kpis.loc["增加值（万元）"].tolist() == ["43,700", "49,650"]
+    assert f"基准「{names[tight]}」→「{names[base]}」" in texts(at)
+    # seen from tight, the base run gains F004 back
+    frames = [d.value for d in at.dataframe]
+    firms = next(f for f in frames if "change" in f.columns)
+    assert dict(zip(firms["firm_id"], firms["change"], strict=True)) == {"F004": "新增"}

@@ -9,6 +9,7 @@ import pyogrio
 from app_helpers import open_page, texts, use_runs, write_tiny_case
 
 from allocator import kpi_label
+from allocator.i18n import t
 
 
 def test_no_runs_is_a_message(tmp_path, monkeypatch):
@@ -73,3 +74,64 @@ def test_brief_is_offered_first_and_downloads(solved_runs, tmp_path, monkeypatch
     assert any("brief.docx" in label for label in labels)
     pdf = next(Path(f) for f in at.session_state["export_files"] if f.endswith("brief.pdf"))
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def _shown_text(at) -> str:
+    """Every text a person reads on the page, including the options of the selectboxes."""
+    options = [o for box in at.selectbox for o in box.options]
+    return "\n".join([texts(at), *options, *(b.label for b in at.get("download_button"))])
+
+
+def test_runs_are_listed_by_their_names_and_any_run_exports(solved_runs, tmp_path, monkeypatch):
+    """The newest run is infeasible: it is listed by name and exports its diagnosis."""
+    from allocator import run_names
+
+    runs = use_runs(solved_runs, tmp_path, monkeypatch, "base", "infeasible")
+    at = open_page("export")
+    box = at.selectbox(key="export_run")
+    assert box.value == str(runs["infeasible"])  # newest first
+    names = run_names(list(runs.values()), "zh")
+    assert sorted(box.options) == sorted(names.values())
+    assert all(o.startswith("基准情景：现行政策参数 · ") for o in box.options)
+    shown = _shown_text(at)
+    for folder in runs.values():
+        assert folder.name not in shown
+    assert str(tmp_path) not in shown
+
+    # no plan: the diagnosis is what it has; the workbook and report carry it
+    assert "没有可行方案" in texts(at)
+    proofs = [e.value for e in at.error]  # the diagnosis' proof, shown as an error
+    formats = at.multiselect(key="export_formats_planless")
+    assert formats.options == [t("ui.export.fmt_xlsx", "zh"), t("ui.export.fmt_report", "zh")]
+    assert formats.value == ["xlsx"]
+    at.button(key="export_make").click().run(timeout=120)
+    assert not at.exception
+    assert [e.value for e in at.error] == proofs  # no failure beside the diagnosis
+    (xlsx,) = [Path(f) for f in at.session_state["export_files"]]
+    sheets = pd.read_excel(xlsx, sheet_name=None)
+    diag = next(frame for name, frame in sheets.items() if "诊断" in name)
+    # Z02's energy cap at 0 (conftest.SolvedRuns): the diagnosis names Z02 by its name
+    assert diag.astype(str).apply(lambda c: c.str.contains("宁波梅山综合保税区")).any().any()
+    assert str(tmp_path) not in _shown_text(at)
+
+    # the feasible run is picked by its name too and offers every format again
+    at.selectbox(key="export_run").set_value(str(runs["base"])).run()
+    assert "brief" in at.multiselect(key="export_formats").value
+
+
+def test_a_run_label_is_kept_in_the_run_and_names_it(solved_runs, tmp_path, monkeypatch):
+    from allocator import run_label
+
+    base = use_runs(solved_runs, tmp_path, monkeypatch, "base")["base"]
+    at = open_page("export")
+    before = at.selectbox(key="export_run").options[0]
+    (box,) = [w for w in at.text_input if w.key.startswith("run_label_")]
+    box.set_value("送审稿").run()
+    at.button(key="run_label_save").click().run()
+    assert not at.exception
+    assert run_label(base) == "送审稿"
+    assert at.selectbox(key="export_run").options == [f"{before} · 送审稿"]
+    # another session (a fresh page) reads the label from the run folder, on every page
+    again = open_page("compare")
+    assert not again.exception
+    assert open_page("export").selectbox(key="export_run").options == [f"{before} · 送审稿"]

@@ -94,3 +94,51 @@ def test_uploaded_case_geopackage_is_used(tiny_env):
     assert not at.exception
     assert any("mine.gpkg" in s.value for s in at.success)
     assert at.session_state["case_path"].endswith("mine.gpkg")
+
+
+# ----------------------------------------------------------------------------- next step
+
+
+def _next_step(at) -> str:
+    return next(i.value for i in at.info if i.value)
+
+
+def test_next_step_without_runs_is_the_baseline(tiny_env):
+    at = open_page("overview")
+    assert "还没有运行结果" in _next_step(at)
+    assert "▶ 运行基准情景" in texts(at)
+    assert "✓ 检查案例数据" in texts(at)
+    at.button(key="next_whatif").click().run()
+    assert not at.exception
+    assert at.header[0].value == "情景分析"
+
+
+@pytest.mark.parametrize(
+    ("runs", "expected", "buttons"),
+    [
+        (("base",), "已有基准结果「基准情景：现行政策参数 · ", ["next_whatif", "next_compare"]),
+        (("base", "infeasible"), "没有可行方案", ["next_whatif", "next_export"]),
+        (("base", "tight"), "已有多个情景的结果", ["next_compare", "next_export"]),
+    ],
+)
+def test_next_step_follows_the_runs(solved_runs, tmp_path, monkeypatch, runs, expected, buttons):
+    """One scenario solved → try a what-if; newest infeasible → repair; several → compare."""
+    from app_helpers import use_runs
+
+    use_runs(solved_runs, tmp_path, monkeypatch, *runs)
+    at = open_page("overview")
+    assert expected in _next_step(at)
+    assert [b.key for b in at.button if b.key.startswith("next_")] == buttons
+    at.button(key=buttons[-1]).click().run()
+    assert not at.exception
+    page = buttons[-1].removeprefix("next_")
+    assert at.header[0].value == {"compare": "情景对比", "export": "导出"}.get(page, "情景分析")
+
+
+def test_next_step_in_english(solved_runs, tmp_path, monkeypatch):
+    from app_helpers import use_runs
+
+    use_runs(solved_runs, tmp_path, monkeypatch, "base", "infeasible")
+    at = open_page("overview", lang="en")
+    assert "has no feasible plan" in _next_step(at)
+    assert "Relax and re-run" in _next_step(at)

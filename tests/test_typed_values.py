@@ -25,6 +25,8 @@ from allocator import (
     Status,
     format_kpi,
     kpi_label,
+    kpi_value,
+    load_scenario,
     status_label,
 )
 from allocator.cli import main
@@ -82,6 +84,34 @@ def test_settings_round_trip():
 
 
 # ----------------------------------------------------------------------------- status
+
+
+def test_optimal_at_the_tolerance_is_not_called_proven():
+    """A what-if asked for 0.5 % that stops at 0.42 % is optimal within its tolerance only."""
+    assert status_label("optimal", "zh", gap=0.0042, tolerance=0.005) == "在容差 0.5% 内最优"
+    assert status_label("optimal", "en", gap=0.0042, tolerance=0.005) == (
+        "optimal within the 0.5% tolerance"
+    )
+    assert "已证最优" not in status_label("optimal", "zh", gap=0.0042)
+    # (near) zero gap: proven
+    assert status_label("optimal", "zh", gap=0.0, tolerance=0.005) == "已证最优"
+    assert status_label("optimal", "zh", gap=5e-5, tolerance=0.005) == "已证最优"
+    assert status_label("optimal", "zh") == "已证最优"
+
+
+def test_a_solve_stopped_at_its_tolerance_says_so(sample_case_path, root):
+    """A real sample solve at a 5 % tolerance stops at a nonzero gap: not 已证最优."""
+    from allocator import run_status_label, solve
+
+    scenario = load_scenario(
+        root / "scenarios" / "baseline.toml",
+        {"case": str(sample_case_path), "solver.rel_gap": 0.05, "solver.time_limit_s": 120},
+    )
+    result = solve(scenario, write=False)
+    assert str(result.status) == "optimal"  # by the one rule: the gap closed within 5 %
+    assert 1e-4 < result.gap <= 0.05
+    assert run_status_label(result, "zh") == "在容差 5% 内最优"
+    assert run_status_label(result, "en") == "optimal within the 5% tolerance"
 
 
 def test_status_labels_in_both_languages():
@@ -240,7 +270,12 @@ def test_cli_app_and_excel_show_the_same_kpis(tmp_path, tiny_gpkg, capsys, monke
 
     frame = kpi_frame(run, None)
     app = dict(zip(frame.iloc[:, 0], frame.iloc[:, 1], strict=True))
-    assert app == {kpi_label(k, "zh"): kpis.get(k) for k in HEADLINE_KPIS}
+    # every figure in the unit its label names: electricity in 万千瓦时 (MWh / 10)
+    assert app == {kpi_label(k, "zh"): kpi_value(k, kpis.get(k)) for k in HEADLINE_KPIS}
+    assert kpi_label("electricity_mwh", "zh") == "用电量（万千瓦时）"
+    assert app["用电量（万千瓦时）"] == pytest.approx(kpis.get("electricity_mwh") / 10)
+    assert cli["electricity_mwh"] == format_kpi("electricity_mwh", kpis.get("electricity_mwh"))
+    assert cli["electricity_mwh"] == f"{kpis.get('electricity_mwh') / 10:,.0f}"
     at = open_page("whatif")
     assert not at.exception
 
@@ -252,5 +287,6 @@ def test_cli_app_and_excel_show_the_same_kpis(tmp_path, tiny_gpkg, capsys, monke
     for key in KPI_KEYS:
         value = excel[kpi_label(key, "zh")]
         assert not isinstance(value, str)
-        assert float(value) == pytest.approx(kpis.get(key))
+        assert float(value) == pytest.approx(kpi_value(key, kpis.get(key)))
+    assert excel["用电量（万千瓦时）"] == pytest.approx(kpis.get("electricity_mwh") / 10)
     assert not any(math.isnan(float(v)) for v in pd.Series(list(app.values())))

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.i18n import t
-from allocator.kpis import KPI_KEYS
+from allocator.kpis import KPI_KEYS, kpi_label, kpi_value
 from allocator.status import Status, has_plan, parse_status
 
 KNEE_SLOPE_RATIO = 0.5
@@ -188,8 +188,9 @@ def write_chart(
         if kpi:
             col = f"{kpi}_monotone"
             y = pd.to_numeric(rows.get(col), errors="coerce").to_numpy(dtype=float)
+            y = y * (kpi_value(kpi, 1.0) or 1.0)  # in the unit the label names
             axes[1].plot(x, y, "-s", color="#2e8b57")
-            axes[1].set_ylabel(t(f"kpi.{kpi}", lang))
+            axes[1].set_ylabel(kpi_label(kpi, lang))
             axes[1].grid(alpha=0.3)
         axes[-1].set_xlabel(key)
         fig.tight_layout()

@@ -20,7 +20,7 @@ from allocator.commands.info import render_table
 from allocator.compare import row_label
 from allocator.errors import AllocatorError
 from allocator.i18n import get_lang, t
-from allocator.kpis import COUNT_KPIS
+from allocator.kpis import COUNT_KPIS, KPI_UNITS, kpi_value
 from allocator.safety import check_output
 from allocator.status import status_label
 
@@ -93,6 +93,8 @@ def _kpi_cell(name: str, value: Any) -> str:
         return status_label(value) if value is not None else "—"
     if name == "gap":
         return "—" if value is None else f"{100 * float(value):.3f}%"
+    if name in KPI_UNITS and isinstance(value, int | float):
+        value = kpi_value(name, value)  # in the unit its label names (万千瓦时)
     if name in COUNT_KPIS:
         return _fmt(value, 0)
     if name == "solve_seconds":
@@ -104,7 +106,7 @@ def _kpi_delta(name: str, base: Any, other: Any) -> str:
     if name in ("status", "gap", "solve_seconds"):
         return ""
     try:
-        b, o = float(base), float(other)
+        b, o = float(kpi_value(name, base)), float(kpi_value(name, other))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return "—"
     text = _signed(o - b, 0 if name in COUNT_KPIS else 1)

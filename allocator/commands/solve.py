@@ -21,7 +21,7 @@ from allocator.diagnosis import Diagnosis
 from allocator.errors import AllocatorError, ScenarioError
 from allocator.i18n import has, t
 from allocator.kpis import BEFORE_KPIS, HEADLINE_KPIS, Kpis, format_kpi, kpi_label
-from allocator.status import status_label
+from allocator.status import run_status_label
 from allocator.units import MWH_PER_WAN_KWH
 
 
@@ -96,7 +96,7 @@ def print_summary(result: Any, stream: Any = None) -> None:
     s = result.summary
     gap = s.get("gap")
     lines = [
-        f"{t('solve.cli.status')}: {status_label(result.status, gap=gap)}",
+        f"{t('solve.cli.status')}: {run_status_label(result)}",
         f"{t('solve.cli.objective')}: {_num(s.get('objective'))}   "
         f"{t('solve.cli.bound')}: {_num(s.get('best_bound'))}   "
         f"{t('solve.cli.gap_label')}: {f'{100 * gap:.4f}%' if gap is not None else '—'}",

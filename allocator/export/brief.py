@@ -28,7 +28,8 @@ from allocator.export import fonts, maps
 from allocator.export.data import ExportData, collect, constraint_label
 from allocator.i18n import t
 from allocator.kpis import BEFORE_KPIS, HEADLINE_KPIS, Kpis, format_delta, format_kpi, kpi_label
-from allocator.status import status_label
+from allocator.status import run_status_label
+from allocator.units import display_rate, planner_unit
 
 A4_IN = (8.27, 11.69)
 MAX_BINDING = 3
@@ -89,7 +90,7 @@ def _pct(plan: float | None, base: float | None) -> str:
 def binding_quotas(data: ExportData) -> list[tuple[str, float, str]]:
     """Binding quota rows, largest marginal value first: ``(where·family, 万元 per unit, unit)``.
 
-    ``unit`` is the planner's word for one unit of the quota (吨标准煤, 兆瓦时, 吨).
+    ``unit`` is the planner's word for one unit of the quota (吨标准煤, 万千瓦时, 吨).
     """
     m = data.marginals
     if m.empty or not {"binding", "value", "family"} <= set(m.columns):
@@ -100,6 +101,10 @@ def binding_quotas(data: ExportData) -> list[tuple[str, float, str]]:
     for _, row in b.head(MAX_BINDING).iterrows():
         what = constraint_label(row, data)
         per = str(row.get("unit") or "").split("/")[-1]
+        if per == "MWh":  # per 万千瓦时, the unit planners read (allocator.units)
+            value, _ = display_rate(float(row["value"]), "万元/MWh", data.lang)
+            out.append((what, value, planner_unit(per, data.lang)[1]))
+            continue
         out.append((what, float(row["value"]), t(f"brief.unit.{per}", data.lang) if per else ""))
     return out
 
@@ -215,7 +220,7 @@ def build_brief(data: ExportData, base: Any = None, base_name: str | None = None
 
     gains = [zone_line(*c) for c in changes if c[2] - c[1] > 0.05][:MAX_ZONES]
     losses = [zone_line(*c) for c in reversed(changes) if c[2] - c[1] < -0.05][:MAX_ZONES]
-    status = status_label(run.status, lang, gap=run.summary.get("gap"))
+    status = run_status_label(run, lang)
     meta = t("brief.meta", lang, date=data.created, scenario=data.scenario_name, status=status)
     return Brief(
         title=t("brief.title", lang, scenario=data.scenario_name),

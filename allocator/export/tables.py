@@ -17,7 +17,7 @@ import pandas as pd
 
 from allocator.export.data import CODED_COLUMNS, ExportData, label, outcome_label, value_label
 from allocator.i18n import has, t
-from allocator.kpis import COUNT_KPIS, kpi_label
+from allocator.kpis import COUNT_KPIS, kpi_label, kpi_value
 from allocator.safety import XLSX_OPTIONS, neutralise_cell
 from allocator.status import status_label
 
@@ -116,7 +116,7 @@ def summary_rows(data: ExportData) -> list[tuple[str, Any]]:
 
         rows.append((t(name, lang) if has(name) else key, value))
     for key, kpi in data.run.kpis.items():
-        shown: Any = "—" if kpi is None else kpi
+        shown: Any = "—" if kpi is None else kpi_value(key, kpi)  # in the label's unit
         if key in COUNT_KPIS and kpi is not None:
             shown = int(round(kpi))
         rows.append((kpi_label(key, lang), shown))

@@ -22,7 +22,16 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from allocator import available_methods, i18n, load_case_cached, load_run, plot_overlays, score
+from allocator import (
+    available_methods,
+    i18n,
+    load_case_cached,
+    load_run,
+    plot_overlays,
+    run_name,
+    score,
+)
+from allocator import title_in as run_title_in
 from allocator.errors import AllocatorError
 from allocator.ui import store as store_app
 
@@ -276,12 +285,7 @@ def list_scenarios() -> list[Path]:
 
 def title_in(description: str, lang_code: str) -> str:
     """Return one language's part of a bilingual "中文 / English" title (else the whole text)."""
-    import re
-
-    parts = re.split(r"\s*/\s+", description.strip(), maxsplit=1)
-    if len(parts) == 2 and parts[0] and parts[1]:
-        return parts[1] if lang_code == "en" else parts[0]
-    return description.strip()
+    return run_title_in(description, lang_code)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -308,26 +312,8 @@ def scenario_title(path: str | Path) -> str:
 
 
 def run_title(path: Path, run: Any) -> str:
-    """Return a run's name for people: its scenario's title and when it ran (local time).
-
-    The title is the scenario's description in the session's language (not the
-    run folder's name); a short label the user gave the run (``run_labels`` in
-    the session, keyed by folder name) is added at the end.
-    """
-    from datetime import datetime
-
-    scenario = run.scenario if isinstance(getattr(run, "scenario", None), dict) else {}
-    title = title_in(str(scenario.get("description") or ""), lang())
-    title = title or str(getattr(run, "scenario_name", "") or t("ui.run.untitled"))
-    when = ""
-    created = (getattr(run, "summary", None) or {}).get("created_at")
-    if created:
-        try:
-            when = datetime.fromisoformat(str(created)).astimezone().strftime("%m-%d %H:%M:%S")
-        except ValueError:
-            when = ""
-    label = (st.session_state.get("run_labels") or {}).get(path.name, "")
-    return " · ".join(x for x in (title, when, label) if x)
+    """Return a run's name for people (``allocator.run_name``): scenario title · time · label."""
+    return run_name(run if run is not None else path, lang())
 
 
 def list_runs() -> list[Path]:

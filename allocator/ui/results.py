@@ -17,9 +17,10 @@ from allocator import (
     format_delta,
     format_kpi,
     kpi_label,
+    kpi_value,
     repair_overrides,
     repair_rows,
-    status_label,
+    run_status_label,
 )
 from allocator.i18n import has
 from allocator.ui import maps
@@ -41,11 +42,10 @@ def status_line(run: Any) -> None:
     """Show the run's status in the planner's words, with its gap, objective and timings."""
     s = run.summary or {}
     status = run.status
-    gap = s.get("gap")
     text = t(
         "ui.run.status_line",
-        # 已证最优 only for a proven optimum; a feasible plan says how far from optimal it may be
-        status=status_label(status, lang(), gap=gap if status == Status.FEASIBLE else None),
+        # 已证最优 only at a (near) zero gap; at the tolerance "在容差 0.5% 内最优"
+        status=run_status_label(run, lang()),
         gap=fmt_pct(s.get("gap")),
         objective=fmt_num(s.get("objective"), 1),
         bound=fmt_num(s.get("best_bound"), 1),
@@ -133,9 +133,10 @@ def kpi_frame(run: Any, base: Any | None) -> pd.DataFrame:
     before = base.kpis if base is not None else None
     rows = []
     for key in HEADLINE_KPIS:
-        row = {t("ui.kpi.name"): kpi_label(key, lang()), t("ui.kpi.scenario"): now.get(key)}
+        value = kpi_value(key, now.get(key))  # in the unit the label names (万千瓦时)
+        row = {t("ui.kpi.name"): kpi_label(key, lang()), t("ui.kpi.scenario"): value}
         if before is not None:
-            value, was = now.get(key), before.get(key)
+            was = kpi_value(key, before.get(key))
             row[t("ui.kpi.base")] = was
             row[t("ui.kpi.delta")] = None if value is None or was is None else value - was
         rows.append(row)
@@ -350,7 +351,9 @@ def show_run(run: Any, base: Any | None, key: str, repair: Repair | None = None)
         if run.firms is None or run.firms.empty:
             return
     with st.expander(t("ui.run.kpi_table")):
-        show_table(kpi_frame(run, base), hide_index=True, width="stretch")
+        frame = kpi_frame(run, base)  # headers already in words: shown as they are
+        config = {c: st.column_config.Column(c) for c in frame.columns}
+        show_table(frame, hide_index=True, width="stretch", column_config=config)
     tabs = st.tabs(
         [t("ui.run.tab_map"), t("ui.run.tab_firms"), t("ui.run.tab_zones"), t("ui.run.tab_caps")]
     )

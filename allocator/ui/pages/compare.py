@@ -17,6 +17,8 @@ from allocator import (
     format_kpi,
     has_plan,
     kpi_label,
+    run_names,
+    run_status_label,
     status_label,
     write_comparison_brief,
 )
@@ -31,11 +33,11 @@ from allocator.ui.common import (
     lang,
     list_runs,
     page_header,
-    run_title,
     show_table,
     t,
 )
 from allocator.ui.summaries import binding_changes, firm_changes, kpi_table, outcome_changes
+from allocator.units import planner_unit
 
 ZONE_METRICS = (
     "energy_tce",
@@ -44,30 +46,13 @@ ZONE_METRICS = (
     "tax_per_mu_after",
     "va_per_mu_after",
 )
-
-
-def run_label(path: Path, run: Any) -> str:
-    """Return a run's label: its scenario's title, when it ran and the user's short label."""
-    return run_title(path, run)
+# Zone metrics whose data unit is not the planner's (shown via ``allocator.units``).
+ZONE_METRIC_UNITS = {"electricity_mwh": "MWh"}
 
 
 def run_titles(paths: list[Path]) -> dict[str, str]:
-    """Return each run's label (path → label), unique among ``paths``.
-
-    Two runs of one scenario in the same second get (2), (3) …: a multiselect
-    tells its options apart by their labels.
-    """
-    out: dict[str, str] = {}
-    seen: set[str] = set()
-    for p in sorted(paths, key=lambda q: q.stat().st_mtime):
-        run = get_run(p)
-        base = run_label(p, run) if run is not None else p.name
-        label, n = base, 2
-        while label in seen:
-            label, n = f"{base} ({n})", n + 1
-        seen.add(label)
-        out[str(p)] = label
-    return out
+    """Return each run's name (path → ``allocator.run_names``), unique among ``paths``."""
+    return {str(p): name for p, name in run_names(paths, lang()).items()}
 
 
 def zone_charts(runs: dict[str, Any]) -> None:
@@ -81,9 +66,13 @@ def zone_charts(runs: dict[str, Any]) -> None:
         format_func=fixed(lambda m: t(f"ui.zone_metric.{m}")),
         key="compare_metric",
     )
+    factor = planner_unit(ZONE_METRIC_UNITS[metric])[0] if metric in ZONE_METRIC_UNITS else 1.0
     frame = pd.DataFrame(
         {
-            label: r.zones.set_index(r.zones["zone_id"].astype(str))[metric]
+            label: r.zones.set_index(
+                r.zones["name"].astype(str) if "name" in r.zones else r.zones["zone_id"].astype(str)
+            )[metric]
+            * factor
             for label, r in runs.items()
         }
     )
@@ -121,13 +110,22 @@ def render() -> None:
     if len(picked) < 2:
         st.info(t("ui.compare.need_two", n=len(picked)))
         return
-    runs: dict[str, Any] = {}
-    for p in picked:
+    loaded: dict[str, Any] = {}
+    for p in sorted(picked, key=lambda q: Path(q, "summary.json").stat().st_mtime):
         run = get_run(Path(p))
         if run is not None:
-            runs[titles.get(p, Path(p).name)] = run
-    if len(runs) < 2:
+            loaded[p] = run
+    if len(loaded) < 2:
         return
+    # the base is chosen, never the order of clicks: by default the earliest run picked
+    base_path = st.selectbox(
+        t("ui.compare.base"),
+        list(loaded),
+        format_func=fixed(lambda p: titles.get(p, t("runs.damaged"))),
+        key="compare_base",
+    )
+    order = [base_path, *[p for p in loaded if p != base_path]]
+    runs = {titles.get(p, t("runs.damaged")): loaded[p] for p in order}
     labels = list(runs)
     st.subheader(t("ui.compare.kpis"))
     kpis = kpi_table(runs)
@@ -138,15 +136,19 @@ def render() -> None:
     statuses = pd.DataFrame(
         {
             label: [
-                status_label(r.status, lang()),
+                run_status_label(r, lang()),
                 fmt_pct((r.summary or {}).get("gap")),
             ]
             for label, r in runs.items()
         },
         index=[t("ui.compare.status"), t("ui.compare.gap")],
     )
-    show_table(pd.concat([statuses.astype(str), shown]))
-    comparison = attempt(compare, [Path(p) for p in picked])
+    # the columns are the runs' names: shown as they are (show_table hides unlabelled columns)
+    show_table(
+        pd.concat([statuses.astype(str), shown]),
+        column_config={label: st.column_config.Column(label) for label in labels},
+    )
+    comparison = attempt(compare, [Path(p) for p in order])
     if comparison is not None:
         with st.expander(t("ui.compare.library_table")):
             show_table(comparison.kpis.astype("string"))  # mixed text and numbers
@@ -183,10 +185,9 @@ def render() -> None:
             )
             results.diagnosis(run, heading=False)
 
-    base_label = st.selectbox(t("ui.compare.base"), labels, key="compare_base")
-    other_label = st.selectbox(
-        t("ui.compare.other"), [x for x in labels if x != base_label], key="compare_other"
-    )
+    base_label = labels[0]
+    other_label = st.selectbox(t("ui.compare.other"), labels[1:], key="compare_other")
+    st.caption(t("app_runs.compare.pair", base=base_label, other=other_label))
     base, other = runs[base_label], runs[other_label]
     if not (has_plan(base.status) and has_plan(other.status)):
         st.info(t("ui.compare.pair_no_plan"))

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from allocator import import_case, load_case, validate_case
+from allocator import has_plan, import_case, load_case, run_name, validate_case
 from allocator.ui import maps
 from allocator.ui.common import (
     attempt,
@@ -19,6 +19,8 @@ from allocator.ui.common import (
     get_case,
     get_scores,
     guard,
+    lang,
+    list_runs,
     page_header,
     save_upload,
     session_dir,
@@ -27,6 +29,7 @@ from allocator.ui.common import (
     t,
 )
 from allocator.ui.summaries import CLASSES, zone_summary
+from allocator.units import planner_unit
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -193,21 +196,96 @@ def zone_card(row: pd.Series, has_classes: bool) -> None:
             st.caption(t("ui.overview.firm_classes", firms=int(row["firms"]), mix=mix))
         else:
             st.caption(t("ui.overview.firms", firms=int(row["firms"])))
-        for what, unit in (("energy", "unit.tce"), ("electricity", "unit.mwh")):
+        for what, unit in (("energy", "tce"), ("electricity", "MWh")):
             share = row[f"{what}_use_share"]
             use = row["energy_tce" if what == "energy" else "electricity_mwh"]
             cap = row["energy_cap_tce" if what == "energy" else "electricity_cap_mwh"]
+            factor, unit_label = planner_unit(unit, lang())  # electricity in 万千瓦时
             label = t(
                 f"ui.overview.{what}_use",
-                use=fmt_num(use, 0),
-                cap=fmt_num(cap, 0),
-                unit=t(unit),
+                use=fmt_num(use * factor, 0),
+                cap=fmt_num(cap * factor, 0),
+                unit=unit_label,
                 share=fmt_pct(share, 0),
             )
             if share == share:  # not NaN
                 st.progress(min(max(float(share), 0.0), 1.0), text=label)
             else:
                 st.caption(label)
+
+
+# The planner's way through the app, in order.
+STEPS: tuple[str, ...] = ("check", "baseline", "whatif", "compare", "export")
+
+
+def current_step(case: Any) -> tuple[str, Any]:
+    """Return the step to do now and the run it is about (None when none).
+
+    The case's data has errors → check; no run yet → run the baseline; the
+    newest run has no plan → repair it (its diagnosis); every run is one
+    scenario → try a what-if; else compare, then export.
+    """
+    key = case_key()
+    problems = attempt(_validation, *key, case) if key else None
+    if problems and any(p.severity == "error" for p in problems):
+        return "check", None
+    paths = list_runs()
+    if not paths:
+        return "baseline", None
+    summaries = [_summary(p) for p in paths[:20]]  # summary.json only: no tables loaded
+    if not has_plan(summaries[0].get("status")):
+        return "repair", paths[0]
+    scenarios = {
+        str(s.get("scenario_hash") or p.name) for s, p in zip(summaries, paths, strict=False)
+    }
+    if len(scenarios) < 2:
+        return "whatif", paths[0]
+    return "compare", paths[0]
+
+
+def _summary(path: Any) -> dict:
+    """Return a run folder's ``summary.json`` ({} when it cannot be read)."""
+    import json
+
+    try:
+        data = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def next_step(case: Any) -> None:
+    """Say what to do next (check → baseline → what-if → compare → export), with page buttons."""
+    step, run_path = current_step(case)
+    order = list(STEPS)
+    now = "whatif" if step == "repair" else step
+    done = order[: order.index(now)]
+    with st.container(border=True):
+        st.markdown(f"**{t('app_runs.next.title')}**")
+        st.caption(
+            " → ".join(
+                ("✓ " if s in done else "▶ " if s == now else "") + t(f"app_runs.next.step.{s}")
+                for s in order
+            )
+        )
+        name = run_name(run_path, lang()) if run_path is not None else ""
+        st.info(t(f"app_runs.next.do.{step}", run=name))
+        targets = {
+            "check": [],
+            "baseline": ["whatif"],
+            "repair": ["whatif", "export"],
+            "whatif": ["whatif", "compare"],
+            "compare": ["compare", "export"],
+        }[step]
+        if targets:
+            cols = st.columns(len(targets) + 1)
+            for i, page in enumerate(targets):
+                if cols[i].button(
+                    t(f"app_runs.next.go.{page}"),
+                    key=f"next_{page}",
+                    type="primary" if i == 0 else "secondary",
+                ):
+                    st.switch_page(f"allocator/ui/pages/{page}.py")
 
 
 def render() -> None:
@@ -218,6 +296,7 @@ def render() -> None:
     if case is None:
         return
     st.caption(t("ui.overview.case", path=case_path().name))
+    next_step(case)
     scores = get_scores(case)
     summary = zone_summary(case, scores)
     c = st.columns(4)

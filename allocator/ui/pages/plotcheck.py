@@ -43,10 +43,33 @@ def choose_zone(case: Any) -> str:
     )
 
 
-def pick_on_map(case: Any) -> str | None:
-    """Draw one zone's plots; return the plot id picked on the map."""
-    zone = choose_zone(case)
-    key = case_key() or ("", 0.0)
+class SerializedDeck:
+    """A deck turned into its JSON once; Streamlit asks for ``to_json()`` on every rerun.
+
+    Serialising a zone's plots and the red line took most of a plot-check action
+    (profiled on the sample case: ~1.5 s of JSON per map per rerun); the text is
+    the same every time, so it is made once per zone (or checked shape) and kept.
+    """
+
+    def __init__(self, deck: Any) -> None:
+        """Serialise ``deck`` (a ``pydeck.Deck``) and keep what ``st.pydeck_chart`` reads."""
+        self.spec: str = deck.to_json()
+        widget = getattr(deck, "deck_widget", None)
+        tooltip = getattr(widget, "tooltip", None) if widget is not None else None
+        self._tooltip = tooltip if isinstance(tooltip, dict) else getattr(deck, "_tooltip", None)
+        self.deck_widget = None
+        self.mapbox_key = getattr(deck, "mapbox_key", None)
+        self.width = getattr(deck, "width", None)
+        self.layers = None  # nothing left for Streamlit to convert
+
+    def to_json(self) -> str:
+        """Return the deck's JSON (made once)."""
+        return self.spec
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _pick_deck(zone: str, key: tuple, _case: Any) -> SerializedDeck:
+    case = _case
     plots = case.plots[case.plots["zone_id"].astype(str) == zone]
     fc = maps.features(plots, ("plots", zone, *key), ["plot_id", "status", "land_use"], 0.5)
     layers = maps.admin_layer(case, key)
@@ -58,11 +81,16 @@ def pick_on_map(case: Any) -> str | None:
     if len(case.redline):
         red = maps.features(case.redline, ("redline", *key), ["name"], 2.0)
         layers.append(maps.layer("redline", red, fill=maps.REDLINE_COLOR))
-    state = maps.show(
-        maps.deck(layers, maps.view_for(plots), "{plot_id} · {land_use} · {status}"),
-        key=f"plot_map_{zone}",
-        select=True,
+    return SerializedDeck(
+        maps.deck(layers, maps.view_for(plots), "{plot_id} · {land_use} · {status}")
     )
+
+
+def pick_on_map(case: Any) -> str | None:
+    """Draw one zone's plots; return the plot id picked on the map."""
+    zone = choose_zone(case)
+    key = case_key() or ("", 0.0)
+    state = maps.show(_pick_deck(zone, key, case), key=f"plot_map_{zone}", select=True)
     maps.legend(maps.STATUS_COLORS, {k: t(f"ui.status.{k}") for k in maps.STATUS_COLORS})
     return maps.selected_property(state, "plots", "plot_id")
 
@@ -188,17 +216,24 @@ def overlap_geometry(case: Any, check: dict) -> Any | None:
     return None
 
 
-def draw_overlap(case: Any, geom: Any, tag: str) -> float:
-    """Draw the checked area, the red line near it and their overlap; return the overlap in mu."""
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _overlap_deck(
+    tag: str, shape_wkb: bytes, key: tuple, _case: Any
+) -> tuple[SerializedDeck, float]:
+    """Return the overlap map of one checked shape (serialised) and the overlap in mu."""
     import geopandas as gpd
+    import shapely
 
+    case = _case
+    geom = shapely.from_wkb(shape_wkb)
     crs = case.plots.crs
     shape = gpd.GeoDataFrame({"name": ["checked"]}, geometry=[geom], crs=crs)
     area = gpd.GeoDataFrame(geometry=[geom.buffer(max(200.0, geom.length * 0.3))], crs=crs)
     red = case.redline[case.redline.intersects(area.geometry.iloc[0])]
     overlap_mu = 0.0
-    key = case_key() or ("", 0.0)
-    layers = maps.admin_layer(case, key)
+    # no city/county layer: at a few hundred metres it shows nothing, and the province's
+    # boundaries were most of this map's JSON (each new shape would serialise them again)
+    layers: list[Any] = []
     near = case.plots[case.plots.intersects(area.geometry.iloc[0])]
     if len(near):
         fc = maps.features(near, ("near", tag, *key), ["plot_id", "status"], 0.2)
@@ -214,7 +249,7 @@ def draw_overlap(case: Any, geom: Any, tag: str) -> float:
     layers.append(
         maps.layer(
             "checked",
-            maps.features(shape, ("checked", tag), ["name"], 0.0),
+            maps.features(shape, ("checked", tag, shape_wkb), ["name"], 0.0),
             fill=[21, 101, 192, 90],
             line=[21, 101, 192, 255],
             line_width=2,
@@ -228,17 +263,20 @@ def draw_overlap(case: Any, geom: Any, tag: str) -> float:
             layers.append(
                 maps.layer(
                     "overlap",
-                    maps.features(ov, ("overlap", tag), ["name"], 0.0),
+                    maps.features(ov, ("overlap", tag, shape_wkb), ["name"], 0.0),
                     fill=[183, 28, 28, 230],
                     line=[0, 0, 0, 255],
                     line_width=2,
                 )
             )
-    maps.show(
-        maps.deck(layers, maps.view_for(area, width_px=600, height_px=420), None),
-        key=f"plot_overlap_{tag}",
-        height=420,
-    )
+    deck = maps.deck(layers, maps.view_for(area, width_px=600, height_px=420), None)
+    return SerializedDeck(deck), overlap_mu
+
+
+def draw_overlap(case: Any, geom: Any, tag: str) -> float:
+    """Draw the checked area, the red line near it and their overlap; return the overlap in mu."""
+    deck, overlap_mu = _overlap_deck(tag, geom.wkb, case_key() or ("", 0.0), case)
+    maps.show(deck, key=f"plot_overlap_{tag}", height=420)
     maps.legend(
         {"checked": [21, 101, 192], "redline": maps.REDLINE_COLOR, "overlap": [183, 28, 28]},
         {k: t(f"ui.plot.legend_{k}") for k in ("checked", "redline", "overlap")},
@@ -304,6 +342,22 @@ def report(case: Any, check: Any) -> None:
         show_table(overlaps, hide_index=True)
 
 
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _check(key: tuple, target: tuple, industry: str | None, page_lang: str, _case: Any) -> Any:
+    return check_plot(_case, industry=industry, lang=page_lang, **dict(target))
+
+
+def checked(case: Any, industry: str | None, kwargs: dict) -> Any:
+    """Return ``check_plot`` of the target; a plot id or a point is checked once per case."""
+    key = case_key()
+    if key is not None and set(kwargs) <= {"plot_id", "lonlat", "source_crs"}:
+        target = tuple(
+            sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items())
+        )
+        return _check(key, target, industry, lang(), case)
+    return check_plot(case, industry=industry, lang=lang(), **kwargs)
+
+
 def render() -> None:
     """Draw the plot-check page."""
     page_header("ui.plot.title", "ui.plot.caption")
@@ -315,7 +369,7 @@ def render() -> None:
         industry = st.text_input(t("ui.plot.industry"), key="plot_industry").strip() or None
         if kwargs is None:
             return
-        check = check_plot(case, industry=industry, lang=lang(), **kwargs)
+        check = checked(case, industry, kwargs)
         if st.session_state.get("plot_mode") == "draw":
             data = as_dict(check)
             st.markdown(
