@@ -169,14 +169,16 @@ def _zone_caps(case: Any, scenario: Scenario) -> pd.DataFrame:
     for col, (case_col, abs_key, fac_key) in spec.items():
         base = _num(zones, case_col)
         out[col + "_case"] = base
-        vals = base.copy()
+        # the factor on every zone scales the case's caps (and a zone's own
+        # factor on top); a zone's cap given in its unit is final, as for units
+        vals = base * all_factor[col]
         for i, zid in enumerate(out["zone_id"]):
             over = per_zone.get(zid, {})
             if abs_key in over:
                 vals[i] = float(over[abs_key])
             elif fac_key in over:
-                vals[i] = base[i] * float(over[fac_key])
-        out[col] = vals * all_factor[col]
+                vals[i] = vals[i] * float(over[fac_key])
+        out[col] = vals
     return out
 
 

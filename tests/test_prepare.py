@@ -254,3 +254,24 @@ def test_zone_without_catalogue_lets_no_firm_exit_as_outside_catalogue():
     z1, z2 = rules.zone_index(["Z1", "Z2"])
     assert rules.in_catalogue[:, z1].tolist() == [True, True]
     assert rules.in_catalogue[:, z2].tolist() == [False, True]
+
+
+def test_an_absolute_zone_cap_is_final_whatever_the_factor_on_every_zone():
+    """A zone's cap in tce is that number: the factor on every zone does not rescale it.
+
+    Units already worked this way; zones multiplied an absolute cap by the
+    global factor, so the diagnosis' repair (which sets the absolute cap it
+    takes) did nothing after a province-wide cut to 0 %.
+    """
+    prep = hand_prepare(
+        {
+            "caps": {
+                "energy_factor": 0.0,
+                "electricity_factor": 0.5,
+                "zones": {"Z1": {"energy_tce": 8081.0}, "Z2": {"electricity_mwh": 123.0}},
+            }
+        }
+    )
+    d = prep.data
+    assert d.zone_energy_cap_tce == pytest.approx([8081.0, 0.0])
+    assert d.zone_electricity_cap_mwh == pytest.approx([1000.0 * 0.5, 123.0])
