@@ -24,7 +24,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allocator.diagnosis import Diagnosis, elastic_item, merge_repeats, presolve_item, row_where
+from allocator.diagnosis import (
+    REPAIR_KEYS,
+    Diagnosis,
+    DiagnosisItem,
+    elastic_item,
+    merge_repeats,
+    presolve_item,
+    row_where,
+)
 from allocator.i18n import t
 from allocator.prepare import Prepared
 from allocator.settings import SolverSettings
@@ -368,28 +376,57 @@ def _solve_built(
     return built, sol
 
 
+def _relaxed_items(
+    built: Any, sol: Any, names: dict[str, dict[str, str]], names_en: dict[str, dict[str, str]]
+) -> list[DiagnosisItem]:
+    """One :class:`DiagnosisItem` per row the elastic solution relaxed."""
+    from models import solver as msolver
+
+    items = []
+    table = msolver.relaxations(built, sol)
+    for name, amount in zip(table["row"], table["amount"], strict=True):
+        info = built.registry.rows.get(name)
+        unit = info.unit if info is not None else UNITS.get(name.split("[", 1)[0], "")
+        sense = info.sense if info is not None else "<="
+        cap = float(info.rhs) if info is not None and sense == "<=" else None
+        items.append(elastic_item(name, float(amount), unit, cap, sense, names, names_en))
+    return items
+
+
 def elastic_diagnosis(prep: Prepared, settings: SolverSettings) -> Diagnosis:
     """Re-solve with elastic slacks under ``settings``; report each relaxed row.
 
     Every relaxed row becomes a :class:`DiagnosisItem` in its family's units
     with its share of the cap; the presolve findings come along, and the
-    settings used are recorded in the result.
+    settings used are recorded in the result. When the re-solve also relaxed
+    a row no scenario key sets (a floor, a lock), a second re-solve keeps
+    those rows hard and relaxes only the caps a scenario sets: its rows are
+    :attr:`Diagnosis.repair`, the set of relaxations that together give a
+    plan (the first re-solve may have split the blame between a cap and a
+    floor, so raising the cap by its share alone would leave no plan).
     """
-    from models import solver as msolver
-
     built, sol = _solve_built(prep, replace(prep.params, elastic=True), settings)
     names, names_en = subject_names(prep, "zh"), subject_names(prep, "en")
     items = [presolve_item(f.to_dict(), names) for f in presolve_checks(prep)]
-    if sol.has_solution:
-        table = msolver.relaxations(built, sol)
-        for name, amount in zip(table["row"], table["amount"], strict=True):
-            info = built.registry.rows.get(name)
-            unit = info.unit if info is not None else UNITS.get(name.split("[", 1)[0], "")
-            sense = info.sense if info is not None else "<="
-            cap = float(info.rhs) if info is not None and sense == "<=" else None
-            items.append(elastic_item(name, float(amount), unit, cap, sense, names, names_en))
+    relaxed = _relaxed_items(built, sol, names, names_en) if sol.has_solution else []
+    items += relaxed
+    repair: list[DiagnosisItem] = []
+    repair_status = None
+    if relaxed:
+        if all(i.family in REPAIR_KEYS for i in relaxed):
+            repair, repair_status = relaxed, str(sol.status)
+        else:
+            only = replace(prep.params, elastic=True, elastic_only=tuple(REPAIR_KEYS))
+            built2, sol2 = _solve_built(prep, only, settings)
+            repair_status = str(sol2.status)
+            if sol2.has_solution:
+                repair = _relaxed_items(built2, sol2, names, names_en)
     return Diagnosis(
-        items=tuple(merge_repeats(items)), elastic_status=str(sol.status), settings=settings
+        items=tuple(merge_repeats(items)),
+        elastic_status=str(sol.status),
+        settings=settings,
+        repair=tuple(merge_repeats(repair)),
+        repair_status=repair_status,
     )
 
 

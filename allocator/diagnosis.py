@@ -113,10 +113,17 @@ class Diagnosis:
     """The settings the elastic re-solve ran with (the run's own settings)."""
     notes: tuple[str, ...] = field(default_factory=tuple)
     """Technical notes (e.g. why marginal values could not be computed)."""
+    repair: tuple[DiagnosisItem, ...] = ()
+    """The caps a scenario key sets, raised by what they take with every other row
+    kept (floors, locks): applying all of them gives a feasible plan."""
+    repair_status: str | None = None
+    """Status of that repair re-solve (None when it did not run; ``infeasible``
+    when no scenario cap can make the plan feasible)."""
 
     def __post_init__(self) -> None:
         """Keep the items in repair order."""
         object.__setattr__(self, "items", tuple(sorted(self.items, key=repair_order)))
+        object.__setattr__(self, "repair", tuple(sorted(self.repair, key=repair_order)))
 
     @property
     def proofs(self) -> tuple[DiagnosisItem, ...]:
@@ -149,6 +156,8 @@ class Diagnosis:
             "elastic_status": self.elastic_status,
             "settings": self.settings.to_dict() if self.settings else None,
             "notes": list(self.notes),
+            "repair": [i.to_dict() for i in self.repair],
+            "repair_status": self.repair_status,
         }
 
     @classmethod
@@ -162,6 +171,8 @@ class Diagnosis:
                 elastic_status=data.get("elastic_status"),
                 settings=SolverSettings.from_dict(data.get("settings")),
                 notes=tuple(data.get("notes") or ()),
+                repair=tuple(DiagnosisItem.from_dict(i) for i in data.get("repair") or []),
+                repair_status=data.get("repair_status"),
             )
         return _from_legacy(data)
 

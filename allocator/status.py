@@ -86,7 +86,7 @@ def status_label(
 
 def tolerance_text(tolerance: float | None) -> str:
     """Return a relative tolerance as the planner set it (``0.5%``, ``0.01%``)."""
-    if not _finite(tolerance):
+    if tolerance is None or not _finite(tolerance):
         return "—"
     return f"{100.0 * float(tolerance):.4g}%"
 

@@ -55,6 +55,9 @@ Choices where MODEL.md is silent, and improvements on it
   name to ``s`` (in the row's own unit: MWh, tce, t, 万元, or 1 for locks).
   ``energy_intensity`` rows are ``Σ (en_f − κ_z) o_fz ≤ 0``: their unit is tce
   of energy above what the intensity cap allows.
+  With ``params.elastic_only`` only the listed families get slacks and the
+  other rows stay hard: the diagnosis uses it to find how far the caps a
+  scenario can set must move for a plan to exist, floors and locks kept.
 
 Analysis families (ARCHITECTURE.md "Version 2": analysis reuses the model)
 --------------------------------------------------------------------------
@@ -312,7 +315,8 @@ class _Ctx:
     ) -> None:
         """Add one row ``Σ terms (sense) rhs`` (terms must not repeat a variable)."""
         info = self.reg.add(family, keys, UNITS[family], sense, rhs)
-        if self.params.elastic and family in ELASTIC_FAMILIES:
+        only = self.params.elastic_only
+        if self.params.elastic and family in ELASTIC_FAMILIES and (not only or family in only):
             s = self.var("s_" + info.solver_name, 0.0, None)
             big = max((abs(c) for v, c in terms if v.cat != pulp.LpInteger), default=1.0) or 1.0
             self.slack_penalty[info.name] = float(self.params.elastic_penalty) / big

@@ -103,6 +103,9 @@ class ModelParams:
     """Build with penalised slacks on cap, floor and lock rows (diagnosis)."""
     elastic_penalty: float = 1.0e6
     """Objective penalty per unit of slack (in the row's own units)."""
+    elastic_only: tuple[str, ...] = ()
+    """With ``elastic``: when not empty, only these families get slacks and every
+    other row stays hard (the diagnosis' repair set: the caps a scenario key sets)."""
 
     def on(self, family: str) -> bool:
         """Return True when ``family`` is built (non-switchable ones always are)."""

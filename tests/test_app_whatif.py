@@ -255,3 +255,21 @@ def test_kpi_change_inside_the_combined_gap_is_within_tolerance():
     assert not within_tolerance(1100.0, 1000.0, share)  # 10 % is a real change
     none = SimpleNamespace(summary={"gap": None, "objective": None})
     assert tolerance_share(a, none) is None  # a run without a plan: nothing to compare
+
+
+def test_relax_all_after_a_cut_on_every_zone_turns_the_run_feasible(tiny_env):
+    """Every zone cut to 0 %: 一次放宽全部并重算 sets each zone's cap; the re-run has a plan."""
+    from allocator import load_run
+
+    at = open_page("whatif", timeout=120)
+    at.slider(key="sc:baseline:caps.energy_factor").set_value(0.0).run()
+    at.button(key="whatif_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert str(load_run(at.session_state["whatif_last"]["run"]).status) == "infeasible"
+    at.button(key="whatif_repair_all").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    relax = at.session_state["whatif_relax"]
+    assert relax
+    assert all(k.startswith("caps.zones.") for k in relax), relax
+    run = load_run(at.session_state["whatif_last"]["run"])
+    assert run.has_solution, run.status

@@ -287,9 +287,13 @@ def diagnosis(run: Any, heading: bool = True, repair: Repair | None = None, key:
             )
         elif not overrides:
             c4.caption(t("ui.diag.not_in_scenario"))
-    together = repair_overrides(rows)
+    # the re-solve that keeps floors and locks hard says what the caps need together
+    joint = list(diag.repair) if diag.repair_status is not None else rows
+    together = repair_overrides(joint)
+    if diag.repair_status is not None and not together:
+        st.caption(t("ui.diag.no_joint_repair"))
     if repair is not None and together:
-        relaxed = [_relaxed(r, repair_overrides([r])) for r in rows if repair_overrides([r])]
+        relaxed = [_relaxed(r, repair_overrides([r])) for r in joint if repair_overrides([r])]
         st.caption(t("ui.diag.minimal", n=len(relaxed)))
         st.button(
             t("ui.diag.repair_all"),
