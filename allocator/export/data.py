@@ -72,6 +72,12 @@ def outcome_label(outcome: str, lang: str | None = None) -> str:
     return t(key, lang) if has(key) else str(outcome)
 
 
+def outcomes_present(plots: Any) -> list[str]:
+    """Return the outcomes of ``plots`` in legend order: a legend lists only what the map shows."""
+    found = set(plots["outcome"].dropna()) if len(plots) else set()
+    return [o for o in OUTCOMES if o in found]
+
+
 LABELLED_COLUMNS = ("outcome", "status_before", "status_after", "firm_kind")
 """Coded plot-layer columns that get a ``<column>_label`` column in the export language
 beside them in the GIS layers (QGIS filters on the code, shows the words)."""
