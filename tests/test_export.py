@@ -173,7 +173,7 @@ def test_gpkg_qgis_styles(exported):
         if default:
             assert table not in defaults, f"two default styles for {table}"
             defaults[table] = root
-    assert set(defaults) == {"allocation", "zones", "redline", "control_units"}
+    assert set(defaults) == {"allocation", "firms", "zones", "redline", "control_units"}
     renderer = defaults["allocation"].find("renderer-v2")
     assert renderer.get("type") == "categorizedSymbol"
     assert renderer.get("attr") == "outcome"
