@@ -122,6 +122,12 @@ class ExportData:
     zones_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     plots_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     marginals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rendered: dict[str | None, bytes] = field(default_factory=dict)
+    """Map PNGs drawn so far in this export, by zone id (None: the overview): drawn once,
+    reused by the brief and the report (:func:`allocator.export.maps.map_png`)."""
+    vector_layers: dict[str, Any] = field(default_factory=dict)
+    """The layers as GDAL writes them (text as str, ±inf missing, multipolygons), made once
+    for every vector format (:func:`allocator.export.vector._layers`)."""
 
     @property
     def scenario_name(self) -> str:

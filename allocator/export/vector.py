@@ -161,8 +161,11 @@ def _writable(frame: Any) -> Any:
         elif pd.api.types.is_float_dtype(s):
             out[col] = s.where(np.isfinite(s))  # ±inf is not JSON and not in DBF: missing
         elif s.dtype == object or pd.api.types.is_string_dtype(s):
-            out[col] = s.map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
-            out[col] = out[col].astype(object)
+            obj = s.astype(object)
+            obj = obj.where(obj.notna(), None)  # NaN, NA, NaT: missing
+            if not all(isinstance(v, str) for v in obj if v is not None):
+                obj = obj.map(lambda v: None if v is None else str(v)).astype(object)
+            out[col] = obj
     return out
 
 
@@ -174,15 +177,19 @@ def _ensure_multi(frame: Any) -> Any:
     types = set(geom.geom_type.dropna())
     if types <= {"Polygon", "MultiPolygon"} and len(types) > 1:
         frame = frame.copy()
-        frame[geom.name] = [
-            shapely.MultiPolygon([g]) if g is not None and g.geom_type == "Polygon" else g
-            for g in geom
-        ]
+        values = np.asarray(geom.values, dtype=object)
+        single = np.asarray(geom.geom_type == "Polygon")
+        values[single] = shapely.multipolygons(values[single][:, None])
+        frame[geom.name] = values
     return frame
 
 
 def _layers(data: ExportData) -> dict[str, Any]:
-    return {name: _ensure_multi(_writable(data.layers[name])) for name in LAYERS}
+    """Return the layers as GDAL writes them, made once per export (``data.vector_layers``)."""
+    if not data.vector_layers:
+        for name in LAYERS:
+            data.vector_layers[name] = _ensure_multi(_writable(data.layers[name]))
+    return dict(data.vector_layers)
 
 
 def _remove(path: Path) -> None:
