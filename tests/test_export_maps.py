@@ -203,3 +203,42 @@ def test_webmap_first_view_holds_every_feature(page):
                 assert south <= lat <= north
             features += 1
     assert features >= 9 + 2 + 1 + 2  # plots, zones, red line, cities
+
+
+# ----------------------------------------------------------------------------- drawn once
+
+
+def test_the_overview_is_drawn_once_for_its_files_and_the_brief(tmp_path, monkeypatch):
+    """PNG, PDF and the brief's map come from one drawing (each was drawn on its own)."""
+    from allocator.export import export, maps
+
+    log = tmp_path / "draws.txt"  # a file: the export's worker processes count too
+    real = maps.overview_figure
+
+    def counting(data):
+        with log.open("a") as fh:
+            fh.write("overview\n")
+        return real(data)
+
+    monkeypatch.setattr(maps, "overview_figure", counting)
+    run_path = make_export_run(tmp_path / "case")
+    files = export(run_path, "png,pdf,brief", tmp_path / "out")
+    names = {f.name for f in files}
+    assert {"overview.png", "overview.pdf", "brief.pdf", "zone_Z01.png", "zone_Z02.pdf"} <= names
+    assert log.read_text().splitlines() == ["overview"]
+
+
+def test_parallel_and_sequential_exports_write_the_same_files(tmp_path, monkeypatch):
+    import allocator.export as export_pkg
+    from allocator.export import export
+
+    run_path = make_export_run(tmp_path / "case")
+    formats = "gpkg,geojson,xlsx,png,html"
+    par = export(run_path, formats, tmp_path / "par")
+    monkeypatch.setattr(export_pkg, "workers", lambda: 1)
+    seq = export(run_path, formats, tmp_path / "seq")
+    rel = sorted(p.relative_to(tmp_path / "par").as_posix() for p in par)
+    assert rel == sorted(p.relative_to(tmp_path / "seq").as_posix() for p in seq)
+    assert len(rel) == len(set(rel))  # each file once
+    for name in ("maps/zone_Z01.png", "geojson/firms.geojson"):
+        assert (tmp_path / "par" / name).read_bytes() == (tmp_path / "seq" / name).read_bytes()
