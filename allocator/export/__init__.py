@@ -142,11 +142,12 @@ def _jobs(
     map_formats = tuple(f for f in ("png", "pdf") if f in fmts)
     if map_formats:
         zones = [z for z in maps.map_ids(data) if z not in drawn]
+
+        def zone_maps(part: list[str | None]) -> list[Path]:
+            return [p for z in part for p in maps.write_map(data, out / "maps", z, map_formats)]
+
         for k in range(min(MAP_JOBS, len(zones))):
-            part = zones[k::MAP_JOBS]
-            jobs.append(lambda part=part: [p for z in part
-                                           for p in maps.write_map(data, out / "maps", z,
-                                                                   map_formats)])  # fmt: skip
+            jobs.append(lambda part=zones[k::MAP_JOBS]: zone_maps(part))
     if "brief" in fmts:
         jobs.append(lambda: list(brief.write_brief(data, out)))
     if "xlsx" in fmts:
@@ -176,9 +177,9 @@ def _write(run: Any, data: Any, fmts: list[str], out: Path, zone: str | None) ->
 
     The map of the brief and the report (the overview, or the one zone asked
     for) is drawn first, once: its PNG is kept (``data.rendered``) for them.
-    The other formats are independent jobs
-    (:func:`_jobs`), run in parallel where that is safe (:func:`_run_jobs`);
-    the bundle packs the files they wrote.
+    The other formats are independent jobs (:func:`_jobs`), run in parallel
+    where that is safe (:func:`_run_jobs`); the bundle packs the files they
+    wrote, nothing is built twice.
     """
     from allocator.export import bundle, maps
     from allocator.safety import safe_filename
