@@ -1,13 +1,20 @@
-"""Benchmark: export one run to every format (target ≤ 30 s).
+"""Benchmark: export one run to every format (target: the whole export ≤ 5 s on 2 cores).
 
-Uses a fresh ``allocator.solve("scenarios/baseline.toml")`` of the sample case
-when it is there (never a folder of ``runs/``). Otherwise it builds a synthetic
-run of the sample case's size (13 zones × 120 plots, 11 city outlines of 2,000
-vertices each) on the tiny case's firms, so the figure is still meaningful.
+Solves ``scenarios/baseline.toml`` of the sample case itself (5 % gap: a plan
+of the full size in seconds; never a folder of ``runs/``, so a stale or
+infeasible run there cannot decide the figure). When the sample case is
+missing or has no plan, it builds a synthetic run of the sample case's size
+(13 zones × 120 plots, 11 city outlines of 2,000 vertices each) on the tiny
+case's firms, so the figure is still meaningful.
 
-Prints one row per format (seconds, files, bytes) and the total, with the
-ratio to a baseline measured in the same run: writing the allocation layer
-once as a plain GeoPackage with pyogrio (the least any export must do).
+Prints one row per format (seconds, files, MB), then the whole export
+(``--format zip``: every format once, packed into the bundle) with its wall
+time, the CPU time of this process and of the export's worker processes, the
+number of workers and the machine's load average (wall time on a shared
+machine is not a property of the code: compare the CPU figures, and the ratio
+to a baseline measured in the same run: writing the plot layer once as a plain
+GeoPackage with pyogrio). Exits 0 whatever the time; the test suite enforces
+its own bound.
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-TARGET_S = 30.0
-FORMATS = ("gpkg", "geojson", "shp", "parquet", "xlsx", "png", "pdf", "html", "report", "zip")
+TARGET_S = 5.0
+FORMATS = (
+    "brief", "gpkg", "geojson", "shp", "parquet", "xlsx", "png", "pdf", "html", "report", "zip"
+)  # fmt: skip
 
 
 def sample_run(work: Path) -> Path | None:
@@ -40,7 +49,12 @@ def sample_run(work: Path) -> Path | None:
     try:
         from allocator.solve import solve
 
-        result = solve(ROOT / "scenarios" / "baseline.toml", out_dir=work / "runs")
+        result = solve(
+            ROOT / "scenarios" / "baseline.toml",
+            out_dir=work / "runs",
+            time_limit_s=60,
+            rel_gap=0.05,
+        )
     except Exception as exc:  # noqa: BLE001 - fall back to the synthetic run
         print(f"(could not solve the sample baseline: {type(exc).__name__}: {exc})")
         return None
@@ -150,8 +164,21 @@ def synthetic_run(work: Path, n_zones: int = 13, per_zone: int = 120) -> Path:
     return write_run(result, work / "runs")
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (the export's workers)."""
+    import resource
+
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> int:
-    from allocator.export import export
+    import os
+
+    import pyogrio
+
+    from allocator.export import export, workers
     from allocator.export.data import collect
     from allocator.runs import load_run
 
@@ -169,38 +196,35 @@ def main() -> int:
         data = collect(run, case=case)
         n_plots = len(data.layers["allocation"])
         t0 = time.perf_counter()
-        import pyogrio
-
         pyogrio.write_dataframe(data.layers["allocation"], work / "baseline.gpkg", driver="GPKG")
         base_s = time.perf_counter() - t0
 
         print(f"export benchmark — run: {run.path.name} ({kind}), {n_plots} plots, "
               f"{len(data.zone_ids)} zones")  # fmt: skip
-        print(f"{'format':<10}{'seconds':>10}{'files':>8}{'MB':>10}")
-        rows = []
+        print(f"{'format':<10}{'wall s':>9}{'CPU s':>9}{'files':>7}{'MB':>8}")
         for fmt in FORMATS[:-1]:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_s()
             files = export(run, fmt, work / "out", case=case)
-            s = time.perf_counter() - t0
+            s, c = time.perf_counter() - t0, cpu_s() - c0
             mb = sum(p.stat().st_size for p in files) / 1e6
-            rows.append((fmt, s, len(files), mb))
-            print(f"{fmt:<10}{s:>10.2f}{len(files):>8}{mb:>10.2f}")
-        t0, c0 = time.perf_counter(), time.process_time()
-        files = export(run, None, work / "all", case=case)
-        total, total_cpu = time.perf_counter() - t0, time.process_time() - c0
+            print(f"{fmt:<10}{s:>9.2f}{c:>9.2f}{len(files):>7}{mb:>8.2f}")
+        load_avg = os.getloadavg()[0]
+        t0, c0 = time.perf_counter(), cpu_s()
+        files = export(run, "zip", work / "all", case=case)
+        total, total_cpu = time.perf_counter() - t0, cpu_s() - c0
         mb = sum(p.stat().st_size for p in files) / 1e6
-        print(f"{'ALL+zip':<10}{total:>10.2f}{len(files):>8}{mb:>10.2f}   ({total_cpu:.2f} s CPU)")
-        print(f"case load {load_s:.2f} s (not counted); baseline plain GPKG write {base_s:.3f} s; "
-              f"all formats = {total / max(base_s, 1e-9):.0f}× baseline")  # fmt: skip
-        ok = total + load_s <= TARGET_S
-        print(f"target ≤ {TARGET_S:.0f} s (incl. case load): "
-              f"{total + load_s:.1f} s — {'OK' if ok else 'SLOW'}")  # fmt: skip
-        return 0 if ok else 1
+        print(f"{'WHOLE zip':<10}{total:>9.2f}{total_cpu:>9.2f}{len(files):>7}{mb:>8.2f}")
+        print(f"whole export (every format, bundle): {total:.2f} s wall, {total_cpu:.2f} s CPU "
+              f"in {workers()} worker process(es); load average {load_avg:.1f} on "
+              f"{os.cpu_count()} CPUs; case load {load_s:.2f} s (not counted)")  # fmt: skip
+        print(f"baseline plain GPKG write {base_s:.3f} s: whole export = "
+              f"{total / max(base_s, 1e-9):.0f}× baseline")  # fmt: skip
+        verdict = "OK" if total <= TARGET_S else "over (see CPU and load above)"
+        print(f"target ≤ {TARGET_S:.0f} s wall on 2 idle cores: {total:.1f} s — {verdict}")
+        return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    # exit only on failure: benchmarks/run_all.py runs this file in its own process
-    if main():
-        sys.exit(1)
+    sys.exit(main())

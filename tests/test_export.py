@@ -173,7 +173,7 @@ def test_gpkg_qgis_styles(exported):
         if default:
             assert table not in defaults, f"two default styles for {table}"
             defaults[table] = root
-    assert set(defaults) == {"allocation", "zones", "redline", "control_units"}
+    assert set(defaults) == {"allocation", "firms", "zones", "redline", "control_units"}
     renderer = defaults["allocation"].find("renderer-v2")
     assert renderer.get("type") == "categorizedSymbol"
     assert renderer.get("attr") == "outcome"
@@ -591,11 +591,13 @@ def test_english_zone_map_labels(exported):
     from allocator.export import maps
     from allocator.export.data import collect
 
-    fig = maps.zone_figure(collect(exported["run"], lang="en"), "Z01")
+    fig = maps.zone_figure(collect(exported["run"], lang="en"), "Z02")
     texts = {t.get_text() for t in fig.findobj(Text)}
     plt.close(fig)
-    assert any(s.startswith("Hangzhou CBZ: plot allocation | scenario: tiny_export") for s in texts)
-    assert {"New project", "Excluded by red line", "N", "200 m"} <= texts
+    assert any(
+        s.startswith("Ningbo Meishan CBZ: plot allocation | scenario: tiny_export") for s in texts
+    )
+    assert {"New project", "Excluded by red line", "Ecological red line", "N", "200 m"} <= texts
 
 
 @given(st.lists(st.text(alphabet="abcdefghij_0123456789", min_size=1, max_size=30), max_size=40,

@@ -45,6 +45,14 @@ def test_export_of_a_real_solve_and_rerun_from_bundle(tmp_path):
     assert again.objective == pytest.approx(result.objective, rel=1e-6)
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (the export's workers)."""
+    import resource
+
+    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 @pytest.mark.slow
 def test_sample_baseline_exports_in_30_seconds(sample_case_path, root, tmp_path):
     from allocator.solve import solve
@@ -59,11 +67,12 @@ def test_sample_baseline_exports_in_30_seconds(sample_case_path, root, tmp_path)
     if not result.has_solution:
         pytest.skip(f"sample baseline has no solution ({result.status})")
     run = load_run(result.run_path)
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = time.perf_counter(), _cpu_s()
     files = export(run, None, tmp_path / "out")
-    seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
-    # CPU time of this process: the 2-core test machine is shared, wall time is not a
-    # property of the code (measured: 12.5 s CPU, 13 s wall alone, 26-31 s wall under load 5)
+    seconds, cpu_s = time.perf_counter() - started, _cpu_s() - cpu
+    # CPU time of this process and its export workers: the 2-core test machine is shared,
+    # wall time is not a property of the code (measured: 12.5 s CPU, 13 s wall alone,
+    # 26-31 s wall under load 5)
     assert cpu_s <= 30.0, f"export of the sample baseline took {cpu_s:.1f} s CPU"
     assert seconds <= 120.0, f"export of the sample baseline took {seconds:.1f} s wall"
     assert any(f.name == "overview.png" for f in files)

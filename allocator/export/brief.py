@@ -236,18 +236,10 @@ def build_brief(data: ExportData, base: Any = None, base_name: str | None = None
 
 
 def _map_png(data: ExportData) -> bytes:
-    """Draw the outcome map (overview, or the one zone asked for) as PNG bytes."""
+    """Return the outcome map (overview, or the one zone asked for) as PNG bytes (drawn once)."""
     if data.zone is None:
-        fig = maps.overview_figure(data)
-    elif data.zone_ids:
-        fig = maps.zone_figure(data, data.zone_ids[0])
-    else:
-        return b""
-    buf = io.BytesIO()
-    with matplotlib.rc_context(fonts.rc_params()):
-        fig.savefig(buf, format="png", dpi=150)
-    plt.close(fig)
-    return buf.getvalue()
+        return maps.map_png(data)
+    return maps.map_png(data, data.zone_ids[0]) if data.zone_ids else b""
 
 
 # ----------------------------------------------------------------------------- PDF

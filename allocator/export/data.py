@@ -56,8 +56,23 @@ summing a column over the plot layer (in QGIS) gives the firms' totals, not a fi
 total once per plot it holds."""
 FIRM_RENAME = {"name": "firm_name", "kind": "firm_kind", "class": "firm_class"}
 
-LAYERS = ("allocation", "zones", "redline", "control_units")
+LAYERS = ("allocation", "firms", "zones", "redline", "control_units")
 """Vector layers written by every vector format."""
+FIRM_LAYER_COLUMNS = (
+    "firm_id",
+    "firm_name",
+    "firm_kind",
+    "firm_kind_label",
+    "zone_id",
+    "firm_class",
+    "plot_count",
+    "plot_ids",
+    *FIRM_ADDITIVE_COLUMNS,
+    "request_met_share",
+)
+"""Columns of the ``firms`` layer: one feature per firm served after the solve, at the
+union of the plots it holds, with the firm's totals (summing a column over the layer
+gives the run's total)."""
 
 
 def label(column: str, lang: str | None = None) -> str:
@@ -70,6 +85,12 @@ def outcome_label(outcome: str, lang: str | None = None) -> str:
     """Return the legend text of a plot outcome."""
     key = f"export.outcome.{outcome}"
     return t(key, lang) if has(key) else str(outcome)
+
+
+def outcomes_present(plots: Any) -> list[str]:
+    """Return the outcomes of ``plots`` in legend order: a legend lists only what the map shows."""
+    found = set(plots["outcome"].dropna()) if len(plots) else set()
+    return [o for o in OUTCOMES if o in found]
 
 
 LABELLED_COLUMNS = ("outcome", "status_before", "status_after", "firm_kind")
@@ -101,6 +122,12 @@ class ExportData:
     zones_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     plots_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     marginals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rendered: dict[str | None, bytes] = field(default_factory=dict)
+    """Map PNGs drawn so far in this export, by zone id (None: the overview): drawn once,
+    reused by the brief and the report (:func:`allocator.export.maps.map_png`)."""
+    vector_layers: dict[str, Any] = field(default_factory=dict)
+    """The layers as GDAL writes them (text as str, ±inf missing, multipolygons), made once
+    for every vector format (:func:`allocator.export.vector._layers`)."""
 
     @property
     def scenario_name(self) -> str:
@@ -195,6 +222,49 @@ def _share_by_area(alloc: Any) -> Any:
         if col in alloc.columns:
             alloc[col] = pd.to_numeric(alloc[col], errors="coerce") * share
     return alloc
+
+
+def firm_layer(alloc: Any, firms: pd.DataFrame, lang: str) -> Any:
+    """Return the ``firms`` layer: one feature per firm served, its totals, its plots' outline.
+
+    The geometry is the union of the plots the firm holds after the solve (a
+    firm served on no plot keeps an empty geometry, so that its figures still
+    count in the layer's sums). The quantities are the firm's own, from the
+    run's firm table, once per firm.
+    """
+    import geopandas as gpd
+
+    from allocator.case.schema import CASE_CRS
+
+    served = firms[firms["served"].fillna(False).astype(bool)] if "served" in firms else firms
+    held = alloc[alloc["firm_id_after"].notna()]
+    shapes = None
+    if len(held):  # a firm on one plot (most) keeps it; the others get the union of theirs
+        many = held["firm_id_after"].duplicated(keep=False)
+        one = held.loc[~many].set_index("firm_id_after").geometry
+        shapes = pd.concat([one, held.loc[many, ["firm_id_after", "geometry"]]
+                            .dissolve(by="firm_id_after").geometry])  # fmt: skip
+    rows = served.rename(columns=FIRM_RENAME).reset_index(drop=True)
+    ids: dict[str, list[str]] = {}
+    for firm, plot in sorted(zip(held["firm_id_after"], held["plot_id"].astype(str), strict=True)):
+        ids.setdefault(firm, []).append(plot)
+    counts = pd.DataFrame(
+        {
+            "plot_count": [len(v) for v in ids.values()],
+            "plot_ids": [",".join(v) for v in ids.values()],
+        },
+        index=list(ids),
+    )
+    rows = rows.drop(columns=[c for c in ("plot_ids",) if c in rows.columns])
+    rows = rows.merge(counts, left_on="firm_id", right_index=True, how="left")
+    rows["plot_count"] = rows["plot_count"].fillna(0).astype("int64")
+    if "firm_kind" in rows.columns:
+        rows["firm_kind_label"] = [
+            str(value_label(v, lang)) if isinstance(v, str) else None for v in rows["firm_kind"]
+        ]
+    cols = [c for c in FIRM_LAYER_COLUMNS if c in rows.columns]
+    geometry = shapes.reindex(rows["firm_id"]).values if shapes is not None else [None] * len(rows)
+    return gpd.GeoDataFrame(rows[cols], geometry=geometry, crs=alloc.crs or CASE_CRS)
 
 
 def _geo(frame: Any) -> Any:
@@ -296,6 +366,7 @@ def collect(
             marg = marg[marg["zone_id"].isna() | (marg["zone_id"] == zone)]
     layers = {
         "allocation": alloc.reset_index(drop=True),
+        "firms": firm_layer(alloc, firms, lang),
         "zones": zone_layer.reset_index(drop=True),
         "redline": redline.reset_index(drop=True),
         "control_units": units.reset_index(drop=True),

@@ -1,8 +1,14 @@
 """Vector exports: GeoPackage (with QGIS styles), GeoJSON (RFC 7946), Shapefile zip, GeoParquet.
 
+- Layers (:data:`~allocator.export.data.LAYERS`): ``allocation`` (plots, a
+  firm's figures split by plot area), ``firms`` (one feature per firm served,
+  its totals), ``zones``, ``redline``, ``control_units``: a column summed over
+  either the plot or the firm layer gives the run's total.
 - GeoPackage keeps EPSG:4549 (metres, as the case) and stores QGIS default
   styles in the ``layer_styles`` table (QGIS's own schema), so the layers open
-  coloured: plots by outcome (default) or by class, the red line hatched.
+  coloured: plots by outcome (default) or by class, the red line hatched. Each
+  layer has a Chinese title (``gpkg_contents.identifier``, the style names),
+  and its fields Chinese aliases (``gpkg_data_columns`` and the styles' QML).
 - GeoJSON follows RFC 7946 through GDAL's ``RFC7946=YES`` option: WGS84
   lon/lat, no ``crs`` member, counter-clockwise exterior rings, 7 decimals.
 - Shapefile is one zip with ``.shp/.shx/.dbf/.prj/.cpg`` (UTF-8) per layer;
@@ -75,6 +81,10 @@ SHP_FIELDS: dict[str, str] = {
     "status_before_label": "stat_b_lb",
     "status_after_label": "stat_a_lb",
     "firm_kind_label": "kind_lb",
+    # firms
+    "firm_id": "firm_id",
+    "plot_count": "plot_n",
+    "plot_ids": "plot_ids",
     # zones
     "name": "name",
     "name_en": "name_en",
@@ -114,6 +124,11 @@ SHP_FIELDS: dict[str, str] = {
     "firms_before": "firms_b",
     "firms_after": "firms_a",
     "new_projects": "new_proj",
+    "a_class_before": "a_cls_b",
+    "a_class_after": "a_cls_a",
+    "electricity_marginal_wan_per_mwh": "elec_mv",
+    "energy_marginal_wan_per_tce": "energy_mv",
+    "intensity_marginal_wan_per_tce": "intens_mv",
     # red line and control units
     "redline_id": "redline_id",
     "kind": "kind",
@@ -146,8 +161,11 @@ def _writable(frame: Any) -> Any:
         elif pd.api.types.is_float_dtype(s):
             out[col] = s.where(np.isfinite(s))  # ±inf is not JSON and not in DBF: missing
         elif s.dtype == object or pd.api.types.is_string_dtype(s):
-            out[col] = s.map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
-            out[col] = out[col].astype(object)
+            obj = s.astype(object)
+            obj = obj.where(obj.notna(), None)  # NaN, NA, NaT: missing
+            if not all(isinstance(v, str) for v in obj if v is not None):
+                obj = obj.map(lambda v: None if v is None else str(v)).astype(object)
+            out[col] = obj
     return out
 
 
@@ -159,15 +177,19 @@ def _ensure_multi(frame: Any) -> Any:
     types = set(geom.geom_type.dropna())
     if types <= {"Polygon", "MultiPolygon"} and len(types) > 1:
         frame = frame.copy()
-        frame[geom.name] = [
-            shapely.MultiPolygon([g]) if g is not None and g.geom_type == "Polygon" else g
-            for g in geom
-        ]
+        values = np.asarray(geom.values, dtype=object)
+        single = np.asarray(geom.geom_type == "Polygon")
+        values[single] = shapely.multipolygons(values[single][:, None])
+        frame[geom.name] = values
     return frame
 
 
 def _layers(data: ExportData) -> dict[str, Any]:
-    return {name: _ensure_multi(_writable(data.layers[name])) for name in LAYERS}
+    """Return the layers as GDAL writes them, made once per export (``data.vector_layers``)."""
+    if not data.vector_layers:
+        for name in LAYERS:
+            data.vector_layers[name] = _ensure_multi(_writable(data.layers[name]))
+    return dict(data.vector_layers)
 
 
 def _remove(path: Path) -> None:
@@ -214,8 +236,35 @@ def _fill_symbol(
     )
 
 
-def categorized_qml(attr: str, categories: list[tuple[str, str, str]]) -> str:
-    """Return a QGIS QML style: a categorized renderer on ``attr``.
+def _aliases_xml(aliases: dict[str, str] | None) -> str:
+    """Return QML's ``<aliases>`` (the Fields category): QGIS shows these as the field names.
+
+    QGIS 3.22 on GDAL < 3.7 does not read the GeoPackage's ``gpkg_data_columns``;
+    the default style's aliases reach it either way.
+    """
+    if not aliases:
+        return ""
+    items = "".join(
+        f'<alias field="{escape(f)}" index="{i}" name="{escape(a)}"/>'
+        for i, (f, a) in enumerate(aliases.items())
+    )
+    return f"<aliases>{items}</aliases>"
+
+
+def _qml(renderer: str, aliases: dict[str, str] | None) -> str:
+    categories = "Symbology|Fields" if aliases else "Symbology"
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="3.28.0" styleCategories="{categories}">{renderer}'
+        f"{_aliases_xml(aliases)}<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode>"
+        "<layerOpacity>1</layerOpacity></qgis>\n"
+    )
+
+
+def categorized_qml(
+    attr: str, categories: list[tuple[str, str, str]], aliases: dict[str, str] | None = None
+) -> str:
+    """Return a QGIS QML style: a categorized renderer on ``attr`` (and field ``aliases``).
 
     ``categories`` holds ``(value, label, hex colour)``; an empty value is the
     "all other values" category.
@@ -225,14 +274,11 @@ def categorized_qml(attr: str, categories: list[tuple[str, str, str]]) -> str:
         for i, (v, lab, _) in enumerate(categories)
     )
     syms = "".join(_fill_symbol(str(i), col) for i, (_, _, col) in enumerate(categories))
-    return (
-        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-        '<qgis version="3.28.0" styleCategories="Symbology">'
+    return _qml(
         f'<renderer-v2 type="categorizedSymbol" attr="{escape(attr)}" symbollevels="0" '
         'enableorderby="0" forceraster="0" referencescale="-1">'
-        f"<categories>{cats}</categories><symbols>{syms}</symbols>"
-        "</renderer-v2><blendMode>0</blendMode><featureBlendMode>0</featureBlendMode>"
-        "<layerOpacity>1</layerOpacity></qgis>\n"
+        f"<categories>{cats}</categories><symbols>{syms}</symbols></renderer-v2>",
+        aliases,
     )
 
 
@@ -243,18 +289,16 @@ def single_qml(
     outline: str = "#505050",
     outline_width: float = 0.26,
     alpha: int = 255,
+    aliases: dict[str, str] | None = None,
 ) -> str:
-    """Return a QGIS QML style with one fill symbol."""
+    """Return a QGIS QML style with one fill symbol (and field ``aliases``)."""
     sym = _fill_symbol(
         "0", color, style=style, outline=outline, outline_width=outline_width, alpha=alpha
     )
-    return (
-        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-        '<qgis version="3.28.0" styleCategories="Symbology">'
+    return _qml(
         '<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0" '
-        f'referencescale="-1"><symbols>{sym}</symbols></renderer-v2>'
-        "<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode>"
-        "<layerOpacity>1</layerOpacity></qgis>\n"
+        f'referencescale="-1"><symbols>{sym}</symbols></renderer-v2>',
+        aliases,
     )
 
 
@@ -284,49 +328,94 @@ def _sld(layer: str, attr: str | None, rules: list[tuple[str, str, str]]) -> str
     )
 
 
-def layer_styles(lang: str) -> pd.DataFrame:
-    """Return the rows of the GeoPackage ``layer_styles`` table (QGIS's schema)."""
+def layer_title(layer: str, lang: str) -> str:
+    """Return the planner's title of a vector layer (``allocation`` → 地块配置)."""
+    return t(f"export.layer.{layer}", lang)
+
+
+def field_aliases(columns: list[str], lang: str) -> dict[str, str]:
+    """Return ``{column: header with unit}`` for the columns that have a planner's name."""
+    out = {}
+    for col in columns:
+        head = label(col, lang)
+        if head != col and col not in ("fid", "geom", "geometry"):
+            out[col] = head
+    return out
+
+
+def layer_styles(lang: str, columns: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """Return the rows of the GeoPackage ``layer_styles`` table (QGIS's schema).
+
+    Each style is named ``<layer title>：<style>`` in ``lang`` and carries the
+    field aliases of ``columns[layer]`` (the layer's columns), so QGIS shows
+    Chinese titles, legends and field names.
+    """
+    columns = columns or {}
+
+    def aliases(layer: str) -> dict[str, str]:
+        return field_aliases(columns.get(layer, []), lang)
+
     outcome_cats = [(o, outcome_label(o, lang), OUTCOME_COLORS[o]) for o in OUTCOMES]
     class_cats = [(c, c, CLASS_COLORS[c]) for c in CLASSES] + [
         ("", t("export.legend.no_class", lang), NO_CLASS_COLOR)
     ]
-    styles = [
+    specs = [
         (
             "allocation",
             t("export.style.by_outcome", lang),
-            categorized_qml("outcome", outcome_cats),
+            categorized_qml("outcome", outcome_cats, aliases("allocation")),
             _sld("allocation", "outcome", outcome_cats),
             True,
         ),
         (
             "allocation",
             t("export.style.by_class", lang),
-            categorized_qml("class_after", class_cats),
+            categorized_qml("class_after", class_cats, aliases("allocation")),
             _sld("allocation", "class_after", class_cats),
             False,
         ),
         (
+            "firms",
+            t("export.style.by_class", lang),
+            categorized_qml("firm_class", class_cats, aliases("firms")),
+            _sld("firms", "firm_class", class_cats),
+            True,
+        ),
+        (
             "zones",
             t("export.style.zones", lang),
-            single_qml("#ffffff", style="no", outline="#1f3b73", outline_width=0.8),
+            single_qml(
+                "#ffffff",
+                style="no",
+                outline="#1f3b73",
+                outline_width=0.8,
+                aliases=aliases("zones"),
+            ),
             _sld("zones", None, [("", "zones", "#ffffff")]),
             True,
         ),
         (
             "redline",
             t("export.style.redline", lang),
-            single_qml(REDLINE_COLOR, style="b_diagonal", outline=REDLINE_COLOR, outline_width=0.5),
+            single_qml(
+                REDLINE_COLOR,
+                style="b_diagonal",
+                outline=REDLINE_COLOR,
+                outline_width=0.5,
+                aliases=aliases("redline"),
+            ),  # fmt: skip
             _sld("redline", None, [("", "redline", REDLINE_COLOR)]),
             True,
         ),
         (
             "control_units",
             t("export.style.units", lang),
-            single_qml("#9467bd", outline="#9467bd", alpha=40),
+            single_qml("#9467bd", outline="#9467bd", alpha=40, aliases=aliases("control_units")),
             _sld("control_units", None, [("", "units", "#9467bd")]),
             True,
         ),
     ]
+    styles = [(layer, f"{layer_title(layer, lang)}：{name}", *rest) for layer, name, *rest in specs]
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     return pd.DataFrame(
         {
@@ -338,7 +427,10 @@ def layer_styles(lang: str) -> pd.DataFrame:
             "styleQML": [s[2] for s in styles],
             "styleSLD": [s[3] for s in styles],
             "useAsDefault": [s[4] for s in styles],
-            "description": [t("export.style.description", lang) for _ in styles],
+            "description": [
+                f"{t(f'export.layer_desc.{s[0]}', lang)} {t('export.style.description', lang)}"
+                for s in styles
+            ],
             "owner": ["" for _ in styles],
             "ui": [None for _ in styles],
             "update_time": [pd.Timestamp(now) for _ in styles],
@@ -350,11 +442,12 @@ def layer_styles(lang: str) -> pd.DataFrame:
 
 
 def write_gpkg(data: ExportData, path: Path) -> Path:
-    """Write the four layers and the QGIS ``layer_styles`` table to one GeoPackage."""
+    """Write the layers (:data:`LAYERS`) and the QGIS ``layer_styles`` table to one GeoPackage."""
     import pyogrio
 
     _remove(path)
-    for name, frame in _layers(data).items():
+    layers = _layers(data)
+    for name, frame in layers.items():
         pyogrio.write_dataframe(
             frame,
             path,
@@ -362,9 +455,15 @@ def write_gpkg(data: ExportData, path: Path) -> Path:
             driver="GPKG",
             append=path.exists(),
             dataset_options=GPKG_OPTIONS,
+            # gpkg_contents: GDAL shows these as IDENTIFIER / DESCRIPTION, QGIS as title / abstract
+            layer_options={
+                "IDENTIFIER": layer_title(name, data.lang),
+                "DESCRIPTION": t(f"export.layer_desc.{name}", data.lang),
+            },
             promote_to_multi=name != "allocation",
         )
-    styles = layer_styles(data.lang)
+    columns = {name: [c for c in f.columns if c != f.geometry.name] for name, f in layers.items()}
+    styles = layer_styles(data.lang, columns)
     pyogrio.write_dataframe(
         styles, path, layer="layer_styles", driver="GPKG", append=True, layer_options={"FID": "id"}
     )
@@ -407,10 +506,7 @@ def write_field_aliases(path: Path, lang: str) -> None:
         )
         for layer in LAYERS:
             cols = [r[1] for r in con.execute(f'PRAGMA table_info("{layer}")')]
-            for col in cols:
-                head = label(col, lang)
-                if head == col or col in ("fid", "geom", "geometry"):
-                    continue
+            for col, head in field_aliases(cols, lang).items():
                 con.execute(
                     "INSERT OR REPLACE INTO gpkg_data_columns"
                     " (table_name, column_name, name, title) VALUES (?, ?, ?, ?)",

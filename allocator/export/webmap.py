@@ -17,17 +17,18 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from allocator.export.data import (
     CODED_COLUMNS,
     FIRM_ADDITIVE_COLUMNS,
     OUTCOME_COLORS,
-    OUTCOMES,
     REDLINE_COLOR,
     ExportData,
     label,
     outcome_label,
+    outcomes_present,
     value_label,
 )
 from allocator.i18n import t
@@ -130,26 +131,66 @@ def _props(frame: Any, fields: list[str], lang: str, simplify_m: float = 0.0) ->
     return {"type": "FeatureCollection", "features": features}
 
 
-def _legend_html(lang: str) -> str:
-    rows = "".join(
-        f'<div><i style="background:{OUTCOME_COLORS[o]}"></i>{escape_html(outcome_label(o, lang))}'
-        "</div>"
-        for o in OUTCOMES
+PLOT_STYLE = {"color": "#404040", "weight": 0.6, "fillOpacity": 0.85}
+"""Leaflet style of a plot (its ``fillColor`` is its outcome's colour)."""
+REDLINE_STYLE = {
+    "color": REDLINE_COLOR,
+    "weight": 1.5,
+    "dashArray": "6 3",
+    "fillColor": REDLINE_COLOR,
+    "fillOpacity": 0.25,
+}
+"""Leaflet style of the red line; its legend swatch is drawn from the same dict."""
+ZONE_STYLE = {"color": "#1f3b73", "weight": 2, "fillOpacity": 0.0}
+"""Leaflet style of a zone outline."""
+
+
+def plot_style(outcome: str | None) -> dict[str, Any]:
+    """Return the Leaflet style of a plot with ``outcome``."""
+    return {**PLOT_STYLE, "fillColor": OUTCOME_COLORS.get(str(outcome), "#999999")}
+
+
+def swatch_css(style: dict[str, Any]) -> str:
+    """Return the CSS of a legend swatch that looks like a Leaflet ``style`` dict.
+
+    Fill colour and opacity as an ``rgba`` background, the outline's width,
+    colour and dash (``dashArray``) as the border: the legend shows what the
+    map draws.
+    """
+    fill = str(style.get("fillColor", style.get("color", "#3388ff"))).lstrip("#")
+    alpha = float(style.get("fillOpacity", 0.2))
+    r, g, b = (int(fill[i : i + 2], 16) for i in (0, 2, 4))
+    dash = "dashed" if style.get("dashArray") else "solid"
+    width = max(1.0, float(style.get("weight", 3)))
+    return (
+        f"background:rgba({r},{g},{b},{alpha:g});"
+        f"border:{width:g}px {dash} {style.get('color', '#3388ff')}"
     )
+
+
+def _legend_html(lang: str, outcomes: list[str], redline: bool) -> str:
+    """Return the legend: the outcomes on the map, the red line (when drawn), the zone outline."""
+    rows = "".join(
+        f'<div><i style="{swatch_css(plot_style(o))}"></i>{escape_html(outcome_label(o, lang))}'
+        "</div>"
+        for o in outcomes
+    )
+    if redline:
+        rows += (
+            f'<div><i class="redline" style="{swatch_css(REDLINE_STYLE)}"></i>'
+            f"{escape_html(t('export.legend.redline', lang))}</div>"
+        )
     rows += (
-        f'<div><i style="background:repeating-linear-gradient(45deg,{REDLINE_COLOR} 0 2px,'
-        f'transparent 2px 5px);border-color:{REDLINE_COLOR}"></i>'
-        f"{escape_html(t('export.legend.redline', lang))}</div>"
-        f'<div><i style="background:none;border:2px solid #1f3b73"></i>'
+        f'<div><i style="{swatch_css(ZONE_STYLE)}"></i>'
         f"{escape_html(t('export.legend.zone', lang))}</div>"
     )
     return (
-        '<div class="alloc-legend" style="position:absolute;bottom:64px;left:10px;z-index:1000;'
+        '<div class="alloc-legend" style="position:absolute;bottom:24px;right:10px;z-index:1000;'
         "background:rgba(255,255,255,0.92);padding:8px 10px;border-radius:4px;"
         'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,0.3)">'
         f"<b>{escape_html(t('export.legend.title', lang))}</b>{rows}</div>"
         "<style>.alloc-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;"
-        "vertical-align:middle;border:1px solid #404040}</style>"
+        "vertical-align:middle;box-sizing:border-box}</style>"
     )
 
 
@@ -223,6 +264,28 @@ def _zone_label_layer(fmap: Any, zones: Any, lang: str) -> None:
     fmap.get_root().header.add_child(Element(f"<style>{ZONE_LABEL_CSS}</style>"))
 
 
+FIT_PADDING_PX = (20, 20)
+"""Margin (px) between the first view's edge and the outermost feature."""
+
+
+def first_view(data: ExportData) -> tuple[float, float, float, float]:
+    """Return the lon/lat bounds the map opens on: every feature drawn on it.
+
+    Zones, plots, the red line and the administrative backdrop: framing the
+    zones alone cut off the province's south (its last zone lies well north of
+    the border). Control units are off at first and not counted.
+    """
+    frames = [data.layers.get(k) for k in ("admin", "zones", "allocation", "redline")]
+    boxes = [f.to_crs("EPSG:4326").total_bounds for f in frames if f is not None and len(f)]
+    if not boxes:
+        return (118.0, 27.0, 123.0, 31.2)  # Zhejiang
+    b = np.array(boxes)
+    # outwards to the 1e-6 degree grid the features are rounded to (:func:`_props`)
+    lo = np.floor(np.array([b[:, 0].min(), b[:, 1].min()]) * 1e6) / 1e6
+    hi = np.ceil(np.array([b[:, 2].max(), b[:, 3].max()]) * 1e6) / 1e6
+    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+
+
 def build_map(data: ExportData) -> Any:
     """Return the folium map (Leaflet only, no tiles)."""
     import folium
@@ -231,8 +294,7 @@ def build_map(data: ExportData) -> Any:
     lang = data.lang
     alloc = data.layers["allocation"]
     zones = data.layers["zones"]
-    frame = zones if len(zones) else alloc
-    minx, miny, maxx, maxy = frame.to_crs("EPSG:4326").total_bounds
+    minx, miny, maxx, maxy = first_view(data)
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=10,
@@ -272,19 +334,14 @@ def build_map(data: ExportData) -> Any:
     folium.GeoJson(
         _props(zones, zfields, lang),
         name=t("export.legend.zone", lang),
-        style_function=lambda f: {"color": "#1f3b73", "weight": 2, "fillOpacity": 0.0},
+        style_function=lambda f: ZONE_STYLE,
         tooltip=folium.GeoJsonTooltip(fields=zfields, labels=False),
     ).add_to(fmap)
     fields = [c for c in POPUP_FIELDS if c in alloc.columns]
     folium.GeoJson(
         _props(alloc, fields, lang),
         name=t("export.map.layer_plots", lang),
-        style_function=lambda f: {
-            "color": "#404040",
-            "weight": 0.6,
-            "fillColor": OUTCOME_COLORS.get(f["properties"].get("outcome_key"), "#999999"),
-            "fillOpacity": 0.85,
-        },
+        style_function=lambda f: plot_style(f["properties"].get("outcome_key")),
         popup=folium.GeoJsonPopup(
             fields=fields, aliases=[label(c, lang) for c in fields], localize=True
         ),
@@ -296,20 +353,18 @@ def build_map(data: ExportData) -> Any:
         folium.GeoJson(
             _props(red, rfields, lang),
             name=t("export.legend.redline", lang),
-            style_function=lambda f: {
-                "color": REDLINE_COLOR,
-                "weight": 1.5,
-                "dashArray": "6 3",
-                "fillColor": REDLINE_COLOR,
-                "fillOpacity": 0.25,
-            },
+            style_function=lambda f: REDLINE_STYLE,
             tooltip=folium.GeoJsonTooltip(fields=rfields, labels=False),
         ).add_to(fmap)
     _zone_label_layer(fmap, zones, lang)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap.fit_bounds(
+        [[miny, minx], [maxy, maxx]],
+        padding_top_left=FIT_PADDING_PX,
+        padding_bottom_right=FIT_PADDING_PX,
+    )
     root: Any = fmap.get_root()  # a branca Figure: it has .html and .header
-    root.html.add_child(Element(_legend_html(lang)))
+    root.html.add_child(Element(_legend_html(lang, outcomes_present(alloc), bool(len(red)))))
     title = t("export.web.title", lang, scenario=data.scenario_name)
     root.header.add_child(Element(f"<title>{escape_html(title)}</title>"))
     return fmap

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,17 @@ from models.status import Status
 
 FALLBACK_MIN_SHARE = 0.1
 """Share of the time limit CBC gets at least when it takes over from a failed HiGHS."""
+
+
+def _highs_log(path: Path) -> str:
+    """Return HiGHS's log at ``path``, the re-run's (``<path>.rerun``, removed) after it."""
+    text = path.read_text(errors="replace") if path.exists() else ""
+    rerun = path.with_name(path.name + ".rerun")
+    if rerun.exists():
+        text += "\n--- re-run without the start ---\n" + rerun.read_text(errors="replace")
+        rerun.unlink()
+        path.write_text(text)
+    return text
 
 
 def run(
@@ -92,6 +105,10 @@ def run(
         heuristic = False
     started = time.perf_counter()
     if solver == "highs" and HIGHS_AVAILABLE:
+        own_log = None
+        if log_path is None:  # HiGHS logs to a file only: keep one for the run's solver.log
+            fd, own_log = tempfile.mkstemp(suffix=".log", prefix="highs_")
+            os.close(fd)
         try:
             sol = _run_highs(
                 built,
@@ -99,7 +116,7 @@ def run(
                 rel_gap,
                 threads,
                 seed,
-                log_path,
+                log_path or own_log,
                 msg,
                 duals,
                 progress,
@@ -110,9 +127,11 @@ def run(
             )
         except Exception as exc:  # noqa: BLE001 - fall back to CBC below
             sol = _empty(built, Status.ERROR, "highs", 0.0, f"HiGHS failed: {exc}")
+        if not sol.log:
+            sol.log = _highs_log(Path(log_path or own_log))  # type: ignore[arg-type]
+        if own_log:
+            Path(own_log).unlink(missing_ok=True)
         if sol.status != Status.ERROR:
-            if log_path and not sol.log and Path(log_path).exists():
-                sol.log = Path(log_path).read_text(errors="replace")
             return sol
         fallback_msg = sol.message
     elif solver == "highs":

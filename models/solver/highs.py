@@ -293,7 +293,8 @@ def _run_highs(
         )
         left = deadline - time.perf_counter()
         if start is not None and left > RERUN_MIN_S:
-            h2 = _new_highs(left, rel_gap, threads, seed, None, msg, options, work_limit)
+            rerun_log = f"{log_path}.rerun" if log_path else None  # its own file: one log
+            h2 = _new_highs(left, rel_gap, threads, seed, rerun_log, msg, options, work_limit)
             h2.passModel(lp)
             if progress is not None:
                 _subscribe(h2, progress)
