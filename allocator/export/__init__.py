@@ -20,6 +20,7 @@ zip       ``<run>.zip``: all of the above + scenario, summary, case
 
 from __future__ import annotations
 
+import functools
 import sys
 import types
 from collections.abc import Callable, Iterable
@@ -147,7 +148,7 @@ def _jobs(
             return [p for z in part for p in maps.write_map(data, out / "maps", z, map_formats)]
 
         for k in range(min(MAP_JOBS, len(zones))):
-            jobs.append(lambda part=zones[k::MAP_JOBS]: zone_maps(part))
+            jobs.append(functools.partial(zone_maps, zones[k::MAP_JOBS]))
     if "brief" in fmts:
         jobs.append(lambda: list(brief.write_brief(data, out)))
     if "xlsx" in fmts:

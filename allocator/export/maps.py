@@ -491,8 +491,10 @@ def place_labels(ax: Any, cities: list[tuple[str, Any]], zones: list[tuple[str, 
             out.append(hit[0])
             taken.append(hit[1])
             texts_only.append(hit[1])
-    rings = [
-        (dx * k, dy * k, ha, va) for k in (1, 2, 3, 4) for dx, dy, ha, va in ZONE_LABEL_OFFSETS_PT
+    rings: list[tuple[float, float, str, str]] = [
+        (float(dx * k), float(dy * k), ha, va)
+        for k in (1, 2, 3, 4)
+        for dx, dy, ha, va in ZONE_LABEL_OFFSETS_PT
     ]
     for zid, p in zones:
         style = {"fontsize": 7, "zorder": 6}
