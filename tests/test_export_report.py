@@ -267,3 +267,37 @@ def test_summary_page_blocks_come_from_the_run(reported):
     maps = [b for s in report.sections for b in s.blocks if isinstance(b, Figure)]
     assert [m.caption for m in maps] == ["全省总览", "杭州综合保税区", "宁波梅山综合保税区"]
     assert all(not math.isnan(len(m.image)) and len(m.image) > 1000 for m in maps)
+
+
+# ----------------------------------------------------------------------------- real runs
+
+
+def test_export_page_makes_the_report_of_a_real_run(solved_runs, tmp_path, monkeypatch):
+    from app_helpers import open_page, use_runs
+
+    tight = use_runs(solved_runs, tmp_path, monkeypatch, "tight")["tight"]
+    at = open_page("export")
+    at.multiselect(key="export_formats").set_value(["report"]).run()
+    at.button(key="export_make").click().run(timeout=180)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    labels = [b.label for b in at.get("download_button")]
+    assert any("report.pdf" in label for label in labels)
+    pdf = next(Path(f) for f in at.session_state["export_files"] if f.endswith("report.pdf"))
+    pages = pdf_pages(pdf)
+    run = load_run(tight)
+    # conftest.SolvedRuns: value added 43,700 万元, F004 moved out, Z01's energy cap binds
+    assert format_kpi("value_added_wan", run.kpis["value_added_wan"]) == "43,700"
+    assert "43,700" in pages[0]
+    assert "杭州综合保税区·能耗总量" in flat(pages[0])
+    assert all(f"第{n}页/共{len(pages)}页" in flat(p) for n, p in enumerate(pages, start=1))
+
+
+def test_real_infeasible_run_report_names_the_zone_to_relax(solved_runs, tmp_path):
+    out = tmp_path / "out"
+    assert main(["export", str(solved_runs.infeasible), "-f", "report", "-o", str(out)]) == 0
+    first = pdf_pages(out / "report.pdf")[0]
+    assert "没有可行的配置方案" in flat(first)
+    # Z02's energy cap at 0: the diagnosis is about Z02's energy quota
+    assert "宁波梅山综合保税区" in first
+    assert "能耗总量" in first

@@ -38,6 +38,8 @@ SIGNIFICANT = 3
 """Significant digits of a figure below 100 (0.0042 t, 12.3 万元/亩)."""
 MAX_SUMMARY_QUOTAS = 5
 """Binding quotas on the summary page (largest marginal value first)."""
+BRIEF_SENTENCES = 3
+"""The brief's sentences the summary repeats (value added and tax; resources; firms)."""
 MAX_GROWN = 40
 """Grown firms listed (largest gain first); the workbook has all of them."""
 ZONE_MAP_DPI = 100
@@ -176,8 +178,14 @@ def _headed(name: str, unit: str, lang: str) -> str:
 
 
 def _planner_unit(unit: str, lang: str) -> tuple[float, str]:
-    """Return the factor from an internal unit to the planner's and that unit's label."""
+    """Return the factor from an internal unit to the planner's and that unit's label.
+
+    :func:`allocator.units.display_quantity` decides (MWh are shown as 万千瓦时);
+    万元 is written as the KPI labels write it (``10k yuan`` in English).
+    """
     factor, label = display_quantity(1.0, unit, lang)
+    if unit == "万元":
+        label = t("report.unit.wan", lang)
     return factor, label
 
 
@@ -348,7 +356,9 @@ def _summary(data: ExportData, brief: Any, quotas: pd.DataFrame, quota_title: st
         blocks.append(diag if diag is not None else Para(t("report.no_diagnosis", lang)))
         return blocks
     blocks.append(Heading(t("report.outcome", lang)))
-    blocks += [Para(s, "bullet") for s in brief.sentences if s != t("brief.s.meaning", lang)]
+    # the brief's sentences on value, resources and firms; its quota sentences are the
+    # table below, with each quota's meaning
+    blocks += [Para(s, "bullet") for s in brief.sentences[:BRIEF_SENTENCES]]
     blocks.append(Heading(t("report.kpis", lang, base=brief.base_name)))
     heads = [t("brief.col.kpi", lang), brief.base_name, t("brief.col.plan", lang),
              t("brief.col.change", lang)]  # fmt: skip
