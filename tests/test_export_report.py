@@ -301,3 +301,31 @@ def test_real_infeasible_run_report_names_the_zone_to_relax(solved_runs, tmp_pat
     # Z02's energy cap at 0: the diagnosis is about Z02's energy quota
     assert "宁波梅山综合保税区" in first
     assert "能耗总量" in first
+
+
+def test_one_zone_report_lists_that_zones_quotas_only(reported):
+    data = collect(reported["run"], zone="Z02")
+    data.marginals = pd.concat(
+        [data.marginals, pd.DataFrame({
+            "row": ["unit_emissions[unit=U9,pollutant=cod]"], "family": ["unit_emissions"],
+            "zone_id": [None], "unit_id": ["U9"], "pollutant": ["cod"], "value": [5.0],
+            "unit": ["万元/t"], "slack": [0.0], "binding": [True],
+        })],
+        ignore_index=True,
+    )  # fmt: skip
+    labels = list(quota_table(data)["label"])
+    assert labels == ["宁波梅山综合保税区·能耗总量"]  # not Z01's rows, not another zone's unit
+
+
+def test_each_report_font_has_the_glyphs_of_its_own_text():
+    from reportlab.pdfbase import pdfmetrics
+
+    from allocator.export.report_pdf import register_font
+
+    first = register_font("要素配置 abc")
+    second = register_font("本情景没有可行方案")
+    assert first != second
+    for name, text in ((first, "要素配置abc•"), (second, "本情景没有可行方案•")):
+        face = pdfmetrics.getFont(name).face
+        missing = [ch for ch in text if not face.charToGlyph.get(ord(ch))]
+        assert missing == [], (name, missing)

@@ -244,6 +244,11 @@ def quota_table(data: ExportData) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     zones = data.zones_table
     zt = zones.set_index(zones["zone_id"].astype(str)) if "zone_id" in zones.columns else None
+    if data.zone is not None and "unit_id" in m.columns:
+        # one zone exported: its control units only (unit rows carry no zone)
+        units = data.layers.get("control_units")
+        ids = set(units["unit_id"].astype(str)) if units is not None and len(units) else set()
+        m = m[m["unit_id"].isna() | m["unit_id"].astype(str).isin(ids)]
     if not m.empty and {"family", "value"} <= set(m.columns):
         activity, rhs = _col(m, "activity"), _col(m, "rhs")
         slack = _col(m, "slack")
