@@ -19,13 +19,13 @@ import base64
 import io
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from allocator.export.data import ExportData, constraint_label, value_label
+from allocator.export.report_model import Figure, Heading, Para, Report, Section, Table
 from allocator.i18n import has, t
 from allocator.safety import escape_html
 from allocator.status import gap_text, status_label
@@ -48,87 +48,6 @@ JPEG_QUALITY = 90
 """JPEG quality of the maps in the report (lines and labels stay sharp)."""
 OVERVIEW_DPI = 150
 """Resolution of the overview map (the brief's)."""
-
-
-# ----------------------------------------------------------------------------- content model
-
-
-@dataclass
-class Para:
-    """A paragraph: ``body``, ``bullet`` or ``note`` (small, grey)."""
-
-    text: str
-    style: str = "body"
-
-
-@dataclass
-class Heading:
-    """A sub-heading inside a section."""
-
-    text: str
-
-
-@dataclass
-class Table:
-    """A table of display strings; ``numeric`` columns are right-aligned."""
-
-    headers: list[str]
-    rows: list[list[str]]
-    numeric: list[bool]
-    widths: list[float] | None = None
-    """Relative column widths (default: equal)."""
-
-
-@dataclass
-class Figure:
-    """An image (PNG or JPEG bytes) with its caption; ``width`` is the share of the text width."""
-
-    image: bytes = field(repr=False)
-    caption: str
-    width: float = 1.0
-
-    @property
-    def mime(self) -> str:
-        """``image/png`` or ``image/jpeg``, from the bytes."""
-        return "image/jpeg" if self.image[:3] == b"\xff\xd8\xff" else "image/png"
-
-
-@dataclass
-class Section:
-    """A numbered section: a title and its blocks."""
-
-    title: str
-    blocks: list[Any]
-
-
-@dataclass
-class Report:
-    """The content of a report in one language, every value already a display string."""
-
-    title: str
-    meta: str
-    header: str
-    """Running header: run folder and date."""
-    lang: str
-    summary: list[Any]
-    sections: list[Section]
-
-    def texts(self) -> list[str]:
-        """Return every string of the report (to pick the glyphs the PDF font needs)."""
-        out = [self.title, self.meta, self.header]
-        blocks = list(self.summary)
-        for s in self.sections:
-            out.append(s.title)
-            blocks += s.blocks
-        for b in blocks:
-            if isinstance(b, Para | Heading):
-                out.append(b.text)
-            elif isinstance(b, Table):
-                out += b.headers
-                out += [c for r in b.rows for c in r]
-            elif isinstance(b, Figure):
-                out.append(b.caption)
-        return out
 
 
 # ----------------------------------------------------------------------------- numbers

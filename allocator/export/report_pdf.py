@@ -19,7 +19,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from allocator.export.report import Figure, Heading, Para, Report, Table
+from allocator.export.report_model import Figure, Heading, Para, Report, Table
 from allocator.i18n import t
 
 BLUE = "#1f3b73"
