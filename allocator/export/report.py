@@ -953,6 +953,11 @@ figure{display:inline-block;margin:.5em;vertical-align:top}img{max-width:100%;bo
 """
 
 
+def _image_uri(figure: Figure) -> str:
+    """Return a figure's image as a ``data:`` URI (base64: nothing in it to escape)."""
+    return f"data:{figure.mime};base64," + base64.b64encode(figure.image).decode("ascii")
+
+
 def _html_block(block: Any) -> str:
     if isinstance(block, Heading):
         return f"<h3>{escape_html(block.text)}</h3>"
@@ -962,23 +967,18 @@ def _html_block(block: Any) -> str:
         cls = ' class="note"' if block.style == "note" else ""
         return f"<p{cls}>{escape_html(block.text)}</p>"
     if isinstance(block, Table):
-        head = "".join(f"<th>{escape_html(h)}</th>" for h in block.headers)
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td{' class=num' if num else ''}>{escape_html(c)}</td>"
-                for c, num in zip(row, block.numeric, strict=True)
-            )
-            + "</tr>"
-            for row in block.rows
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        th = "".join(f"<th>{escape_html(h)}</th>" for h in block.headers)
+        classes = [' class="num"' if num else "" for num in block.numeric]
+        rows = []
+        for row in block.rows:
+            cells = [f"<td{cls}>{escape_html(c)}</td>" for c, cls in zip(row, classes, strict=True)]
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     if isinstance(block, Figure):
-        uri = f"data:{block.mime};base64," + base64.b64encode(block.image).decode("ascii")
         width = f"{int(block.width * 96)}%"
         return (
-            f'<figure style="width:{width}"><img alt="{escape_html(block.caption)}" src="{uri}">'
-            f"<figcaption>{escape_html(block.caption)}</figcaption></figure>"
+            f'<figure style="width:{escape_html(width)}"><img alt="{escape_html(block.caption)}" '
+            f'src="{_image_uri(block)}"><figcaption>{escape_html(block.caption)}</figcaption></figure>'
         )
     raise TypeError(f"unknown report block {type(block).__name__}")
 
