@@ -433,23 +433,6 @@ def test_webmap_has_no_external_url(exported):
         assert text in page or json.dumps(text)[1:-1] in page
 
 
-# ----------------------------------------------------------------------------- report
-
-
-def test_report(exported):
-    page = (exported["out"] / "report.html").read_text(encoding="utf-8")
-    for heading in ("情景参数", "各综保区指标", "企业分类构成", "紧约束及其边际价值", "诊断"):
-        assert heading in page
-    assert "zone_energy[Z01]" in page
-    assert "11.00" in page
-    assert page.count("data:image/png;base64,") >= 4
-    assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
-    pdf = (exported["out"] / "report.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF")
-    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
-    assert pages >= 3
-
-
 # ----------------------------------------------------------------------------- bundle
 
 
@@ -570,20 +553,6 @@ def test_cli_export(exported, tmp_path, capsys):
     assert "nope" in capsys.readouterr().err
 
 
-def test_binding_caps_fall_back_to_zone_marginal_columns(exported):
-    from allocator.export.data import collect
-    from allocator.export.report import binding_frame
-
-    data = collect(exported["run"])
-    assert list(binding_frame(data)["row"]) == ["zone_energy[Z01]"]
-    data.marginals = data.marginals.iloc[0:0]
-    data.zones_table["energy_marginal_wan_per_tce"] = [11.0, float("nan")]
-    data.zones_table["electricity_marginal_wan_per_mwh"] = [0.0, 2.5]
-    got = binding_frame(data)
-    assert list(got["row"]) == ["zone_energy[Z01]", "zone_electricity[Z02]"]
-    assert list(got["unit"]) == ["万元/tce", "万元/MWh"]
-
-
 def test_english_zone_map_labels(exported):
     import matplotlib.pyplot as plt
     from matplotlib.text import Text
@@ -658,13 +627,8 @@ def test_zone_map_of_a_two_part_zone_has_a_panel_per_part(exported):
 
 def test_report_numbers_read_as_planners_expect(exported):
     from allocator.export.data import collect
-    from allocator.export.report import _fmt
     from allocator.export.tables import scenario_frame, summary_rows
 
-    assert _fmt(0.002) == "0.002"
-    assert _fmt(0.8) == "0.80"
-    assert _fmt(float("inf")) == "∞"
-    assert _fmt(6366236.43) == "6,366,236"
     data = collect(exported["run"], lang="zh")
     rows = dict(summary_rows(data))
     assert rows["相对间隙"].endswith("%")

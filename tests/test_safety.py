@@ -291,7 +291,7 @@ def test_every_file_name_from_a_value_is_made_safe():
 
 HTML_TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 HTML_FILES = ("allocator/export/webmap.py", "allocator/export/report.py", "allocator/ui/maps.py")
-HTML_SAFE = {"escape_html", "_png_uri", "_table", "json.dumps", "_legend_html"}
+HTML_SAFE = {"escape_html", "_image_uri", "_table", "json.dumps", "_legend_html"}
 HTML_ALLOWED = {
     "REDLINE_COLOR",
     "r",  # palette colour components (ints written in the code)

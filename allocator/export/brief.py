@@ -135,7 +135,13 @@ def _zone_changes(data: ExportData, base: Any) -> list[tuple[str, float, float]]
     return out
 
 
-def build_brief(data: ExportData, base: Any = None, base_name: str | None = None) -> Brief:
+def build_brief(
+    data: ExportData,
+    base: Any = None,
+    base_name: str | None = None,
+    *,
+    map_png: bytes | None = None,
+) -> Brief:
     """Return the brief's content for ``data``'s run against ``base`` (a Run) or the present.
 
     Parameters
@@ -147,6 +153,9 @@ def build_brief(data: ExportData, base: Any = None, base_name: str | None = None
         run); None: the run's own present state.
     base_name
         How the base is called in the table header (default: 现状 / the base's scenario).
+    map_png
+        The outcome map when already drawn (the report reuses the exported overview);
+        None: drawn here.
     """
     lang = data.lang
     run = data.run
@@ -231,7 +240,7 @@ def build_brief(data: ExportData, base: Any = None, base_name: str | None = None
         gains=gains,
         losses=losses,
         lang=lang,
-        map_png=_map_png(data),
+        map_png=_map_png(data) if map_png is None else map_png,
     )
 
 
