@@ -293,6 +293,10 @@ HTML_TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 HTML_FILES = ("allocator/export/webmap.py", "allocator/export/report.py", "allocator/ui/maps.py")
 HTML_SAFE = {"escape_html", "_image_uri", "_table", "json.dumps", "_legend_html"}
 HTML_ALLOWED = {
+    # legend swatches: rgba()/rgb() of ints parsed from the styles, a width, solid/dashed
+    "swatch_css(ZONE_STYLE)",
+    "swatch_css(REDLINE_STYLE)",
+    "swatch_css(plot_style(o))",
     "REDLINE_COLOR",
     "r",  # palette colour components (ints written in the code)
     "g",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -607,11 +608,15 @@ def save_figure(fig: Figure, stem: Path, formats: tuple[str, ...] = ("png", "pdf
     with matplotlib.rc_context(fonts.rc_params()):
         for ext in formats:
             path = stem.with_suffix(f".{ext}")
+            # written aside and moved into place: the report, in a parallel job of
+            # the same export, reuses a map PNG it finds, never a half-written one
+            part = path.with_name(path.name + ".part")
             if ext == "png":
-                path.write_bytes(_png_bytes(fig))
+                part.write_bytes(_png_bytes(fig))
             else:
                 title = fig.axes[0].get_title() or fig.get_suptitle()
-                fig.savefig(path, metadata={"Title": title})
+                fig.savefig(part, format=ext, metadata={"Title": title})
+            os.replace(part, path)
             out.append(path)
     plt.close(fig)
     return out

@@ -27,6 +27,7 @@ import pandas as pd
 from allocator.export.data import ExportData, constraint_label, value_label
 from allocator.export.report_model import Figure, Heading, Para, Report, Section, Table
 from allocator.i18n import has, t
+from allocator.runs import run_name
 from allocator.safety import escape_html
 from allocator.status import gap_text, status_label
 from allocator.units import display_quantity, display_rate
@@ -217,8 +218,8 @@ def quota_table(data: ExportData) -> pd.DataFrame:
                         "binding": value >= ZERO,
                     }
                 )
-    cols = ["label", "family", "used", "cap", "unit", "share", "value", "binding"]
-    out = pd.DataFrame(rows, columns=[c for c in cols if c != "share"])
+    columns = ["label", "family", "used", "cap", "unit", "share", "value", "binding"]
+    out = pd.DataFrame(rows, columns=[c for c in columns if c != "share"])
     out.insert(5, "share", [_share(u, c) for u, c in zip(out["used"], out["cap"], strict=True)])
     order = out.assign(
         _b=~out["binding"].astype(bool), _v=-out["value"], _s=-out["share"].fillna(-1)
@@ -927,10 +928,10 @@ def build_report(data: ExportData, maps_dir: Path | None = None) -> Report:
             lang,
             date=data.created,
             scenario=data.scenario_name,
-            run=run.path.name,
+            run=run_name(run, lang),
             status=status,
         ),  # fmt: skip
-        header=f"{run.path.name} · {data.created}",
+        header=f"{run_name(run, lang)} · {data.created}",
         lang=lang,
         summary=_summary(data, brief, quotas, quota_title),
         sections=sections,

@@ -162,10 +162,11 @@ def swatch_css(style: dict[str, Any]) -> str:
     r, g, b = (int(fill[i : i + 2], 16) for i in (0, 2, 4))
     dash = "dashed" if style.get("dashArray") else "solid"
     width = max(1.0, float(style.get("weight", 3)))
-    return (
-        f"background:rgba({r},{g},{b},{alpha:g});"
-        f"border:{width:g}px {dash} {style.get('color', '#3388ff')}"
-    )
+    line = str(style.get("color", "#3388ff"))
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", line):
+        raise ValueError(f"a legend colour must be #rrggbb, not {line!r}")
+    # numbers, fixed words and a checked #rrggbb: nothing here needs escaping
+    return f"background:rgba({r},{g},{b},{alpha:g});border:{width:g}px {dash} {line}"
 
 
 def _legend_html(lang: str, outcomes: list[str], redline: bool) -> str:
