@@ -77,7 +77,15 @@ from typing import Any
 import numpy as np
 import pulp
 
-from models.data import CLASSES, FAMILIES, POLLUTANTS, ModelData, ModelParams
+from models.data import (
+    CLASSES,
+    FAMILIES,
+    POLLUTANTS,
+    SUPPLY_MODES,
+    USES,
+    ModelData,
+    ModelParams,
+)
 from models.naming import NameRegistry, RowInfo, display_name
 
 CAP_FAMILIES: tuple[str, ...] = (
@@ -93,7 +101,7 @@ QUOTA_FAMILIES: tuple[str, ...] = tuple(f for f in CAP_FAMILIES if f != "class_c
 """Quota caps (electricity, energy, intensity, emissions): the rows whose marginal value is
 the price signal of 用能权 / 排污权 trading, reported per zone, unit or province."""
 
-FLOOR_FAMILIES: tuple[str, ...] = ("class_floor", "service_floor", "locked")
+FLOOR_FAMILIES: tuple[str, ...] = ("class_floor", "service_floor", "locked", "use_share_min")
 """Floor and lock rows: relaxed by ``+ s`` in elastic mode."""
 
 ELASTIC_FAMILIES: tuple[str, ...] = CAP_FAMILIES + FLOOR_FAMILIES
@@ -119,6 +127,8 @@ UNITS: dict[str, str] = {
     "change_limit": "change",
     "far_upgrade": "m²",
     "idle_reuse": "m²",
+    "land_supply": "mu",
+    "use_share_min": "mu",
 }
 """Unit of each family's left-hand side (and of its elastic slack)."""
 
@@ -180,6 +190,9 @@ class Built:
     u: np.ndarray = field(default_factory=lambda: np.full(0, None, dtype=object))
     """Floor area added by a plot-ratio upgrade (m², ``far_upgrade``): object array (F),
     None for firms without an upgrade variable; empty when the family is off."""
+    z: np.ndarray = field(default_factory=lambda: np.full((0, 0), None, dtype=object))
+    """Supply mode chosen (``land_supply``): object array (F, len(SUPPLY_MODES)) of binaries,
+    None where no choice is built (a firm with one permitted mode has none); empty when off."""
 
     @property
     def rows(self) -> dict[str, RowInfo]:
@@ -203,6 +216,10 @@ class Built:
         parts = [int(p) for p in rest.split("_")]
         if kind in ("y", "o", "u"):
             return display_name(kind, {"firm": d.firm_ids[parts[0]]})
+        if kind in ("q", "z"):  # land_supply: firm × supply mode
+            return display_name(
+                kind, {"firm": d.firm_ids[parts[0]], "mode": SUPPLY_MODES[parts[1]]}
+            )
         if kind == "x":
             c = parts[0]
             keys = {"firm": d.firm_ids[d.cand_firm[c]], "parcel": d.parcel_ids[d.cand_parcel[c]]}
@@ -954,6 +971,92 @@ def upgrade_cost_terms(ctx: _Ctx, u: np.ndarray | None) -> list[tuple[Any, float
     return [(u[f], -float(cost[f])) for f in range(len(u)) if u[f] is not None and cost[f]]
 
 
+def land_supply(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> tuple[list, np.ndarray]:
+    """``land_supply``: each admitted project gets one supply mode the county rule permits.
+
+    For an applicant f with candidates and permitted modes M_f (``w_fm`` finite):
+    area rows Σ_{m∈M_f} q_fm − Σ_b a_b x_fb = 0 (mu, ``q_fm ≥ 0`` the land under
+    mode m) and, when |M_f| ≥ 2, binaries z_fm with Σ_m z_fm − y_f = 0 and
+    links q_fm − A_f z_fm ≤ 0 (A_f the largest candidate parcel). The objective
+    gains Σ w_fm q_fm: w (万元 per mu and year) is the land income over the plan
+    period plus the discounted value of the land returning at term end
+    (``allocator.land_supply``). With one permitted mode no binary is needed.
+    Returns the objective terms and z (None where not built).
+    """
+    d = ctx.data
+    F = prep.F
+    w_all = d.supply_weight_wan_per_mu
+    if w_all is None or not prep.C:
+        return [], np.full((F, len(SUPPLY_MODES)), None, dtype=object)
+    w_all = np.asarray(w_all, float)
+    z = np.full(w_all.shape, None, dtype=object)
+    area = np.asarray(d.parcel_area_mu, float)[prep.cb]
+    order, ptr = _groups(prep.cf, F)
+    terms: list[tuple[Any, float]] = []
+    for f in np.flatnonzero(prep.app):
+        pairs = order[ptr[f] : ptr[f + 1]]
+        ok = np.flatnonzero(np.isfinite(w_all[f]))
+        if not len(pairs) or not len(ok):
+            continue
+        fid = d.firm_ids[f]
+        a_max = float(area[pairs].max())
+        q = [ctx.var(f"q_{f}_{m}", 0.0, a_max) for m in ok]
+        ctx.row(
+            "land_supply",
+            {"firm": fid, "part": "area"},
+            [(v, 1.0) for v in q] + _terms(x[pairs], -area[pairs]),
+            "==",
+            0.0,
+        )
+        terms += [(v, float(w_all[f, m])) for v, m in zip(q, ok, strict=True) if w_all[f, m]]
+        if len(ok) < 2:
+            continue
+        for m in ok:
+            z[f, m] = ctx.var(f"z_{f}_{m}", 0, 1, binary=True)
+        ctx.row(
+            "land_supply",
+            {"firm": fid, "part": "one"},
+            [(z[f, m], 1.0) for m in ok] + [(y[f], -1.0)],
+            "==",
+            0.0,
+        )
+        for v, m in zip(q, ok, strict=True):
+            keys = {"firm": fid, "mode": SUPPLY_MODES[m]}
+            ctx.row("land_supply", keys, [(v, 1.0), (z[f, m], -a_max)], "<=", 0.0)
+    return terms, z
+
+
+def use_share_min(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> None:
+    """``use_share_min``: a least share of a use in the land admitted in a zone (混合布局).
+
+    For zone z and use u with share s > 0: Σ_{(f,b)∈C, b in z} (1[use_f = u] − s) a_b x_fb ≥ 0,
+    i.e. the area of the admitted projects of use u in z is at least s × all the area
+    admitted in z (mu; existing firms' land is not counted). A firm without a use is
+    industrial. No row where z has no candidate pair.
+    """
+    d = ctx.data
+    share = d.use_share_min
+    if share is None or not prep.C:
+        return
+    share = np.asarray(share, float)
+    use = (
+        np.zeros(prep.F, dtype=np.int64)
+        if d.firm_use is None
+        else np.asarray(d.firm_use, dtype=np.int64)
+    )
+    area = np.asarray(d.parcel_area_mu, float)[prep.cb]
+    pair_use = use[prep.cf]
+    order, ptr = _groups(prep.cz, d.n_zones)
+    for zi, ui in zip(*np.nonzero(share > 0), strict=True):
+        pairs = order[ptr[zi] : ptr[zi + 1]]
+        if not len(pairs):
+            continue
+        coef = area[pairs] * ((pair_use[pairs] == ui).astype(float) - float(share[zi, ui]))
+        keep = coef != 0
+        keys = {"zone": d.zone_ids[zi], "use": USES[ui]}
+        ctx.row("use_share_min", keys, _terms(x[pairs][keep], coef[keep]), ">=", 0.0)
+
+
 # ---------------------------------------------------------------- build
 
 
@@ -1058,6 +1161,10 @@ def build(
         far_upgrade(ctx, y, u)
     land_terms = upgrade_cost_terms(ctx, u)
     land_terms += idle_reuse(ctx, prep, x) if on("idle_reuse") else []
+    supply_terms, z = land_supply(ctx, prep, y, x) if on("land_supply") else ([], None)
+    land_terms += supply_terms
+    if on("use_share_min"):
+        use_share_min(ctx, prep, x)
     dmin = None
     if analysis is not None:
         if analysis.objective_floor is not None:
@@ -1098,6 +1205,7 @@ def build(
         objective_constant=constant,
         slack_penalty=ctx.slack_penalty,
         u=u,
+        **({"z": z} if z is not None else {}),
     )
 
 
