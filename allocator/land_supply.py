@@ -19,7 +19,7 @@ candidate pairs, and ``use_share_min`` asks for a least share of a use in a zone
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -363,6 +363,25 @@ def land_income_by_year(firms: pd.DataFrame, start_year: int, plan_years: int) -
         )
         out[str(row.zone_id)] += mode.income_yuan_per_mu(plan_years) * float(row.land_mu) / 1.0e4
     return out
+
+
+def land_income_frame(
+    firms: pd.DataFrame, scenario: Mapping[str, Any], zone_name: Callable[[str], str]
+) -> pd.DataFrame:
+    """Return the land income table of a run for people: ``year``, a column per zone, ``total_wan``.
+
+    ``scenario`` is a run's resolved scenario (nested dict); zones are named by
+    ``zone_name``. Empty when the run carries no supply modes (written before them).
+    """
+    if "supply_mode" not in firms or not firms["supply_mode"].notna().any():
+        return pd.DataFrame()
+    land = scenario.get("land", {}) if isinstance(scenario, Mapping) else {}
+    table = land_income_by_year(
+        firms, int(land.get("supply_start_year", 2026)), int(land.get("supply_plan_years", 20))
+    )
+    out = table.rename(columns={z: zone_name(z) for z in table.columns})
+    out["total_wan"] = table.sum(axis=1)
+    return out.reset_index()
 
 
 def land_returned_mu(firms: pd.DataFrame, by_year: int) -> pd.Series:

@@ -465,15 +465,15 @@ def solve(
 
 
 def chosen_modes(built: Any) -> np.ndarray | None:
-    """Return the supply mode (index into ``SUPPLY_MODES``) the model chose per firm, or −1.
+    """Return the supply mode (index into ``SUPPLY_MODES``) holding each firm's land, or −1.
 
     None when ``land_supply`` was not built (the rule's defaults are then assigned).
     """
-    z = getattr(built, "z", None)
-    if z is None or not np.size(z):
+    q = getattr(built, "q", None)
+    if q is None or not np.size(q):
         return None
-    val = np.array([[-1.0 if v is None else float(v.varValue or 0.0) for v in row] for row in z])
-    out = np.where(val.max(axis=1) > 0.5, val.argmax(axis=1), -1)
+    val = np.array([[-1.0 if v is None else float(v.varValue or 0.0) for v in row] for row in q])
+    out = np.where(val.max(axis=1) > 1e-6, val.argmax(axis=1), -1)
     return out.astype(int)
 
 

@@ -190,9 +190,9 @@ class Built:
     u: np.ndarray = field(default_factory=lambda: np.full(0, None, dtype=object))
     """Floor area added by a plot-ratio upgrade (m², ``far_upgrade``): object array (F),
     None for firms without an upgrade variable; empty when the family is off."""
-    z: np.ndarray = field(default_factory=lambda: np.full((0, 0), None, dtype=object))
-    """Supply mode chosen (``land_supply``): object array (F, len(SUPPLY_MODES)) of binaries,
-    None where no choice is built (a firm with one permitted mode has none); empty when off."""
+    q: np.ndarray = field(default_factory=lambda: np.full((0, 0), None, dtype=object))
+    """Land (mu) of each project under each supply mode (``land_supply``): object array
+    (F, len(SUPPLY_MODES)), None where the mode is not permitted; empty when the family is off."""
 
     @property
     def rows(self) -> dict[str, RowInfo]:
@@ -216,7 +216,7 @@ class Built:
         parts = [int(p) for p in rest.split("_")]
         if kind in ("y", "o", "u"):
             return display_name(kind, {"firm": d.firm_ids[parts[0]]})
-        if kind in ("q", "z"):  # land_supply: firm × supply mode
+        if kind == "q":  # land_supply: firm × supply mode
             return display_name(
                 kind, {"firm": d.firm_ids[parts[0]], "mode": SUPPLY_MODES[parts[1]]}
             )
@@ -971,17 +971,22 @@ def upgrade_cost_terms(ctx: _Ctx, u: np.ndarray | None) -> list[tuple[Any, float
     return [(u[f], -float(cost[f])) for f in range(len(u)) if u[f] is not None and cost[f]]
 
 
-def land_supply(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> tuple[list, np.ndarray]:
+def land_supply(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> tuple[list, np.ndarray]:
     """``land_supply``: each admitted project gets one supply mode the county rule permits.
 
     For an applicant f with candidates and permitted modes M_f (``w_fm`` finite):
-    area rows Σ_{m∈M_f} q_fm − Σ_b a_b x_fb = 0 (mu, ``q_fm ≥ 0`` the land under
-    mode m) and, when |M_f| ≥ 2, binaries z_fm with Σ_m z_fm − y_f = 0 and
-    links q_fm − A_f z_fm ≤ 0 (A_f the largest candidate parcel). The objective
-    gains Σ w_fm q_fm: w (万元 per mu and year) is the land income over the plan
-    period plus the discounted value of the land returning at term end
-    (``allocator.land_supply``). With one permitted mode no binary is needed.
-    Returns the objective terms and z (None where not built).
+    one row Σ_{m∈M_f} q_fm − Σ_b a_b x_fb = 0 (mu), ``q_fm ≥ 0`` the project's land
+    under mode m; the objective gains Σ w_fm q_fm, w (万元 per mu and year) the land
+    income over the plan period plus the discounted value of the land returning at
+    term end (``allocator.land_supply``). The chosen mode is the one holding the
+    land (:func:`allocator.solve.chosen_modes`).
+
+    No binary per mode: for fixed x the rows are one equality per project over
+    q ≥ 0, whose optimal vertex puts all the project's land on its best permitted
+    mode, so binaries z_fm (Σ_m z_fm = y_f, q_fm ≤ A_f z_fm) give the same plans and
+    objective; they cost rows, and, being integers besides y and x, they turn off the
+    solver's LP-rounding start (docs/model.md: about 10× the sample's solve time).
+    Returns the objective terms and q (F × len(SUPPLY_MODES), None where not built).
     """
     d = ctx.data
     F = prep.F
@@ -989,7 +994,7 @@ def land_supply(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> tuple[l
     if w_all is None or not prep.C:
         return [], np.full((F, len(SUPPLY_MODES)), None, dtype=object)
     w_all = np.asarray(w_all, float)
-    z = np.full(w_all.shape, None, dtype=object)
+    q = np.full(w_all.shape, None, dtype=object)
     area = np.asarray(d.parcel_area_mu, float)[prep.cb]
     order, ptr = _groups(prep.cf, F)
     terms: list[tuple[Any, float]] = []
@@ -998,32 +1003,18 @@ def land_supply(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> tuple[l
         ok = np.flatnonzero(np.isfinite(w_all[f]))
         if not len(pairs) or not len(ok):
             continue
-        fid = d.firm_ids[f]
         a_max = float(area[pairs].max())
-        q = [ctx.var(f"q_{f}_{m}", 0.0, a_max) for m in ok]
-        ctx.row(
-            "land_supply",
-            {"firm": fid, "part": "area"},
-            [(v, 1.0) for v in q] + _terms(x[pairs], -area[pairs]),
-            "==",
-            0.0,
-        )
-        terms += [(v, float(w_all[f, m])) for v, m in zip(q, ok, strict=True) if w_all[f, m]]
-        if len(ok) < 2:
-            continue
         for m in ok:
-            z[f, m] = ctx.var(f"z_{f}_{m}", 0, 1, binary=True)
+            q[f, m] = ctx.var(f"q_{f}_{m}", 0.0, a_max)
         ctx.row(
             "land_supply",
-            {"firm": fid, "part": "one"},
-            [(z[f, m], 1.0) for m in ok] + [(y[f], -1.0)],
+            {"firm": d.firm_ids[f]},
+            [(q[f, m], 1.0) for m in ok] + _terms(x[pairs], -area[pairs]),
             "==",
             0.0,
         )
-        for v, m in zip(q, ok, strict=True):
-            keys = {"firm": fid, "mode": SUPPLY_MODES[m]}
-            ctx.row("land_supply", keys, [(v, 1.0), (z[f, m], -a_max)], "<=", 0.0)
-    return terms, z
+        terms += [(q[f, m], float(w_all[f, m])) for m in ok if w_all[f, m]]
+    return terms, q
 
 
 def use_share_min(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> None:
@@ -1161,7 +1152,7 @@ def build(
         far_upgrade(ctx, y, u)
     land_terms = upgrade_cost_terms(ctx, u)
     land_terms += idle_reuse(ctx, prep, x) if on("idle_reuse") else []
-    supply_terms, z = land_supply(ctx, prep, y, x) if on("land_supply") else ([], None)
+    supply_terms, q = land_supply(ctx, prep, x) if on("land_supply") else ([], None)
     land_terms += supply_terms
     if on("use_share_min"):
         use_share_min(ctx, prep, x)
@@ -1205,7 +1196,7 @@ def build(
         objective_constant=constant,
         slack_penalty=ctx.slack_penalty,
         u=u,
-        **({"z": z} if z is not None else {}),
+        **({"q": q} if q is not None else {}),
     )
 
 

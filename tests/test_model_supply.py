@@ -218,3 +218,26 @@ def test_land_supply_misreported_mode_is_caught(tiny_runs):
     assert any(v.family == "land_supply" for v in check_result(broken, case, off))
     f.at[i, "supply_mode"] = next(m for m in row.modes if m != row.default)
     assert any(v.family == "land_supply" for v in check_result(broken, case, off))
+
+
+def test_land_supply_in_the_workbook(tiny_runs, tmp_path):
+    import openpyxl
+
+    from allocator import export, load_run
+
+    _, _, _, _, r_on = tiny_runs
+    paths = export(load_run(r_on.run_path), ["xlsx"], tmp_path, lang="zh")
+    book = openpyxl.load_workbook(next(p for p in paths if p.suffix == ".xlsx"))
+    firms = book["企业"]
+    heads = [c.value for c in firms[1]]
+    assert "供地方式" in heads
+    assert "年限（年）" in heads
+    col = heads.index("供地方式")
+    shown = {r[col].value for r in firms.iter_rows(min_row=2) if r[col].value}
+    assert shown
+    assert shown <= {"出让", "弹性年期出让", "先租后让", "租让结合", "长期租赁"}
+    income = book["土地收入（万元）"]
+    rows = list(income.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 20  # one row per plan year
+    assert rows[0][0] == 2026
+    assert sum(r[-1] for r in rows) == pytest.approx(r_on.kpis["land_income_wan"])
