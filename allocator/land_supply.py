@@ -267,7 +267,7 @@ def supply_table(
     default = np.full(n, -1, dtype=int)
     rows: list[str | None] = [None] * n
     cache: dict[tuple[str, str], tuple[np.ndarray, int, str]] = {}
-    for f in np.flatnonzero(np.asarray(applicant, bool)):
+    for f in (int(i) for i in np.flatnonzero(np.asarray(applicant, bool))):
         code = industry[f] if isinstance(industry[f], str) else ""
         key = (code, str(classes[f]))
         if key not in cache:
@@ -316,7 +316,7 @@ def supply_columns(
             "term_end_year",
         )
     }
-    for f in np.flatnonzero(np.asarray(admitted, bool)):
+    for f in (int(i) for i in np.flatnonzero(np.asarray(admitted, bool))):
         code = industry[f] if isinstance(industry[f], str) else ""
         row = rule.row_for(code, str(classes[f]))
         mode = MODES[int(chosen[f])] if int(chosen[f]) >= 0 else row.default
@@ -332,7 +332,7 @@ def supply_columns(
     frame = pd.DataFrame({**out, **nums})
     area = np.where(np.asarray(admitted, bool), np.asarray(land_mu, float), 0.0)
     income = np.zeros(n)
-    for f in np.flatnonzero(area > 0):
+    for f in (int(i) for i in np.flatnonzero(area > 0)):
         spec = rule.modes[str(out["supply_mode"][f])]
         per_mu = spec.income_yuan_per_mu(plan_years, float(nums["supply_years"][f]))
         income[f] = float(per_mu.sum()) * area[f] / 1.0e4

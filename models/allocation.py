@@ -1196,7 +1196,7 @@ def build(
         objective_constant=constant,
         slack_penalty=ctx.slack_penalty,
         u=u,
-        **({"q": q} if q is not None else {}),
+        q=q if q is not None else np.full((0, 0), None, dtype=object),
     )
 
 

@@ -170,3 +170,21 @@ def test_mixed_use_violation_is_caught(office_case):
     f.loc[i, ["served", "plot_ids"]] = [True, "P04"]  # an M1 plot: no offices
     broken = type("R", (), {"firms": f, "plots": result.plots, "summary": result.summary})()
     assert any(v.row == "mixed_use[A001]" for v in check_result(broken, case, on))
+
+
+def test_mixed_use_case_column_is_validated_and_imported(tmp_path):
+    import pandas as pd
+
+    from allocator.case import validate_case
+    from allocator.case.importers import map_values
+
+    mapped = map_values(pd.Series(["仓储", "研发", "办公", "工业"]), "use")
+    assert mapped.tolist() == ["warehouse", "rd", "office", "industrial"]
+    case = tiny_case()
+    assert "use" in case.firms.columns  # optional: present, empty
+    assert case.firms["use"].isna().all()
+    case.firms["use"] = ["shop" if f == "A001" else None for f in case.firms["firm_id"]]
+    problems = [p for p in validate_case(case) if p.column == "use"]
+    assert len(problems) == 1
+    assert problems[0].layer == "firms"
+    assert problems[0].severity == "error"
