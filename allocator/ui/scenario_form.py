@@ -169,6 +169,8 @@ def form(scenario: Any, zones: list[tuple[str, str]], prefix: str) -> dict[str, 
                     continue  # per-unit caps: set in a scenario file (too many for widgets)
                 if key.startswith("caps.zones."):
                     continue  # drawn below, one slider per zone
+                if "*" in key:
+                    continue  # other per-zone keys (land.use_share.*): set in a scenario file
                 old = scenario.get(key)
                 new = widget(key, desc, old, prefix + key)
                 if _differs(new, old):
