@@ -246,7 +246,9 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
     fp = _firm_params(case, scenario, firms["class"])
     idle = _idle_reused(case, scenario, firms)
     _check_idle_reuse(chk, firms, idle, tol)
-    _check_objective(chk, result, firms, fp, scenario, idle)
+    supply = _check_land_supply(chk, case, scenario, firms, tol)
+    _check_mixed_use(chk, case, scenario, firms, tol)
+    _check_objective(chk, result, firms, fp, scenario, idle, supply)
     served = firms["served"].astype(bool)
     o = firms["value_added_wan"].astype(float).where(served, 0.0)
     if (firms["value_added_wan"].astype(float)[~served].abs() > tol).any():
@@ -432,7 +434,7 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         want = split_list(prow[fid]["locked_plots"])
         if appl_d[fid] and want and set(split_list(frow[fid]["plot_ids"])) != set(want):
             chk.fail("locked", f"locked[{fid}]", f"got {frow[fid]['plot_ids']}, locked {want}")
-    _check_analysis(chk, result, case, plan_objective(firms, fp, scenario, idle))
+    _check_analysis(chk, result, case, plan_objective(firms, fp, scenario, idle, supply))
     return chk.violations
 
 
@@ -606,13 +608,18 @@ def _check_idle_reuse(chk: _Checker, firms: pd.DataFrame, idle: pd.Series, tol: 
 
 
 def plan_objective(
-    firms: pd.DataFrame, fp: pd.DataFrame, scenario: Any, idle: pd.Series | None = None
+    firms: pd.DataFrame,
+    fp: pd.DataFrame,
+    scenario: Any,
+    idle: pd.Series | None = None,
+    supply: pd.Series | None = None,
 ) -> float:
     """MODEL.md's objective (万元) of a written plan, from the firms table and the case.
 
     ``Σ w_class (α_va + α_tax · tax_va) o − Σ_{existing, left} ρ L0 −
     Σ_{applicant, en > τ} π · en · o − Σ c_up · added floor area + s · idle floor
-    reused`` (``idle``: re-derived by the checker from the case), with the
+    reused + Σ w_mode · land`` (``idle`` and the land supply weights ``supply`` per
+    firm: re-derived by the checker from the case and the rule files), with the
     intensities re-derived from the case (``fp``, :func:`_firm_params`) and the weights
     from the scenario.
     """
@@ -642,6 +649,8 @@ def plan_objective(
         rule = _rule_file(scenario, "land.idle_rule", "idle_reuse_default")
         saving = float(rule["saving_yuan_per_m2"]) / 1.0e4 / float(rule["amortisation_years"])
         value += saving * float(idle.sum())
+    if supply is not None and bool(_param(scenario, "switches.land_supply", False)):
+        value += float(supply.sum())
     return value
 
 
@@ -667,6 +676,7 @@ def _check_objective(
     fp: pd.DataFrame,
     scenario: Any,
     idle: pd.Series | None = None,
+    supply: pd.Series | None = None,
 ) -> None:
     """Check the reported objective, gap and status against the written plan's objective.
 
@@ -679,7 +689,7 @@ def _check_objective(
     status = str(_reported(result, "status"))
     if status not in ("optimal", "feasible"):
         return
-    value = plan_objective(firms, fp, scenario, idle)
+    value = plan_objective(firms, fp, scenario, idle, supply)
     scale = max(1.0, abs(value))
     reported = _finite(_reported(result, "objective"))
     if reported is None:
@@ -723,3 +733,150 @@ def _recorded_rel_gap(result: Any) -> float | None:
     if isinstance(settings, dict) and "rel_gap" in settings:
         return _finite(settings["rel_gap"])
     return _finite(summary.get("rel_gap"))
+
+
+def _supply_rows(case: Any, scenario: Any, firms: pd.DataFrame) -> pd.DataFrame:
+    """Each served applicant's supply rule row, re-derived from the rule file (plain Python).
+
+    Columns: ``modes`` (the row's permitted modes), ``default``, ``years`` (mode → term),
+    ``weight`` (mode → 万元 per mu and year: land income over the plan period plus the
+    land returning at term end, discounted; MODEL.md's ``land_supply``).
+    """
+    rule = _rule_file(scenario, "land.supply_rule", "land_supply_default")
+    plan = int(_param(scenario, "land.supply_plan_years", 20))
+    ind = case.firms.set_index(case.firms["firm_id"].astype(str))["industry"]
+    cycles = {str(k): float(v) for k, v in (rule.get("cycle_years") or {}).items()}
+
+    def cycle(code: str) -> float:
+        best = max(
+            (p for p in cycles if p != "default" and code.startswith(p)), key=len, default=""
+        )
+        return cycles[best] if best else cycles.get("default", 0.0)
+
+    def weight(mode: str, term: float) -> float:
+        spec = rule["modes"][mode]
+        lease = float(spec.get("lease_years", 0.0))
+        income = 0.0
+        for year in range(1, plan + 1):
+            if year <= term:
+                lease_price = float(spec.get("lease_price_yuan_per_mu_year", 0.0))
+                income += lease_price if year <= lease else float(spec["price_yuan_per_mu_year"])
+        back = float(rule["return_value_yuan_per_mu"]) * (1 + float(rule["discount_rate"])) ** -term
+        return (income + back) / plan / 1.0e4
+
+    out = {}
+    served = firms["served"].astype(bool) & (firms["kind"].astype(str) == "applicant")
+    for fid in firms.index[served]:
+        code = str(ind.get(fid) or "")
+        if code == "nan":
+            code = ""
+        cls = str(firms.at[fid, "class"])
+        for row in rule["rule"]:
+            if row.get("industry_prefixes") and not any(
+                code.startswith(p) for p in row["industry_prefixes"]
+            ):
+                continue
+            if row.get("classes") and cls not in row["classes"]:
+                continue
+            c = cycle(code)
+            if (
+                not float(row.get("min_cycle_years", 0))
+                <= c
+                <= float(row.get("max_cycle_years", np.inf))
+            ):
+                continue
+            years = {
+                m: float((row.get("years") or {}).get(m, rule["modes"][m]["years"]))
+                for m in row["modes"]
+            }
+            out[fid] = {
+                "modes": tuple(row["modes"]),
+                "default": row["default"],
+                "years": years,
+                "weight": {m: weight(m, years[m]) for m in row["modes"]},
+            }
+            break
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
+def _check_land_supply(
+    chk: _Checker, case: Any, scenario: Any, firms: pd.DataFrame, tol: float
+) -> pd.Series:
+    """Check ``land_supply``: each admitted project's 供地方式 and 年限 follow the rule table.
+
+    The mode is one the project's rule row permits (the row's default when the model
+    does not choose), the term is the row's for that mode, and a project not admitted
+    has none. Returns each firm's objective term (weight × land, 万元) for the objective check.
+    """
+    terms = pd.Series(0.0, index=firms.index)
+    if "supply_mode" not in firms:
+        return terms  # a run written before the family existed
+    rows = _supply_rows(case, scenario, firms)
+    choose = bool(_param(scenario, "switches.land_supply", False))
+    mode = firms["supply_mode"]
+    for fid in firms.index[mode.notna() & ~firms.index.isin(rows.index)]:
+        chk.fail("land_supply", f"land_supply[{fid}]", "a supply mode for a firm not admitted")
+    for fid, row in rows.iterrows():
+        got = mode.get(fid)
+        if not isinstance(got, str) or got not in row["modes"]:
+            chk.fail("land_supply", f"land_supply[{fid}]", f"mode {got} not in {row['modes']}")
+            continue
+        if not choose and got != row["default"]:
+            chk.fail(
+                "land_supply", f"land_supply[{fid}]", f"{got} is not the default {row['default']}"
+            )
+        years = float(firms.at[fid, "supply_years"])
+        if abs(years - row["years"][got]) > tol * max(1.0, years):
+            chk.fail(
+                "land_supply", f"land_supply[{fid}]", f"term {years:g} ≠ {row['years'][got]:g}"
+            )
+        terms[fid] = row["weight"][got] * float(firms.at[fid, "land_mu"])
+    return terms
+
+
+def _check_mixed_use(
+    chk: _Checker, case: Any, scenario: Any, firms: pd.DataFrame, tol: float
+) -> None:
+    """Check mixed use: plots admit each project's use (``land.mixed_use``) and ``use_share_min``.
+
+    A project's use is the case's ``use`` column (missing: industrial). Use share:
+    Σ land of admitted projects of use u in zone z ≥ share × Σ land admitted in z.
+    """
+    fc = case.firms.set_index(case.firms["firm_id"].astype(str))
+    use = (
+        (fc["use"].reindex(firms.index) if "use" in fc else pd.Series(None, index=firms.index))
+        .where(lambda s: s.notna() & (s.astype(str) != ""), "industrial")
+        .astype(str)
+    )
+    admitted = firms["served"].astype(bool) & (firms["kind"].astype(str) == "applicant")
+    if bool(_param(scenario, "land.mixed_use", False)):
+        rule = _rule_file(scenario, "land.use_rule", "land_use_mix")
+        admits = {k: set(v) for k, v in rule["admits"].items()}
+        lu = case.plots.set_index(case.plots["plot_id"].astype(str))["land_use"].astype(str)
+        for fid in firms.index[admitted]:
+            for pid in split_list(firms.at[fid, "plot_ids"]):
+                if use[fid] not in admits.get(lu.get(pid, ""), set()):
+                    chk.fail(
+                        "use_share_min",
+                        f"mixed_use[{fid}]",
+                        f"{pid} ({lu.get(pid)}) does not admit {use[fid]}",
+                    )
+    if not bool(_param(scenario, "switches.use_share_min", True)):
+        return
+    land = firms["land_mu"].astype(float).where(admitted, 0.0)
+    zone = firms["zone_id"].astype(str)
+    shares = _param(scenario, "land.use_share", {}) or {}
+    flat = scenario.flat if hasattr(scenario, "flat") else scenario
+    for key, value in flat.items():  # a Scenario or a flat dict of dotted keys
+        if str(key).startswith("land.use_share.") and value is not None:
+            zid, name = str(key)[len("land.use_share.") :].rsplit(".", 1)
+            shares = {**shares, zid: {**shares.get(zid, {}), name: value}}
+    for zid, per_use in shares.items():
+        total = float(land[zone == zid].sum())
+        for name, share in (per_use or {}).items():
+            if share is None or float(share) <= 0:
+                continue
+            part = float(land[(zone == zid) & (use == name)].sum())
+            chk.ge(
+                "use_share_min", f"use_share_min[zone={zid},use={name}]", part, float(share) * total
+            )

@@ -40,6 +40,8 @@ KPI_KEYS: tuple[str, ...] = (
     "idle_floor_area_reused_m2",
     "zones_reaching_a_class",
     "zones_reaching_a_class_before",
+    "land_income_wan",
+    "land_returned_mu",
 )
 """Every KPI, in display order. Units are in the names (DATA.md, MODEL.md)."""
 
@@ -191,6 +193,8 @@ def compute_kpis(
         "idle_floor_area_reused_m2": total("idle_floor_reused_m2", served & applicant),
         "zones_reaching_a_class": _count(zones, "a_class_after"),
         "zones_reaching_a_class_before": _count(zones, "a_class_before"),
+        "land_income_wan": total("land_income_wan", served & applicant),
+        "land_returned_mu": total("land_returned_mu", served & applicant),
     }
     return Kpis(values)
 

@@ -43,7 +43,7 @@ import pandas as pd
 
 from allocator.industry import catalogue_prefixes, in_catalogue
 from allocator.scenario import Scenario
-from models.data import CLASSES, POLLUTANTS, SWITCHABLE, ModelData, ModelParams
+from models.data import CLASSES, POLLUTANTS, SWITCHABLE, USES, ModelData, ModelParams
 
 _CACHE: OrderedDict[tuple, Any] = OrderedDict()
 _CACHE_SIZE = 24
@@ -461,6 +461,10 @@ def prepare(
     if extra_pairs:
         cf = np.concatenate([cf, [firm_index[f] for f, _ in extra_pairs]]).astype(int)
         cb = np.concatenate([cb, [parcel_index[b] for _, b in extra_pairs]]).astype(int)
+    mix = _mixed_use_arrays(scenario, firms_in, parcel_plots, plot_index, plots_in, zones)
+    if mix["admits"] is not None:  # land.mixed_use: the plots' land uses admit the project's use
+        ok_use = mix["admits"][cb, mix["use"][cf]]
+        cf, cb = cf[ok_use], cb[ok_use]
     order = np.lexsort((cb, cf))
     pairs_arr = (
         np.unique(np.column_stack([cf[order], cb[order]]), axis=0)
@@ -512,6 +516,9 @@ def prepare(
         upgrade_cost_wan_per_m2=upgrade["upgrade_cost_wan_per_m2"] if upgrade["on"] else None,
         parcel_idle_floor_m2=p_idle if idle_on else None,
         idle_saving_wan_per_m2=idle_saving,
+        supply_weight_wan_per_mu=_supply_weights(scenario, industry, cls, applicant),
+        firm_use=mix["use"],
+        use_share_min=mix["share"],
     )
     data.validate()
 
@@ -548,6 +555,7 @@ def prepare(
             "floor_headroom_m2": upgrade["floor_headroom_m2"],
             "upgrade_output_per_m2": upgrade["upgrade_output_per_m2"],
             "upgrade_cost_wan_per_m2": upgrade["upgrade_cost_wan_per_m2"],
+            "use": [USES[u] for u in mix["use"]],
         }
     )
     parcels = pd.DataFrame(
@@ -627,6 +635,57 @@ def _far_upgrade_arrays(
     cost = np.array([rule.annual_cost_wan_per_m2(c, override) for c in codes])
     out["upgrade_cost_wan_per_m2"] = np.where(ok, cost, 0.0)
     return out
+
+
+def _supply_weights(
+    scenario: Scenario, industry: pd.Series, cls: pd.Series, applicant: np.ndarray
+) -> np.ndarray | None:
+    """Each applicant's objective weight per supply mode (``land_supply``; None when it is off)."""
+    if not bool(scenario["switches.land_supply"]):
+        return None
+    from allocator.land_supply import load_supply_rule, supply_table
+
+    rule = load_supply_rule(str(scenario["land.supply_rule"]))
+    years = int(scenario["land.supply_plan_years"])
+    return supply_table(rule, list(industry), list(cls), applicant, years).weight
+
+
+def _mixed_use_arrays(
+    scenario: Scenario,
+    firms_in: pd.DataFrame,
+    parcel_plots: list[tuple[str, ...]],
+    plot_index: dict[str, int],
+    plots_in: pd.DataFrame,
+    zones: pd.DataFrame,
+) -> dict[str, Any]:
+    """Mixed use (混合布局): firms' uses, parcels' admitted uses, the zones' least use shares.
+
+    ``use`` (F,) indexes :data:`models.data.USES` (missing = industrial); ``admits``
+    (B, len(USES)) is None unless ``land.mixed_use`` (then: every plot of the parcel
+    admits the use by the compatibility table); ``share`` (Z, len(USES)) from
+    ``land.use_share.<zone>.<use>`` (None when no share is set).
+    """
+    from allocator.land_supply import firm_uses, load_use_rule, parcel_admits
+
+    use = np.array([USES.index(u) for u in firm_uses(firms_in)], dtype=int)
+    admits = None
+    if bool(scenario["land.mixed_use"]):
+        rule = load_use_rule(str(scenario["land.use_rule"]))
+        lu = _text(plots_in["land_use"]).to_numpy()
+        lus = [[lu[plot_index[p]] for p in pl] for pl in parcel_plots]
+        admits = np.column_stack([parcel_admits(rule, lus, u) for u in USES]).reshape(
+            len(parcel_plots), len(USES)
+        )
+    share = None
+    per_zone = scenario.per_id("land.use_share") if bool(scenario["switches.use_share_min"]) else {}
+    if per_zone:
+        zpos = {z: i for i, z in enumerate(zones["zone_id"])}
+        share = np.zeros((len(zpos), len(USES)))
+        for zid, values in per_zone.items():
+            for name, value in values.items():
+                if zid in zpos:
+                    share[zpos[zid], USES.index(name)] = float(value)
+    return {"use": use, "admits": admits, "share": share}
 
 
 def _province_cap(scenario: Scenario, zones: pd.DataFrame) -> float:

@@ -59,7 +59,7 @@ from typing import Any
 from allocator.errors import ScenarioError
 from allocator.i18n import t
 from allocator.units import TCE_PER_MWH_CALORIFIC
-from models.data import CLASSES, OFF_BY_DEFAULT, POLLUTANTS, SWITCHABLE
+from models.data import CLASSES, OFF_BY_DEFAULT, POLLUTANTS, SWITCHABLE, USES
 
 ANY_ID = "*"
 """Placeholder segment for per-zone / per-unit keys in the schema."""
@@ -149,6 +149,17 @@ def _fields() -> list[Field]:
         Field("land.far_rule", "str", "far_upgrade_default"),
         Field("land.far_cost_yuan_per_m2", "float", None, min=0.0, optional=True),
         Field("land.idle_rule", "str", "idle_reuse_default"),
+        Field("land.supply_rule", "str", "land_supply_default"),
+        Field("land.supply_plan_years", "int", 20, min=1, max=50),
+        Field("land.supply_start_year", "int", 2026, min=2000, max=2100),
+        Field("land.return_by_year", "int", 2046, min=2000, max=2200),
+        Field("land.mixed_use", "bool", False),
+        Field("land.use_rule", "str", "land_use_mix"),
+    ]
+    f += [
+        Field(f"land.use_share.*.{u}", "float", None, min=0.0, max=1.0, optional=True) for u in USES
+    ]
+    f += [
         Field("assessment.rule", "str", "assessment_a_class"),
         Field("eligibility.redline_threshold", "float", 0.0, min=0.0, max=1.0),
         Field("eligibility.redline_buffer_m", "float", 0.0, min=0.0, max=5000.0),
@@ -192,6 +203,7 @@ _SWITCH_PARAMS: dict[str, tuple[str, ...]] = {
     "unit_emissions": ("caps.unit_emission_factor", "caps.units."),
     "far_upgrade": ("land.far_",),
     "idle_reuse": ("land.idle_",),
+    "use_share_min": ("land.use_share.",),
 }
 _NOT_HASHED = ("name", "description", "case", "case_hash")
 

@@ -18,7 +18,11 @@ from typing import Any
 from allocator.errors import ScenarioError
 from allocator.i18n import t
 
-ID_KEYS = {"caps.zones": ("zones", "zone_id"), "caps.units": ("control_units", "unit_id")}
+ID_KEYS = {
+    "caps.zones": ("zones", "zone_id"),
+    "caps.units": ("control_units", "unit_id"),
+    "land.use_share": ("zones", "zone_id"),
+}
 """Scenario key prefixes whose next part is an id, and the case layer and column it names."""
 
 

@@ -76,13 +76,16 @@ def assemble(
     x: np.ndarray,
     o: np.ndarray,
     u: np.ndarray | None = None,
+    supply: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Kpis]:
     """Turn a solution (``y`` per firm, ``x`` per candidate pair, ``o`` per firm) into tables.
 
     ``u`` is the floor area each firm adds by raising its plot ratio (m²,
-    ``far_upgrade``; zeros when None). Values are rounded to the nearest
-    integer for binaries and clipped at 0 for outputs. Returns ``(firms,
-    zones, plots, kpis)`` in CONTRIBUTING.md's columns (plus extra columns).
+    ``far_upgrade``; zeros when None); ``supply`` the supply mode the model chose
+    per firm (index into ``SUPPLY_MODES``, −1 or None: the county rule's default).
+    Values are rounded to the nearest integer for binaries and clipped at 0 for
+    outputs. Returns ``(firms, zones, plots, kpis)`` in CONTRIBUTING.md's columns
+    (plus extra columns).
     """
     d = prep.data
     nf = d.n_firms
@@ -163,6 +166,7 @@ def assemble(
             "idle_floor_reused_m2": _idle_reused(d, parcel_of),
         }
     )
+    firms = _with_supply(prep, firms, y & applicant, supply)
 
     # plots
     plots = prep.plots.copy()
@@ -195,6 +199,28 @@ def assemble(
     zones = _zone_table(prep, firms, plots, o, y, zone_after)
     kpis = compute_kpis(firms, plots, zones)
     return firms, zones, plots, kpis
+
+
+def _with_supply(
+    prep: Prepared, firms: pd.DataFrame, admitted: np.ndarray, supply: np.ndarray | None
+) -> pd.DataFrame:
+    """Add each admitted project's 供地方式, 年限, land income and land returned (land_supply)."""
+    from allocator.land_supply import load_supply_rule, supply_columns
+
+    scen = prep.scenario
+    chosen = np.full(len(firms), -1) if supply is None else np.asarray(supply, int)
+    cols = supply_columns(
+        load_supply_rule(str(scen["land.supply_rule"])),
+        list(firms["industry"]),
+        list(firms["class"]),
+        admitted,
+        chosen,
+        int(scen["land.supply_start_year"]),
+        int(scen["land.supply_plan_years"]),
+        int(scen["land.return_by_year"]),
+        firms["land_mu"].to_numpy(dtype=float),
+    )
+    return pd.concat([firms, cols.set_index(firms.index)], axis=1)
 
 
 def _idle_reused(d: Any, parcel_of: np.ndarray) -> np.ndarray:
@@ -438,6 +464,19 @@ def solve(
     return result
 
 
+def chosen_modes(built: Any) -> np.ndarray | None:
+    """Return the supply mode (index into ``SUPPLY_MODES``) holding each firm's land, or −1.
+
+    None when ``land_supply`` was not built (the rule's defaults are then assigned).
+    """
+    q = getattr(built, "q", None)
+    if q is None or not np.size(q):
+        return None
+    val = np.array([[-1.0 if v is None else float(v.varValue or 0.0) for v in row] for row in q])
+    out = np.where(val.max(axis=1) > 1e-6, val.argmax(axis=1), -1)
+    return out.astype(int)
+
+
 def warm_plan(base: Result, prep: Prepared) -> tuple[np.ndarray, np.ndarray] | None:
     """Return ``(y, x)`` of ``base``'s plan when it lives on ``prep``'s firms and pairs, else None.
 
@@ -556,7 +595,7 @@ def run_model(
         o = np.asarray(sol.o, dtype=float).reshape(n_f)
         u = np.array([0.0 if v is None else float(v.varValue or 0.0) for v in built.u])
         result.firms, result.zones, result.plots, result.kpis = assemble(
-            prep, y, x, o, u if len(u) else None
+            prep, y, x, o, u if len(u) else None, chosen_modes(built)
         )
     return result
 

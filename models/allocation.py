@@ -80,7 +80,15 @@ from typing import Any
 import numpy as np
 import pulp
 
-from models.data import CLASSES, FAMILIES, POLLUTANTS, ModelData, ModelParams
+from models.data import (
+    CLASSES,
+    FAMILIES,
+    POLLUTANTS,
+    SUPPLY_MODES,
+    USES,
+    ModelData,
+    ModelParams,
+)
 from models.naming import NameRegistry, RowInfo, display_name
 
 CAP_FAMILIES: tuple[str, ...] = (
@@ -96,7 +104,7 @@ QUOTA_FAMILIES: tuple[str, ...] = tuple(f for f in CAP_FAMILIES if f != "class_c
 """Quota caps (electricity, energy, intensity, emissions): the rows whose marginal value is
 the price signal of 用能权 / 排污权 trading, reported per zone, unit or province."""
 
-FLOOR_FAMILIES: tuple[str, ...] = ("class_floor", "service_floor", "locked")
+FLOOR_FAMILIES: tuple[str, ...] = ("class_floor", "service_floor", "locked", "use_share_min")
 """Floor and lock rows: relaxed by ``+ s`` in elastic mode."""
 
 ELASTIC_FAMILIES: tuple[str, ...] = CAP_FAMILIES + FLOOR_FAMILIES
@@ -122,6 +130,8 @@ UNITS: dict[str, str] = {
     "change_limit": "change",
     "far_upgrade": "m²",
     "idle_reuse": "m²",
+    "land_supply": "mu",
+    "use_share_min": "mu",
 }
 """Unit of each family's left-hand side (and of its elastic slack)."""
 
@@ -183,6 +193,9 @@ class Built:
     u: np.ndarray = field(default_factory=lambda: np.full(0, None, dtype=object))
     """Floor area added by a plot-ratio upgrade (m², ``far_upgrade``): object array (F),
     None for firms without an upgrade variable; empty when the family is off."""
+    q: np.ndarray = field(default_factory=lambda: np.full((0, 0), None, dtype=object))
+    """Land (mu) of each project under each supply mode (``land_supply``): object array
+    (F, len(SUPPLY_MODES)), None where the mode is not permitted; empty when the family is off."""
 
     @property
     def rows(self) -> dict[str, RowInfo]:
@@ -206,6 +219,10 @@ class Built:
         parts = [int(p) for p in rest.split("_")]
         if kind in ("y", "o", "u"):
             return display_name(kind, {"firm": d.firm_ids[parts[0]]})
+        if kind == "q":  # land_supply: firm × supply mode
+            return display_name(
+                kind, {"firm": d.firm_ids[parts[0]], "mode": SUPPLY_MODES[parts[1]]}
+            )
         if kind == "x":
             c = parts[0]
             keys = {"firm": d.firm_ids[d.cand_firm[c]], "parcel": d.parcel_ids[d.cand_parcel[c]]}
@@ -958,6 +975,83 @@ def upgrade_cost_terms(ctx: _Ctx, u: np.ndarray | None) -> list[tuple[Any, float
     return [(u[f], -float(cost[f])) for f in range(len(u)) if u[f] is not None and cost[f]]
 
 
+def land_supply(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> tuple[list, np.ndarray]:
+    """``land_supply``: each admitted project gets one supply mode the county rule permits.
+
+    For an applicant f with candidates and permitted modes M_f (``w_fm`` finite):
+    one row Σ_{m∈M_f} q_fm − Σ_b a_b x_fb = 0 (mu), ``q_fm ≥ 0`` the project's land
+    under mode m; the objective gains Σ w_fm q_fm, w (万元 per mu and year) the land
+    income over the plan period plus the discounted value of the land returning at
+    term end (``allocator.land_supply``). The chosen mode is the one holding the
+    land (:func:`allocator.solve.chosen_modes`).
+
+    No binary per mode: for fixed x the rows are one equality per project over
+    q ≥ 0, whose optimal vertex puts all the project's land on its best permitted
+    mode, so binaries z_fm (Σ_m z_fm = y_f, q_fm ≤ A_f z_fm) give the same plans and
+    objective; they cost rows, and, being integers besides y and x, they turn off the
+    solver's LP-rounding start (docs/model.md: about 10× the sample's solve time).
+    Returns the objective terms and q (F × len(SUPPLY_MODES), None where not built).
+    """
+    d = ctx.data
+    F = prep.F
+    w_all = d.supply_weight_wan_per_mu
+    if w_all is None or not prep.C:
+        return [], np.full((F, len(SUPPLY_MODES)), None, dtype=object)
+    w_all = np.asarray(w_all, float)
+    q = np.full(w_all.shape, None, dtype=object)
+    area = np.asarray(d.parcel_area_mu, float)[prep.cb]
+    order, ptr = _groups(prep.cf, F)
+    terms: list[tuple[Any, float]] = []
+    for f in np.flatnonzero(prep.app):
+        pairs = order[ptr[f] : ptr[f + 1]]
+        ok = np.flatnonzero(np.isfinite(w_all[f]))
+        if not len(pairs) or not len(ok):
+            continue
+        a_max = float(area[pairs].max())
+        for m in ok:
+            q[f, m] = ctx.var(f"q_{f}_{m}", 0.0, a_max)
+        ctx.row(
+            "land_supply",
+            {"firm": d.firm_ids[f]},
+            [(q[f, m], 1.0) for m in ok] + _terms(x[pairs], -area[pairs]),
+            "==",
+            0.0,
+        )
+        terms += [(q[f, m], float(w_all[f, m])) for m in ok if w_all[f, m]]
+    return terms, q
+
+
+def use_share_min(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> None:
+    """``use_share_min``: a least share of a use in the land admitted in a zone (混合布局).
+
+    For zone z and use u with share s > 0: Σ_{(f,b)∈C, b in z} (1[use_f = u] − s) a_b x_fb ≥ 0,
+    i.e. the area of the admitted projects of use u in z is at least s × all the area
+    admitted in z (mu; existing firms' land is not counted). A firm without a use is
+    industrial. No row where z has no candidate pair.
+    """
+    d = ctx.data
+    share = d.use_share_min
+    if share is None or not prep.C:
+        return
+    share = np.asarray(share, float)
+    use = (
+        np.zeros(prep.F, dtype=np.int64)
+        if d.firm_use is None
+        else np.asarray(d.firm_use, dtype=np.int64)
+    )
+    area = np.asarray(d.parcel_area_mu, float)[prep.cb]
+    pair_use = use[prep.cf]
+    order, ptr = _groups(prep.cz, d.n_zones)
+    for zi, ui in zip(*np.nonzero(share > 0), strict=True):
+        pairs = order[ptr[zi] : ptr[zi + 1]]
+        if not len(pairs):
+            continue
+        coef = area[pairs] * ((pair_use[pairs] == ui).astype(float) - float(share[zi, ui]))
+        keep = coef != 0
+        keys = {"zone": d.zone_ids[zi], "use": USES[ui]}
+        ctx.row("use_share_min", keys, _terms(x[pairs][keep], coef[keep]), ">=", 0.0)
+
+
 # ---------------------------------------------------------------- build
 
 
@@ -1062,6 +1156,10 @@ def build(
         far_upgrade(ctx, y, u)
     land_terms = upgrade_cost_terms(ctx, u)
     land_terms += idle_reuse(ctx, prep, x) if on("idle_reuse") else []
+    supply_terms, q = land_supply(ctx, prep, x) if on("land_supply") else ([], None)
+    land_terms += supply_terms
+    if on("use_share_min"):
+        use_share_min(ctx, prep, x)
     dmin = None
     if analysis is not None:
         if analysis.objective_floor is not None:
@@ -1102,6 +1200,7 @@ def build(
         objective_constant=constant,
         slack_penalty=ctx.slack_penalty,
         u=u,
+        q=q if q is not None else np.full((0, 0), None, dtype=object),
     )
 
 

@@ -41,6 +41,8 @@ FAMILIES: tuple[str, ...] = (
     "change_limit",
     "far_upgrade",
     "idle_reuse",
+    "land_supply",
+    "use_share_min",
 )
 """Constraint families of MODEL.md, in build order; names are row-name prefixes.
 
@@ -60,12 +62,27 @@ SWITCHABLE: tuple[str, ...] = (
     "service_floor",
     "far_upgrade",
     "idle_reuse",
+    "land_supply",
+    "use_share_min",
 )
 """Families a scenario may switch off."""
 
-OFF_BY_DEFAULT: tuple[str, ...] = ("far_upgrade", "idle_reuse")
+OFF_BY_DEFAULT: tuple[str, ...] = ("far_upgrade", "idle_reuse", "land_supply")
 """Switchable families a scenario must switch on (the land measures of issue 20): a
 scenario written before they existed solves the same model as before."""
+
+
+SUPPLY_MODES: tuple[str, ...] = (
+    "full_term",
+    "flexible",
+    "lease_then_transfer",
+    "lease_transfer_mix",
+    "long_lease",
+)
+"""Land supply modes (出让, 弹性年期出让, 先租后让, 租让结合, 长期租赁) of ``land_supply``."""
+
+USES: tuple[str, ...] = ("industrial", "warehouse", "rd", "office")
+"""Project uses of mixed-use land (工业, 仓储, 研发, 办公): the axis of ``use_share_min``."""
 
 
 def _default_switches() -> dict[str, bool]:
@@ -177,6 +194,15 @@ class ModelData:
     """Floor area of the idle plants on each parcel (Σ area · far over its idle plots), m²."""
     idle_saving_wan_per_m2: float = 0.0
     """Building cost a project saves per m² of idle floor area it reuses, per year (万元)."""
+    # land supply (``land_supply``), firms × SUPPLY_MODES; None = the family cannot be built
+    supply_weight_wan_per_mu: np.ndarray | None = None
+    """Objective weight of each supply mode per mu and year (万元): land income over the plan
+    period and the discounted land returning at term end; NaN where the rule does not permit it."""
+    # mixed use (``use_share_min``); None = every firm industrial, no share floor
+    firm_use: np.ndarray | None = None
+    """Each firm's use, an index into :data:`USES` (F,)."""
+    use_share_min: np.ndarray | None = None
+    """Least share of each use in the land admitted in each zone (Z, len(USES)); 0 = no row."""
 
     @property
     def n_zones(self) -> int:
@@ -272,6 +298,22 @@ class ModelData:
             a = np.asarray(idle, dtype=float)
             if a.size and (np.isnan(a).any() or (a < 0).any()):
                 raise ValueError("ModelData.parcel_idle_floor_m2: negative or NaN values")
+        shapes = {
+            "supply_weight_wan_per_mu": (f, len(SUPPLY_MODES)),
+            "firm_use": (f,),
+            "use_share_min": (z, len(USES)),
+        }
+        for name, shape in shapes.items():
+            arr = getattr(self, name)
+            if arr is not None and np.shape(arr) != shape:
+                raise ValueError(f"ModelData.{name}: shape {np.shape(arr)}, expected {shape}")
+        if self.firm_use is not None:
+            ranges["firm_use"] = (self.firm_use, len(USES), False)
+        share = self.use_share_min
+        if share is not None and np.size(share):
+            a = np.asarray(share, dtype=float)
+            if np.isnan(a).any() or (a < 0).any() or (a > 1).any():
+                raise ValueError("ModelData.use_share_min: shares must lie in [0, 1]")
         for name, (arr, n, allow_minus_one) in ranges.items():
             a = np.asarray(arr)
             if a.size == 0:

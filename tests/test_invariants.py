@@ -126,6 +126,7 @@ def test_table_tampering_is_caught():
     firms.loc[i, "served"] = False
     firms.loc[i, "parcel_id"] = None
     firms.loc[i, "plot_ids"] = None
+    firms.loc[i, "supply_mode"] = None  # its 供地方式 goes with the project (land_supply)
     for col in ("value_added_wan", "energy_tce", "electricity_mwh", "tax_wan"):
         firms.loc[i, col] = 0.0
     result.firms = firms

@@ -8,7 +8,9 @@ MODEL.md's algebra (no split variables: an applicant's output counts in the
 zone and control unit of the parcel it gets). With ``far_upgrade`` on, the LP
 also has the floor area added u_f (m²) of each firm that may raise its plot
 ratio: 0 ≤ u_f ≤ H_f y_f, o_f − k_f u_f ≤ min(oreq_f, g_f o0_f), cost c_f u_f;
-with ``idle_reuse`` on, a project on parcel b gains s · I_b (idle floor area reused).
+with ``idle_reuse`` on, a project on parcel b gains s · I_b (idle floor area reused);
+with ``land_supply`` on, an admitted project gains its best permitted mode's weight × its
+parcel's area; with ``use_share_min`` on, plans short of a zone's use share are discarded.
 """
 
 from __future__ import annotations
@@ -182,6 +184,22 @@ def all_plans(d: ModelData, p: ModelParams):
         if p.on("idle_reuse") and d.parcel_idle_floor_m2 is not None:
             taken = parcel[parcel >= 0]
             val += d.idle_saving_wan_per_m2 * float(np.sum(d.parcel_idle_floor_m2[taken]))
+        has = parcel >= 0
+        if p.on("land_supply") and d.supply_weight_wan_per_mu is not None:
+            # each admitted project's best permitted mode (modes are independent per project)
+            w = d.supply_weight_wan_per_mu[has]
+            best_w = np.array([np.nanmax(r) if np.isfinite(r).any() else 0.0 for r in w])
+            val += float((best_w * d.parcel_area_mu[parcel[has]]).sum())
+        if p.on("use_share_min") and d.use_share_min is not None:
+            use = np.zeros(F, int) if d.firm_use is None else np.asarray(d.firm_use)
+            area = np.where(has, d.parcel_area_mu[np.maximum(parcel, 0)], 0.0)
+            zone_of = np.where(has, d.parcel_zone[np.maximum(parcel, 0)], -1)
+            short = [
+                area[(zone_of == z) & (use == u)].sum() < s * area[zone_of == z].sum() - 1e-9
+                for (z, u), s in np.ndenumerate(d.use_share_min)
+            ]
+            if any(short):
+                continue
         yield val, {"y": y, "parcel": parcel}
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from models.data import CLASSES
+from models.data import CLASSES, USES
 
 Kind = Literal["str", "float", "int", "bool", "date"]
 
@@ -171,6 +171,7 @@ FIRMS = Layer(
         _c("locked_plots"),
         _c("founded_year", "int"),
         _c("under_construction", "bool"),
+        _c("use", choices=USES),  # optional (混合布局): industrial / warehouse / rd / office
     ),
     id_column="firm_id",
 )

@@ -97,7 +97,15 @@ LABELLED_COLUMNS = ("outcome", "status_before", "status_after", "firm_kind")
 """Coded plot-layer columns that get a ``<column>_label`` column in the export language
 beside them in the GIS layers (QGIS filters on the code, shows the words)."""
 
-CODED_COLUMNS = ("status_before", "status_after", "firm_kind", "kind", "reason")
+CODED_COLUMNS = (
+    "status_before",
+    "status_after",
+    "firm_kind",
+    "kind",
+    "reason",
+    "supply_mode",
+    "use",
+)
 """Columns whose coded values are translated for people (workbook, report, web map)."""
 
 

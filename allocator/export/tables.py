@@ -18,6 +18,7 @@ import pandas as pd
 from allocator.export.data import CODED_COLUMNS, ExportData, label, outcome_label, value_label
 from allocator.i18n import has, t
 from allocator.kpis import COUNT_KPIS, kpi_label, kpi_value
+from allocator.land_supply import land_income_frame
 from allocator.safety import XLSX_OPTIONS, neutralise_cell
 from allocator.status import status_label
 
@@ -290,6 +291,9 @@ def write_xlsx(data: ExportData, path: Path) -> Path:
     sheet(t("export.sheet.summary", lang), summary)
     sheet(t("export.sheet.zones", lang), localized(data.zones_table, lang))
     sheet(t("export.sheet.firms", lang), localized(data.firms, lang))
+    income = land_income_frame(data.firms, data.run.scenario, data.zone_name)
+    if not income.empty:  # 土地收入 by year and zone (land_supply)
+        sheet(t("export.sheet.land_income", lang), income)
     alloc = data.layers["allocation"]
     # the plot table of the run, plus status after and the firm's name; quotas are on 企业
     keep = [*data.plots_table.columns, "status_after", "firm_name"]

@@ -190,6 +190,8 @@ def form(
                     continue  # per-unit caps: set in a scenario file (too many for widgets)
                 if key.startswith("caps.zones."):
                     continue  # drawn below, one slider per zone
+                if "*" in key:
+                    continue  # other per-zone keys (land.use_share.*): set in a scenario file
                 old = scenario.get(key)
                 new = widget(key, desc, old, prefix + key, initial.get(key, old))
                 if _differs(new, old):
