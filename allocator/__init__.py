@@ -62,6 +62,7 @@ _API: dict[str, str] = {
     "scenario_schema": "allocator.scenario",
     "prepare": "allocator.prepare",
     "solve": "allocator.solve",
+    "ReuseSession": "allocator.solve",
     "diagnose": "allocator.diagnose",
     "load_run": "allocator.runs",
     "compare": "allocator.compare",

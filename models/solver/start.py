@@ -7,6 +7,7 @@ a rounded plan, RENS.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -88,7 +89,12 @@ CG_MIN_PAIRS = 100_000
 
 
 def _lp_relaxation(
-    built: Built, lp: Any, threads: int, seed: int, deadline: float
+    built: Built,
+    lp: Any,
+    threads: int,
+    seed: int,
+    deadline: float,
+    keep_highs: Callable[[Any], None] | None = None,
 ) -> tuple[np.ndarray, float] | None:
     """Solve the LP relaxation by column generation over the pair columns ``x``.
 
@@ -101,7 +107,9 @@ def _lp_relaxation(
     round, HiGHS warm-starts from its basis) and repeat until no pair prices
     out below −1e-7: the restricted optimum is then the full LP optimum, a
     valid bound on the MIP. Returns ``(column values, bound)`` in the MODEL.md
-    objective's sense, or None on failure or timeout.
+    objective's sense, or None on failure or timeout. ``keep_highs`` receives the
+    solved ``Highs`` when it holds every column (a what-if session re-solves it
+    from its basis, :mod:`models.solver.reuse`).
     """
     MS = highspy.HighsModelStatus  # noqa: N806
     d = built.data
@@ -189,6 +197,8 @@ def _lp_relaxation(
         order.extend(neg.tolist())
     col = np.zeros(n)
     col[np.asarray(order, dtype=np.int64)] = np.asarray(h.getSolution().col_value)
+    if keep_highs is not None and len(order) == n and np.array_equal(order, np.arange(n)):
+        keep_highs(h)
     sign = -1.0 if built.prob.sense == pulp.LpMaximize else 1.0
     return col, sign * float(h.getInfo().objective_function_value)
 
@@ -391,6 +401,9 @@ def _lp_rounding_start(
     *,
     work_limit: int | None = None,
     start_plan: tuple[np.ndarray, np.ndarray] | None = None,
+    relaxation: tuple[np.ndarray, float] | None = None,
+    rins_gap: float | None = None,
+    keep_relaxation: Callable[[Any], None] | None = None,
 ) -> tuple[float, float, np.ndarray] | None:
     """LP-relaxation bound plus a rounded incumbent: ``(objective, bound, columns)``.
 
@@ -407,6 +420,10 @@ def _lp_rounding_start(
     (``(y, x)`` of an earlier plan on the same firms and pairs, e.g. the base
     of a what-if) is repaired to feasibility (outputs re-optimised, applicants
     the new caps cannot carry dropped) and competes with the rounded plans.
+    ``relaxation`` (``(column values, bound)`` of this model's LP relaxation,
+    e.g. re-solved from a held basis) replaces solving it here; ``rins_gap`` is
+    the relative gap of the RINS sub-MIP (default ``rel_gap``); ``keep_relaxation``
+    receives the relaxation's ``Highs`` (see :func:`_lp_relaxation`).
     Returns None when no plan was found (then HiGHS starts cold).
     """
     t_end = time.perf_counter() + time_limit_s
@@ -440,14 +457,18 @@ def _lp_rounding_start(
         relax_end = time.perf_counter() + RELAXATION_SHARE * (t_end - time.perf_counter())
         xv = yv = None
         bound = float("nan")
-        if len(built.x) > CG_MIN_PAIRS:
+        if relaxation is not None:
+            col, bound = relaxation
+            xv = col[xi] if len(xi) else np.zeros(0)
+            yv = col[yi]
+        elif len(built.x) > CG_MIN_PAIRS:
             agg = _aggregated_relaxation(
                 built, threads, seed, relax_end - time.perf_counter(), lp=lp, mat=mat
             )
             if agg is not None:
                 xv, yv, bound = agg
         else:
-            relax = _lp_relaxation(built, lp, threads, seed, relax_end)
+            relax = _lp_relaxation(built, lp, threads, seed, relax_end, keep_relaxation)
             if relax is not None:
                 col, bound = relax
                 xv = col[xi] if len(xi) else np.zeros(0)
@@ -477,8 +498,9 @@ def _lp_rounding_start(
         if work_limit is not None:
             rens_s = t_end - time.perf_counter()  # the node limit decides, the clock only guards
         if col is not None and rens_s > 0.5 and not closed:
+            sub_gap = rel_gap if rins_gap is None else rins_gap
             rens = _rens(
-                built, lp, integ, col, lo0, up0, best[1], threads, seed, rens_s, rel_gap, work_limit
+                built, lp, integ, col, lo0, up0, best[1], threads, seed, rens_s, sub_gap, work_limit
             )
             if rens is not None and better(rens[0], best[0]):
                 best = rens
