@@ -33,7 +33,8 @@ from models.data import POLLUTANTS
 
 Progress = Callable[[str, Mapping[str, Any]], None]
 """``progress(stage, info)``: stages ``load``, ``prepare``, ``presolve``, ``build``,
-``solve`` (info may carry ``objective``, ``bound``, ``gap``, ``time_s``), ``assemble``,
+``reuse`` (a what-if session's model changed in place; info: what changed), ``solve``
+(info may carry ``objective``, ``bound``, ``gap``, ``time_s``), ``assemble``,
 ``marginals``, ``diagnose``, ``write``, ``done``."""
 
 
@@ -572,6 +573,10 @@ def run_model(
     t0 = time.perf_counter()
     built = allocation.build(prep.data, params or prep.params, analysis=analysis)
     timings["build"] = time.perf_counter() - t0
+    if session is not None and session.holds_model:
+        change, _ = session.adopt(built)  # the solver finds it adopted
+        if change is not None:
+            _emit(progress, "reuse", **change.to_dict())
     _emit(progress, "solve", time_limit_s=settings.time_limit_s)
 
     def on_progress(info: Mapping[str, Any]) -> None:

@@ -100,6 +100,7 @@ class ModelSession:
     _row_pos: dict[str, int] = field(default_factory=dict)
     _keys: tuple[Any, ...] = ()
     _pairs: int = 0
+    _adopted: tuple[Any, ModelChange | None, str] | None = None
 
     @property
     def holds_model(self) -> bool:
@@ -122,11 +123,13 @@ class ModelSession:
         self._row_pos = {n: i for i, n in enumerate(self.names)}
         self._keys = _identity(built)
         self._pairs = int(built.data.n_candidates)
+        self._adopted = None
 
     def drop(self) -> None:
         """Forget the held model (after a failed run): the next run starts cold."""
         self.lp, self.relax, self.plan, self.variables = None, None, None, []
         self.names, self._col_names, self._row_pos, self._keys = [], [], {}, ()
+        self._adopted = None
 
     def keep_relaxation(self, h: Any) -> None:
         """Keep ``h`` (the solved continuous relaxation of the held ``lp``, all columns)."""
@@ -137,7 +140,16 @@ class ModelSession:
 
         Returns ``(change, "")`` on success, else ``(None, reason)`` with the
         reason the structure differs (then nothing held has been changed).
+        Adopting the same ``built`` again returns the first answer (a caller may
+        adopt before :func:`models.solver.run`, e.g. to report the stage).
         """
+        if self._adopted is not None and self._adopted[0] is built:
+            return self._adopted[1], self._adopted[2]
+        change, reason = self._adopt(built)
+        self._adopted = (built, change, reason)
+        return change, reason
+
+    def _adopt(self, built: Built) -> tuple[ModelChange | None, str]:
         t0 = time.perf_counter()
         if self.lp is None:
             return None, "no model held"
