@@ -477,6 +477,9 @@ def _lp_rounding_start(
             for stay, by_output in ((True, False), (True, True), (False, False)):
                 if (best is not None and not stay) or time.perf_counter() > t_end:
                     break
+                if relaxation is not None and best is not None:
+                    if _closed(built, best, bound, rel_gap):
+                        break  # a reused what-if: a start already within the gap is enough
                 x, y = _round_assignment(built, xv, yv, stay, by_output, deadline=t_end)
                 plan = _fixed_plan(built, lp, x, y, lo0, up0, xi, yi, t_end, mat)
                 if plan is not None and (best is None or better(plan[0], best[0])):
@@ -491,9 +494,7 @@ def _lp_rounding_start(
             return None
         if not np.isfinite(bound):
             bound = _box_bound(lp, sense)
-        closed = (
-            classify(True, best[0], bound, rel_gap, direction_of(built.prob))[0] == Status.OPTIMAL
-        )
+        closed = _closed(built, best, bound, rel_gap)
         rens_s = min(0.2 * time_limit_s, t_end - time.perf_counter() - 0.4 * time_limit_s)
         if work_limit is not None:
             rens_s = t_end - time.perf_counter()  # the node limit decides, the clock only guards
@@ -508,6 +509,16 @@ def _lp_rounding_start(
     finally:
         lp.integrality_ = integ
         lp.col_lower_, lp.col_upper_ = lo0, up0
+
+
+def _closed(
+    built: Built, plan: tuple[float, np.ndarray], bound: float, rel_gap: float = 1e-4
+) -> bool:
+    """Return True when ``plan``'s objective is within ``rel_gap`` of ``bound`` (optimal)."""
+    if not np.isfinite(bound):
+        return False
+    status = classify(True, plan[0], bound, rel_gap, direction_of(built.prob))[0]
+    return bool(status == Status.OPTIMAL)
 
 
 def _repair_admissions(
