@@ -573,7 +573,7 @@ def run_model(
     t0 = time.perf_counter()
     built = allocation.build(prep.data, params or prep.params, analysis=analysis)
     timings["build"] = time.perf_counter() - t0
-    if session is not None and session.holds_model:
+    if session is not None and session.holds_model and settings.solver == "highs":
         change, _ = session.adopt(built)  # the solver finds it adopted
         if change is not None:
             _emit(progress, "reuse", **change.to_dict())

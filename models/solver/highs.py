@@ -265,6 +265,7 @@ def _run_highs(
             keep_relaxation=(
                 session.keep_relaxation if session is not None and relaxation is None else None
             ),
+            row_names=names,
         )
     if start is not None:
         _, lp_bound, col = start

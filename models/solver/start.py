@@ -277,6 +277,7 @@ def _aggregated_relaxation(
     time_limit_s: float,
     lp: Any = None,
     mat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    row_names: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """Bound the MIP cheaply: the LP without land competition, one pair per (firm, zone, unit).
 
@@ -287,7 +288,9 @@ def _aggregated_relaxation(
     case it is within 0.01 % of the full LP bound, at a twentieth of the
     columns. The relaxation is cut out of the model's matrix ``lp`` (the
     dominated pair columns fixed at 0, the ``plot_once`` rows dropped), not
-    rebuilt. Returns ``(x values on all pairs, y values, bound)`` — the
+    rebuilt; ``row_names`` are the solver names of ``lp``'s rows (default: the
+    problem's rows in order; a what-if session's held matrix may have more).
+    Returns ``(x values on all pairs, y values, bound)`` — the
     representative pair of each group carries the group's value — or None
     (also when ``time_limit_s`` ends first).
     """
@@ -301,7 +304,8 @@ def _aggregated_relaxation(
     col_keep[xi] = False
     col_keep[xi[keep]] = True
     land = {i.solver_name for i in built.registry.rows.values() if i.family == "plot_once"}
-    row_names = list(built.prob._constraints)  # noqa: SLF001 - the order of lp's rows
+    if row_names is None:  # lp's rows are the problem's, in order
+        row_names = list(built.prob._constraints)  # noqa: SLF001
     row_keep = np.array([n not in land for n in row_names], dtype=bool)
     sub = _sub_lp(lp, col_keep, row_keep, mat)
     h = highspy.Highs()  # type: ignore[union-attr]
@@ -404,6 +408,7 @@ def _lp_rounding_start(
     relaxation: tuple[np.ndarray, float] | None = None,
     rins_gap: float | None = None,
     keep_relaxation: Callable[[Any], None] | None = None,
+    row_names: list[str] | None = None,
 ) -> tuple[float, float, np.ndarray] | None:
     """LP-relaxation bound plus a rounded incumbent: ``(objective, bound, columns)``.
 
@@ -423,7 +428,8 @@ def _lp_rounding_start(
     ``relaxation`` (``(column values, bound)`` of this model's LP relaxation,
     e.g. re-solved from a held basis) replaces solving it here; ``rins_gap`` is
     the relative gap of the RINS sub-MIP (default ``rel_gap``); ``keep_relaxation``
-    receives the relaxation's ``Highs`` (see :func:`_lp_relaxation`).
+    receives the relaxation's ``Highs`` (see :func:`_lp_relaxation`); ``row_names``
+    names ``lp``'s rows (see :func:`_aggregated_relaxation`).
     Returns None when no plan was found (then HiGHS starts cold).
     """
     t_end = time.perf_counter() + time_limit_s
@@ -463,7 +469,13 @@ def _lp_rounding_start(
             yv = col[yi]
         elif len(built.x) > CG_MIN_PAIRS:
             agg = _aggregated_relaxation(
-                built, threads, seed, relax_end - time.perf_counter(), lp=lp, mat=mat
+                built,
+                threads,
+                seed,
+                relax_end - time.perf_counter(),
+                lp=lp,
+                mat=mat,
+                row_names=row_names,
             )
             if agg is not None:
                 xv, yv, bound = agg
