@@ -223,3 +223,31 @@ def test_sample_eligibility_change_falls_back_cold(sample_session):
         "reason": "other case, eligibility, exit or scoring keys",
     }
     assert result.has_solution
+
+
+# ----------------------------------------------------------------------------- the app
+
+
+@pytest.mark.slow
+def test_the_whatif_page_reuses_the_base_model(tmp_path, monkeypatch):
+    """The page's background base solve holds the model; Run changes it in place."""
+    import json
+
+    from app_helpers import open_page, write_tiny_case
+
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("ALLOCATOR_CASE", str(write_tiny_case(tmp_path)))
+    monkeypatch.setenv("ALLOCATOR_RUNS_DIR", str(runs))
+    at = open_page("whatif")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(runs.glob("*/summary.json")):
+        time.sleep(0.2)  # the base, solved in the background when the page opened
+    (base,) = [json.loads(p.read_text()) for p in runs.glob("*/summary.json")]
+    assert base["reuse"] == {"reused": False, "reason": "no model held"}
+    at.slider(key="sc:baseline:caps.zones.Z01.energy_factor").set_value(60.0)
+    at.button(key="whatif_run").click().run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    summaries = [json.loads(p.read_text()) for p in runs.glob("*/summary.json")]
+    (whatif,) = [s for s in summaries if s["scenario_name"] != base["scenario_name"]]
+    assert whatif["reuse"]["reused"] is True
+    assert whatif["reuse"]["changed"]["row_bounds"] >= 1
