@@ -170,7 +170,9 @@ def sample_whatif() -> dict[str, Any]:
     marginal values and the run folder written (what the app does), at the
     scenario's gap and at the app's 0.5 %. The base is solved once per gap with
     a fresh :class:`allocator.ReuseSession`; the cold what-if runs first (both
-    find the case and the eligibility cached).
+    find the case and the eligibility cached). Beside the wall-clock seconds, the
+    CPU seconds of this process (one solver thread): on a shared machine they
+    vary far less with the load.
     """
     from allocator import ReuseSession, load_scenario, solve
 
@@ -185,12 +187,14 @@ def sample_whatif() -> dict[str, Any]:
             t0 = time.perf_counter()
             solve(b, out_dir=tmp, reuse=session)
             out[prefix + "base_s"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             cold = solve(w, out_dir=tmp)
             out[prefix + "cold_s"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
+            out[prefix + "cold_cpu_s"] = time.process_time() - c0
+            t0, c0 = time.perf_counter(), time.process_time()
             warm = solve(w, out_dir=tmp, reuse=session)
             out[prefix + "warm_s"] = time.perf_counter() - t0
+            out[prefix + "warm_cpu_s"] = time.process_time() - c0
             out[prefix + "reused"] = bool(warm.reuse.get("reused"))
             out[prefix + "cold_gap"], out[prefix + "warm_gap"] = cold.gap, warm.gap
             out[prefix + "status"] = f"{cold.status}/{warm.status}"
@@ -205,7 +209,8 @@ def _print_sample(s: dict[str, Any]) -> None:
         c, w = s[prefix + "cold_s"], s[prefix + "warm_s"]
         print(
             f"sample what-if (energy caps × 0.85 after the baseline, {what}): cold {c:.2f} s, "
-            f"reused {w:.2f} s (reused/cold {w / max(c, 1e-9):.2f}; reused: "
+            f"reused {w:.2f} s (reused/cold {w / max(c, 1e-9):.2f}; CPU "
+            f"{s[prefix + 'cold_cpu_s']:.2f} / {s[prefix + 'warm_cpu_s']:.2f} s; reused: "
             f"{s[prefix + 'reused']}; status {s[prefix + 'status']}; gaps "
             f"{_pct(s[prefix + 'cold_gap'])} / {_pct(s[prefix + 'warm_gap'])}; objectives "
             f"differ by {_pct(s[prefix + 'objective_diff'])}); base {s[prefix + 'base_s']:.2f} s"
@@ -404,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             "whatif_warm_s",
             "whatif_app_cold_s",
             "whatif_app_warm_s",
+            "whatif_cold_cpu_s",
+            "whatif_warm_cpu_s",
             "province_whatif_cold_s",
             "province_whatif_warm_s",
         ]
