@@ -69,6 +69,7 @@ _API: dict[str, str] = {
     "discard_draft": "allocator.scenario_library",
     "prepare": "allocator.prepare",
     "solve": "allocator.solve",
+    "ReuseSession": "allocator.solve",
     "diagnose": "allocator.diagnose",
     "load_run": "allocator.runs",
     "compare": "allocator.compare",

@@ -111,6 +111,9 @@ class Result:
     stopped_by: str | None = None
     """What ended the solve early: ``time_limit``, ``work_limit``, ``user`` (Ctrl-C or the app's
     stop), or None when it ended on its own (proven optimal, infeasible, gap reached)."""
+    reuse: dict[str, Any] = field(default_factory=dict)
+    """How a what-if session served the solve (``reused``, ``reason``, ``changed``; empty
+    without one): :class:`allocator.solve.ReuseSession`."""
     run_path: Path | None = None
     prepared: Any = field(default=None, repr=False, compare=False)
     """The :class:`~allocator.prepare.Prepared` inputs (not written to the run folder)."""
@@ -164,6 +167,7 @@ class Result:
             "kpis": {k: _num(v) for k, v in self.kpis.items()},
             "settings": self.settings.to_dict() if self.settings else None,
             "stopped_by": self.stopped_by,
+            "reuse": self.reuse or None,
         }
 
     @property

@@ -10,6 +10,7 @@ with that status, never as an exception.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -32,7 +33,8 @@ from models.data import POLLUTANTS
 
 Progress = Callable[[str, Mapping[str, Any]], None]
 """``progress(stage, info)``: stages ``load``, ``prepare``, ``presolve``, ``build``,
-``solve`` (info may carry ``objective``, ``bound``, ``gap``, ``time_s``), ``assemble``,
+``reuse`` (a what-if session's model changed in place; info: what changed), ``solve``
+(info may carry ``objective``, ``bound``, ``gap``, ``time_s``), ``assemble``,
 ``marginals``, ``diagnose``, ``write``, ``done``."""
 
 
@@ -188,7 +190,8 @@ def assemble(
     outcome[new] = "new_project"
     plots["firm_id_after"] = [d.firm_ids[i] if i >= 0 else None for i in firm_after]
     plots["outcome"] = outcome
-    plots["class_after"] = [f["class"].iat[i] if i >= 0 else None for i in firm_after]
+    cls = f["class"].to_numpy(dtype=object)
+    plots["class_after"] = np.where(firm_after >= 0, cls[np.maximum(firm_after, 0)], None)
 
     for lang in ("zh", "en"):
         texts = {code: reason_text(code, lang) for code in REASONS}
@@ -347,6 +350,57 @@ def _zone_table(
     return out
 
 
+# ----------------------------------------------------------------------------- reuse
+
+STRUCTURE_KEYS: tuple[str, ...] = ("eligibility.", "exit.", "scoring.")
+"""Scenario keys that change the firms' classes, who may leave or the candidate pairs: a
+what-if changing one of them has other model columns and is solved cold."""
+
+
+class ReuseSession:
+    """The model of a case kept in HiGHS between what-ifs (issue 17 point 1).
+
+    ``solve(scenario, reuse=session)`` builds the scenario's model and, when the
+    session holds one of the same case and structure (the same firms and pairs:
+    :data:`STRUCTURE_KEYS` unchanged, the same columns and rows), changes the
+    held model in place into the new one (bounds, right-hand sides, objective,
+    coefficients; rows of a family switched off get bounds ±inf) and solves it
+    from the held relaxation basis and the last plan, repaired to feasibility
+    (:mod:`models.solver.reuse`). Otherwise it solves cold and holds the new
+    model. The run's summary says which (``reuse``: ``reused``, ``reason``,
+    ``changed``). A session serves one solve at a time: a solve that finds it
+    busy (another thread solving with it) runs cold, it does not wait.
+    """
+
+    def __init__(self) -> None:
+        from models.solver import ModelSession
+
+        self.key = ""
+        self.model = ModelSession()
+        self._lock = threading.Lock()
+
+    def key_of(self, prep: Prepared) -> str:
+        """Return the case content hash and the structure keys' hash of ``prep``'s scenario."""
+        return f"{prep.case_hash}:{prep.scenario.subset_hash(STRUCTURE_KEYS)}"
+
+    def _take(self, prep: Prepared) -> tuple[Any, str]:
+        """Lock the session for one solve; return ``(model session or None, note)``."""
+        from models.solver import ModelSession
+
+        if not self._lock.acquire(blocking=False):
+            return None, "busy"
+        key = self.key_of(prep)
+        note = ""
+        if key != self.key:
+            if self.key:
+                note = "other case, eligibility, exit or scoring keys"
+            self.key, self.model = key, ModelSession()
+        return self.model, note
+
+    def _release(self) -> None:
+        self._lock.release()
+
+
 # ----------------------------------------------------------------------------- solving
 
 
@@ -364,6 +418,7 @@ def solve(
     marginals: bool = True,
     prepared: Prepared | None = None,
     start: Result | None = None,
+    reuse: ReuseSession | None = None,
 ) -> Result:
     """Solve ``scenario`` on its case and return (and by default write) the result.
 
@@ -393,6 +448,10 @@ def solve(
     start
         A what-if's base result: its plan, repaired to feasibility under this
         scenario, is the solver's start (see :func:`warm_plan`).
+    reuse
+        A :class:`ReuseSession`: the model is changed in place from the one the
+        session holds when only caps, prices, weights or switches differ, and
+        solved from its last plan; else solved cold and held (``Result.reuse``).
     """
     from allocator.diagnose import (
         elastic_diagnosis,
@@ -431,13 +490,21 @@ def solve(
     t0 = time.perf_counter()
     findings = presolve_checks(prep)
     timings["presolve"] = time.perf_counter() - t0
-    result = run_model(
-        prep,
-        settings=settings,
-        progress=progress,
-        duals=marginals,
-        start_plan=warm_plan(start, prep) if start is not None else None,
-    )
+    session, note = reuse._take(prep) if reuse is not None else (None, "")
+    try:
+        result = run_model(
+            prep,
+            settings=settings,
+            progress=progress,
+            duals=marginals,
+            start_plan=warm_plan(start, prep) if start is not None else None,
+            session=session,
+        )
+    finally:
+        if reuse is not None and note != "busy":
+            reuse._release()
+    if reuse is not None and (note or not result.reuse):
+        result.reuse = {**result.reuse, "reused": False, "reason": note or "no model held"}
     result.timings = {**timings, **result.timings}
     diagnosis = presolve_diagnosis(prep, findings)
     if result.has_solution and marginals and result.stopped_by != "user":
@@ -524,13 +591,16 @@ def run_model(
     duals: bool = False,
     analysis: Any = None,
     start_plan: tuple[np.ndarray, np.ndarray] | None = None,
+    session: Any = None,
 ) -> Result:
     """Build and solve the prepared model under ``settings``; return a :class:`Result`.
 
     ``settings`` defaults to the scenario's. ``analysis`` (a
     :class:`models.allocation.Analysis`) adds the analysis families
     (alternatives, stability). ``start_plan`` is ``(y, x)`` of a plan on the
-    same firms and pairs (:func:`warm_plan`). The result is not written.
+    same firms and pairs (:func:`warm_plan`). ``session`` is a
+    :class:`models.solver.ModelSession` (see :class:`ReuseSession`). The result
+    is not written.
     """
     from models import allocation
     from models import solver as msolver
@@ -542,6 +612,10 @@ def run_model(
     t0 = time.perf_counter()
     built = allocation.build(prep.data, params or prep.params, analysis=analysis)
     timings["build"] = time.perf_counter() - t0
+    if session is not None and session.holds_model and settings.solver == "highs":
+        change, _ = session.adopt(built)  # the solver finds it adopted
+        if change is not None:
+            _emit(progress, "reuse", **change.to_dict())
     _emit(progress, "solve", time_limit_s=settings.time_limit_s)
 
     def on_progress(info: Mapping[str, Any]) -> None:
@@ -557,8 +631,11 @@ def run_model(
         progress=on_progress if progress else None,
         duals=duals,
         start_plan=start_plan,
+        session=session,
     )
     timings["solve"] = float(sol.solve_seconds)
+    if sol.reuse.get("changed"):
+        timings["reuse"] = float(sol.reuse["changed"].get("seconds", 0.0))
     from models.interrupt import STOP
 
     stop_reason = STOP.reason if STOP.requested else ""
@@ -585,6 +662,7 @@ def run_model(
         message=message,
         settings=settings,
         stopped_by="user" if stop_reason else sol.stopped_by,
+        reuse=dict(sol.reuse),
     )
     result.built, result.solution, result.prepared = built, sol, prep
     if result.has_solution:

@@ -15,7 +15,8 @@ Modules: :mod:`~models.solver.dispatch` (``run``, fallback),
 :mod:`~models.solver.duals` (marginal values, relaxations),
 :mod:`~models.solver.problem` (HiGHS matrix, LP/MPS files),
 :mod:`~models.solver.solution` (:class:`ModelSolution`),
-:mod:`~models.solver.highs_api` (the highspy import).
+:mod:`~models.solver.highs_api` (the highspy import),
+:mod:`~models.solver.reuse` (a model held in HiGHS between what-ifs, changed in place).
 
 HiGHS is driven through its Python API (highspy, the library behind
 ``pulp.HiGHS``) with the PuLP problem as the model of record: the problem is
@@ -66,6 +67,7 @@ from models.solver.dispatch import FALLBACK_MIN_SHARE, run
 from models.solver.duals import marginals, relaxations
 from models.solver.highs_api import HIGHS_AVAILABLE
 from models.solver.problem import sense_of, write_problem
+from models.solver.reuse import ModelChange, ModelSession
 from models.solver.solution import ModelSolution, Progress
 from models.solver.start import CG_MIN_PAIRS
 from models.status import Status
@@ -76,6 +78,8 @@ __all__ = [
     "CG_MIN_PAIRS",
     "FALLBACK_MIN_SHARE",
     "HIGHS_AVAILABLE",
+    "ModelChange",
+    "ModelSession",
     "ModelSolution",
     "Progress",
     "Status",

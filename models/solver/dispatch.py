@@ -14,6 +14,7 @@ from models.allocation import Built
 from models.solver.cbc import _run_cbc
 from models.solver.highs import _run_highs
 from models.solver.highs_api import HIGHS_AVAILABLE
+from models.solver.reuse import ModelSession
 from models.solver.solution import ModelSolution, Progress, _empty
 from models.status import Status
 
@@ -47,6 +48,7 @@ def run(
     heuristic: bool = True,
     work_limit: int | None = None,
     start_plan: tuple[np.ndarray, np.ndarray] | None = None,
+    session: ModelSession | None = None,
 ) -> ModelSolution:
     """Solve ``built``; return a :class:`ModelSolution` with a typed status.
 
@@ -91,6 +93,12 @@ def run(
         and used as the start when it beats the rounded relaxation (HiGHS;
         ignored by CBC). It changes where the search starts, never the answer's
         validity: the bound is still this model's relaxation.
+    session
+        A :class:`~models.solver.reuse.ModelSession` (HiGHS only): when it holds a
+        model with the same columns and rows, that model is changed in place into
+        ``built`` and re-solved from its basis and last plan (``start_plan`` by
+        default the session's); otherwise ``built`` runs cold and the session holds
+        it from then on. ``ModelSolution.reuse`` says which, and why.
 
     Every stage (relaxation, rounding, branch and bound, marginal values)
     ends by the wall-clock limit; what is left after it (reading the plan
@@ -104,6 +112,16 @@ def run(
         # fractional in a plan called optimal, so such a model goes to the solver cold
         heuristic = False
     started = time.perf_counter()
+    reuse: dict[str, Any] = {}
+    reused = False
+    if session is not None:
+        change, reason = (None, "solver") if solver != "highs" else session.adopt(built)
+        reused = change is not None
+        reuse = {"reused": reused, "reason": reason}
+        if change is not None:
+            reuse["changed"] = change.to_dict()
+            if start_plan is None:
+                start_plan = session.plan
     if solver == "highs" and HIGHS_AVAILABLE:
         own_log = None
         if log_path is None:  # HiGHS logs to a file only: keep one for the run's solver.log
@@ -124,6 +142,8 @@ def run(
                 heuristic,
                 work_limit,
                 start_plan,
+                session,
+                reused,
             )
         except Exception as exc:  # noqa: BLE001 - fall back to CBC below
             sol = _empty(built, Status.ERROR, "highs", 0.0, f"HiGHS failed: {exc}")
@@ -132,7 +152,12 @@ def run(
         if own_log:
             Path(own_log).unlink(missing_ok=True)
         if sol.status != Status.ERROR:
+            sol.reuse = reuse
+            if session is not None and sol.has_solution:
+                session.remember(sol.y, sol.x)
             return sol
+        if session is not None:
+            session.drop()  # a failed run leaves nothing to reuse
         fallback_msg = sol.message
     elif solver == "highs":
         fallback_msg = "HiGHS (highspy) not available"
@@ -148,6 +173,8 @@ def run(
     if solver == "highs":
         sol.fallback_from = "highs"
         sol.message = f"{fallback_msg}; CBC fallback: {sol.message}"
+    if session is not None:
+        sol.reuse = {"reused": False, "reason": reuse.get("reason") or "solver"}
     return sol
 
 

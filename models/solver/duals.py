@@ -40,7 +40,8 @@ def _highs_duals(
     reg = built.registry
     out = {}
     for r, sname in enumerate(names):
-        out[reg.display(sname)] = float(sense * row_dual[r] * scale[r])
+        if sname in reg.by_solver:  # a held row the model switched off is not one of its rows
+            out[reg.display(sname)] = float(sense * row_dual[r] * scale[r])
     return out
 
 

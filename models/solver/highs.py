@@ -23,7 +23,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pulp
@@ -41,8 +41,11 @@ from models.solver.solution import (
     _version,
     report_start,
 )
-from models.solver.start import _box_bound, _lp_rounding_start
+from models.solver.start import RELAXATION_SHARE, _box_bound, _lp_rounding_start
 from models.status import Status, classify
+
+if TYPE_CHECKING:
+    from models.solver.reuse import ModelSession
 
 PLAN_OBJECTIVE_TOL = 1e-6
 """Relative difference of HiGHS's objective from its plan's beyond which HiGHS is not believed."""
@@ -55,6 +58,10 @@ MIN_STAGE_S = 0.05
 
 POST_S_PER_COLUMN = 3e-6
 """Seconds per column kept back from the search for reading the plan back (1.5 s at 500k)."""
+
+REUSED_RINS_GAP_SHARE = 0.25
+"""A reused what-if's RINS sub-MIP aims at this share of the run's gap: its start is near the
+answer, and a start well inside the gap often lets the run end at the relaxation bound."""
 
 BNB_MIN_S_PER_COLUMN = 1e-5
 """Branch and bound starts only with this many seconds per column left (5 s at 500k columns):
@@ -213,19 +220,36 @@ def _run_highs(
     heuristic: bool = True,
     work_limit: int | None = None,
     start_plan: tuple[np.ndarray, np.ndarray] | None = None,
+    session: ModelSession | None = None,
+    reused: bool = False,
 ) -> ModelSolution:
+    """One HiGHS run of ``built`` (see :func:`models.solver.run` for the parameters).
+
+    ``session`` (:mod:`models.solver.reuse`): with ``reused`` the session holds
+    ``built``'s matrix already (adopted in place) and its relaxation is re-solved
+    from the held basis; otherwise the matrix made here is held for the next run.
+    """
     t0 = time.perf_counter()
     prob = built.prob
     sense = sense_of(prob)
     direction = direction_of(prob)
     h = _new_highs(time_limit_s, rel_gap, threads, seed, log_path, msg, options, work_limit)
-    scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
-    lp, variables, names, scale = _to_highs_lp(prob, scaled)
+    if session is not None and reused:
+        lp, variables, names, scale = session.lp, session.variables, session.names, session.scale
+    else:
+        scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
+        lp, variables, names, scale = _to_highs_lp(prob, scaled)
+        if session is not None:
+            session.hold(built, lp, variables, names, scale)
     deadline = t0 + float(time_limit_s) - POST_S_PER_COLUMN * lp.num_col_
     h.passModel(lp)
     t_start = time.perf_counter()
     start = None
     if heuristic and any(v.cat == pulp.LpInteger for v in variables):
+        relaxation = None
+        if session is not None and reused:
+            relax_end = t_start + RELAXATION_SHARE * (deadline - t_start)
+            relaxation = session.relaxation(built, threads, seed, relax_end)
         start = _lp_rounding_start(
             built,
             lp,
@@ -236,6 +260,12 @@ def _run_highs(
             rel_gap,
             work_limit=work_limit,
             start_plan=start_plan,
+            relaxation=relaxation,
+            rins_gap=REUSED_RINS_GAP_SHARE * rel_gap if reused else None,
+            keep_relaxation=(
+                session.keep_relaxation if session is not None and relaxation is None else None
+            ),
+            row_names=names,
         )
     if start is not None:
         _, lp_bound, col = start

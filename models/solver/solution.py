@@ -52,6 +52,9 @@ class ModelSolution:
     """Left-hand side of every cap/floor/lock row at the solution."""
     fallback_from: str | None = None
     """Name of the solver that failed when CBC ran as a fallback."""
+    reuse: dict[str, Any] = field(default_factory=dict)
+    """With a :class:`~models.solver.reuse.ModelSession`: ``reused`` (bool), ``reason`` (why
+    not, empty when reused) and ``changed`` (what was changed in place); else empty."""
     stopped_by: str | None = None
     """The limit that ended the run: ``time_limit``, ``work_limit``, ``interrupt``; None when
     the run ended by itself (gap closed, infeasibility proven)."""

@@ -7,6 +7,7 @@ a rounded plan, RENS.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -88,7 +89,12 @@ CG_MIN_PAIRS = 100_000
 
 
 def _lp_relaxation(
-    built: Built, lp: Any, threads: int, seed: int, deadline: float
+    built: Built,
+    lp: Any,
+    threads: int,
+    seed: int,
+    deadline: float,
+    keep_highs: Callable[[Any], None] | None = None,
 ) -> tuple[np.ndarray, float] | None:
     """Solve the LP relaxation by column generation over the pair columns ``x``.
 
@@ -101,7 +107,9 @@ def _lp_relaxation(
     round, HiGHS warm-starts from its basis) and repeat until no pair prices
     out below −1e-7: the restricted optimum is then the full LP optimum, a
     valid bound on the MIP. Returns ``(column values, bound)`` in the MODEL.md
-    objective's sense, or None on failure or timeout.
+    objective's sense, or None on failure or timeout. ``keep_highs`` receives the
+    solved ``Highs`` when it holds every column (a what-if session re-solves it
+    from its basis, :mod:`models.solver.reuse`).
     """
     MS = highspy.HighsModelStatus  # noqa: N806
     d = built.data
@@ -189,6 +197,8 @@ def _lp_relaxation(
         order.extend(neg.tolist())
     col = np.zeros(n)
     col[np.asarray(order, dtype=np.int64)] = np.asarray(h.getSolution().col_value)
+    if keep_highs is not None and len(order) == n and np.array_equal(order, np.arange(n)):
+        keep_highs(h)
     sign = -1.0 if built.prob.sense == pulp.LpMaximize else 1.0
     return col, sign * float(h.getInfo().objective_function_value)
 
@@ -267,6 +277,7 @@ def _aggregated_relaxation(
     time_limit_s: float,
     lp: Any = None,
     mat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    row_names: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """Bound the MIP cheaply: the LP without land competition, one pair per (firm, zone, unit).
 
@@ -277,7 +288,9 @@ def _aggregated_relaxation(
     case it is within 0.01 % of the full LP bound, at a twentieth of the
     columns. The relaxation is cut out of the model's matrix ``lp`` (the
     dominated pair columns fixed at 0, the ``plot_once`` rows dropped), not
-    rebuilt. Returns ``(x values on all pairs, y values, bound)`` — the
+    rebuilt; ``row_names`` are the solver names of ``lp``'s rows (default: the
+    problem's rows in order; a what-if session's held matrix may have more).
+    Returns ``(x values on all pairs, y values, bound)`` — the
     representative pair of each group carries the group's value — or None
     (also when ``time_limit_s`` ends first).
     """
@@ -291,7 +304,8 @@ def _aggregated_relaxation(
     col_keep[xi] = False
     col_keep[xi[keep]] = True
     land = {i.solver_name for i in built.registry.rows.values() if i.family == "plot_once"}
-    row_names = list(built.prob._constraints)  # noqa: SLF001 - the order of lp's rows
+    if row_names is None:  # lp's rows are the problem's, in order
+        row_names = list(built.prob._constraints)  # noqa: SLF001
     row_keep = np.array([n not in land for n in row_names], dtype=bool)
     sub = _sub_lp(lp, col_keep, row_keep, mat)
     h = highspy.Highs()  # type: ignore[union-attr]
@@ -391,6 +405,10 @@ def _lp_rounding_start(
     *,
     work_limit: int | None = None,
     start_plan: tuple[np.ndarray, np.ndarray] | None = None,
+    relaxation: tuple[np.ndarray, float] | None = None,
+    rins_gap: float | None = None,
+    keep_relaxation: Callable[[Any], None] | None = None,
+    row_names: list[str] | None = None,
 ) -> tuple[float, float, np.ndarray] | None:
     """LP-relaxation bound plus a rounded incumbent: ``(objective, bound, columns)``.
 
@@ -407,6 +425,11 @@ def _lp_rounding_start(
     (``(y, x)`` of an earlier plan on the same firms and pairs, e.g. the base
     of a what-if) is repaired to feasibility (outputs re-optimised, applicants
     the new caps cannot carry dropped) and competes with the rounded plans.
+    ``relaxation`` (``(column values, bound)`` of this model's LP relaxation,
+    e.g. re-solved from a held basis) replaces solving it here; ``rins_gap`` is
+    the relative gap of the RINS sub-MIP (default ``rel_gap``); ``keep_relaxation``
+    receives the relaxation's ``Highs`` (see :func:`_lp_relaxation`); ``row_names``
+    names ``lp``'s rows (see :func:`_aggregated_relaxation`).
     Returns None when no plan was found (then HiGHS starts cold).
     """
     t_end = time.perf_counter() + time_limit_s
@@ -440,14 +463,24 @@ def _lp_rounding_start(
         relax_end = time.perf_counter() + RELAXATION_SHARE * (t_end - time.perf_counter())
         xv = yv = None
         bound = float("nan")
-        if len(built.x) > CG_MIN_PAIRS:
+        if relaxation is not None:
+            col, bound = relaxation
+            xv = col[xi] if len(xi) else np.zeros(0)
+            yv = col[yi]
+        elif len(built.x) > CG_MIN_PAIRS:
             agg = _aggregated_relaxation(
-                built, threads, seed, relax_end - time.perf_counter(), lp=lp, mat=mat
+                built,
+                threads,
+                seed,
+                relax_end - time.perf_counter(),
+                lp=lp,
+                mat=mat,
+                row_names=row_names,
             )
             if agg is not None:
                 xv, yv, bound = agg
         else:
-            relax = _lp_relaxation(built, lp, threads, seed, relax_end)
+            relax = _lp_relaxation(built, lp, threads, seed, relax_end, keep_relaxation)
             if relax is not None:
                 col, bound = relax
                 xv = col[xi] if len(xi) else np.zeros(0)
@@ -456,6 +489,9 @@ def _lp_rounding_start(
             for stay, by_output in ((True, False), (True, True), (False, False)):
                 if (best is not None and not stay) or time.perf_counter() > t_end:
                     break
+                if relaxation is not None and best is not None:
+                    if _closed(built, best, bound, rel_gap):
+                        break  # a reused what-if: a start already within the gap is enough
                 x, y = _round_assignment(built, xv, yv, stay, by_output, deadline=t_end)
                 plan = _fixed_plan(built, lp, x, y, lo0, up0, xi, yi, t_end, mat)
                 if plan is not None and (best is None or better(plan[0], best[0])):
@@ -470,15 +506,14 @@ def _lp_rounding_start(
             return None
         if not np.isfinite(bound):
             bound = _box_bound(lp, sense)
-        closed = (
-            classify(True, best[0], bound, rel_gap, direction_of(built.prob))[0] == Status.OPTIMAL
-        )
+        closed = _closed(built, best, bound, rel_gap)
         rens_s = min(0.2 * time_limit_s, t_end - time.perf_counter() - 0.4 * time_limit_s)
         if work_limit is not None:
             rens_s = t_end - time.perf_counter()  # the node limit decides, the clock only guards
         if col is not None and rens_s > 0.5 and not closed:
+            sub_gap = rel_gap if rins_gap is None else rins_gap
             rens = _rens(
-                built, lp, integ, col, lo0, up0, best[1], threads, seed, rens_s, rel_gap, work_limit
+                built, lp, integ, col, lo0, up0, best[1], threads, seed, rens_s, sub_gap, work_limit
             )
             if rens is not None and better(rens[0], best[0]):
                 best = rens
@@ -486,6 +521,16 @@ def _lp_rounding_start(
     finally:
         lp.integrality_ = integ
         lp.col_lower_, lp.col_upper_ = lo0, up0
+
+
+def _closed(
+    built: Built, plan: tuple[float, np.ndarray], bound: float, rel_gap: float = 1e-4
+) -> bool:
+    """Return True when ``plan``'s objective is within ``rel_gap`` of ``bound`` (optimal)."""
+    if not np.isfinite(bound):
+        return False
+    status = classify(True, plan[0], bound, rel_gap, direction_of(built.prob))[0]
+    return bool(status == Status.OPTIMAL)
 
 
 def _repair_admissions(

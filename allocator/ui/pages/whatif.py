@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from allocator import Result, Scenario, load_scenario, portable_toml, solve
+from allocator import Result, ReuseSession, Scenario, load_scenario, portable_toml, solve
 from allocator.safety import safe_filename
 from allocator.ui import results, saved_scenarios, scenario_form
 from allocator.ui.common import (
@@ -33,8 +33,8 @@ from allocator.ui.common import (
 )
 
 STAGE_KEYS = (
-    "load", "prepare", "presolve", "build", "solve", "assemble", "marginals", "diagnose", "write",
-    "done",
+    "load", "prepare", "presolve", "build", "reuse", "solve", "assemble", "marginals", "diagnose",
+    "write", "done",
 )  # fmt: skip
 
 
@@ -183,13 +183,17 @@ def run_path(result: Result) -> Path:
     return Path(result.run_path)
 
 
-def solve_to_run(scenario: Scenario, case: Any, status: Any, label: str) -> Path:
-    """Solve a scenario with live progress; return the run folder."""
+def solve_to_run(
+    scenario: Scenario, case: Any, status: Any, label: str, reuse: ReuseSession | None = None
+) -> Path:
+    """Solve a scenario with live progress (reusing ``reuse``'s model); return the run folder."""
     status.write(label)
     bar = status.progress(0.0)
     line = status.empty()
     progress = Progress(status, bar, line)
-    result = solve(scenario, case=case, out_dir=runs_dir(), write=True, progress=progress)
+    result = solve(
+        scenario, case=case, out_dir=runs_dir(), write=True, progress=progress, reuse=reuse
+    )
     bar.progress(1.0)
     return run_path(result)
 
@@ -206,13 +210,19 @@ def _background() -> tuple[ThreadPoolExecutor, dict[str, Future]]:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="allocator-base"), {}
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def reuse_session(key: str) -> ReuseSession:
+    """Return the session keeping one base scenario's model on one case for its what-ifs."""
+    return ReuseSession()
+
+
 def base_key(scenario: Scenario, case: Any) -> str:
     """Return the cache key of a scenario solved on a case."""
     return f"{scenario.hash}:{case.content_hash()}:{runs_dir()}"
 
 
-def _solve_quietly(scenario: Any, case: Any, out_dir: Path) -> str:
-    result = solve(scenario, case=case, out_dir=out_dir, write=True)
+def _solve_quietly(scenario: Any, case: Any, out_dir: Path, reuse: ReuseSession) -> str:
+    result = solve(scenario, case=case, out_dir=out_dir, write=True, reuse=reuse)
     return str(run_path(result))
 
 
@@ -225,7 +235,7 @@ def prefetch_base(scenario: Any, case: Any) -> None:
     pool, jobs = _background()
     job = jobs.get(key)
     if job is None or (job.done() and job.exception() is not None):
-        jobs[key] = pool.submit(_solve_quietly, scenario, case, runs_dir())
+        jobs[key] = pool.submit(_solve_quietly, scenario, case, runs_dir(), reuse_session(key))
 
 
 def base_run(scenario: Any, case: Any, status: Any) -> Path | None:
@@ -243,7 +253,8 @@ def base_run(scenario: Any, case: Any, status: Any) -> Path | None:
         except Exception:  # noqa: BLE001 - solve it again in the foreground, with its message
             path = None
     if not path:
-        path = str(solve_to_run(scenario, case, status, t("ui.whatif.solving_base")))
+        reuse = reuse_session(key)
+        path = str(solve_to_run(scenario, case, status, t("ui.whatif.solving_base"), reuse))
     cache[key] = str(path)
     return Path(path)
 
@@ -359,7 +370,8 @@ def run_now(base: Any, scenario: Any, case: Any, changed: bool) -> None:
     started = time.monotonic()
     with st.status(t("ui.whatif.running"), expanded=True) as status:
         try:
-            folder = solve_to_run(scenario, case, status, t("ui.whatif.solving"))
+            reuse = reuse_session(base_key(base, case))
+            folder = solve_to_run(scenario, case, status, t("ui.whatif.solving"), reuse)
             base_folder = base_run(base, case, status) if changed else None
             if not changed:
                 _base_runs()[base_key(scenario, case)] = str(folder)
