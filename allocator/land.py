@@ -10,9 +10,11 @@ floor area now and headroom. ``allocator.prepare`` feeds both to the
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -216,6 +218,18 @@ class AssessmentRule:
     min_va_wan_per_km2: float
     min_developed_share: float
     source: dict[str, str] = field(default_factory=dict)
+    target_share: Fraction | None = None
+    """The policy's goal: this share of the province's zones in A class (None: not given)."""
+
+    def target_zones(self, n_zones: int) -> int:
+        """Default target of ``a_class_target``: ⌈target_share × n_zones⌉ (the policy's goal).
+
+        A rule file without ``target_share`` takes the default rule's.
+        """
+        share = self.target_share
+        if share is None:
+            share = load_assessment_rule().target_share or Fraction(0)
+        return math.ceil(share * n_zones)
 
     def reaches(
         self, tax_per_km2: np.ndarray, va_per_km2: np.ndarray, share: np.ndarray
@@ -240,8 +254,24 @@ def load_assessment_rule(
     values = {}
     for key in ("min_tax_wan_per_km2", "min_va_wan_per_km2", "min_developed_share"):
         values[key] = _rule_number(data, key, path, key)
+    share = None
+    if "target_share" in data:
+        try:
+            share = Fraction(str(data["target_share"]))
+        except (ValueError, ZeroDivisionError):
+            share = Fraction(-1)
+        if not 0 <= share <= 1:
+            raise ScenarioError(
+                t(
+                    "land.error.bad_rule",
+                    path=path,
+                    item="target_share",
+                    why=t("aclass.error.share"),
+                )
+            )
     return AssessmentRule(
         path=path,
         source={str(k): str(v) for k, v in (data.get("source") or {}).items()},
+        target_share=share,
         **values,
     )

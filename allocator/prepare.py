@@ -466,6 +466,21 @@ def prepare(
         else (np.zeros((0, 2), dtype=int))
     )
 
+    from allocator.assessment import a_class_model_inputs
+    from allocator.mountain import mountain_flags, mountain_model_inputs
+
+    open_plot = (plot_occ < 0) & (status != "occupied")
+    in_parcel = np.zeros(len(plot_ids), dtype=bool)
+    for b in np.unique(pairs_arr[:, 1]):
+        in_parcel[flat_plots[ptr[b] : ptr[b + 1]]] = True
+    quota = _province_cap(scenario, zones)
+    zone_caps = zones["energy_cap_tce"].to_numpy(dtype=float)
+    if not np.isfinite(quota) and np.isfinite(zone_caps).any():
+        quota = float(zone_caps[np.isfinite(zone_caps)].sum())
+    land_kw = {
+        **a_class_model_inputs(scenario, zones, plot_zone, plot_area),
+        **mountain_model_inputs(case, scenario, open_plot & in_parcel, plot_area, quota),
+    }
     data = ModelData(
         zone_ids=tuple(zones["zone_id"]),
         zone_electricity_cap_mwh=zones["electricity_cap_mwh"].to_numpy(dtype=float),
@@ -510,6 +525,7 @@ def prepare(
         upgrade_cost_wan_per_m2=upgrade["upgrade_cost_wan_per_m2"] if upgrade["on"] else None,
         parcel_idle_floor_m2=p_idle if idle_on else None,
         idle_saving_wan_per_m2=idle_saving,
+        **land_kw,
     )
     data.validate()
 
@@ -546,6 +562,8 @@ def prepare(
             "floor_headroom_m2": upgrade["floor_headroom_m2"],
             "upgrade_output_per_m2": upgrade["upgrade_output_per_m2"],
             "upgrade_cost_wan_per_m2": upgrade["upgrade_cost_wan_per_m2"],
+            "mountain_26": land_kw["firm_mountain"],
+            "mountain_basis": mountain_flags(case, scenario)[0]["mountain_basis"].to_numpy(),
         }
     )
     parcels = pd.DataFrame(

@@ -377,6 +377,22 @@ def _fixed_plan(
         col = np.asarray(h.getSolution().col_value)
     else:
         return None
+    ri = np.array([v.index for v in built.r if v is not None], dtype=np.int64)
+    if ri.size and (np.abs(col[ri] - np.rint(col[ri])) > 1e-6).any():
+        # the zones' A-class flags (``a_class_reach``) came out fractional: count only the zones
+        # the plan lifts fully and re-solve the outputs with them fixed too, or give up the plan
+        fixed[ri] = True
+        val[ri] = np.where(col[ri] >= 1 - 1e-6, 1.0, 0.0)
+        act = np.bincount(row_of, weights=coef * val[idx], minlength=lp.num_row_)
+        sub = _sub_lp(lp, ~fixed, np.ones(lp.num_row_, dtype=bool), mat)
+        sub.row_lower_ = np.asarray(lp.row_lower_, dtype=float) - act
+        sub.row_upper_ = np.asarray(lp.row_upper_, dtype=float) - act
+        sub.offset_ = float(lp.offset_) + float(cost[fixed] @ val[fixed])
+        h = _solve_quiet(sub, deadline - time.perf_counter())
+        if h.getModelStatus() != MS.kOptimal:
+            return None
+        col = val.copy()
+        col[~fixed] = np.asarray(h.getSolution().col_value)
     return _col_objective(lp, col, sense_of(built.prob)), col
 
 
