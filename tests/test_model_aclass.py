@@ -27,9 +27,7 @@ from models.solver import Status, run
 NAN = float("nan")
 
 
-def micro(
-    need: list[list[float]] | None = None, target: int = 0, weight: float = 0.0
-) -> ModelData:
+def micro(need: list[list[float]] | None = None, target: int = 0, weight: float = 0.0) -> ModelData:
     """The module docstring's case; ``need`` (2 × 3: tax, value added, land) per zone."""
     if need is None:
         need = [[NAN, NAN, 30.0], [NAN, NAN, 20.0]]
@@ -131,7 +129,8 @@ def solve(d: ModelData, params: ModelParams = ON):
 
 
 def r_values(built) -> list[float]:
-    return [float(v.varValue) if v is not None else float(f) for v, f in zip(built.r, built.r_fixed)]
+    pairs = zip(built.r, built.r_fixed, strict=True)
+    return [float(v.varValue) if v is not None else float(f) for v, f in pairs]
 
 
 def test_a_class_target_forces_a_lower_objective_plan_that_lifts_one_more_zone():
@@ -140,7 +139,7 @@ def test_a_class_target_forces_a_lower_objective_plan_that_lifts_one_more_zone()
     assert sol.status == Status.OPTIMAL
     assert sol.objective == pytest.approx(440.0)  # (1 + tax 0.1) × 400
     assert brute(micro(target=1)) == (pytest.approx(440.0), 1)
-    assert sol.y[2] == 1.0 and sol.y[3] == 0.0
+    assert sol.y[2:].tolist() == [1.0, 0.0]
     # two zones: A1 moves to Z2 and A3 takes B4 in Z1: 1.1 × 360 = 396, both zones reach
     built, sol = solve(micro(target=2))
     assert sol.status == Status.OPTIMAL

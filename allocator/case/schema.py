@@ -171,6 +171,8 @@ FIRMS = Layer(
         _c("locked_plots"),
         _c("founded_year", "int"),
         _c("under_construction", "bool"),
+        # optional: the 山区26县 county a firm is from or partners with (共建)
+        _c("partner_county"),
     ),
     id_column="firm_id",
 )
