@@ -209,6 +209,10 @@ def zone_km2(
     return np.where(np.isfinite(km2) & (km2 > 0), km2, np.asarray(plots_mu, float) / MU_PER_KM2)
 
 
+REACH_RTOL = 1e-6
+"""Relative tolerance of an A-class threshold (the solver's feasibility tolerance)."""
+
+
 @dataclass(frozen=True)
 class AssessmentRule:
     """A-class thresholds of the national assessment indicators the plan changes."""
@@ -234,12 +238,17 @@ class AssessmentRule:
     def reaches(
         self, tax_per_km2: np.ndarray, va_per_km2: np.ndarray, share: np.ndarray
     ) -> np.ndarray:
-        """Return True where a zone meets every threshold (a missing indicator does not)."""
+        """Return True where a zone meets every threshold (a missing indicator does not).
+
+        A value within :data:`REACH_RTOL` below a threshold meets it: a plan the
+        solver lifts onto a threshold lands there up to its feasibility tolerance.
+        """
+        keep = 1.0 - REACH_RTOL
         with np.errstate(invalid="ignore"):
             return (
-                (np.nan_to_num(tax_per_km2, nan=-1.0) >= self.min_tax_wan_per_km2)
-                & (np.nan_to_num(va_per_km2, nan=-1.0) >= self.min_va_wan_per_km2)
-                & (np.nan_to_num(share, nan=-1.0) >= self.min_developed_share)
+                (np.nan_to_num(tax_per_km2, nan=-1.0) >= self.min_tax_wan_per_km2 * keep)
+                & (np.nan_to_num(va_per_km2, nan=-1.0) >= self.min_va_wan_per_km2 * keep)
+                & (np.nan_to_num(share, nan=-1.0) >= self.min_developed_share * keep)
             )
 
 

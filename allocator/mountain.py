@@ -116,8 +116,8 @@ def mountain_model_inputs(
     The flags are always given (reports mark 26县 firms and projects); the
     reserves only where their family is on, each needing its amount
     (``mountain.reserve_mu``, ``mountain.reserve_tce``). The open land is the
-    area of the plots ``open_plot`` marks (without an occupant, in some
-    candidate parcel: land a project could take); the energy quota is the province
+    area of the plots ``open_plot`` marks (vacant or idle, not excluded by the
+    red line: land a project may take); the energy quota is the province
     cap, else the sum of the finite zone caps (``energy_quota_tce``; an energy
     reserve without any finite energy cap is refused).
     """

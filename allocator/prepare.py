@@ -469,17 +469,17 @@ def prepare(
     from allocator.assessment import a_class_model_inputs
     from allocator.mountain import mountain_flags, mountain_model_inputs
 
-    open_plot = (plot_occ < 0) & (status != "occupied")
-    in_parcel = np.zeros(len(plot_ids), dtype=bool)
-    for b in np.unique(pairs_arr[:, 1]):
-        in_parcel[flat_plots[ptr[b] : ptr[b + 1]]] = True
+    # land open to new projects: no occupant, not excluded by the red line
+    red_share = plots["redline_share"].to_numpy(dtype=float)
+    red = np.nan_to_num(red_share) > float(scenario["eligibility.redline_threshold"]) + 1e-12
+    open_plot = (plot_occ < 0) & (status != "occupied") & ~red
     quota = _province_cap(scenario, zones)
     zone_caps = zones["energy_cap_tce"].to_numpy(dtype=float)
     if not np.isfinite(quota) and np.isfinite(zone_caps).any():
         quota = float(zone_caps[np.isfinite(zone_caps)].sum())
     land_kw = {
         **a_class_model_inputs(scenario, zones, plot_zone, plot_area),
-        **mountain_model_inputs(case, scenario, open_plot & in_parcel, plot_area, quota),
+        **mountain_model_inputs(case, scenario, open_plot, plot_area, quota),
     }
     data = ModelData(
         zone_ids=tuple(zones["zone_id"]),

@@ -794,6 +794,7 @@ def objective_floor(
     o: np.ndarray,
     floor: float,
     land_terms: list[tuple[Any, float]] | None = None,
+    land_constant: float = 0.0,
 ) -> None:
     """``objective_floor``: the plan is near-optimal.
 
@@ -804,7 +805,7 @@ def objective_floor(
     c_o, c_y, constant = _objective_coefficients(ctx, prep)
     ko, ky = c_o != 0, c_y != 0
     terms = _terms(o[ko], c_o[ko]) + _terms(y[ky], c_y[ky]) + list(land_terms or [])
-    ctx.row("objective_floor", None, terms, ">=", float(floor) - constant)
+    ctx.row("objective_floor", None, terms, ">=", float(floor) - constant - land_constant)
 
 
 def distance_to(
@@ -847,6 +848,7 @@ def objective(
     analysis: Analysis | None = None,
     dmin: Any = None,
     land_terms: list[tuple[Any, float]] | None = None,
+    land_constant: float = 0.0,
 ) -> float:
     """Set the objective of MODEL.md; return its constant.
 
@@ -864,6 +866,7 @@ def objective(
         ctx.prob.setObjective(pulp.LpAffineExpression([(dmin, 1.0)]))
         return 0.0
     c_o, reloc, constant = _objective_coefficients(ctx, prep)
+    constant += land_constant  # + w per zone sure to reach A class (``a_class_target``)
     keep_o = c_o != 0
     keep_y = reloc != 0
     cy = np.where(keep_y, reloc, 0.0)
@@ -1214,6 +1217,15 @@ def a_class_target(ctx: _Ctx, r: np.ndarray, settled: np.ndarray) -> list[tuple[
     return [(v, w) for v in free] if w > 0 else []
 
 
+def a_class_constant(data: ModelData, settled: np.ndarray) -> float:
+    """Objective constant of the A-class weight: w per zone sure to reach A class.
+
+    With it the objective counts w for every zone that reaches A class, the sure
+    ones included, as the invariant checker recounts them from the plan.
+    """
+    return float(data.a_class_weight_wan) * float((np.asarray(settled) == 1).sum())
+
+
 def _mountain_pair(data: ModelData, prep: _Prep) -> np.ndarray:
     """Per candidate pair: the project counts as 山区26县 (its firm is, or its parcel's zone)."""
     firm = np.asarray(data.firm_mountain, bool) if data.firm_mountain is not None else None
@@ -1232,9 +1244,9 @@ def mountain_land(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> None:
     Σ_{(f,b) ∈ C, not 26县} a_b · x_fb ≤ A_open − R (亩): projects that are not
     26县 projects (firm neither from nor partnered with a 26县 county, parcel
     not in a 26县 county's zone) take at most the province's open land
-    (plots without an occupant) less the reserve R, so at least R 亩 of it is
-    left to 26县 projects or stays free. A negative right-hand side (R above the
-    open land) is kept, for the diagnosis.
+    (vacant and idle plots the red line does not exclude) less the reserve R,
+    so at least R 亩 of it is left to 26县 projects or stays free. A negative
+    right-hand side (R above the open land) is kept, for the diagnosis.
     """
     d = ctx.data
     reserve = float(d.mountain_reserve_mu)
@@ -1389,9 +1401,11 @@ def build(
     land_terms += idle_reuse(ctx, prep, x) if on("idle_reuse") else []
     r = np.full(0, None, dtype=object)
     r_fixed = np.zeros(0, dtype=np.int64)
+    land_constant = 0.0
     if a_class_on:
         r, r_fixed = a_class_reach(ctx, prep, y, x, zone_m)
         land_terms += a_class_target(ctx, r, r_fixed)
+        land_constant = a_class_constant(data, r_fixed)
     if on("mountain_land"):
         mountain_land(ctx, prep, x)
     if energy_reserve:
@@ -1399,14 +1413,14 @@ def build(
     dmin = None
     if analysis is not None:
         if analysis.objective_floor is not None:
-            objective_floor(ctx, prep, y, o, analysis.objective_floor, land_terms)
+            objective_floor(ctx, prep, y, o, analysis.objective_floor, land_terms, land_constant)
         if analysis.distance_refs:
             dmin = ctx.var("dmin_0", 0.0, float(data.n_plots))
             for k, ref in enumerate(analysis.distance_refs, start=1):
                 distance_to(ctx, prep, y, x, dmin, ref, k)
         if analysis.approved is not None and analysis.max_changes is not None:
             change_limit(ctx, prep, y, x, analysis.approved, int(analysis.max_changes))
-    constant = objective(ctx, prep, y, o, x, analysis, dmin, land_terms)
+    constant = objective(ctx, prep, y, o, x, analysis, dmin, land_terms, land_constant)
 
     size = {
         "rows": len(ctx.constraints),
