@@ -133,8 +133,8 @@ def mountain_model_inputs(
     for switch, key in reserves:
         if bool(scenario[f"switches.{switch}"]) and scenario.get(key) is None:
             raise ScenarioError(
-                t("mountain.error.no_reserve", name=scenario.name, switch=switch, key=key),
-                hint=t("mountain.error.no_reserve_hint", key=key),
+                t("mountain.error.no_reserve", name=scenario.name, switch=switch, param=key),
+                hint=t("mountain.error.no_reserve_hint", param=key),
             )
     if bool(scenario["switches.mountain_land"]):
         free = np.asarray(open_plot, dtype=bool)

@@ -14,6 +14,7 @@ answer is checked against a brute force over all plans.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -213,3 +214,68 @@ def test_a_class_target_unreachable_names_the_zone_and_the_gap():
     built, sol = solve(d, dataclasses.replace(ON, elastic=True))
     assert sol.status == Status.OPTIMAL
     assert sol.slacks["a_class_target[province]"] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- the tiny case, end to end
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny case saved, with test_assessment's thresholds: Z01 reaches A class, Z02 cannot."""
+    from allocator import save_case
+    from allocator.case.testing import tiny_case
+
+    folder = tmp_path_factory.mktemp("aclass")
+    rule = folder / "a_class.toml"
+    rule.write_text(
+        "min_tax_wan_per_km2 = 3000.0\nmin_va_wan_per_km2 = 20000.0\n"
+        'min_developed_share = 0.10\ntarget_share = "1/2"\n[source]\ntag = "[I] test"\n',
+        encoding="utf-8",
+    )
+    return save_case(tiny_case(), folder / "tiny.gpkg"), rule, folder
+
+
+def tiny_run(tiny, **over):
+    from allocator import load_scenario, solve
+    from allocator.case import load_case
+    from allocator.invariants import check_result
+
+    path, rule, folder = tiny
+    root = Path(__file__).resolve().parents[1]
+    scen = load_scenario(
+        root / "scenarios" / "baseline.toml",
+        {"case": str(path), "assessment.rule": str(rule), "switches.a_class_target": True, **over},
+    )
+    result = solve(scen, out_dir=folder / "runs")
+    if result.has_solution:
+        assert check_result(result, load_case(path), scen) == []
+    return result
+
+
+def test_a_class_target_on_the_tiny_case_reports_before_and_after(tiny):
+    # the rule's target_share 1/2 of the two zones: n = 1, which Z01 reaches
+    result = tiny_run(tiny)
+    assert result.status == "optimal"
+    assert result.kpis["zones_reaching_a_class_before"] == 0
+    assert result.kpis["zones_reaching_a_class"] == 1
+    assert result.zones.set_index("zone_id")["a_class_after"].to_dict() == {
+        "Z01": True,
+        "Z02": False,
+    }
+
+
+def test_a_class_target_unreachable_diagnosis_names_zone_and_gap(tiny):
+    result = tiny_run(tiny, **{"assessment.target_zones": 2})
+    assert result.status == "infeasible"
+    items = [i for i in result.diagnosis.items if i.family == "a_class_reach"]
+    assert {i.subject_id for i in items} == {"Z02"}
+    assert all(i.subject_name == "宁波梅山综合保税区" for i in items)
+    tax = next(i for i in items if i.indicator == "tax")
+    # need: 3,000 万元/km² × 1.5 km² = 4,500 万元; the gap is the need less the most any plan gives
+    assert tax.amount == pytest.approx(4500.0 - tax.cap)
+    assert 0 < tax.amount < 4500.0
+    assert "宁波梅山综合保税区" in tax.label_zh
+    assert "税收" in tax.label_zh
+    assert "tax" in tax.label_en
+    assert tax.severity == "infeasible"
+    assert any(i.code == "a_class_too_few" for i in result.diagnosis.items)
