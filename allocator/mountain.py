@@ -93,7 +93,9 @@ def mountain_flags(case: Any, scenario: Any) -> tuple[pd.DataFrame, np.ndarray]:
     by_zone = existing & firms["zone_id"].map(lambda z: bool(zone_of.get(str(z), False))).to_numpy(
         dtype=bool
     )
-    basis = np.where(by_partner, "partner", np.where(by_zone, "zone", None))
+    basis = np.full(len(firms), None, dtype=object)
+    basis[by_zone] = "zone"
+    basis[by_partner] = "partner"
     out = pd.DataFrame(
         {
             "firm_id": firms["firm_id"].astype(str).to_numpy(),
