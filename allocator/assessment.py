@@ -65,7 +65,7 @@ def a_class_model_inputs(
     """Return the ``ModelData`` fields of ``a_class_target`` (empty when it is off).
 
     ``assessment.target_mode = "constraint"`` (default) builds the count row
-    with n = ``assessment.target_zones`` or, unset, the policy's goal
+    with n = ``assessment.target_zones`` or, when 0, the policy's goal
     (:meth:`AssessmentRule.target_zones` of the case's zones);
     ``"objective"`` builds no row and needs ``assessment.zone_weight_wan`` > 0,
     the 万元 a zone reaching A class is worth in the objective (a weight may also
@@ -85,8 +85,8 @@ def a_class_model_inputs(
             )
         n = 0
     else:
-        given = scenario.get("assessment.target_zones")
-        n = rule.target_zones(len(zones)) if given is None else int(given)
+        given = int(scenario.get("assessment.target_zones") or 0)
+        n = rule.target_zones(len(zones)) if given <= 0 else given
     return {
         "zone_a_class_need": a_class_need(rule, km2),
         "a_class_target_zones": n,

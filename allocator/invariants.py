@@ -787,7 +787,7 @@ def _a_class_target_zones(scenario: Any, n_zones: int) -> int:
     from fractions import Fraction
 
     given = _param(scenario, "assessment.target_zones")
-    if given is not None:
+    if given:
         return int(given)
     rule = _rule_file(scenario, "assessment.rule", "assessment_a_class")
     share = rule.get("target_share")

@@ -162,11 +162,11 @@ def _fields() -> list[Field]:
         Field("stability.max_changes", "int", None, min=0, optional=True),
         Field("stability.change_cost_wan", "float", 0.0, min=0.0),
         Field("solver.work_limit", "int", 0, min=0),  # 0: no work limit
-        Field("assessment.target_zones", "int", None, min=0, optional=True),
+        Field("assessment.target_zones", "int", 0, min=0),  # 0: the policy's goal
         Field("assessment.target_mode", "str", "constraint", choices=TARGET_MODES),
         Field("assessment.zone_weight_wan", "float", 0.0, min=0.0),
         Field("mountain.list_name", "str", "山区26县"),
-        Field("mountain.as_of", "str", None, optional=True),
+        Field("mountain.as_of", "str", ""),  # empty: the list's latest change
         Field("mountain.reserve_mu", "float", None, min=0.0, optional=True),
         Field("mountain.reserve_tce", "float", None, min=0.0, optional=True),
     ]
