@@ -123,15 +123,9 @@ def _finding(
 
 def _min_outputs(prep: Prepared) -> np.ndarray:
     """Least output of each firm forced to be served (0 for the others)."""
-    d, p = prep.data, prep.params
-    applicant = np.asarray(d.firm_applicant, bool)
-    forced = (~applicant & ~np.asarray(d.may_exit, bool)) | np.asarray(d.locked, bool)
-    floor = np.zeros(d.n_firms)
-    if p.on("class_floor"):
-        floor = np.maximum(floor, np.asarray(p.class_floor)[d.firm_class] * d.oreq)
-    if p.on("service_floor"):
-        floor = np.maximum(floor, np.where(applicant, 0.0, p.service_floor * d.o0))
-    return np.where(forced, floor, 0.0)
+    from models.allocation import forced_min_output
+
+    return forced_min_output(prep.data, prep.params)
 
 
 def _locked_ineligible(prep: Prepared) -> list[Finding]:
@@ -328,6 +322,62 @@ def presolve_checks(prep: Prepared) -> list[Finding]:
                         need[u], caps[u], "t", names=nm,
                     )
                 )  # fmt: skip
+    out.extend(_a_class_findings(prep))
+    return out
+
+
+LANGS = ("zh", "en")
+
+
+def _a_class_findings(prep: Prepared) -> list[Finding]:
+    """Zones that cannot reach A class, with the gap per indicator (``a_class_target``).
+
+    Each indicator a zone misses even with every candidate admitted (presolve
+    arithmetic, :func:`allocator.assessment.a_class_gaps`) is one finding naming
+    the zone, the indicator, what the thresholds need, the most any plan gives
+    and the gap: a proof (``infeasible``) when too few zones remain to meet the
+    target n, else a warning. A second proof says how many zones are needed
+    and how many can reach.
+    """
+    from allocator.assessment import a_class_gaps, indicator_label
+
+    d, p = prep.data, prep.params
+    gaps = a_class_gaps(d, p)
+    if d.zone_a_class_need is None or not p.on("a_class_target"):
+        return []
+    n = int(d.a_class_target_zones)
+    can = d.n_zones - int(gaps["zone_id"].nunique())
+    short = n > can
+    severity = "infeasible" if short else "warning"
+    names = {lang: subject_names(prep, lang)["zone"] for lang in LANGS}
+    out = []
+    for row in gaps.itertuples(index=False):
+        msgs = {}
+        key = f"a_class_reach[zone={row.zone_id},indicator={row.indicator}]"
+        for lang in LANGS:
+            msgs[lang] = t(
+                "solve.presolve.a_class_unreachable",
+                lang,
+                row=row_where(key, {"zone": names[lang]}, lang),
+                indicator=indicator_label(row.indicator, lang),
+                need=format_quantity(row.need, row.unit, lang),
+                have=format_quantity(row.most, row.unit, lang),
+                gap=format_quantity(row.gap, row.unit, lang),
+            )
+        out.append(
+            Finding(
+                "a_class_unreachable", severity, key, row.need, row.most, row.unit,
+                msgs["zh"], msgs["en"],
+            )
+        )  # fmt: skip
+    if short:
+        msgs = {lang: t("solve.presolve.a_class_too_few", lang, need=n, have=can) for lang in LANGS}
+        out.append(
+            Finding(
+                "a_class_too_few", "infeasible", "a_class_target[province]", float(n), float(can),
+                "", msgs["zh"], msgs["en"],
+            )
+        )  # fmt: skip
     return out
 
 

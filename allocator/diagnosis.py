@@ -61,6 +61,8 @@ class DiagnosisItem:
     subject_name: str = ""
     """The planner's name of the subject (zone or firm name); the id when there is none."""
     pollutant: str = ""
+    indicator: str = ""
+    """The A-class indicator a zone misses (``tax``, ``value_added``, ``developed_land``)."""
     amount: float = math.nan
     """What it takes to repair, in ``unit`` (tce, MWh, t, 万元, 亩); NaN when not a quantity."""
     unit: str = ""
@@ -209,6 +211,7 @@ class _Subject(TypedDict, total=False):
     subject_id: str
     subject_name: str
     pollutant: str
+    indicator: str
 
 
 def _subject(row: str, names: Mapping[str, Mapping[str, str]] | None = None) -> _Subject:
@@ -240,6 +243,8 @@ def _subject(row: str, names: Mapping[str, Mapping[str, str]] | None = None) -> 
             out = {"subject_kind": kind, "subject_id": sid, "subject_name": str(name)}
     if "pollutant" in keys:
         out["pollutant"] = str(keys["pollutant"])
+    if "indicator" in keys:
+        out["indicator"] = str(keys["indicator"])
     return out
 
 
@@ -292,7 +297,13 @@ def merge_repeats(items: list[DiagnosisItem]) -> list[DiagnosisItem]:
     best: dict[tuple[str, str, str, str, str], DiagnosisItem] = {}
     order: list[tuple[str, str, str, str, str]] = []
     for item in items:
-        key = (item.source, item.family, item.subject_kind, item.subject_id, item.pollutant)
+        key = (
+            item.source,
+            item.family,
+            item.subject_kind,
+            item.subject_id,
+            item.pollutant + item.indicator,
+        )
         if not item.subject_id and item.subject_kind != "province":
             key = (*key[:4], item.row)
         old = best.get(key)
@@ -444,7 +455,12 @@ def repair_rows(diagnosis: Diagnosis) -> list[DiagnosisItem]:
     for item in diagnosis.items:
         if item.severity != "infeasible":
             continue
-        key = (item.family, item.subject_kind, item.subject_id or item.row, item.pollutant)
+        key = (
+            item.family,
+            item.subject_kind,
+            item.subject_id or item.row,
+            item.pollutant + item.indicator,
+        )
         old = merged.get(key)
         if old is None or _repair_need(item) > _repair_need(old):
             merged[key] = item

@@ -248,7 +248,11 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
     _check_idle_reuse(chk, firms, idle, tol)
     supply = _check_land_supply(chk, case, scenario, firms, tol)
     _check_mixed_use(chk, case, scenario, firms, tol)
-    _check_objective(chk, result, firms, fp, scenario, idle, supply)
+    reach = _a_class_reached(result, case, scenario, firms, tol)
+    bonus = _a_class_bonus(scenario, reach)
+    _check_a_class(chk, result, case, scenario, reach)
+    _check_mountain(chk, result, case, scenario, firms)
+    _check_objective(chk, result, firms, fp, scenario, idle, supply, bonus)
     served = firms["served"].astype(bool)
     o = firms["value_added_wan"].astype(float).where(served, 0.0)
     if (firms["value_added_wan"].astype(float)[~served].abs() > tol).any():
@@ -434,7 +438,7 @@ def check_result(result: Any, case: Any, scenario: Any, tol: float = 1e-6) -> li
         want = split_list(prow[fid]["locked_plots"])
         if appl_d[fid] and want and set(split_list(frow[fid]["plot_ids"])) != set(want):
             chk.fail("locked", f"locked[{fid}]", f"got {frow[fid]['plot_ids']}, locked {want}")
-    _check_analysis(chk, result, case, plan_objective(firms, fp, scenario, idle, supply))
+    _check_analysis(chk, result, case, plan_objective(firms, fp, scenario, idle, supply) + bonus)
     return chk.violations
 
 
@@ -677,8 +681,11 @@ def _check_objective(
     scenario: Any,
     idle: pd.Series | None = None,
     supply: pd.Series | None = None,
+    bonus: float = 0.0,
 ) -> None:
     """Check the reported objective, gap and status against the written plan's objective.
+
+    ``bonus`` is the A-class weight times the zones reaching A class (``a_class_target``).
 
     Violations (family ``objective``): the reported objective differs from the
     plan's by more than ``tol`` relative; the reported gap is not the plan's
@@ -689,7 +696,7 @@ def _check_objective(
     status = str(_reported(result, "status"))
     if status not in ("optimal", "feasible"):
         return
-    value = plan_objective(firms, fp, scenario, idle, supply)
+    value = plan_objective(firms, fp, scenario, idle, supply) + bonus
     scale = max(1.0, abs(value))
     reported = _finite(_reported(result, "objective"))
     if reported is None:
@@ -880,3 +887,176 @@ def _check_mixed_use(
             chk.ge(
                 "use_share_min", f"use_share_min[zone={zid},use={name}]", part, float(share) * total
             )
+
+
+MU_PER_KM2_CHECK = 1500.0
+"""1 km² in mu, written here again: the checker shares no code with the model."""
+
+
+def _a_class_reached(
+    result: Any, case: Any, scenario: Any, firms: pd.DataFrame, tol: float
+) -> pd.Series | None:
+    """Zones (id → bool) meeting every A-class threshold after the plan, from the tables.
+
+    Tax and value added of the served firms by their zone after the plan, the
+    area of the plots holding a firm after it, each against the rule file's
+    threshold times the zone's approved km² (else its polygon's, else its
+    plots' area), within ``tol`` of the threshold. None without a plot table.
+    """
+    plots = getattr(result, "plots", None)
+    if plots is None or "firm_id_after" not in plots:
+        return None
+    rule = _rule_file(scenario, "assessment.rule", "assessment_a_class")
+    zones = case.zones.copy()
+    zones["zone_id"] = zones["zone_id"].astype(str)
+    zones = zones.set_index("zone_id")
+    cplots = case.plots.copy()
+    cplots["zone_id"] = cplots["zone_id"].astype(str)
+    area = pd.to_numeric(cplots["area_mu"], errors="coerce").fillna(0.0)
+    plots_mu = area.groupby(cplots["zone_id"]).sum().reindex(zones.index).fillna(0.0)
+    km2 = pd.to_numeric(zones["approved_km2"], errors="coerce")
+    km2 = km2.where(km2 > 0, pd.to_numeric(zones["area_mu"], errors="coerce") / MU_PER_KM2_CHECK)
+    km2 = km2.where(km2 > 0, plots_mu / MU_PER_KM2_CHECK)
+    served = firms["served"].astype(bool)
+    zone_after = firms["zone_id"].astype(object)
+    tax = firms["tax_wan"].astype(float)[served].groupby(zone_after[served]).sum()
+    va = firms["value_added_wan"].astype(float)[served].groupby(zone_after[served]).sum()
+    used = plots.set_index(plots["plot_id"].astype(str))["firm_id_after"].notna()
+    used_area = area.set_axis(cplots["plot_id"].astype(str)).reindex(used.index).fillna(0.0)
+    zone_of = cplots.set_index(cplots["plot_id"].astype(str))["zone_id"].reindex(used.index)
+    land = used_area[used].groupby(zone_of[used]).sum()
+    out = {}
+    keep = 1.0 - max(tol, 1e-6)
+    for zid in zones.index:
+        need = (
+            float(rule["min_tax_wan_per_km2"]) * km2[zid],
+            float(rule["min_va_wan_per_km2"]) * km2[zid],
+            float(rule["min_developed_share"]) * km2[zid] * MU_PER_KM2_CHECK,
+        )
+        have = (float(tax.get(zid, 0.0)), float(va.get(zid, 0.0)), float(land.get(zid, 0.0)))
+        out[zid] = all(h >= n * keep for h, n in zip(have, need, strict=True))
+    return pd.Series(out, dtype=bool)
+
+
+def _a_class_target_zones(scenario: Any, n_zones: int) -> int:
+    """Return the target n of ``a_class_target``: the scenario's, else ⌈share × zones⌉."""
+    import math
+    from fractions import Fraction
+
+    given = _param(scenario, "assessment.target_zones")
+    if given:
+        return int(given)
+    rule = _rule_file(scenario, "assessment.rule", "assessment_a_class")
+    share = rule.get("target_share")
+    if share is None:
+        share = _rule_file({}, "assessment.rule", "assessment_a_class").get("target_share", 0)
+    return math.ceil(Fraction(str(share)) * n_zones)
+
+
+def _a_class_bonus(scenario: Any, reach: pd.Series | None) -> float:
+    """Objective weight of the zones reaching A class (``a_class_target``), 万元."""
+    if reach is None or not bool(_param(scenario, "switches.a_class_target", False)):
+        return 0.0
+    return float(_param(scenario, "assessment.zone_weight_wan", 0.0) or 0.0) * float(reach.sum())
+
+
+def _check_a_class(
+    chk: _Checker, result: Any, case: Any, scenario: Any, reach: pd.Series | None
+) -> None:
+    """Check the zone table's A-class flags and the target (``a_class_reach``, ``a_class_target``).
+
+    The ``a_class_after`` flags must be the recomputed ones; with the target on
+    as a constraint, at least n zones reach A class.
+    """
+    if reach is None:
+        return
+    zones = getattr(result, "zones", None)
+    if zones is not None and "a_class_after" in zones:
+        flags = zones.set_index(zones["zone_id"].astype(str))["a_class_after"].astype(bool)
+        for zid in reach.index:
+            if zid in flags.index and bool(flags[zid]) != bool(reach[zid]):
+                chk.fail(
+                    "a_class_reach",
+                    f"a_class_reach[zone={zid}]",
+                    f"zone table says {bool(flags[zid])}, the plan gives {bool(reach[zid])}",
+                )
+    on = bool(_param(scenario, "switches.a_class_target", False))
+    if on and str(_param(scenario, "assessment.target_mode", "constraint")) == "constraint":
+        n = _a_class_target_zones(scenario, len(reach))
+        chk.ge("a_class_target", "a_class_target[province]", float(reach.sum()), float(n))
+
+
+def _mountain_members(case: Any, scenario: Any) -> set[str]:
+    """Return the counties on the 山区26县 list on ``mountain.as_of`` (else its latest date)."""
+    cl = getattr(case, "county_lists", None)
+    if cl is None or not len(cl):
+        return set()
+    name = str(_param(scenario, "mountain.list_name", "山区26县"))
+    rows = cl[cl["list_name"].astype(str) == name]
+    start = pd.to_datetime(rows["valid_from"], errors="coerce")
+    end = pd.to_datetime(rows["valid_to"], errors="coerce")
+    as_of = _param(scenario, "mountain.as_of")
+    when = pd.to_datetime(as_of) if as_of else pd.concat([start, end]).max()
+    live = (start <= when) & (end.isna() | (end > when))
+    return set(rows.loc[live, "county"].astype(str))
+
+
+def _check_mountain(
+    chk: _Checker, result: Any, case: Any, scenario: Any, firms: pd.DataFrame
+) -> None:
+    """Check the 山区26县 flags and reserves (``mountain_land``, ``mountain_energy``).
+
+    A firm is 26县 when its ``partner_county`` is on the list, or it is placed
+    (existing: its zone; project: its parcel's zone) in a zone whose county is.
+    The projects that are not 26县 take at most the open land (vacant and idle
+    plots the red line leaves) less the land reserve; the firms that are not
+    use at most the energy quota (province cap, else Σ zone caps) less the
+    energy reserve.
+    """
+    if "mountain_26" not in firms:
+        return
+    members = _mountain_members(case, scenario)
+    zones = case.zones
+    county = zones["county"] if "county" in zones else pd.Series(None, index=zones.index)
+    zone_in = {
+        str(z): isinstance(c, str) and c in members
+        for z, c in zip(zones["zone_id"], county, strict=True)
+    }
+    cf = case.firms.set_index(case.firms["firm_id"].astype(str))
+    partner = (
+        cf["partner_county"].reindex(firms.index)
+        if "partner_county" in cf
+        else pd.Series(None, index=firms.index)
+    )
+    by_partner = partner.map(lambda c: isinstance(c, str) and c in members).astype(bool)
+    by_zone = firms["zone_id"].map(lambda z: bool(zone_in.get(str(z), False))).astype(bool)
+    served = firms["served"].astype(bool)
+    existing = firms["kind"].astype(str) == "existing"
+    expect = by_partner | (by_zone & (existing | served))
+    got = firms["mountain_26"].astype(bool)
+    for fid in firms.index[got != expect]:
+        chk.fail(
+            "mountain_land", f"mountain[{fid}]", f"26县 flag {got[fid]}, expected {expect[fid]}"
+        )
+    other = served & ~expect
+    if bool(_param(scenario, "switches.mountain_land", False)):
+        reserve = float(_param(scenario, "mountain.reserve_mu", 0.0) or 0.0)
+        plots = case.plots
+        threshold = float(_param(scenario, "eligibility.redline_threshold", 0.0))
+        red = result.plots.set_index(result.plots["plot_id"].astype(str))["redline_share"]
+        red = red.reindex(plots["plot_id"].astype(str)).fillna(0.0).to_numpy(dtype=float)
+        free = (plots["status"].astype(str) != "occupied").to_numpy() & (red <= threshold + 1e-12)
+        open_mu = float(pd.to_numeric(plots["area_mu"], errors="coerce").fillna(0.0)[free].sum())
+        applicant = ~existing
+        used = float(firms["land_mu"].astype(float)[other & applicant].sum())
+        chk.le("mountain_land", "mountain_land[province]", used, open_mu - reserve)
+    if bool(_param(scenario, "switches.mountain_energy", False)):
+        reserve = float(_param(scenario, "mountain.reserve_tce", 0.0) or 0.0)
+        quota = _param(scenario, "caps.province_energy_tce")
+        if quota is None:
+            caps = _caps(case, scenario)["energy"]
+            factor = _param(scenario, "caps.province_energy_factor")
+            total = float(np.nansum(caps))
+            quota = float(factor) * total if factor is not None else total
+        used = float(firms["energy_tce"].astype(float)[other].sum())
+        chk.le("mountain_energy", "mountain_energy[province]", used, float(quota) - reserve)

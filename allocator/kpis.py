@@ -42,6 +42,10 @@ KPI_KEYS: tuple[str, ...] = (
     "zones_reaching_a_class_before",
     "land_income_wan",
     "land_returned_mu",
+    "mountain_firms_served",
+    "mountain_projects_admitted",
+    "mountain_land_mu",
+    "mountain_energy_tce",
 )
 """Every KPI, in display order. Units are in the names (DATA.md, MODEL.md)."""
 
@@ -53,6 +57,8 @@ COUNT_KPIS: frozenset[str] = frozenset(
         "firms_moved_out",
         "zones_reaching_a_class",
         "zones_reaching_a_class_before",
+        "mountain_firms_served",
+        "mountain_projects_admitted",
     }
 )
 """KPIs that count firms: shown without decimals."""
@@ -195,8 +201,35 @@ def compute_kpis(
         "zones_reaching_a_class_before": _count(zones, "a_class_before"),
         "land_income_wan": total("land_income_wan", served & applicant),
         "land_returned_mu": total("land_returned_mu", served & applicant),
+        **_mountain_kpis(firms, served, applicant),
     }
     return Kpis(values)
+
+
+def _mountain_kpis(
+    firms: pd.DataFrame, served: pd.Series, applicant: pd.Series
+) -> dict[str, float | None]:
+    """山区26县 figures (``mountain_26`` flags of the firm table; None in older tables).
+
+    Firms and projects served, projects admitted, the land of the admitted projects
+    and the energy of every served 26县 firm or project.
+    """
+    if "mountain_26" not in firms.columns:
+        return dict.fromkeys(
+            (
+                "mountain_firms_served",
+                "mountain_projects_admitted",
+                "mountain_land_mu",
+                "mountain_energy_tce",
+            )
+        )
+    m = firms["mountain_26"].fillna(False).astype(bool) & served
+    return {
+        "mountain_firms_served": float(m.sum()),
+        "mountain_projects_admitted": float((m & applicant).sum()),
+        "mountain_land_mu": float(_col(firms, "land_mu")[m & applicant].sum()),
+        "mountain_energy_tce": float(_col(firms, "energy_tce")[m].sum()),
+    }
 
 
 def _count(zones: pd.DataFrame | None, column: str) -> float | None:

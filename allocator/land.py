@@ -10,9 +10,11 @@ floor area now and headroom. ``allocator.prepare`` feeds both to the
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -207,6 +209,10 @@ def zone_km2(
     return np.where(np.isfinite(km2) & (km2 > 0), km2, np.asarray(plots_mu, float) / MU_PER_KM2)
 
 
+REACH_RTOL = 1e-6
+"""Relative tolerance of an A-class threshold (the solver's feasibility tolerance)."""
+
+
 @dataclass(frozen=True)
 class AssessmentRule:
     """A-class thresholds of the national assessment indicators the plan changes."""
@@ -216,16 +222,33 @@ class AssessmentRule:
     min_va_wan_per_km2: float
     min_developed_share: float
     source: dict[str, str] = field(default_factory=dict)
+    target_share: Fraction | None = None
+    """The policy's goal: this share of the province's zones in A class (None: not given)."""
+
+    def target_zones(self, n_zones: int) -> int:
+        """Default target of ``a_class_target``: ⌈target_share × n_zones⌉ (the policy's goal).
+
+        A rule file without ``target_share`` takes the default rule's.
+        """
+        share = self.target_share
+        if share is None:
+            share = load_assessment_rule().target_share or Fraction(0)
+        return math.ceil(share * n_zones)
 
     def reaches(
         self, tax_per_km2: np.ndarray, va_per_km2: np.ndarray, share: np.ndarray
     ) -> np.ndarray:
-        """Return True where a zone meets every threshold (a missing indicator does not)."""
+        """Return True where a zone meets every threshold (a missing indicator does not).
+
+        A value within :data:`REACH_RTOL` below a threshold meets it: a plan the
+        solver lifts onto a threshold lands there up to its feasibility tolerance.
+        """
+        keep = 1.0 - REACH_RTOL
         with np.errstate(invalid="ignore"):
             return (
-                (np.nan_to_num(tax_per_km2, nan=-1.0) >= self.min_tax_wan_per_km2)
-                & (np.nan_to_num(va_per_km2, nan=-1.0) >= self.min_va_wan_per_km2)
-                & (np.nan_to_num(share, nan=-1.0) >= self.min_developed_share)
+                (np.nan_to_num(tax_per_km2, nan=-1.0) >= self.min_tax_wan_per_km2 * keep)
+                & (np.nan_to_num(va_per_km2, nan=-1.0) >= self.min_va_wan_per_km2 * keep)
+                & (np.nan_to_num(share, nan=-1.0) >= self.min_developed_share * keep)
             )
 
 
@@ -240,8 +263,24 @@ def load_assessment_rule(
     values = {}
     for key in ("min_tax_wan_per_km2", "min_va_wan_per_km2", "min_developed_share"):
         values[key] = _rule_number(data, key, path, key)
+    share = None
+    if "target_share" in data:
+        try:
+            share = Fraction(str(data["target_share"]))
+        except (ValueError, ZeroDivisionError):
+            share = Fraction(-1)
+        if not 0 <= share <= 1:
+            raise ScenarioError(
+                t(
+                    "land.error.bad_rule",
+                    path=path,
+                    item="target_share",
+                    why=t("aclass.error.share"),
+                )
+            )
     return AssessmentRule(
         path=path,
         source={str(k): str(v) for k, v in (data.get("source") or {}).items()},
+        target_share=share,
         **values,
     )

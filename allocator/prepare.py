@@ -472,6 +472,21 @@ def prepare(
         else (np.zeros((0, 2), dtype=int))
     )
 
+    from allocator.assessment import a_class_model_inputs
+    from allocator.mountain import mountain_flags, mountain_model_inputs
+
+    # land open to new projects: no occupant, not excluded by the red line
+    red_share = plots["redline_share"].to_numpy(dtype=float)
+    red = np.nan_to_num(red_share) > float(scenario["eligibility.redline_threshold"]) + 1e-12
+    open_plot = (plot_occ < 0) & (status != "occupied") & ~red
+    quota = _province_cap(scenario, zones)
+    zone_caps = zones["energy_cap_tce"].to_numpy(dtype=float)
+    if not np.isfinite(quota) and np.isfinite(zone_caps).any():
+        quota = float(zone_caps[np.isfinite(zone_caps)].sum())
+    land_kw = {
+        **a_class_model_inputs(scenario, zones, plot_zone, plot_area),
+        **mountain_model_inputs(case, scenario, open_plot, plot_area, quota),
+    }
     data = ModelData(
         zone_ids=tuple(zones["zone_id"]),
         zone_electricity_cap_mwh=zones["electricity_cap_mwh"].to_numpy(dtype=float),
@@ -519,6 +534,7 @@ def prepare(
         supply_weight_wan_per_mu=_supply_weights(scenario, industry, cls, applicant),
         firm_use=mix["use"],
         use_share_min=mix["share"],
+        **land_kw,
     )
     data.validate()
 
@@ -556,6 +572,8 @@ def prepare(
             "upgrade_output_per_m2": upgrade["upgrade_output_per_m2"],
             "upgrade_cost_wan_per_m2": upgrade["upgrade_cost_wan_per_m2"],
             "use": [USES[u] for u in mix["use"]],
+            "mountain_26": land_kw["firm_mountain"],
+            "mountain_basis": mountain_flags(case, scenario)[0]["mountain_basis"].to_numpy(),
         }
     )
     parcels = pd.DataFrame(

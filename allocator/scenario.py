@@ -66,6 +66,8 @@ ANY_ID = "*"
 
 SOLVERS = ("highs", "cbc")
 BASES = ("calorific", "equivalent")
+TARGET_MODES = ("constraint", "objective")
+"""How ``a_class_target`` uses its target: a row (at least n zones) or an objective term only."""
 """当量值 (calorific, 0.1229 tce/MWh) and 等价值 (equivalent, ≈0.28–0.31 tce/MWh)."""
 
 
@@ -177,6 +179,13 @@ def _fields() -> list[Field]:
         Field("stability.max_changes", "int", None, min=0, optional=True),
         Field("stability.change_cost_wan", "float", 0.0, min=0.0),
         Field("solver.work_limit", "int", 0, min=0),  # 0: no work limit
+        Field("assessment.target_zones", "int", 0, min=0),  # 0: the policy's goal
+        Field("assessment.target_mode", "str", "constraint", choices=TARGET_MODES),
+        Field("assessment.zone_weight_wan", "float", 0.0, min=0.0),
+        Field("mountain.list_name", "str", "山区26县"),
+        Field("mountain.as_of", "str", ""),  # empty: the list's latest change
+        Field("mountain.reserve_mu", "float", None, min=0.0, optional=True),
+        Field("mountain.reserve_tce", "float", None, min=0.0, optional=True),
     ]
     return f
 
@@ -204,6 +213,9 @@ _SWITCH_PARAMS: dict[str, tuple[str, ...]] = {
     "far_upgrade": ("land.far_",),
     "idle_reuse": ("land.idle_",),
     "use_share_min": ("land.use_share.",),
+    "a_class_target": ("assessment.target_", "assessment.zone_weight_wan"),
+    "mountain_land": ("mountain.reserve_mu",),
+    "mountain_energy": ("mountain.reserve_tce",),
 }
 _NOT_HASHED = ("name", "description", "case", "case_hash")
 

@@ -166,6 +166,7 @@ def assemble(
             "upgraded": u > 0,
             "land_saved_mu": saved,
             "idle_floor_reused_m2": _idle_reused(d, parcel_of),
+            **_mountain_columns(prep, zone_after),
         }
     )
     firms = _with_supply(prep, firms, y & applicant, supply)
@@ -224,6 +225,28 @@ def _with_supply(
         firms["land_mu"].to_numpy(dtype=float),
     )
     return pd.concat([firms, cols.set_index(firms.index)], axis=1)
+
+
+def _mountain_columns(prep: Prepared, zone_after: np.ndarray) -> dict[str, np.ndarray]:
+    """山区26县 flags after the plan (``allocator.mountain``): the firm's own, or its zone's.
+
+    An existing firm keeps its prepared flag; an admitted project counts when its firm
+    is from or partnered with a 26县 county or its parcel lies in a 26县 county's zone.
+    """
+    d = prep.data
+    n = d.n_firms
+    if "mountain_26" not in prep.firms:
+        return {"mountain_26": np.zeros(n, bool), "mountain_basis": np.full(n, None, object)}
+    own = prep.firms["mountain_26"].to_numpy(dtype=bool)
+    basis = prep.firms["mountain_basis"].to_numpy(dtype=object).copy()
+    zone_flag = (
+        np.zeros(d.n_zones, bool) if d.zone_mountain is None else np.asarray(d.zone_mountain, bool)
+    )
+    placed = (zone_after >= 0) & zone_flag[np.maximum(zone_after, 0)]
+    applicant = np.asarray(d.firm_applicant, bool)
+    by_place = applicant & placed & ~own
+    basis[by_place] = "zone"
+    return {"mountain_26": own | by_place, "mountain_basis": basis}
 
 
 def _idle_reused(d: Any, parcel_of: np.ndarray) -> np.ndarray:

@@ -104,10 +104,20 @@ QUOTA_FAMILIES: tuple[str, ...] = tuple(f for f in CAP_FAMILIES if f != "class_c
 """Quota caps (electricity, energy, intensity, emissions): the rows whose marginal value is
 the price signal of 用能权 / 排污权 trading, reported per zone, unit or province."""
 
-FLOOR_FAMILIES: tuple[str, ...] = ("class_floor", "service_floor", "locked", "use_share_min")
+FLOOR_FAMILIES: tuple[str, ...] = (
+    "class_floor",
+    "service_floor",
+    "locked",
+    "use_share_min",
+    "a_class_target",
+)
 """Floor and lock rows: relaxed by ``+ s`` in elastic mode."""
 
-ELASTIC_FAMILIES: tuple[str, ...] = CAP_FAMILIES + FLOOR_FAMILIES
+RESERVE_FAMILIES: tuple[str, ...] = ("mountain_land", "mountain_energy")
+"""Reserve rows (山区26县): a cap on the others' use, relaxed by ``− s`` in elastic mode; not
+quotas (no marginal value is reported for them)."""
+
+ELASTIC_FAMILIES: tuple[str, ...] = CAP_FAMILIES + FLOOR_FAMILIES + RESERVE_FAMILIES
 
 UNITS: dict[str, str] = {
     "plot_once": "plot",
@@ -132,6 +142,10 @@ UNITS: dict[str, str] = {
     "idle_reuse": "m²",
     "land_supply": "mu",
     "use_share_min": "mu",
+    "a_class_reach": "indicator",
+    "a_class_target": "zone",
+    "mountain_land": "亩",
+    "mountain_energy": "tce",
 }
 """Unit of each family's left-hand side (and of its elastic slack)."""
 
@@ -196,6 +210,11 @@ class Built:
     q: np.ndarray = field(default_factory=lambda: np.full((0, 0), None, dtype=object))
     """Land (mu) of each project under each supply mode (``land_supply``): object array
     (F, len(SUPPLY_MODES)), None where the mode is not permitted; empty when the family is off."""
+    r: np.ndarray = field(default_factory=lambda: np.full(0, None, dtype=object))
+    """Zone reaches A class (binary, ``a_class_target``): object array (Z), None where presolve
+    arithmetic settles it (``r_fixed``); empty when the family is off."""
+    r_fixed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Per zone (Z): 1 sure to reach A class, 0 cannot reach it, −1 the plan decides (``r``)."""
 
     @property
     def rows(self) -> dict[str, RowInfo]:
@@ -223,6 +242,8 @@ class Built:
             return display_name(
                 kind, {"firm": d.firm_ids[parts[0]], "mode": SUPPLY_MODES[parts[1]]}
             )
+        if kind == "r":
+            return display_name("r", {"zone": d.zone_ids[parts[0]]})
         if kind == "x":
             c = parts[0]
             keys = {"firm": d.firm_ids[d.cand_firm[c]], "parcel": d.parcel_ids[d.cand_parcel[c]]}
@@ -800,6 +821,7 @@ def objective_floor(
     o: np.ndarray,
     floor: float,
     land_terms: list[tuple[Any, float]] | None = None,
+    land_constant: float = 0.0,
 ) -> None:
     """``objective_floor``: the plan is near-optimal.
 
@@ -810,7 +832,7 @@ def objective_floor(
     c_o, c_y, constant = _objective_coefficients(ctx, prep)
     ko, ky = c_o != 0, c_y != 0
     terms = _terms(o[ko], c_o[ko]) + _terms(y[ky], c_y[ky]) + list(land_terms or [])
-    ctx.row("objective_floor", None, terms, ">=", float(floor) - constant)
+    ctx.row("objective_floor", None, terms, ">=", float(floor) - constant - land_constant)
 
 
 def distance_to(
@@ -853,6 +875,7 @@ def objective(
     analysis: Analysis | None = None,
     dmin: Any = None,
     land_terms: list[tuple[Any, float]] | None = None,
+    land_constant: float = 0.0,
 ) -> float:
     """Set the objective of MODEL.md; return its constant.
 
@@ -870,6 +893,7 @@ def objective(
         ctx.prob.setObjective(pulp.LpAffineExpression([(dmin, 1.0)]))
         return 0.0
     c_o, reloc, constant = _objective_coefficients(ctx, prep)
+    constant += land_constant  # + w per zone sure to reach A class (``a_class_target``)
     keep_o = c_o != 0
     keep_y = reloc != 0
     cy = np.where(keep_y, reloc, 0.0)
@@ -1052,6 +1076,330 @@ def use_share_min(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> None:
         ctx.row("use_share_min", keys, _terms(x[pairs][keep], coef[keep]), ">=", 0.0)
 
 
+# ---------------------------------------------------------------- zones' assessment, 山区26县
+
+
+def forced_min_output(data: ModelData, params: ModelParams) -> np.ndarray:
+    """Least output (万元) of each firm the model must serve, 0 for the others.
+
+    Served for sure are existing firms that may not leave (``retain``) and locked
+    projects (``locked``); their output is at least the class floor φ · oreq and,
+    for existing firms, the service floor σ · o0 (when those families are on).
+    """
+    d = data
+    applicant = np.asarray(d.firm_applicant, bool)
+    forced = (~applicant & ~np.asarray(d.may_exit, bool)) | np.asarray(d.locked, bool)
+    floor = np.zeros(d.n_firms)
+    if params.on("class_floor"):
+        cls = np.asarray(d.firm_class, dtype=np.int64)
+        floor = np.maximum(floor, np.asarray(params.class_floor, float)[cls] * d.oreq)
+    if params.on("service_floor"):
+        floor = np.maximum(floor, np.where(applicant, 0.0, params.service_floor * d.o0))
+    return np.where(forced, floor, 0.0)
+
+
+def _output_upper(data: ModelData, params: ModelParams, prep: _Prep) -> np.ndarray:
+    """Upper bound of each firm's output ``o_f`` (万元), plot-ratio upgrades included."""
+    o_ub = _o_upper(data, prep)
+    may_upgrade = _upgradable(data, prep) & params.on("far_upgrade")
+    if may_upgrade.any():
+        extra = np.asarray(data.upgrade_output_per_m2, float) * np.asarray(
+            data.floor_headroom_m2, float
+        )
+        o_ub = o_ub + np.where(may_upgrade, extra, 0.0)
+    return o_ub
+
+
+def _zone_land(data: ModelData, prep: _Prep) -> tuple[np.ndarray, np.ndarray]:
+    """Land (亩) each firm's own plots and each candidate's parcel add to each zone.
+
+    Returns ``(firm_land (F, Z), pair_land (C, Z))``: an existing firm counts the
+    plots it occupies, a pair the plots of its parcel, each in the plot's zone
+    (the zone table's developed land is the area of the plots holding a firm).
+    """
+    d = data
+    occ = np.asarray(d.plot_occupant, dtype=np.int64)
+    pz = np.asarray(d.plot_zone, dtype=np.int64)
+    area = np.asarray(d.plot_area_mu, float)
+    firm_land = np.zeros((prep.F, prep.Z))
+    held = (occ >= 0) & (pz >= 0)
+    held &= ~prep.app[np.maximum(occ, 0)]
+    np.add.at(firm_land, (occ[held], pz[held]), area[held])
+    pair_land = np.zeros((prep.C, prep.Z))
+    if prep.C:
+        rep_c, plots = prep.incidence(d)
+        ok = pz[plots] >= 0
+        np.add.at(pair_land, (rep_c[ok], pz[plots][ok]), area[plots][ok])
+    return firm_land, pair_land
+
+
+def _knapsack_most(
+    gain: np.ndarray, use: np.ndarray, low: np.ndarray, high: np.ndarray, cap: float
+) -> float:
+    """Most of Σ gain·o with low ≤ o ≤ high and Σ use·o ≤ cap (a fractional knapsack; exact LP).
+
+    Outputs start at ``low``; items of use ≤ 0 fill at once (a negative use, as
+    in the intensity row Σ (en − κ) o ≤ 0, makes room), then what the cap leaves
+    goes to the best gain per unit of use first. ``inf`` when the cap is not finite.
+    """
+    if not np.isfinite(cap):
+        return float("inf")
+    total = float(gain @ low)
+    room = high - low
+    free = (use <= 0) & (gain > 0)
+    total += float(gain[free] @ room[free])
+    left = cap - float(use @ low) - float(use[free] @ room[free])
+    cand = np.flatnonzero((use > 0) & (gain > 0) & (room > 0))
+    for i in cand[np.argsort(-(gain[cand] / use[cand]), kind="stable")]:
+        if left <= 0:
+            break
+        step = min(room[i], left / use[i])
+        total += gain[i] * step
+        left -= use[i] * step
+    return total
+
+
+def a_class_bounds(data: ModelData, params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
+    """Least and most each zone's A-class indicators can be under any plan: ``(low, high)``.
+
+    Both (Z, 3) along :data:`models.data.A_CLASS_INDICATORS` (tax 万元, value
+    added 万元, developed land 亩). ``low`` counts the firms served for sure at
+    their floors (:func:`forced_min_output`) and the land they hold or are locked
+    on. ``high`` is the least of: every existing firm of the zone at its output
+    bound and every applicant at its largest candidate there; the same outputs
+    under the zone's energy, electricity and intensity caps, one at a time (a
+    fractional knapsack by tax or value added per tce / MWh, floors first); and
+    for land, the plots firms hold plus the open plots candidates cover, at most
+    each applicant's largest parcel there. Presolve arithmetic: a zone whose
+    ``high`` misses a threshold cannot reach A class, one whose ``low`` meets
+    every threshold reaches it whatever the plan.
+    """
+    d = data
+    prep = _Prep(d)
+    Z = prep.Z
+    tax_va = np.asarray(d.tax_va, float)
+    o_ub = _output_upper(d, params, prep)
+    low_o = forced_min_output(d, params)
+    ez = np.where(prep.app, -1, np.asarray(d.firm_zone, dtype=np.int64))
+    lp = np.asarray(d.locked_parcel, dtype=np.int64)
+    locked_app = prep.app & np.asarray(d.locked, bool) & (lp >= 0)
+    lz = np.where(locked_app, np.asarray(d.parcel_zone, dtype=np.int64)[np.maximum(lp, 0)], -1)
+    best = np.zeros((prep.F, Z))  # each applicant at most once per zone: its largest candidate
+    if prep.C:
+        np.maximum.at(best, (prep.cf, prep.cz), prep.cap_c)
+    low = np.zeros((Z, 3))
+    high = np.zeros((Z, 3))
+    caps = []
+    if params.on("zone_energy"):
+        caps.append((np.asarray(d.en, float), np.asarray(d.zone_energy_cap_tce, float)))
+    if params.on("zone_electricity"):
+        caps.append((np.asarray(d.el, float), np.asarray(d.zone_electricity_cap_mwh, float)))
+    kappa = np.asarray(d.zone_intensity_cap_tce_per_wan, float)
+    for z in range(Z):
+        ub = np.where(ez == z, o_ub, best[:, z])
+        lo = np.where((ez == z) | (lz == z), low_o, 0.0)
+        members = np.flatnonzero(ub > 0)
+        ub, lo = ub[members], np.minimum(lo[members], ub[members])
+        low[z, 0], low[z, 1] = float(tax_va[members] @ lo), float(lo.sum())
+        for i, gain in ((0, tax_va[members]), (1, np.ones(len(members)))):
+            most = float(gain @ ub)
+            for use, cap in caps:
+                most = min(most, _knapsack_most(gain, use[members], lo, ub, float(cap[z])))
+            if params.on("energy_intensity") and np.isfinite(kappa[z]):
+                use = np.asarray(d.en, float)[members] - kappa[z]
+                most = min(most, _knapsack_most(gain, use, lo, ub, 0.0))
+            high[z, i] = most
+    occ = np.asarray(d.plot_occupant, dtype=np.int64)
+    pz = np.asarray(d.plot_zone, dtype=np.int64)
+    area = np.asarray(d.plot_area_mu, float)
+    existing_occ = (occ >= 0) & ~prep.app[np.maximum(occ, 0)]
+    covered = np.zeros(d.n_plots, dtype=bool)
+    if prep.C:
+        covered[prep.incidence(d)[1]] = True
+    forced = existing_occ & ~np.asarray(d.may_exit, bool)[np.maximum(occ, 0)]
+    for f in np.flatnonzero(locked_app):
+        forced[d.parcel_plots(int(lp[f]))] = True
+    ok = pz >= 0
+    held = np.bincount(pz[ok], (area * existing_occ)[ok], minlength=Z)
+    open_covered = np.bincount(pz[ok], (area * (covered & ~existing_occ))[ok], minlength=Z)
+    most_parcel = np.zeros((prep.F, Z))
+    if prep.C:
+        _, pair_land = _zone_land(d, prep)
+        for z in range(Z):
+            np.maximum.at(most_parcel[:, z], prep.cf, pair_land[:, z])
+    # projects add at most their largest parcel each (on a freed plot they only replace land)
+    high[:, 2] = held + np.minimum(open_covered, most_parcel.sum(axis=0))
+    low[:, 2] = np.bincount(pz[ok], (area * forced)[ok], minlength=Z)
+    return low, high
+
+
+def _a_class_settled(need: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Per zone: 1 reaches A class whatever the plan, 0 cannot reach it, −1 the plan decides."""
+    tol = 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(need)))
+    has = np.isfinite(need)
+    cannot = (has & (high < need - tol)).any(axis=1)
+    sure = (~has | (low >= need - tol)).all(axis=1)
+    return np.where(cannot, 0, np.where(sure, 1, -1)).astype(np.int64)
+
+
+def a_class_reach(
+    ctx: _Ctx,
+    prep: _Prep,
+    y: np.ndarray,
+    x: np.ndarray,
+    members: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """``a_class_reach``: a zone counted as reaching A class meets every threshold.
+
+    For each zone z whose reach the plan decides, a binary r_z and one row per
+    indicator i with a threshold N_zi (the A-class value × the zone's approved km²):
+
+        LHS_zi − (N_zi − L_zi) · r_z ≥ L_zi
+
+    with LHS_tax = Σ_{f in z} tax_va_f · o_fz, LHS_va = Σ_{f in z} o_fz (the zone
+    sums ``zone_energy`` uses) and LHS_land = Σ_f A_fz y_f + Σ_{(f,b)} A_bz x_fb
+    (the plots each firm holds and each parcel covers in z, 亩). L_zi is the
+    indicator's least value under any plan (:func:`a_class_bounds`), so the row
+    holds at r_z = 0 and is the tightest big-M form at r_z = 1 (its coefficient
+    is the gap the plan must close, not the threshold). Rows with L_zi ≥ N_zi
+    are left out. Presolve arithmetic fixes r_z without a variable: 0 when even
+    every candidate admitted misses a threshold, 1 when the forced part alone
+    meets them all. Returns ``(r, settled)`` (``r`` None where settled).
+    """
+    d = ctx.data
+    need = np.asarray(d.zone_a_class_need, float)
+    low, high = a_class_bounds(d, ctx.params)
+    settled = _a_class_settled(need, low, high)
+    r = np.full(prep.Z, None, dtype=object)
+    free = np.flatnonzero(settled < 0)
+    if not len(free):
+        return r, settled
+    mf, mz, mv = members
+    order, ptr = _groups(mz, prep.Z)
+    tax_va = np.asarray(d.tax_va, float)
+    firm_land, pair_land = _zone_land(d, prep)
+    from models.data import A_CLASS_INDICATORS
+
+    for z in free:
+        r[z] = ctx.var(f"r_{z}", 0, 1, binary=True)
+        pos = order[ptr[z] : ptr[z + 1]]
+        for i, name in enumerate(A_CLASS_INDICATORS):
+            n_zi, l_zi = float(need[z, i]), float(low[z, i])
+            if not np.isfinite(n_zi) or l_zi >= n_zi:
+                continue
+            if name == "developed_land":
+                fy, cx = firm_land[:, z], pair_land[:, z]
+                terms = _linear(y, x, fy, cx)
+            else:
+                coef = tax_va[mf[pos]] if name == "tax" else np.ones(len(pos))
+                keep = coef != 0
+                terms = _terms(mv[pos][keep], coef[keep])
+            terms.append((r[z], -(n_zi - l_zi)))
+            ctx.row("a_class_reach", {"zone": d.zone_ids[z], "indicator": name}, terms, ">=", l_zi)
+    return r, settled
+
+
+def a_class_target(ctx: _Ctx, r: np.ndarray, settled: np.ndarray) -> list[tuple[Any, float]]:
+    """``a_class_target``: at least n zones reach the A-class thresholds (浙政办发〔2023〕3号).
+
+    Σ_{z undecided} r_z ≥ n − #{zones sure to reach} (one row, ``zone`` units;
+    relaxed by + s in elastic mode, so a diagnosis says how many zones are
+    missing). Built when ``a_class_target_zones`` = n > 0 and the zones sure to
+    reach are fewer than n; an empty left-hand side (no zone can still reach)
+    keeps the row as ``0 ≥ k`` for the diagnosis. With a weight w
+    (``a_class_weight_wan``) the objective gains + w · Σ r_z instead of, or as
+    well as, the row: returns those objective terms.
+    """
+    d = ctx.data
+    free = [v for v in r if v is not None]
+    n = int(d.a_class_target_zones)
+    sure = int((settled == 1).sum())
+    if n > 0 and n > sure:
+        terms = [(v, 1.0) for v in free]
+        ctx.row("a_class_target", {"scope": "province"}, terms, ">=", float(n - sure))
+    w = float(d.a_class_weight_wan)
+    return [(v, w) for v in free] if w > 0 else []
+
+
+def a_class_constant(data: ModelData, settled: np.ndarray) -> float:
+    """Objective constant of the A-class weight: w per zone sure to reach A class.
+
+    With it the objective counts w for every zone that reaches A class, the sure
+    ones included, as the invariant checker recounts them from the plan.
+    """
+    return float(data.a_class_weight_wan) * float((np.asarray(settled) == 1).sum())
+
+
+def _mountain_pair(data: ModelData, prep: _Prep) -> np.ndarray:
+    """Per candidate pair: the project counts as 山区26县 (its firm is, or its parcel's zone)."""
+    firm = np.asarray(data.firm_mountain, bool) if data.firm_mountain is not None else None
+    zone = np.asarray(data.zone_mountain, bool) if data.zone_mountain is not None else None
+    out = np.zeros(prep.C, dtype=bool)
+    if firm is not None and prep.C:
+        out |= firm[prep.cf]
+    if zone is not None and prep.C:
+        out |= zone[prep.cz]
+    return out
+
+
+def mountain_land(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> None:
+    """``mountain_land``: land kept free for 山区26县 projects (山区26县开放平台共建).
+
+    Σ_{(f,b) ∈ C, not 26县} a_b · x_fb ≤ A_open − R (亩): projects that are not
+    26县 projects (firm neither from nor partnered with a 26县 county, parcel
+    not in a 26县 county's zone) take at most the province's open land
+    (vacant and idle plots the red line does not exclude) less the reserve R,
+    so at least R 亩 of it is left to 26县 projects or stays free. A negative
+    right-hand side (R above the open land) is kept, for the diagnosis.
+    """
+    d = ctx.data
+    reserve = float(d.mountain_reserve_mu)
+    if not np.isfinite(reserve):
+        return
+    other = ~_mountain_pair(d, prep)
+    terms = _terms(x[other], prep.ca[other]) if prep.C else []
+    rhs = float(d.mountain_open_land_mu) - reserve
+    ctx.row("mountain_land", {"scope": "province"}, terms, "<=", rhs)
+
+
+def mountain_energy(
+    ctx: _Ctx, members: tuple[np.ndarray, np.ndarray, np.ndarray], o: np.ndarray
+) -> None:
+    """``mountain_energy``: energy quota kept for 山区26县 firms.
+
+    Σ_{f not 26县, z not 26县} en_f · o_fz ≤ G − R (tce): firms that are not from,
+    partnered with or located in a 26县 county use at most the energy quota G
+    (the province cap, else the sum of the finite zone caps) less the reserve
+    R. An applicant's output counts by the zone of its parcel (``zone_split``),
+    an existing firm's by its own flag (which includes its zone's county).
+    """
+    d = ctx.data
+    reserve = float(d.mountain_reserve_tce)
+    if not np.isfinite(reserve):
+        return
+    firm = (
+        np.asarray(d.firm_mountain, bool)
+        if d.firm_mountain is not None
+        else np.zeros(d.n_firms, bool)
+    )
+    zone = (
+        np.asarray(d.zone_mountain, bool)
+        if d.zone_mountain is not None
+        else np.zeros(d.n_zones, bool)
+    )
+    en = np.asarray(d.en, float)
+    mf, mz, mv = members
+    other = ~firm[mf] & ~zone[mz] & (en[mf] != 0)
+    terms = _terms(mv[other], en[mf[other]])
+    # existing firms outside every zone (no zone membership) still use energy
+    app = np.asarray(d.firm_applicant, bool)
+    ez = np.asarray(d.firm_zone, dtype=np.int64)
+    loose = np.flatnonzero(~app & (ez < 0) & ~firm & (en != 0))
+    terms += _terms(o[loose], en[loose])
+    rhs = float(d.mountain_energy_tce) - reserve
+    ctx.row("mountain_energy", {"scope": "province"}, terms, "<=", rhs)
+
+
 # ---------------------------------------------------------------- build
 
 
@@ -1081,13 +1429,8 @@ def build(
     y = np.empty(F, dtype=object)
     o = np.empty(F, dtype=object)
     x = np.empty(C, dtype=object)
-    o_ub = _o_upper(data, prep)
+    o_ub = _output_upper(data, params, prep)
     may_upgrade = _upgradable(data, prep) & params.on("far_upgrade")
-    if may_upgrade.any():
-        extra = np.asarray(data.upgrade_output_per_m2, float) * np.asarray(
-            data.floor_headroom_m2, float
-        )
-        o_ub = o_ub + np.where(may_upgrade, extra, 0.0)
     for f in range(F):
         y[f] = ctx.var(f"y_{f}", 0, 1, binary=True)
         o[f] = ctx.var(f"o_{f}", 0.0, float(o_ub[f]))
@@ -1096,10 +1439,14 @@ def build(
     u = upgrade_variables(ctx, prep, may_upgrade)
 
     on = params.on
+    a_class_on = on("a_class_target") and data.zone_a_class_need is not None
+    energy_reserve = on("mountain_energy") and np.isfinite(data.mountain_reserve_tce)
     zone_needed = (
         (on("zone_electricity") and np.isfinite(data.zone_electricity_cap_mwh).any())
         or (on("zone_energy") and np.isfinite(data.zone_energy_cap_tce).any())
         or (on("energy_intensity") and np.isfinite(data.zone_intensity_cap_tce_per_wan).any())
+        or a_class_on
+        or energy_reserve
     )
     unit_needed = on("unit_emissions") and bool(np.isfinite(data.unit_emission_cap_t).any())
 
@@ -1160,17 +1507,28 @@ def build(
     land_terms += supply_terms
     if on("use_share_min"):
         use_share_min(ctx, prep, x)
+    r = np.full(0, None, dtype=object)
+    r_fixed = np.zeros(0, dtype=np.int64)
+    land_constant = 0.0
+    if a_class_on:
+        r, r_fixed = a_class_reach(ctx, prep, y, x, zone_m)
+        land_terms += a_class_target(ctx, r, r_fixed)
+        land_constant = a_class_constant(data, r_fixed)
+    if on("mountain_land"):
+        mountain_land(ctx, prep, x)
+    if energy_reserve:
+        mountain_energy(ctx, zone_m, o)
     dmin = None
     if analysis is not None:
         if analysis.objective_floor is not None:
-            objective_floor(ctx, prep, y, o, analysis.objective_floor, land_terms)
+            objective_floor(ctx, prep, y, o, analysis.objective_floor, land_terms, land_constant)
         if analysis.distance_refs:
             dmin = ctx.var("dmin_0", 0.0, float(data.n_plots))
             for k, ref in enumerate(analysis.distance_refs, start=1):
                 distance_to(ctx, prep, y, x, dmin, ref, k)
         if analysis.approved is not None and analysis.max_changes is not None:
             change_limit(ctx, prep, y, x, analysis.approved, int(analysis.max_changes))
-    constant = objective(ctx, prep, y, o, x, analysis, dmin, land_terms)
+    constant = objective(ctx, prep, y, o, x, analysis, dmin, land_terms, land_constant)
 
     size = {
         "rows": len(ctx.constraints),
@@ -1201,6 +1559,8 @@ def build(
         slack_penalty=ctx.slack_penalty,
         u=u,
         q=q if q is not None else np.full((0, 0), None, dtype=object),
+        r=r,
+        r_fixed=r_fixed,
     )
 
 
@@ -1211,6 +1571,7 @@ __all__ = [
     "CLASSES",
     "ELASTIC_FAMILIES",
     "FLOOR_FAMILIES",
+    "RESERVE_FAMILIES",
     "UNITS",
     "Built",
     "build",

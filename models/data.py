@@ -43,13 +43,20 @@ FAMILIES: tuple[str, ...] = (
     "idle_reuse",
     "land_supply",
     "use_share_min",
+    "a_class_reach",
+    "a_class_target",
+    "mountain_land",
+    "mountain_energy",
 )
 """Constraint families of MODEL.md, in build order; names are row-name prefixes.
 
 ``objective_floor``, ``distance_to`` and ``change_limit`` are analysis families
 (near-optimal alternatives, stability against an approved plan), built only when
 ``build`` is given an ``Analysis``; ``far_upgrade`` and ``idle_reuse`` are the land
-measures (switched off unless a scenario turns them on)."""
+measures (switched off unless a scenario turns them on); ``a_class_reach`` (the
+per-zone indicator rows) is built with ``a_class_target``, the zones' national
+assessment target; ``mountain_land`` and ``mountain_energy`` keep land and energy for
+山区26县 projects and firms."""
 
 SWITCHABLE: tuple[str, ...] = (
     "zone_electricity",
@@ -64,10 +71,20 @@ SWITCHABLE: tuple[str, ...] = (
     "idle_reuse",
     "land_supply",
     "use_share_min",
+    "a_class_target",
+    "mountain_land",
+    "mountain_energy",
 )
 """Families a scenario may switch off."""
 
-OFF_BY_DEFAULT: tuple[str, ...] = ("far_upgrade", "idle_reuse", "land_supply")
+OFF_BY_DEFAULT: tuple[str, ...] = (
+    "far_upgrade",
+    "idle_reuse",
+    "land_supply",
+    "a_class_target",
+    "mountain_land",
+    "mountain_energy",
+)
 """Switchable families a scenario must switch on (the land measures of issue 20): a
 scenario written before they existed solves the same model as before."""
 
@@ -83,6 +100,9 @@ SUPPLY_MODES: tuple[str, ...] = (
 
 USES: tuple[str, ...] = ("industrial", "warehouse", "rd", "office")
 """Project uses of mixed-use land (工业, 仓储, 研发, 办公): the axis of ``use_share_min``."""
+A_CLASS_INDICATORS: tuple[str, ...] = ("tax", "value_added", "developed_land")
+"""The national assessment's indicators a plan changes, the last axis of ``zone_a_class_need``:
+tax (万元), value added (万元, standing in for output) and developed land (亩) of a zone."""
 
 
 def _default_switches() -> dict[str, bool]:
@@ -203,6 +223,29 @@ class ModelData:
     """Each firm's use, an index into :data:`USES` (F,)."""
     use_share_min: np.ndarray | None = None
     """Least share of each use in the land admitted in each zone (Z, len(USES)); 0 = no row."""
+    # the zones' national assessment (``a_class_target``); None = no target
+    zone_a_class_need: np.ndarray | None = None
+    """(Z, 3) what a zone needs to reach A class, per :data:`A_CLASS_INDICATORS`: tax 万元,
+    value added 万元, developed land 亩 (the thresholds × the zone's approved km²); NaN = no
+    threshold on that indicator."""
+    a_class_target_zones: int = 0
+    """At least this many zones reach A class (``a_class_target`` row; 0 = no count row)."""
+    a_class_weight_wan: float = 0.0
+    """Objective weight per zone that reaches A class (万元; 0 = no objective term)."""
+    # 山区26县 (``mountain_land``, ``mountain_energy``); None = no firm is marked
+    firm_mountain: np.ndarray | None = None
+    """(F,) bool: the firm is from or partnered with a 山区26县 county (or, existing, sits in a
+    zone of one)."""
+    zone_mountain: np.ndarray | None = None
+    """(Z,) bool: the zone lies in a 山区26县 county (a project placed there counts as one)."""
+    mountain_reserve_mu: float = float("nan")
+    """Land kept for 山区26县 projects: non-26县 projects take at most ``open_land_mu`` − this."""
+    mountain_open_land_mu: float = 0.0
+    """The province's land open to new projects (plots without an occupant), 亩."""
+    mountain_reserve_tce: float = float("nan")
+    """Energy kept for 山区26县 firms: the others use at most ``mountain_energy_tce`` − this."""
+    mountain_energy_tce: float = float("nan")
+    """The energy quota the reserve is taken from (province cap, else Σ finite zone caps), tce."""
 
     @property
     def n_zones(self) -> int:
@@ -314,6 +357,16 @@ class ModelData:
             a = np.asarray(share, dtype=float)
             if np.isnan(a).any() or (a < 0).any() or (a > 1).any():
                 raise ValueError("ModelData.use_share_min: shares must lie in [0, 1]")
+        need = self.zone_a_class_need
+        if need is not None and np.shape(need) != (z, len(A_CLASS_INDICATORS)):
+            raise ValueError(
+                f"ModelData.zone_a_class_need: shape {np.shape(need)}, expected "
+                f"{(z, len(A_CLASS_INDICATORS))}"
+            )
+        for name, n in (("firm_mountain", f), ("zone_mountain", z)):
+            arr = getattr(self, name)
+            if arr is not None and np.shape(arr) != (n,):
+                raise ValueError(f"ModelData.{name}: shape {np.shape(arr)}, expected {(n,)}")
         for name, (arr, n, allow_minus_one) in ranges.items():
             a = np.asarray(arr)
             if a.size == 0:

@@ -172,6 +172,8 @@ FIRMS = Layer(
         _c("founded_year", "int"),
         _c("under_construction", "bool"),
         _c("use", choices=USES),  # optional (混合布局): industrial / warehouse / rd / office
+        # optional: the 山区26县 county a firm is from or partners with (共建)
+        _c("partner_county"),
     ),
     id_column="firm_id",
 )

@@ -742,6 +742,7 @@ def check_frames(
             t("case.dates_reversed"),
             t("case.hint.dates_reversed"),
         )
+    _check_partner_county(problems, built.get("firms"), cl, files)
     if zones is not None:
         pos = zones["positioning"]
         bad = pos.map(lambda s: any(x not in POSITIONING for x in split_list(s))).astype(bool)
@@ -756,3 +757,30 @@ def check_frames(
             lambda i: t("case.bad_positioning", value=str(pos.iloc[i])),
             t("case.hint.choices", choices="; ".join(POSITIONING)),
         )
+
+
+def _check_partner_county(
+    problems: ProblemList,
+    firms: pd.DataFrame | None,
+    county_lists: pd.DataFrame | None,
+    files: dict[str, str],
+) -> None:
+    """Warn about a firm's ``partner_county`` that no county list names (it counts for none)."""
+    if firms is None or "partner_county" not in firms.columns:
+        return
+    known = set()
+    if county_lists is not None and "county" in county_lists.columns:
+        known = set(county_lists["county"].dropna().astype(str))
+    pc = firms["partner_county"]
+    bad = pc.map(lambda c: isinstance(c, str) and c != "" and c not in known).astype(bool)
+    _report(
+        problems,
+        "warning",
+        "unknown_partner_county",
+        bad.to_numpy(),
+        _labels(firms, ALL_LAYERS["firms"]),
+        _where("firms", files),
+        "partner_county",
+        lambda i: t("case.unknown_partner_county", value=str(pc.iloc[i])),
+        t("case.hint.unknown_partner_county"),
+    )

@@ -179,11 +179,12 @@ def run(
 
 
 def _other_integers(built: Built) -> bool:
-    """Return True when the model has integer variables besides ``y`` and ``x``.
+    """Return True when the model has integer variables besides ``y``, ``x`` and ``r``.
 
     Every family creates its variables through the build context, which counts the
     binaries (``built.size["binaries"]``); comparing that count is O(1), where
     asking PuLP for the problem's variables walks every row (1.6 s at scale 10).
     """
     own = sum(v is not None for v in built.y) + sum(v is not None for v in built.x)
+    own += sum(v is not None for v in built.r)  # rounded by the start too (``_fixed_plan``)
     return int(built.size.get("binaries", own)) > own

@@ -326,6 +326,9 @@ def _aggregated_relaxation(
 
 GREEDY_MIN_PAIRS = CG_MIN_PAIRS
 """From this many candidate pairs on, a greedy plan comes first, before any relaxation."""
+R_LIFT = 1e-3
+"""Objective bonus per A-class flag ``r`` in a fixed plan's output LP: each flag goes to 1
+where the plan lifts its zone, so rounding keeps it (万元, far below any output's worth)."""
 
 RELAXATION_SHARE = 0.7
 """Share of the time left that the (aggregated) LP relaxation may take."""
@@ -362,23 +365,36 @@ def _fixed_plan(
     """
     MS = highspy.HighsModelStatus  # noqa: N806
     n = lp.num_col_
+    mat = mat if mat is not None else _matrix(lp)
+    row_of, idx, coef = mat
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    ri = np.array([v.index for v in built.r if v is not None], dtype=np.int64)
+
+    def outputs(fixed: np.ndarray, val: np.ndarray) -> np.ndarray | None:
+        """Solve the LP in the free columns with the others at ``val``; None if not optimal."""
+        act = np.bincount(row_of, weights=coef * val[idx], minlength=lp.num_row_)
+        sub = _sub_lp(lp, ~fixed, np.ones(lp.num_row_, dtype=bool), mat)
+        sub.row_lower_ = np.asarray(lp.row_lower_, dtype=float) - act
+        sub.row_upper_ = np.asarray(lp.row_upper_, dtype=float) - act
+        sub.offset_ = float(lp.offset_) + float(cost[fixed] @ val[fixed])
+        free_r = ri[~fixed[ri]]
+        if free_r.size:  # lift each zone's A-class flag as far as the plan allows (tie-break)
+            sub_cost = np.asarray(sub.col_cost_, dtype=float)
+            sub_cost[(np.cumsum(~fixed) - 1)[free_r]] -= R_LIFT
+            sub.col_cost_ = sub_cost
+        h = _solve_quiet(sub, deadline - time.perf_counter())
+        if h.getModelStatus() != MS.kOptimal:
+            return None
+        col = val.copy()
+        col[~fixed] = np.asarray(h.getSolution().col_value)
+        return col
+
     fixed = np.zeros(n, dtype=bool)
     fixed[xi] = fixed[yi] = True
     val = np.zeros(n)
     val[xi], val[yi] = x, y
-    mat = mat if mat is not None else _matrix(lp)
-    row_of, idx, coef = mat
-    act = np.bincount(row_of, weights=coef * val[idx], minlength=lp.num_row_)
-    sub = _sub_lp(lp, ~fixed, np.ones(lp.num_row_, dtype=bool), mat)
-    sub.row_lower_ = np.asarray(lp.row_lower_, dtype=float) - act
-    sub.row_upper_ = np.asarray(lp.row_upper_, dtype=float) - act
-    cost = np.asarray(lp.col_cost_, dtype=float)
-    sub.offset_ = float(lp.offset_) + float(cost[fixed] @ val[fixed])
-    h = _solve_quiet(sub, deadline - time.perf_counter())
-    if h.getModelStatus() == MS.kOptimal:
-        col = val.copy()
-        col[~fixed] = np.asarray(h.getSolution().col_value)
-    elif time.perf_counter() < deadline:
+    col = outputs(fixed, val)
+    if col is None and time.perf_counter() < deadline:
         lo, up = lo0.copy(), up0.copy()
         lo[xi] = up[xi] = x
         lo[yi] = up[yi] = y
@@ -389,8 +405,19 @@ def _fixed_plan(
         if h is None or h.getModelStatus() != MS.kOptimal:
             return None
         col = np.asarray(h.getSolution().col_value)
-    else:
+        if ri.size:  # the repaired plan's outputs again, with the flags lifted
+            val = np.zeros(n)
+            val[xi], val[yi] = np.rint(col[xi]), np.rint(col[yi])
+            col = outputs(fixed, val)
+    if col is None:
         return None
+    if ri.size and (np.abs(col[ri] - np.rint(col[ri])) > 1e-6).any():
+        # a zone the plan does not lift fully is not counted: fix the flags and re-solve
+        fixed[ri] = True
+        val[ri] = np.where(col[ri] >= 1 - 1e-6, 1.0, 0.0)
+        col = outputs(fixed, val)
+        if col is None:
+            return None
     return _col_objective(lp, col, sense_of(built.prob)), col
 
 
