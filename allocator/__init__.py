@@ -92,6 +92,8 @@ _API: dict[str, str] = {
     "Kpis": "allocator.kpis",
     "KPI_KEYS": "allocator.kpis",
     "HEADLINE_KPIS": "allocator.kpis",
+    "MEASURE_KPIS": "allocator.kpis",
+    "shown_kpis": "allocator.kpis",
     "compute_kpis": "allocator.kpis",
     "kpi_label": "allocator.kpis",
     "format_kpi": "allocator.kpis",

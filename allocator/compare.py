@@ -17,13 +17,21 @@ import pandas as pd
 
 from allocator.errors import AllocatorError
 from allocator.i18n import has, normalize_lang, t
-from allocator.kpis import HEADLINE_KPIS, KPI_UNITS, Kpis, kpi_label, kpi_value
+from allocator.kpis import (
+    HEADLINE_KPIS,
+    KPI_UNITS,
+    MEASURE_KPIS,
+    Kpis,
+    kpi_label,
+    kpi_value,
+    shown_kpis,
+)
 from allocator.runs import Run, load_run
 from allocator.status import status_label
 
 RUN_ROWS = ("status", "objective", "gap", "solve_seconds")
 """Rows of the key-figure table that describe the solve itself."""
-KPI_ROWS = RUN_ROWS + HEADLINE_KPIS
+KPI_ROWS = RUN_ROWS + HEADLINE_KPIS + MEASURE_KPIS
 """Rows of the key-figure table: the solve, then the plan's headline KPIs."""
 
 
@@ -188,7 +196,7 @@ def _kpis(run: Any) -> dict[str, Any]:
         "solve_seconds": s.get("solve_seconds"),
     }
     kpis = run.kpis if isinstance(run.kpis, Kpis) else Kpis.from_dict(run.kpis)
-    for key in HEADLINE_KPIS:
+    for key in HEADLINE_KPIS + MEASURE_KPIS:
         value = kpis.get(key)
         out[key] = np.nan if value is None else value
     return out
@@ -211,8 +219,10 @@ def compare(runs: Sequence[Any]) -> Comparison:
         raise AllocatorError(t("err.compare.need_two"), hint=t("err.compare.need_two_hint"))
     used: set[str] = set()
     labels = [_label(r, used) for r in items]
+    # the land measures' rows only where some run has them
+    shown = shown_kpis(*(r.kpis for r in items))
     kpis = pd.DataFrame({lab: _kpis(r) for lab, r in zip(labels, items, strict=True)}).reindex(
-        list(KPI_ROWS)
+        [k for k in KPI_ROWS if k in RUN_ROWS or k in shown]
     )
     base, base_label = items[0], labels[0]
     # zones

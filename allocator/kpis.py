@@ -75,6 +75,37 @@ HEADLINE_KPIS: tuple[str, ...] = (
 )
 """The KPIs a page or a brief shows first (the ``*_before_*`` ones are their baselines)."""
 
+MEASURE_KPIS: tuple[str, ...] = (
+    "zones_reaching_a_class",
+    "floor_area_added_m2",
+    "land_saved_mu",
+    "idle_floor_area_reused_m2",
+    "land_income_wan",
+    "land_returned_mu",
+    "mountain_projects_admitted",
+    "mountain_land_mu",
+    "mountain_energy_tce",
+)
+"""The land measures' KPIs (plot-ratio upgrades, idle plants, land terms, A class, 山区26县):
+shown after the headline ones wherever a run has them (:func:`shown_kpis`)."""
+
+
+def shown_kpis(*runs_kpis: Mapping[str, Any] | Kpis | None) -> tuple[str, ...]:
+    """Return the headline KPIs, then each land measure any of these runs has (non-zero).
+
+    A measure no run uses (no upgrade, no 26县 reserve) is left out of the table.
+    """
+
+    def used(key: str) -> bool:
+        for k in runs_kpis:
+            value = None if k is None else k.get(key)
+            if isinstance(value, int | float) and math.isfinite(value) and value != 0:
+                return True
+        return False
+
+    return HEADLINE_KPIS + tuple(k for k in MEASURE_KPIS if used(k))
+
+
 KPI_UNITS: dict[str, str] = {
     "electricity_mwh": "MWh",
     "electricity_before_mwh": "MWh",
@@ -295,5 +326,6 @@ BEFORE_KPIS: dict[str, str] = {
     "tax_wan": "tax_before_wan",
     "energy_tce": "energy_before_tce",
     "electricity_mwh": "electricity_before_mwh",
+    "zones_reaching_a_class": "zones_reaching_a_class_before",
 }
 """The present-state KPI of each planned quantity (for before → after tables)."""

@@ -123,3 +123,28 @@ def test_misreported_idle_reuse_is_caught(reused):
     broken = type("R", (), {"firms": f, "plots": result.plots, "summary": result.summary})()
     v = check_result(broken, case, scen)
     assert "idle_reuse" in families(v)
+
+
+def test_the_land_measures_appear_in_compare_the_brief_and_the_app_table(upgraded):
+    """Compare, the brief and the app's KPI table add the land measures a run has, only those."""
+    from allocator import compare, kpi_label
+    from allocator.export.brief import build_brief
+    from allocator.export.data import collect
+    from allocator.ui.results import kpi_frame
+
+    _, _, result, base = upgraded
+    run, base_run = load_run(result.run_path), load_run(base.run_path)
+    added, saved = kpi_label("floor_area_added_m2", "zh"), kpi_label("land_saved_mu", "zh")
+    rows = compare([base_run, run]).kpis
+    assert rows.loc["floor_area_added_m2"].tolist() == pytest.approx(
+        [0.0, result.kpis["floor_area_added_m2"]]
+    )
+    assert "land_saved_mu" in rows.index
+    assert "mountain_land_mu" not in rows.index  # no run has a 26县 reserve
+    labels = [row[0] for row in build_brief(collect(run, lang="zh")).kpis]
+    assert added in labels
+    assert saved in labels
+    assert kpi_label("mountain_land_mu", "zh") not in labels
+    # the headline-only table of a run without upgrades stays as it was
+    assert added not in [row[0] for row in build_brief(collect(base_run, lang="zh")).kpis]
+    assert added in kpi_frame(run, base_run).iloc[:, 0].tolist()

@@ -17,7 +17,6 @@ import pytest
 from app_helpers import open_page, set_env
 
 from allocator import (
-    HEADLINE_KPIS,
     KPI_KEYS,
     Diagnosis,
     Kpis,
@@ -27,6 +26,7 @@ from allocator import (
     kpi_label,
     kpi_value,
     load_scenario,
+    shown_kpis,
     status_label,
 )
 from allocator.cli import main
@@ -259,10 +259,10 @@ def test_cli_app_and_excel_show_the_same_kpis(tmp_path, tiny_gpkg, capsys, monke
     print_kpis(kpis)
     cli = {}
     for line in capsys.readouterr().out.splitlines():
-        for key in HEADLINE_KPIS:
+        for key in shown_kpis(kpis):
             if line.startswith(kpi_label(key, "zh")):
                 cli[key] = line[len(kpi_label(key, "zh")) :].split()[0]
-    assert cli == {k: format_kpi(k, kpis.get(k)) for k in HEADLINE_KPIS}
+    assert cli == {k: format_kpi(k, kpis.get(k)) for k in shown_kpis(kpis)}
 
     # app: the what-if page's KPI table for this run
     set_env(monkeypatch, {"ALLOCATOR_CASE": str(tiny_gpkg), "ALLOCATOR_RUNS_DIR": str(out)})
@@ -271,7 +271,7 @@ def test_cli_app_and_excel_show_the_same_kpis(tmp_path, tiny_gpkg, capsys, monke
     frame = kpi_frame(run, None)
     app = dict(zip(frame.iloc[:, 0], frame.iloc[:, 1], strict=True))
     # every figure in the unit its label names: electricity in 万千瓦时 (MWh / 10)
-    assert app == {kpi_label(k, "zh"): kpi_value(k, kpis.get(k)) for k in HEADLINE_KPIS}
+    assert app == {kpi_label(k, "zh"): kpi_value(k, kpis.get(k)) for k in shown_kpis(kpis)}
     assert kpi_label("electricity_mwh", "zh") == "用电量（万千瓦时）"
     assert app["用电量（万千瓦时）"] == pytest.approx(kpis.get("electricity_mwh") / 10)
     assert cli["electricity_mwh"] == format_kpi("electricity_mwh", kpis.get("electricity_mwh"))

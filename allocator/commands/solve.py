@@ -20,7 +20,7 @@ from allocator.commands.info import render_table
 from allocator.diagnosis import Diagnosis
 from allocator.errors import AllocatorError, ScenarioError
 from allocator.i18n import has, t
-from allocator.kpis import BEFORE_KPIS, HEADLINE_KPIS, Kpis, format_kpi, kpi_label
+from allocator.kpis import BEFORE_KPIS, Kpis, format_kpi, kpi_label, shown_kpis
 from allocator.status import run_status_label
 from allocator.units import MWH_PER_WAN_KWH
 
@@ -149,10 +149,10 @@ def print_summary(result: Any, stream: Any = None) -> None:
 
 
 def print_kpis(kpis: Kpis, stream: Any = None) -> None:
-    """Print the headline KPIs with their present value, as an aligned table."""
+    """Print the headline KPIs (and the land measures the plan has) with their present value."""
     stream = stream if stream is not None else sys.stdout
     rows = []
-    for key in HEADLINE_KPIS:
+    for key in shown_kpis(kpis):
         before_key = BEFORE_KPIS.get(key)
         before = kpis.get(before_key) if before_key else None
         rows.append([kpi_label(key), format_kpi(key, kpis.get(key)), format_kpi(key, before)])

@@ -27,7 +27,16 @@ from matplotlib.transforms import Bbox
 from allocator.export import fonts, maps
 from allocator.export.data import ExportData, collect, constraint_label
 from allocator.i18n import t
-from allocator.kpis import BEFORE_KPIS, HEADLINE_KPIS, Kpis, format_delta, format_kpi, kpi_label
+from allocator.kpis import (
+    BEFORE_KPIS,
+    HEADLINE_KPIS,
+    MEASURE_KPIS,
+    Kpis,
+    format_delta,
+    format_kpi,
+    kpi_label,
+    shown_kpis,
+)
 from allocator.status import run_status_label
 from allocator.units import display_rate, planner_unit
 
@@ -71,6 +80,8 @@ def _present_kpis(data: ExportData) -> dict[str, float | None]:
         out["firms_served"] = float((f["kind"].astype(str) != "applicant").sum())
     out["applicants_admitted"] = 0.0
     out["firms_moved_out"] = 0.0
+    for key in MEASURE_KPIS:  # no upgrade, reuse or land term before any plan
+        out.setdefault(key, 0.0)
     return out
 
 
@@ -164,10 +175,10 @@ def build_brief(
         before = _present_kpis(data)
         base_name = base_name or t("brief.present", lang)
     else:
-        before = {k: base.kpis.get(k) for k in HEADLINE_KPIS}
+        before = {k: base.kpis.get(k) for k in HEADLINE_KPIS + MEASURE_KPIS}
         base_name = base_name or str(base.summary.get("scenario_name") or base.path.name)
     rows = []
-    for key in HEADLINE_KPIS:
+    for key in shown_kpis(plan_kpis, before):
         p, b = plan_kpis.get(key), before.get(key)
         delta = None if p is None or b is None else p - b
         rows.append(

@@ -21,6 +21,7 @@ from allocator import (
     repair_overrides,
     repair_rows,
     run_status_label,
+    shown_kpis,
 )
 from allocator.i18n import has
 from allocator.ui import maps
@@ -132,7 +133,7 @@ def kpi_frame(run: Any, base: Any | None) -> pd.DataFrame:
     now = run.kpis
     before = base.kpis if base is not None else None
     rows = []
-    for key in HEADLINE_KPIS:
+    for key in shown_kpis(now, before):
         value = kpi_value(key, now.get(key))  # in the unit the label names (万千瓦时)
         row = {t("ui.kpi.name"): kpi_label(key, lang()), t("ui.kpi.scenario"): value}
         if before is not None:
