@@ -12,6 +12,7 @@ objective and the bound, for HiGHS and CBC alike.
 Modules: :mod:`~models.solver.dispatch` (``run``, fallback),
 :mod:`~models.solver.highs` and :mod:`~models.solver.cbc` (one run each),
 :mod:`~models.solver.start` (start heuristics and LP bounds),
+:mod:`~models.solver.greedy` (a first plan without any LP),
 :mod:`~models.solver.duals` (marginal values, relaxations),
 :mod:`~models.solver.problem` (HiGHS matrix, LP/MPS files),
 :mod:`~models.solver.solution` (:class:`ModelSolution`),

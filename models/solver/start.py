@@ -14,6 +14,7 @@ import numpy as np
 import pulp
 
 from models.allocation import CAP_FAMILIES, Built
+from models.solver.greedy import greedy_plan
 from models.solver.highs_api import _hrun, _solve_quiet, highspy
 from models.solver.problem import _col_objective, _to_highs_lp, direction_of, sense_of
 from models.status import Status, classify
@@ -421,6 +422,33 @@ def _fixed_plan(
     return _col_objective(lp, col, sense_of(built.prob)), col
 
 
+def _greedy_start(
+    built: Built,
+    lp: Any,
+    lo0: np.ndarray,
+    up0: np.ndarray,
+    xi: np.ndarray,
+    yi: np.ndarray,
+    deadline: float,
+    mat: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[float, np.ndarray] | None:
+    """Return a plan found without the relaxation: :func:`~models.solver.greedy.greedy_plan`.
+
+    Its admissions are fixed and checked against the model's rows by
+    :func:`_fixed_plan` (outputs re-optimised); when the greedy gives up or
+    the check fails, each applicant on its free parcel of largest capacity
+    (:func:`_round_assignment` without LP values) instead.
+    """
+    g = greedy_plan(built, deadline)
+    plan = _fixed_plan(built, lp, g.x, g.y, lo0, up0, xi, yi, deadline, mat) if g else None
+    if plan is None and time.perf_counter() < deadline:
+        x, y = _round_assignment(
+            built, np.zeros(len(xi)), np.ones(len(yi)), True, deadline=deadline
+        )
+        plan = _fixed_plan(built, lp, x, y, lo0, up0, xi, yi, deadline, mat)
+    return plan
+
+
 def _lp_rounding_start(
     built: Built,
     lp: Any,
@@ -441,9 +469,9 @@ def _lp_rounding_start(
 
     Solves the LP relaxation (its optimum bounds the MIP), rounds it with
     :func:`_round_assignment`, fixes the binaries and solves the LP in the
-    outputs. From ``GREEDY_MIN_PAIRS`` pairs on, a greedy plan (the same
-    rounding without LP values: each applicant on its free parcel of largest
-    capacity, every existing firm staying) comes first, so a run that the
+    outputs. From ``GREEDY_MIN_PAIRS`` pairs on, a greedy plan
+    (:func:`_greedy_start`: no LP values, firms by value per unit of their
+    tightest cap, every existing firm staying) comes first, so a run that the
     relaxation would outlast still returns a plan; below that size it is the
     fallback when the relaxation does not finish. Every stage ends by
     ``time_limit_s``; when the relaxation does not finish, the bound is the
@@ -476,10 +504,7 @@ def _lp_rounding_start(
         mat = _matrix(lp)
         best: tuple[float, np.ndarray] | None = None
         if len(built.x) >= GREEDY_MIN_PAIRS:
-            x, y = _round_assignment(
-                built, np.zeros(len(xi)), np.ones(len(yi)), True, deadline=t_end
-            )
-            best = _fixed_plan(built, lp, x, y, lo0, up0, xi, yi, t_end, mat)
+            best = _greedy_start(built, lp, lo0, up0, xi, yi, t_end, mat)
         if start_plan is not None:
             y_s, x_s = (np.where(np.asarray(v, float) > 0.5, 1.0, 0.0) for v in start_plan)
             if y_s.shape == yi.shape and x_s.shape == xi.shape:
@@ -525,10 +550,7 @@ def _lp_rounding_start(
                     best = plan
         if best is None and time.perf_counter() < t_end:
             # the relaxation did not finish: a greedy plan rather than none
-            x, y = _round_assignment(
-                built, np.zeros(len(xi)), np.ones(len(yi)), True, deadline=t_end
-            )
-            best = _fixed_plan(built, lp, x, y, lo0, up0, xi, yi, t_end, mat)
+            best = _greedy_start(built, lp, lo0, up0, xi, yi, t_end, mat)
         if best is None:
             return None
         if not np.isfinite(bound):
