@@ -273,3 +273,38 @@ def test_relax_all_after_a_cut_on_every_zone_turns_the_run_feasible(tiny_env):
     assert all(k.startswith("caps.zones.") for k in relax), relax
     run = load_run(at.session_state["whatif_last"]["run"])
     assert run.has_solution, run.status
+
+
+@pytest.mark.slow
+def test_a_whatif_stopped_at_its_limit_offers_to_continue_from_its_plan(tmp_path, monkeypatch):
+    """The sample case in 1 s: the page says the run stopped before its gap (with
+    or without a plan) and "从当前方案继续求解" solves the same edits with 5× the limit,
+    from the plan it had."""
+    from allocator import load_run
+
+    monkeypatch.setenv("ALLOCATOR_CASE", str(ROOT / "gis_data" / "zhejiang_sample.gpkg"))
+    monkeypatch.setenv("ALLOCATOR_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("ALLOCATOR_APP_TIME_LIMIT_S", "1")
+    monkeypatch.setenv("ALLOCATOR_APP_REL_GAP", "0.0001")
+    at = open_page("whatif", timeout=300)
+    at.slider(key="sc:baseline:caps.energy_factor").set_value(90.0).run()
+    at.button(key="whatif_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    first = load_run(at.session_state["whatif_last"]["run"])
+    answered = at.session_state["whatif_last"]["hash"]
+    offered = [b for b in at.button if b.key == "whatif_continue_button"]
+    if str(first.status) == "optimal":  # a machine that proved 0.01 % within 1 s: no offer
+        assert offered == []
+        return
+    page = texts(at)
+    assert "尚未达到目标" in page or "秒时限内未找到可行方案" in page
+    assert len(offered) == 1
+    offered[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    second = load_run(at.session_state["whatif_last"]["run"])
+    assert second.path != first.path
+    assert second.summary["settings"]["time_limit_s"] == pytest.approx(5.0)
+    assert at.session_state["whatif_last"]["hash"] == answered  # the same edits, not stale
+    assert "上次结果（参数修改前）" not in texts(at)
+    if first.has_solution:  # it starts from the plan it had
+        assert second.summary["objective"] >= first.summary["objective"] * (1 - 1e-9)

@@ -19,6 +19,7 @@ from allocator.ui.common import (
     case_path,
     fixed,
     fmt_num,
+    fmt_pct,
     get_case,
     get_run,
     guard,
@@ -328,6 +329,8 @@ def render() -> None:
         )
         if run_clicked or st.session_state.pop("whatif_rerun", False):
             run_now(base, scenario, case, bool(changes))
+        elif st.session_state.pop("whatif_continue", False):
+            run_now(base, scenario, case, bool(changes), longer=True)
         show_last(scenario, case)
         saved_scenarios.keep(base_path, overrides, case)
 
@@ -365,9 +368,23 @@ def repair(overrides: dict[str, float], shown: list[dict[str, Any]]) -> None:
     st.session_state["whatif_rerun"] = True
 
 
-def run_now(base: Any, scenario: Any, case: Any, changed: bool) -> None:
-    """Solve the base (once) and the changed scenario with live progress; remember the runs."""
+CONTINUE_FACTOR = 5.0
+"""A continued what-if gets this many times the interactive time limit."""
+
+
+def run_now(base: Any, scenario: Any, case: Any, changed: bool, *, longer: bool = False) -> None:
+    """Solve the base (once) and the changed scenario with live progress; remember the runs.
+
+    ``longer``: the last run stopped at its time limit before its gap; solve the
+    same scenario again with :data:`CONTINUE_FACTOR` times the limit, from the
+    plan it had (the reused model starts from its last plan), so the answer
+    shown does not depend on how busy the server was.
+    """
     started = time.monotonic()
+    answered = saved_scenarios.answered(scenario, case)
+    if longer:
+        limit = float(scenario.get("solver.time_limit_s")) * CONTINUE_FACTOR
+        scenario = scenario.with_overrides({"solver.time_limit_s": limit}, where="app")
     with st.status(t("ui.whatif.running"), expanded=True) as status:
         try:
             reuse = reuse_session(base_key(base, case))
@@ -388,7 +405,7 @@ def run_now(base: Any, scenario: Any, case: Any, changed: bool) -> None:
         "run": str(folder),
         "base": str(base_folder or folder),
         "changed": changed,
-        **saved_scenarios.answered(scenario, case),
+        **answered,  # a continued run answers the same edits (only its time limit is longer)
     }
 
 
@@ -412,7 +429,36 @@ def show_last(scenario: Any = None, case: Any = None) -> None:
         st.subheader(t("ui.scenlib.stale_result", name=title))
     else:
         st.subheader(t("ui.whatif.result", name=title))
+        stopped_early(run)
     results.show_run(run, base_result, key="whatif", repair=repair)
+
+
+def stopped_early(run: Any) -> None:
+    """Say so when the run stopped at its time limit before its gap, and offer to go on."""
+    summary = run.summary or {}
+    settings = summary.get("settings") or {}
+    gap, want = summary.get("gap"), settings.get("rel_gap")
+    limit = float(settings.get("time_limit_s") or 0.0)
+    if str(summary.get("status")) == "time_limit_no_solution":
+        st.warning(t("ui.whatif.no_plan_in_time", seconds=fmt_num(limit, 0)))
+    elif summary.get("stopped_by") != "time_limit" or not run.has_solution:
+        return
+    elif gap is None or want is None or float(gap) <= float(want):
+        return
+    else:
+        st.warning(
+            t(
+                "ui.whatif.stopped_early",
+                seconds=fmt_num(limit, 0),
+                gap=fmt_pct(float(gap), 2),
+                want=fmt_pct(float(want), 2),
+            )
+        )
+    st.button(
+        t("ui.whatif.continue", seconds=fmt_num(limit * CONTINUE_FACTOR, 0)),
+        key="whatif_continue_button",
+        on_click=lambda: st.session_state.update(whatif_continue=True),
+    )
 
 
 with guard():
