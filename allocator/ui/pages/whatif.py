@@ -368,8 +368,9 @@ def repair(overrides: dict[str, float], shown: list[dict[str, Any]]) -> None:
     st.session_state["whatif_rerun"] = True
 
 
+# a continued what-if gets this many times the interactive time limit (a comment, not a
+# string: Streamlit would draw a bare string of a page script on the page)
 CONTINUE_FACTOR = 5.0
-"""A continued what-if gets this many times the interactive time limit."""
 
 
 def run_now(base: Any, scenario: Any, case: Any, changed: bool, *, longer: bool = False) -> None:
