@@ -554,7 +554,7 @@ def run_model(
         y = np.asarray(sol.y, dtype=float).reshape(n_f)
         x = np.asarray(sol.x, dtype=float).reshape(n_c)
         o = np.asarray(sol.o, dtype=float).reshape(n_f)
-        u = np.array([0.0 if v is None else float(v.varValue or 0.0) for v in built.u])
+        u = np.where(built.u_col >= 0, built.values(np.maximum(built.u_col, 0)), 0.0)
         result.firms, result.zones, result.plots, result.kpis = assemble(
             prep, y, x, o, u if len(u) else None
         )

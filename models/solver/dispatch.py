@@ -139,5 +139,5 @@ def _other_integers(built: Built) -> bool:
     binaries (``built.size["binaries"]``); comparing that count is O(1), where
     asking PuLP for the problem's variables walks every row (1.6 s at scale 10).
     """
-    own = sum(v is not None for v in built.y) + sum(v is not None for v in built.x)
+    own = len(built.y_col) + len(built.x_col)
     return int(built.size.get("binaries", own)) > own

@@ -10,11 +10,10 @@ import time
 from typing import Any
 
 import numpy as np
-import pulp
 
 from models.allocation import CAP_FAMILIES, Built
 from models.solver.highs_api import _hrun, _solve_quiet, highspy
-from models.solver.problem import _col_objective, _to_highs_lp, direction_of, sense_of
+from models.solver.problem import _col_objective, direction_of, model_lp, sense_of
 from models.status import Status, classify
 
 
@@ -113,7 +112,7 @@ def _lp_relaxation(
     cost = np.asarray(lp.col_cost_, dtype=float)
     lo = np.asarray(lp.col_lower_, dtype=float)
     up = np.asarray(lp.col_upper_, dtype=float)
-    xi = np.array([v.index for v in built.x], dtype=np.int64)
+    xi = built.lp_index(built.x_col)
     corder = np.argsort(idx, kind="stable")
     cptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(idx, minlength=n), out=cptr[1:])
@@ -189,7 +188,7 @@ def _lp_relaxation(
         order.extend(neg.tolist())
     col = np.zeros(n)
     col[np.asarray(order, dtype=np.int64)] = np.asarray(h.getSolution().col_value)
-    sign = -1.0 if built.prob.sense == pulp.LpMaximize else 1.0
+    sign = sense_of(built)
     return col, sign * float(h.getInfo().objective_function_value)
 
 
@@ -282,17 +281,14 @@ def _aggregated_relaxation(
     (also when ``time_limit_s`` ends first).
     """
     if lp is None:
-        scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
-        lp, _, _, _ = _to_highs_lp(built.prob, scaled)
+        lp, _, _, _ = model_lp(built, CAP_FAMILIES)
     keep = _aggregate_keep(built)
-    xi = np.array([v.index for v in built.x], dtype=np.int64)
-    yi = np.array([v.index for v in built.y], dtype=np.int64)
+    xi = built.lp_index(built.x_col)
+    yi = built.lp_index(built.y_col)
     col_keep = np.ones(lp.num_col_, dtype=bool)
     col_keep[xi] = False
     col_keep[xi[keep]] = True
-    land = {i.solver_name for i in built.registry.rows.values() if i.family == "plot_once"}
-    row_names = list(built.prob._constraints)  # noqa: SLF001 - the order of lp's rows
-    row_keep = np.array([n not in land for n in row_names], dtype=bool)
+    row_keep = ~built.row_mask(("plot_once",), lp.num_row_)
     sub = _sub_lp(lp, col_keep, row_keep, mat)
     h = highspy.Highs()  # type: ignore[union-attr]
     h.setOptionValue("output_flag", False)
@@ -307,7 +303,7 @@ def _aggregated_relaxation(
         return None
     full = np.zeros(lp.num_col_)
     full[col_keep] = np.asarray(h.getSolution().col_value)
-    return full[xi], full[yi], sense_of(built.prob) * float(h.getInfo().objective_function_value)
+    return full[xi], full[yi], sense_of(built) * float(h.getInfo().objective_function_value)
 
 
 GREEDY_MIN_PAIRS = CG_MIN_PAIRS
@@ -377,13 +373,13 @@ def _fixed_plan(
         col = np.asarray(h.getSolution().col_value)
     else:
         return None
-    return _col_objective(lp, col, sense_of(built.prob)), col
+    return _col_objective(lp, col, sense_of(built)), col
 
 
 def _lp_rounding_start(
     built: Built,
     lp: Any,
-    variables: list[pulp.LpVariable],
+    integer: np.ndarray,
     threads: int,
     seed: int,
     time_limit_s: float,
@@ -414,18 +410,18 @@ def _lp_rounding_start(
     cont = highspy.HighsVarType.kContinuous  # type: ignore[union-attr]
     lp.integrality_ = [cont] * lp.num_col_
     lo0, up0 = np.array(lp.col_lower_), np.array(lp.col_upper_)
-    sense = sense_of(built.prob)
-    maximise = built.prob.sense == pulp.LpMaximize
+    sense = sense_of(built)
+    maximise = direction_of(built) == "max"
 
     def better(a: float, b: float) -> bool:
         return a > b if maximise else a < b
 
     try:
-        xi = np.array([v.index for v in built.x], dtype=np.int64)
-        yi = np.array([v.index for v in built.y], dtype=np.int64)
+        xi = built.lp_index(built.x_col)
+        yi = built.lp_index(built.y_col)
         mat = _matrix(lp)
         best: tuple[float, np.ndarray] | None = None
-        if len(built.x) >= GREEDY_MIN_PAIRS:
+        if len(built.x_col) >= GREEDY_MIN_PAIRS:
             x, y = _round_assignment(
                 built, np.zeros(len(xi)), np.ones(len(yi)), True, deadline=t_end
             )
@@ -440,7 +436,7 @@ def _lp_rounding_start(
         relax_end = time.perf_counter() + RELAXATION_SHARE * (t_end - time.perf_counter())
         xv = yv = None
         bound = float("nan")
-        if len(built.x) > CG_MIN_PAIRS:
+        if len(built.x_col) > CG_MIN_PAIRS:
             agg = _aggregated_relaxation(
                 built, threads, seed, relax_end - time.perf_counter(), lp=lp, mat=mat
             )
@@ -470,9 +466,7 @@ def _lp_rounding_start(
             return None
         if not np.isfinite(bound):
             bound = _box_bound(lp, sense)
-        closed = (
-            classify(True, best[0], bound, rel_gap, direction_of(built.prob))[0] == Status.OPTIMAL
-        )
+        closed = classify(True, best[0], bound, rel_gap, direction_of(built))[0] == Status.OPTIMAL
         rens_s = min(0.2 * time_limit_s, t_end - time.perf_counter() - 0.4 * time_limit_s)
         if work_limit is not None:
             rens_s = t_end - time.perf_counter()  # the node limit decides, the clock only guards
@@ -588,4 +582,4 @@ def _rens(
     # the objective of the columns returned: HiGHS's own figure can belong to
     # another point when it misjudges the start (see models.solver.highs)
     sol_col = np.asarray(h.getSolution().col_value)
-    return _col_objective(lp, sol_col, sense_of(built.prob)), sol_col
+    return _col_objective(lp, sol_col, sense_of(built)), sol_col
