@@ -224,8 +224,8 @@ class _Model:
         slot = np.full(nnz + n, -1, dtype=np.int64)  # columns by first appearance, no sort
         slot[first[keep]] = np.flatnonzero(keep)
         order = slot[slot >= 0]
-        col_of = np.full(n, -1, dtype=np.int64)
-        col_of[order] = np.arange(len(order))
+        col_of = np.full(n, -1, dtype=np.int32)
+        col_of[order] = np.arange(len(order), dtype=np.int32)
         nz = val != 0
         if nz.all():
             start, index, value = ptr, col_of[idx], val
@@ -236,7 +236,7 @@ class _Model:
         inf = np.inf
         return ModelMatrix(
             start=start.astype(np.int32),
-            index=index.astype(np.int32),
+            index=index,
             value=value,
             row_lower=np.where(sense >= 0, rhs, -inf),
             row_upper=np.where(sense <= 0, rhs, inf),
@@ -318,10 +318,16 @@ def _hcat(n: int, *parts: tuple[np.ndarray, np.ndarray, np.ndarray]):
     val = np.empty(nnz, dtype=float)
     base = ptr[:-1].copy()
     for (p, i, v), ln in zip(parts, lens, strict=True):
-        if len(i):
+        if not len(i):
+            continue
+        if len(i) == n:  # one entry in every row
+            dest = base
+        elif ln.max() == 1:  # at most one entry per row
+            dest = base[ln.astype(bool)]
+        else:
             dest = np.repeat(base - p[:-1], ln) + np.arange(len(i))
-            idx[dest] = i
-            val[dest] = v
+        idx[dest] = i
+        val[dest] = v
         base += ln
     return ptr, idx, val
 
@@ -1203,6 +1209,17 @@ def zone_split(ctx: _Ctx, prep: _Prep, o: np.ndarray, x: np.ndarray, split: _Spl
     m = len(fs)
     ptr, idx, val = _hcat(m, (_counts_ptr(per), split.col, np.ones(n)), _one(m, o[fs], -1.0))
     ctx.rows("zone_split", {"firm": take(d.firm_ids, fs), what: "*"}, ptr, idx, val, "==", 0.0)
+
+
+def _upgrade_terms(ctx: _Ctx, u: np.ndarray, f: int) -> list[tuple[Any, float]]:
+    """Return ``[(u_f, −k_f)]`` when firm f has an upgrade column (``u[f] ≥ 0``), else ``[]``.
+
+    For families written row by row (:meth:`_Ctx.row`, e.g. a family merged from
+    another branch); the block families use :func:`_upgrade_part`.
+    """
+    if u is None or not len(u) or u[f] < 0:
+        return []
+    return [(int(u[f]), -float(np.asarray(ctx.data.upgrade_output_per_m2, float)[f]))]
 
 
 def _upgrade_part(ctx: _Ctx, u: np.ndarray, fs: np.ndarray):
