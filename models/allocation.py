@@ -320,10 +320,8 @@ def _hcat(n: int, *parts: tuple[np.ndarray, np.ndarray, np.ndarray]):
     for (p, i, v), ln in zip(parts, lens, strict=True):
         if not len(i):
             continue
-        if len(i) == n:  # one entry in every row
-            dest = base
-        elif ln.max() == 1:  # at most one entry per row
-            dest = base[ln.astype(bool)]
+        if ln.max() == 1:  # at most one entry per row: at the row's current end
+            dest = base if len(i) == n else base[ln.astype(bool)]
         else:
             dest = np.repeat(base - p[:-1], ln) + np.arange(len(i))
         idx[dest] = i
