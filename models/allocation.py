@@ -86,6 +86,8 @@ assigned firm differs, ``d = P − Σ_p same_p``, is linear in the binaries
 
 from __future__ import annotations
 
+import gc
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -252,11 +254,27 @@ class _Model:
     def to_pulp(
         self, registry: NameRegistry
     ) -> tuple[pulp.LpProblem, np.ndarray, list[pulp.LpConstraint]]:
-        """Make the PuLP problem of the same rows, columns and objective."""
+        """Make the PuLP problem of the same rows, columns and objective.
+
+        The cyclic garbage collector is paused meanwhile: it would walk the
+        growing heap of PuLP objects again and again (a third of the time).
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._to_pulp(registry)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _to_pulp(
+        self, registry: NameRegistry
+    ) -> tuple[pulp.LpProblem, np.ndarray, list[pulp.LpConstraint]]:
         prob = pulp.LpProblem("allocation", pulp.LpMaximize)
         names = self.names()
-        lo = [None if not np.isfinite(v) else v for v in self.col_lower.tolist()]
-        up = [None if not np.isfinite(v) else v for v in self.col_upper.tolist()]
+        fin = math.isfinite
+        lo = [v if fin(v) else None for v in self.col_lower.tolist()]
+        up = [v if fin(v) else None for v in self.col_upper.tolist()]
         cats = [pulp.LpBinary if i else pulp.LpContinuous for i in self.col_integer.tolist()]
         vs = np.empty(len(names), dtype=object)
         vs[:] = [

@@ -12,6 +12,7 @@ parseable back into ``(family, keys)`` by :func:`parse`: the characters
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -272,6 +273,17 @@ class NameRegistry:
         return info
 
     def _materialise(self) -> None:
+        if not self._pending:
+            return
+        enabled = gc.isenabled()
+        gc.disable()  # many small objects: the cyclic collector would rescan them all
+        try:
+            self._make_names()
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _make_names(self) -> None:
         pending, self._pending = self._pending, []
         for b in pending:
             senses = [_SENSES[int(c)] for c in b.sense.tolist()]
