@@ -748,6 +748,11 @@ class Built:
         self._prob = value
         self._replaced = True
 
+    @property
+    def pulp_made(self) -> bool:
+        """True once the PuLP problem has been made (something read :attr:`prob`)."""
+        return self._prob is not None
+
     def pulp_changed(self) -> bool:
         """Return True when :attr:`prob` was changed after it was made (rows, objective).
 

@@ -20,6 +20,7 @@ from test_model_bruteforce import hand_case
 from models import synthetic
 from models.allocation import CAP_FAMILIES, ELASTIC_FAMILIES, Analysis, PlanRef, build
 from models.data import FAMILIES, ModelData, ModelParams
+from models.solver import Status, run
 from models.solver.problem import _to_highs_lp, highs_lp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,3 +163,18 @@ def test_sample_case_matrix_equals_pulp(sample_case_path, scenario):
     if scenario == "far_upgrade":
         assert "far_upgrade" in families
     assert_same_model(build(data, replace(params, elastic=True)))
+
+
+def test_highs_solve_needs_no_pulp_and_pulp_sees_its_plan():
+    # the HiGHS path works on the arrays: making PuLP inside the run's time limit
+    # cost seconds at scale; PuLP made afterwards carries the same plan
+    built = build(hand_case(), ModelParams())
+    sol = run(built, time_limit_s=30, rel_gap=1e-9)
+    assert sol.status == Status.OPTIMAL
+    assert not built.pulp_made
+    prob = built.prob
+    assert built.pulp_made
+    np.testing.assert_array_equal([v.varValue for v in built.y], sol.y)
+    np.testing.assert_array_equal([v.varValue for v in built.x], sol.x)
+    np.testing.assert_allclose([v.varValue for v in built.o], sol.o)
+    assert prob.objective.value() == pytest.approx(sol.objective, rel=1e-12)

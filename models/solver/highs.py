@@ -1,8 +1,8 @@
 """The HiGHS run: LP-rounding start, branch and bound, status and bound reading.
 
 The plan written is the plan whose objective is reported: the values HiGHS
-returns (or the start's) are written to the PuLP variables, the objective is
-recomputed from them, and :func:`models.status.classify` calls the run optimal
+returns (or the start's) are written to the build (``Built.set_values``), the
+objective is recomputed from them, and :func:`models.status.classify` calls the run optimal
 only when that objective closes the gap to the bound.
 
 HiGHS 1.16 can misjudge a start: it evaluates the start in the presolved space

@@ -110,8 +110,9 @@ def _collect(built: Built, sol: ModelSolution) -> ModelSolution:
 def _plan_objective(built: Built) -> float:
     """Snap the binaries to 0/1 (as :func:`_collect` writes them); return the plan's objective.
 
-    The MODEL.md objective with its constant, evaluated at the PuLP variables'
-    values: the objective of the plan that is written, whatever a solver claimed.
+    The MODEL.md objective with its constant, evaluated at the build's values
+    (``Built.plan_objective``): the objective of the plan that is written,
+    whatever a solver claimed.
     """
     return built.plan_objective()
 
