@@ -86,6 +86,7 @@ assigned firm differs, ``d = P − Σ_p same_p``, is linear in the binaries
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import time
@@ -715,11 +716,13 @@ class Built:
         """Build column of the slack of each row in :attr:`slack_rows`."""
         return self._model.slack_col
 
-    @property
+    @functools.cached_property
     def slack_penalty(self) -> dict[str, float]:
         """Objective penalty per unit of each elastic slack (display name → 万元/unit)."""
-        names = list(self.registry.rows)
         m = self._model
+        if not len(m.slack_row):
+            return {}
+        names = list(self.registry.rows)
         return {
             names[r]: p for r, p in zip(m.slack_row.tolist(), m.slack_pen.tolist(), strict=True)
         }
@@ -924,13 +927,13 @@ class Built:
             return np.full(len(self.u_col), None, dtype=object)
         return self._var_array(self.u_col)
 
-    @property
+    @functools.cached_property
     def constraints(self) -> dict[str, pulp.LpConstraint]:
-        """Display name → ``pulp.LpConstraint``."""
+        """Display name → ``pulp.LpConstraint`` (of the problem as built)."""
         self.prob  # noqa: B018
         return dict(zip(self.registry.rows, self._cons, strict=True))
 
-    @property
+    @functools.cached_property
     def slacks(self) -> dict[str, pulp.LpVariable]:
         """Display name → elastic slack variable (elastic mode only)."""
         m = self._model
