@@ -1144,12 +1144,17 @@ def _split_members(
     if not prep.C:
         return e, e, e, _Split(what, e, e, e, e, e)
     code = prep.cf * (n_keys + 1) + (cand_key + 1)  # -1 → 0
-    uniq, inverse = np.unique(code, return_inverse=True)
+    order = np.argsort(code, kind="stable")  # pairs grouped by (firm, key), one sort
+    sc = code[order]
+    new = np.ones(len(sc), dtype=bool)
+    new[1:] = sc[1:] != sc[:-1]
+    starts = np.flatnonzero(new)
+    ptr = np.append(starts, len(sc))
+    uniq = sc[starts]
     uf = uniq // (n_keys + 1)
     uk = uniq % (n_keys + 1) - 1
     split = np.bincount(uf, minlength=prep.F)[uf] > 1
-    order, ptr = _groups(inverse, len(uniq))
-    top = np.maximum.reduceat(prep.cap_c[order], ptr[:-1])
+    top = np.maximum.reduceat(prep.cap_c[order], starts)
     sel = np.flatnonzero(split)
     sf, sk = uf[sel], uk[sel]
     tag = f"o{what[0]}_"
@@ -1161,7 +1166,7 @@ def _split_members(
     )
     mv = o[uf]
     mv[sel] = cols
-    pos = order[split[inverse[order]]]
+    pos = order[split[np.cumsum(new) - 1]]
     return uf, uk, mv, _Split(what, sf, sk, cols, np.diff(ptr)[sel], pos)
 
 
