@@ -141,14 +141,17 @@ def test_analysis_families_matrix_equals_pulp():
     assert_same_model(built)
 
 
-def _sample(path: Path, scenario: str) -> tuple[ModelData, ModelParams]:
+def _sample(
+    path: Path, scenario: str, overrides: dict | None = None
+) -> tuple[ModelData, ModelParams]:
     """The sample case prepared under a shipped scenario (as ``tests/test_solve_sample.py``)."""
     from allocator.prepare import prepare
     from allocator.scenario import load_scenario
     from allocator.solve import load_case_cached
 
     case = load_case_cached(path)
-    scen = load_scenario(ROOT / "scenarios" / f"{scenario}.toml", overrides={"case": str(path)})
+    more = {"case": str(path), **(overrides or {})}
+    scen = load_scenario(ROOT / "scenarios" / f"{scenario}.toml", overrides=more)
     prep = prepare(case, scen)
     return prep.data, prep.params
 
@@ -163,6 +166,59 @@ def test_sample_case_matrix_equals_pulp(sample_case_path, scenario):
     if scenario == "far_upgrade":
         assert "far_upgrade" in families
     assert_same_model(build(data, replace(params, elastic=True)))
+
+
+NEW_FAMILIES = {
+    # land_supply on (flexible_land), a least warehouse share in one zone, both 山区26县 reserves
+    "flexible_land": (
+        {
+            "land.use_share.HZ.warehouse": 0.2,
+            "switches.mountain_land": True,
+            "mountain.reserve_mu": 100.0,
+            "switches.mountain_energy": True,
+            "mountain.reserve_tce": 2e4,
+        },
+        {"land_supply", "use_share_min", "mountain_land", "mountain_energy"},
+    ),
+    "a_class_target": ({}, {"a_class_reach", "a_class_target"}),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(NEW_FAMILIES))
+def test_sample_case_new_families_matrix_equals_pulp(sample_case_path, scenario):
+    overrides, wanted = NEW_FAMILIES[scenario]
+    data, params = _sample(sample_case_path, scenario, overrides)
+    built = build(data, params)
+    assert wanted <= {f for f in FAMILIES if built.family_rows[f]}
+    assert_same_model(built)
+    if scenario == "flexible_land":
+        assert (built.q_col >= 0).any()
+        assert built.q.shape == built.q_col.shape
+    else:
+        assert (built.r_col >= 0).any()
+        assert built.r_fixed.shape == (data.n_zones,)
+    elastic = build(data, replace(params, elastic=True))
+    assert_same_model(elastic)
+    slacked = {elastic.rows[n].family for n in elastic.slacks}
+    assert wanted - {"land_supply", "a_class_reach"} <= slacked  # floors and reserves relaxed
+    # elastic_only: slacks on the listed families' rows only, in blocks and single rows alike
+    only = tuple(sorted(wanted - {"land_supply", "a_class_reach"}))
+    some = build(data, replace(params, elastic=True, elastic_only=only))
+    assert_same_model(some)
+    assert {some.rows[n].family for n in some.slacks} == set(only)
+    assert len(some.slacks) == sum(some.family_rows[f] for f in only)
+
+
+def test_elastic_only_on_vectorised_blocks():
+    # zone_energy is written as one block (ctx.rows), locked row by row (ctx.row):
+    # elastic_only reaches both, and the other elastic families stay hard
+    d = synthetic.tiny(0, 6, 8, n_applicants=3, n_locked=1, max_cands=9)
+    only = ("locked", "zone_energy")
+    built = build(d, ModelParams(elastic=True, elastic_only=only))
+    assert all(built.family_rows[f] > 0 for f in (*only, "zone_electricity", "unit_emissions"))
+    assert {built.rows[n].family for n in built.slacks} == set(only)
+    assert len(built.slacks) == sum(built.family_rows[f] for f in only)
+    assert_same_model(built)
 
 
 def test_highs_solve_needs_no_pulp_and_pulp_sees_its_plan():
