@@ -2091,7 +2091,7 @@ def a_class_reach(
     are left out. Presolve arithmetic fixes r_z without a variable: 0 when even
     every candidate admitted misses a threshold, 1 when the forced part alone
     meets them all. Returns ``(r, settled)``: ``r`` the column of r_z, −1 where
-    settled. The rows go through :meth:`_Ctx.row` (one block; a few per zone).
+    settled. One block of rows (at most three per zone), its terms as arrays.
     """
     d = ctx.data
     need = np.asarray(d.zone_a_class_need, float)
@@ -2106,6 +2106,7 @@ def a_class_reach(
     order, ptr = _groups(mz, prep.Z)
     tax_va = np.asarray(d.tax_va, float)
     firm_land, pair_land = _zone_land(d, prep)
+    zs, inds, idx, val, rhs = [], [], [], [], []
     for z in free.tolist():
         pos = order[ptr[z] : ptr[z + 1]]
         for i, name in enumerate(A_CLASS_INDICATORS):
@@ -2113,14 +2114,28 @@ def a_class_reach(
             if not np.isfinite(n_zi) or l_zi >= n_zi:
                 continue
             if name == "developed_land":
-                fy, cx = firm_land[:, z], pair_land[:, z]
-                terms = _linear(y, x, fy, cx)
+                ky, kx = np.flatnonzero(firm_land[:, z]), np.flatnonzero(pair_land[:, z])
+                cols = [y[ky], x[kx], r[z : z + 1]]
+                coefs = [firm_land[ky, z], pair_land[kx, z], [-(n_zi - l_zi)]]
             else:
                 coef = tax_va[mf[pos]] if name == "tax" else np.ones(len(pos))
                 keep = coef != 0
-                terms = _terms(mv[pos][keep], coef[keep])
-            terms.append((r[z], -(n_zi - l_zi)))
-            ctx.row("a_class_reach", {"zone": d.zone_ids[z], "indicator": name}, terms, ">=", l_zi)
+                cols = [mv[pos][keep], r[z : z + 1]]
+                coefs = [coef[keep], [-(n_zi - l_zi)]]
+            zs.append(z)
+            inds.append(i)
+            idx.append(np.concatenate(cols))
+            val.append(np.concatenate(coefs))
+            rhs.append(l_zi)
+    if zs:
+        row_ptr = _counts_ptr(np.array([len(v) for v in idx], dtype=np.int64))
+        keys = {
+            "zone": take(d.zone_ids, np.array(zs)),
+            "indicator": take(A_CLASS_INDICATORS, np.array(inds)),
+        }
+        ctx.rows(
+            "a_class_reach", keys, row_ptr, np.concatenate(idx), np.concatenate(val), ">=", rhs
+        )
     return r, settled
 
 
