@@ -559,10 +559,11 @@ def chosen_modes(built: Any) -> np.ndarray | None:
 
     None when ``land_supply`` was not built (the rule's defaults are then assigned).
     """
-    q = getattr(built, "q", None)
+    q = getattr(built, "q_col", None)
     if q is None or not np.size(q):
         return None
-    val = np.array([[-1.0 if v is None else float(v.varValue or 0.0) for v in row] for row in q])
+    val = built.values(np.maximum(q, 0).ravel()).reshape(q.shape)
+    val = np.where(q >= 0, val, -1.0)  # no column: the mode is not permitted
     out = np.where(val.max(axis=1) > 1e-6, val.argmax(axis=1), -1)
     return out.astype(int)
 
@@ -694,7 +695,7 @@ def run_model(
         y = np.asarray(sol.y, dtype=float).reshape(n_f)
         x = np.asarray(sol.x, dtype=float).reshape(n_c)
         o = np.asarray(sol.o, dtype=float).reshape(n_f)
-        u = np.array([0.0 if v is None else float(v.varValue or 0.0) for v in built.u])
+        u = np.where(built.u_col >= 0, built.values(np.maximum(built.u_col, 0)), 0.0)
         result.firms, result.zones, result.plots, result.kpis = assemble(
             prep, y, x, o, u if len(u) else None, chosen_modes(built)
         )

@@ -22,9 +22,10 @@ For each scale (1 = 13 zones, ~47k candidate pairs; 3, 10; 30 with ``--big``):
 - **peak memory** of the product run (each product run is its own process).
 
 Usage: ``python benchmarks/bench_model.py [--scales 1,3,10] [--big] [--limit 60]
-[--json FILE] [--quick] [--no-sample]``. The machine is shared (2 cores, other jobs), so the
-seconds vary by tens of percent between runs; the ratios are measured in the
-same run.
+[--json FILE] [--quick] [--no-sample] [--build-only [--repeat N]]``; ``--build-only`` measures
+only build + matrix against the floor (median of N, default 3, per scale).
+The machine is shared (2 cores, other jobs), so the seconds vary by tens of
+percent between runs; the ratios are measured in the same run.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from models.allocation import CAP_FAMILIES, build  # noqa: E402
 from models.data import ModelParams  # noqa: E402
 from models.solver import ModelSession, run, write_problem  # noqa: E402
 from models.solver.highs_api import _hrun, highspy  # noqa: E402
-from models.solver.problem import _to_highs_lp  # noqa: E402
+from models.solver.problem import highs_lp  # noqa: E402
 
 TARGET_GAP = 1e-3
 MILESTONES = (1e-2, 5e-3, 1e-3)
@@ -68,11 +69,15 @@ def _first_time(trace: list[tuple[float, float]], gap: float) -> float | None:
 
 
 def measure_build(data: Any) -> tuple[float, float, Any]:
-    """Return (product build + matrix seconds, floor seconds, built)."""
+    """Return (product build + matrix seconds, floor seconds, built).
+
+    The product's matrix is :func:`models.solver.problem.highs_lp` (the build's
+    row blocks concatenated into a ``HighsLp``, cap rows scaled); the floor
+    copies the finished arrays into a ``HighsLp`` and passes it to HiGHS.
+    """
     t0 = time.perf_counter()
     built = build(data, ModelParams())
-    scaled = {i.solver_name for i in built.rows.values() if i.family in CAP_FAMILIES}
-    lp, _, _, _ = _to_highs_lp(built.prob, scaled)
+    lp, _ = highs_lp(built, CAP_FAMILIES)
     build_s = time.perf_counter() - t0
     arrays = {
         "start": np.asarray(lp.a_matrix_.start_, dtype=np.int32),
@@ -97,6 +102,80 @@ def measure_build(data: Any) -> tuple[float, float, Any]:
     h.passModel(floor)
     floor_s = time.perf_counter() - t0
     return build_s, floor_s, built
+
+
+def fast_floor(built: Any) -> float:
+    """The floor with the arrays handed over as memoryviews (as ``highs_lp`` does): seconds.
+
+    ``measure_build``'s floor assigns ndarrays, which pybind11 converts element
+    by element; a memoryview converts about twice as fast. The product uses
+    it, so this is the stricter floor to compare with.
+    """
+    lp, _ = highs_lp(built, CAP_FAMILIES)
+    arrays = {k: np.array(getattr(lp, k)) for k in ("col_cost_", "col_lower_", "col_upper_")} | {
+        k: np.array(getattr(lp, k)) for k in ("row_lower_", "row_upper_")
+    }
+    a = lp.a_matrix_
+    mat = {
+        "start_": np.asarray(a.start_, dtype=np.int32),
+        "index_": np.asarray(a.index_, dtype=np.int32),
+        "value_": np.asarray(a.value_, dtype=float),
+    }
+    t0 = time.perf_counter()
+    floor = highspy.HighsLp()
+    floor.num_col_, floor.num_row_ = lp.num_col_, lp.num_row_
+    for k, v in arrays.items():
+        setattr(floor, k, memoryview(v.copy()))
+    floor.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    floor.a_matrix_.num_col_, floor.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
+    for k, v in mat.items():
+        setattr(floor.a_matrix_, k, memoryview(v.copy()))
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(floor)
+    return time.perf_counter() - t0
+
+
+def build_only(scales: list[float], repeat: int) -> list[dict[str, Any]]:
+    """Build + matrix against the floor per scale: medians of ``repeat`` runs, and their ratio.
+
+    Also against :func:`fast_floor` (the floor with the product's faster array hand-over).
+    """
+    rows = []
+    for scale in scales:
+        data = synthetic.province(scale, seed=0)
+        runs = []
+        for _ in range(repeat):
+            b, f, built = measure_build(data)
+            runs.append((b, f, fast_floor(built)))
+            del built
+        build_s = float(np.median([b for b, _, _ in runs]))
+        floor_s = float(np.median([f for _, f, _ in runs]))
+        fast_s = float(np.median([g for _, _, g in runs]))
+        ratios = [b / max(f, 1e-9) for b, f, _ in runs]
+        rows.append(
+            {
+                "scale": scale,
+                "pairs": int(data.n_candidates),
+                "build_s": build_s,
+                "floor_build_s": floor_s,
+                "ratio": build_s / max(floor_s, 1e-9),
+                "ratio_min": min(ratios),
+                "ratio_max": max(ratios),
+                "fast_floor_s": fast_s,
+                "ratio_fast_floor": build_s / max(fast_s, 1e-9),
+            }
+        )
+        r = rows[-1]
+        print(
+            f"scale {scale:g} ({r['pairs']:,} pairs): build + matrix {build_s:.3f} s, "
+            f"floor {floor_s:.3f} s, ratio {r['ratio']:.2f}× "
+            f"(runs {r['ratio_min']:.2f}–{r['ratio_max']:.2f}×; target ≤ 1.25×); "
+            f"against the floor with memoryview hand-over {fast_s:.3f} s: "
+            f"{r['ratio_fast_floor']:.2f}×",
+            flush=True,
+        )
+    return rows
 
 
 def product_run(scale: float, limit: float) -> dict[str, Any]:
@@ -299,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-sample", action="store_true", help="skip the sample-case what-if")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--sample", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--build-only", action="store_true", help="only build + matrix vs floor")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per scale for --build-only")
     args = ap.parse_args(argv)
     limit = 10.0 if args.quick else args.limit
     if args.one is not None:  # the product run of one scale, in its own process
@@ -310,6 +391,11 @@ def main(argv: list[str] | None = None) -> int:
     scales = [float(s) for s in args.scales.split(",")] + ([30.0] if args.big else [])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {os.cpu_count()} cores, load average {load:.2f} (shared); limit {limit:g} s")
+    if args.build_only:
+        built_rows = build_only(scales, max(1, args.repeat))
+        if args.json:
+            Path(args.json).write_text(json.dumps(built_rows, indent=2), encoding="utf-8")
+        return 0
     sample: dict[str, Any] = {}
     if not args.no_sample:
         proc = subprocess.run(

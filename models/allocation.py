@@ -1,9 +1,25 @@
 """The allocation MIP of MODEL.md, built from :class:`models.data.ModelData`.
 
-``build(data, params) -> Built`` creates one PuLP problem with one function per
+``build(data, params) -> Built`` builds the model with one function per
 constraint family (named exactly as in MODEL.md); each row gets a reversible
 display name (``zone_energy[Z03]``, ``zone_split[firm=F1,zone=Z03]``) kept in
 ``Built.registry`` with its family, keys and unit.
+
+Build at the speed of the matrix (issue 17)
+-------------------------------------------
+Variables are column numbers into a table of bounds and integrality
+(``_Ctx.cols`` makes a range from arrays, ``_Ctx.var`` one). A family writes
+its rows as one vectorised block, CSR over column numbers
+(``_Ctx.rows(family, keys, ptr, idx, val, sense, rhs)``, keys by column, ids
+looked up lazily); ``_Ctx.row(family, keys, terms, sense, rhs)`` adds one row
+with ``(column, coefficient)`` terms and is buffered into a block of its
+family, for families written row by row. The solver's ``HighsLp`` is the blocks
+concatenated (``Built.matrix``, ``models.solver.problem.highs_lp``); row names
+are made from the registry only when asked for; the PuLP problem
+(``Built.prob`` and the PuLP variables and constraints of ``Built``) is made
+from the same blocks the first time something reads it (LP/MPS files, CBC).
+Both give the same matrix, bounds, objective and integrality, in the same row
+and column order (``tests/test_model_matrix.py``).
 
 Variables
 ---------
@@ -73,14 +89,18 @@ assigned firm differs, ``d = P − Σ_p same_p``, is linear in the binaries
 
 from __future__ import annotations
 
+import functools
+import gc
+import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pulp
 
 from models.data import (
+    A_CLASS_INDICATORS,
     CLASSES,
     FAMILIES,
     POLLUTANTS,
@@ -89,7 +109,7 @@ from models.data import (
     ModelData,
     ModelParams,
 )
-from models.naming import NameRegistry, RowInfo, display_name
+from models.naming import NameRegistry, RowInfo, display_name, take
 
 CAP_FAMILIES: tuple[str, ...] = (
     "zone_electricity",
@@ -150,17 +170,493 @@ UNITS: dict[str, str] = {
 """Unit of each family's left-hand side (and of its elastic slack)."""
 
 _SENSE = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpConstraintEQ}
+_SENSE_CODE = {"<=": -1, "==": 0, ">=": 1}
+_PULP_SENSE = {-1: pulp.LpConstraintLE, 0: pulp.LpConstraintEQ, 1: pulp.LpConstraintGE}
 
 
 @dataclass
+class _Block:
+    """Rows of one family as CSR over build columns (zero coefficients kept, as written)."""
+
+    family: str
+    ptr: np.ndarray
+    idx: np.ndarray
+    val: np.ndarray
+    sense: np.ndarray
+    rhs: np.ndarray
+
+
+@dataclass
+class _Model:
+    """Everything :class:`Built` needs from the build: column table, row blocks, objective."""
+
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    col_integer: np.ndarray
+    col_names: list[tuple[int, Any]]
+    """``(first column, names())`` chunks; names are made only for PuLP."""
+    blocks: list[_Block]
+    obj_col: np.ndarray
+    obj_val: np.ndarray
+    constant: float
+    slack_row: np.ndarray
+    slack_col: np.ndarray
+    slack_pen: np.ndarray
+
+    def names(self) -> list[str]:
+        """Solver names of all build columns."""
+        out: list[str] = []
+        for _, names in self.col_names:
+            out.extend(names())
+        return out
+
+    def row_blocks(self) -> list[tuple[str, int, int]]:
+        """``(family, first row, end row)`` per block."""
+        out, at = [], 0
+        for b in self.blocks:
+            n = len(b.ptr) - 1
+            out.append((b.family, at, at + n))
+            at += n
+        return out
+
+    def cost(self) -> np.ndarray:
+        """Objective coefficient per build column (repeated terms add up)."""
+        return np.bincount(self.obj_col, weights=self.obj_val, minlength=len(self.col_lower))
+
+    def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """All blocks as one CSR over build columns: ``ptr, idx, val, sense, rhs``."""
+        if not self.blocks:
+            z = np.zeros(0)
+            return np.zeros(1, np.int64), np.zeros(0, np.int64), z, np.zeros(0, np.int8), z
+        ptrs, at = [np.zeros(1, np.int64)], 0
+        for b in self.blocks:
+            ptrs.append(b.ptr[1:] + at)
+            at += int(b.ptr[-1])
+        return (
+            np.concatenate(ptrs),
+            np.concatenate([b.idx for b in self.blocks]),
+            np.concatenate([b.val for b in self.blocks]),
+            np.concatenate([b.sense for b in self.blocks]),
+            np.concatenate([b.rhs for b in self.blocks]),
+        )
+
+    def matrix(self) -> ModelMatrix:
+        """Concatenate the blocks into :class:`ModelMatrix` (columns in PuLP's order)."""
+        ptr, idx, val, sense, rhs = self.csr()
+        n = len(self.col_lower)
+        cost = self.cost()
+        nnz = len(idx)
+        # first appearance of each column in the rows (zero coefficients count, as in PuLP)
+        first = np.full(n, nnz + n, dtype=np.int64)
+        first[idx[::-1]] = np.arange(nnz - 1, -1, -1, dtype=np.int64)
+        only_obj = (first == nnz + n) & (cost != 0)
+        first[only_obj] = nnz + np.flatnonzero(only_obj)
+        keep = first < nnz + n
+        slot = np.full(nnz + n, -1, dtype=np.int64)  # columns by first appearance, no sort
+        slot[first[keep]] = np.flatnonzero(keep)
+        order = slot[slot >= 0]
+        col_of = np.full(n, -1, dtype=np.int32)
+        col_of[order] = np.arange(len(order), dtype=np.int32)
+        nz = val != 0
+        if nz.all():
+            start, index, value = ptr, col_of[idx], val
+        else:
+            cum = np.zeros(nnz + 1, dtype=np.int64)
+            np.cumsum(nz, out=cum[1:])
+            start, index, value = cum[ptr], col_of[idx[nz]], val[nz]
+        inf = np.inf
+        return ModelMatrix(
+            start=start.astype(np.int32),
+            index=index,
+            value=value,
+            row_lower=np.where(sense >= 0, rhs, -inf),
+            row_upper=np.where(sense <= 0, rhs, inf),
+            col_lower=self.col_lower[order],
+            col_upper=self.col_upper[order],
+            col_integer=self.col_integer[order],
+            cost=cost[order],
+            constant=self.constant,
+            row_blocks=self.row_blocks(),
+            col_of=col_of,
+        )
+
+    def to_pulp(
+        self, registry: NameRegistry
+    ) -> tuple[pulp.LpProblem, np.ndarray, list[pulp.LpConstraint]]:
+        """Make the PuLP problem of the same rows, columns and objective.
+
+        The cyclic garbage collector is paused meanwhile: it would walk the
+        growing heap of PuLP objects again and again (a third of the time).
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._to_pulp(registry)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _to_pulp(
+        self, registry: NameRegistry
+    ) -> tuple[pulp.LpProblem, np.ndarray, list[pulp.LpConstraint]]:
+        prob = pulp.LpProblem("allocation", pulp.LpMaximize)
+        names = self.names()
+        fin = math.isfinite
+        lo = [v if fin(v) else None for v in self.col_lower.tolist()]
+        up = [v if fin(v) else None for v in self.col_upper.tolist()]
+        cats = [pulp.LpBinary if i else pulp.LpContinuous for i in self.col_integer.tolist()]
+        vs = np.empty(len(names), dtype=object)
+        vs[:] = [
+            prob.add_variable(nm, a, b, c) for nm, a, b, c in zip(names, lo, up, cats, strict=True)
+        ]
+        ptr, idx, val, sense, rhs = self.csr()
+        sname = registry.solver_names()
+        terms = list(zip(vs[idx].tolist(), val.tolist(), strict=True))
+        cons = []
+        p = ptr.tolist()
+        for r, (s, b) in enumerate(zip(sense.tolist(), rhs.tolist(), strict=True)):
+            expr = pulp.LpAffineExpression(terms[p[r] : p[r + 1]])
+            con = pulp.LpConstraint(expr, _PULP_SENSE[s], sname[r], b)
+            prob.addConstraint(con)
+            cons.append(con)
+        cost = self.cost()
+        nzc = np.flatnonzero(cost)
+        prob.setObjective(
+            pulp.LpAffineExpression(
+                list(zip(vs[nzc].tolist(), cost[nzc].tolist(), strict=True)), constant=self.constant
+            )
+        )
+        return prob, vs, cons
+
+
+def _one(n: int, col: np.ndarray, val: Any, mask: np.ndarray | None = None):
+    """Return a part with at most one entry per row: ``(col[i], val[i])`` where ``mask[i]``."""
+    col = np.broadcast_to(np.asarray(col, dtype=np.int64), (n,))
+    val = np.broadcast_to(np.asarray(val, dtype=float), (n,))
+    if mask is None:
+        return np.arange(n + 1, dtype=np.int64), col, val
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(mask, out=ptr[1:])
+    return ptr, col[mask], val[mask]
+
+
+def _segments(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Positions ``starts[i] + 0..lens[i]-1``, concatenated in ``i`` order."""
+    lens = np.asarray(lens, dtype=np.int64)
+    total = int(lens.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lens)
+    return np.repeat(np.asarray(starts, np.int64) - (ends - lens), lens) + np.arange(total)
+
+
+def _counts_ptr(counts: np.ndarray) -> np.ndarray:
+    ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return ptr
+
+
+def _hcat(n: int, *parts: tuple[np.ndarray, np.ndarray, np.ndarray]):
+    """Rows made of the parts' rows side by side (part 1's entries first in each row)."""
+    lens = [np.diff(p) for p, _, _ in parts]
+    total = np.zeros(n, np.int64)
+    for ln in lens:
+        total += ln
+    ptr = _counts_ptr(total)
+    nnz = int(ptr[-1])
+    idx = np.empty(nnz, dtype=np.int64)
+    val = np.empty(nnz, dtype=float)
+    base = ptr[:-1].copy()
+    for (p, i, v), ln in zip(parts, lens, strict=True):
+        if not len(i):
+            continue
+        if ln.max() == 1:  # at most one entry per row: at the row's current end
+            dest = base if len(i) == n else base[ln.astype(bool)]
+        else:
+            dest = np.repeat(base - p[:-1], ln) + np.arange(len(i))
+        idx[dest] = i
+        val[dest] = v
+        base += ln
+    return ptr, idx, val
+
+
+class _Ctx:
+    """Mutable state while building: column table, row blocks, registry, counters.
+
+    Columns are numbers into a table of bounds and integrality (:meth:`cols`
+    makes a range of them from arrays, :meth:`var` one). Rows come as one
+    vectorised block per family (:meth:`rows`) or one at a time (:meth:`row`,
+    buffered into a block of its family), over column numbers.
+    """
+
+    def __init__(self, data: ModelData, params: ModelParams) -> None:
+        self.data = data
+        self.params = params
+        self.reg = NameRegistry()
+        self.family_rows = dict.fromkeys(FAMILIES, 0)
+        self.nnz = 0
+        self.n_vars = 0
+        self.n_bin = 0
+        self.n_rows = 0
+        self._lo: list[np.ndarray] = []
+        self._up: list[np.ndarray] = []
+        self._int: list[np.ndarray] = []
+        self._names: list[tuple[int, Any]] = []
+        self._one_col: list[tuple[str, float, float, bool]] = []
+        self._blocks: list[_Block] = []
+        self._pending: tuple[str, list, list, list, list, list, list] | None = None
+        self._obj_col: list[np.ndarray] = []
+        self._obj_val: list[np.ndarray] = []
+        self._constant = 0.0
+        self._slack_row: list[np.ndarray] = []
+        self._slack_col: list[np.ndarray] = []
+        self._slack_pen: list[np.ndarray] = []
+
+    # ------------------------------------------------------------ columns
+
+    def cols(self, names: Any, lb: Any, ub: Any, n: int, binary: Any = False) -> np.ndarray:
+        """Create ``n`` columns (bounds and ``binary`` scalar or per column); return their numbers.
+
+        ``names`` is a callable returning the ``n`` solver names (called only
+        when the PuLP problem is made).
+        """
+        self._flush_cols()
+        start = self.n_vars
+        integ = np.array(np.broadcast_to(np.asarray(binary, bool), (n,)))
+        self._lo.append(np.broadcast_to(np.asarray(lb, float), (n,)))
+        self._up.append(np.broadcast_to(np.asarray(np.inf if ub is None else ub, float), (n,)))
+        self._int.append(integ)
+        self._names.append((start, names))
+        self.n_vars += n
+        self.n_bin += int(integ.sum())
+        return np.arange(start, start + n, dtype=np.int64)
+
+    def var(self, sname: str, lb: float, ub: float | None, binary: bool = False) -> int:
+        """Create one column named ``sname``; return its number."""
+        self._one_col.append((sname, float(lb), np.inf if ub is None else float(ub), binary))
+        self.n_vars += 1
+        self.n_bin += int(binary)
+        return self.n_vars - 1
+
+    def _flush_cols(self) -> None:
+        if not self._one_col:
+            return
+        one, self._one_col = self._one_col, []
+        names = [c[0] for c in one]
+        self._lo.append(np.array([c[1] for c in one]))
+        self._up.append(np.array([c[2] for c in one]))
+        self._int.append(np.array([c[3] for c in one], dtype=bool))
+        self._names.append((self.n_vars - len(one), lambda: names))
+
+    def col_integer(self) -> np.ndarray:
+        """Integrality of every column made so far."""
+        self._flush_cols()
+        return np.concatenate(self._int) if self._int else np.zeros(0, bool)
+
+    # ------------------------------------------------------------ rows
+
+    def rows(
+        self,
+        family: str,
+        keys: Any,
+        ptr: np.ndarray,
+        idx: np.ndarray,
+        val: np.ndarray,
+        sense: str | np.ndarray,
+        rhs: Any,
+    ) -> None:
+        """Add a block of rows ``Σ_j val·col (sense) rhs`` in CSR form over column numbers.
+
+        ``keys``: key name → values, one per row (:func:`models.naming.take`
+        for ids looked up lazily, or one string for all rows), or None for a
+        row without keys. ``sense`` is ``"<="``, ``">="``, ``"=="`` or an
+        array of codes (-1, 0, 1); a row must not repeat a column.
+        """
+        self._flush_rows()
+        self._add(family, keys, ptr, idx, val, sense, rhs)
+
+    def row(
+        self,
+        family: str,
+        keys: dict[str, str] | None,
+        terms: list[tuple[Any, float]],
+        sense: str,
+        rhs: float,
+    ) -> None:
+        """Add one row ``Σ terms (sense) rhs``; terms are ``(column number, coefficient)``.
+
+        Rows added one at a time are buffered and become one block of their
+        family (the order of rows is kept); terms must not repeat a column.
+        """
+        if self._pending is None or self._pending[0] != family:
+            self._flush_rows()
+            self._pending = (family, [], [], [0], [], [], [])
+        _, idx, val, ptr, ks, ss, rs = self._pending
+        for v, c in terms:
+            idx.append(int(v))
+            val.append(float(c))
+        ptr.append(len(idx))
+        ks.append(keys)
+        ss.append(_SENSE_CODE[sense])
+        rs.append(float(rhs))
+
+    def _flush_rows(self) -> None:
+        if self._pending is None:
+            return
+        family, idx, val, ptr, ks, ss, rs = self._pending
+        self._pending = None
+        self._add(
+            family,
+            ks,
+            np.asarray(ptr, np.int64),
+            np.asarray(idx, np.int64),
+            np.asarray(val, float),
+            np.asarray(ss, np.int8),
+            np.asarray(rs, float),
+        )
+
+    def _add(self, family, keys, ptr, idx, val, sense, rhs) -> None:
+        ptr = np.asarray(ptr, dtype=np.int64)
+        n = len(ptr) - 1
+        if n <= 0:
+            return
+        idx = np.asarray(idx, dtype=np.int64)
+        val = np.asarray(val, dtype=float)
+        if isinstance(sense, str):
+            code = np.full(n, _SENSE_CODE[sense], dtype=np.int8)
+        else:
+            code = np.asarray(sense, dtype=np.int8)
+        rhs = np.array(np.broadcast_to(np.asarray(rhs, float), (n,)))
+        only = self.params.elastic_only
+        if self.params.elastic and family in ELASTIC_FAMILIES and (not only or family in only):
+            ptr, idx, val = self._slacks(family, n, ptr, idx, val, code)
+        self._blocks.append(_Block(family, ptr, idx, val, code, rhs))
+        self.reg.add_block(family, UNITS[family], n, keys, code, rhs)
+        self.family_rows[family] += n
+        self.nnz += int(np.count_nonzero(val))
+        self.n_rows += n
+
+    def _slacks(self, family, n, ptr, idx, val, code):
+        """Elastic mode: one slack per row (− s on caps, + s on floors and locks)."""
+        rows = np.arange(self.n_rows, self.n_rows + n)
+        reg = self.reg
+
+        def names() -> list[str]:
+            sn = reg.solver_names()
+            return ["s_" + sn[r] for r in rows.tolist()]
+
+        s = self.cols(names, 0.0, None, n)
+        cont = ~self.col_integer()[idx]
+        a = np.where(cont, np.abs(val), 0.0)
+        big = np.zeros(n)
+        filled = np.diff(ptr) > 0
+        if filled.any():
+            big[filled] = np.maximum.reduceat(a, ptr[:-1][filled])
+        big[big == 0] = 1.0
+        pen = float(self.params.elastic_penalty) / big
+        self._slack_row.append(rows)
+        self._slack_col.append(s)
+        self._slack_pen.append(pen)
+        self.objective_terms(s, -pen)
+        return _hcat(n, (ptr, idx, val), _one(n, s, np.where(code == -1, -1.0, 1.0)))
+
+    # ------------------------------------------------------------ objective
+
+    def objective_terms(self, cols: Any, coefs: Any) -> None:
+        """Add ``Σ coefs · cols`` to the (maximised) objective; repeated columns add up."""
+        cols = np.asarray(cols, dtype=np.int64).ravel()
+        self._obj_col.append(cols)
+        self._obj_val.append(np.broadcast_to(np.asarray(coefs, float), cols.shape))
+
+    def objective_only(self, col: int) -> None:
+        """Make the objective ``max col`` (every term and constant so far dropped)."""
+        self._obj_col, self._obj_val, self._constant = [], [], 0.0
+        self.objective_terms([col], [1.0])
+
+    def objective_constant(self, value: float) -> None:
+        """Add a constant to the objective."""
+        self._constant += float(value)
+
+    def finish(self) -> _Model:
+        """Flush the buffers; return the model's arrays."""
+        self._flush_rows()
+        self._flush_cols()
+        cat = np.concatenate
+        e_i, e_f = np.zeros(0, np.int64), np.zeros(0)
+        return _Model(
+            col_lower=cat(self._lo) if self._lo else e_f,
+            col_upper=cat(self._up) if self._up else e_f,
+            col_integer=cat(self._int) if self._int else np.zeros(0, bool),
+            col_names=self._names,
+            blocks=self._blocks,
+            obj_col=cat(self._obj_col) if self._obj_col else e_i,
+            obj_val=cat(self._obj_val) if self._obj_val else e_f,
+            constant=self._constant,
+            slack_row=cat(self._slack_row) if self._slack_row else e_i,
+            slack_col=cat(self._slack_col) if self._slack_col else e_i,
+            slack_pen=cat(self._slack_pen) if self._slack_pen else e_f,
+        )
+
+
+@dataclass
+class ModelMatrix:
+    """The model as arrays: what goes to HiGHS (maximisation form, rows unscaled).
+
+    Columns are in the order a PuLP problem of the same rows registers them
+    (first appearance in the rows, row by row; a column in no row but in the
+    objective after them; a column in neither is left out), so this matrix is
+    the one ``models.solver.problem._to_highs_lp`` makes of :attr:`Built.prob`.
+    ``col_of`` maps the build's column numbers (``Built.y_col`` …) to these.
+    """
+
+    start: np.ndarray
+    """CSR row starts (int32, ``n_row + 1``)."""
+    index: np.ndarray
+    """Column of each nonzero (int32)."""
+    value: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    col_integer: np.ndarray
+    """True for binary / integer columns."""
+    cost: np.ndarray
+    """Objective coefficients (maximised), constant in :attr:`constant`."""
+    constant: float
+    row_blocks: list[tuple[str, int, int]]
+    """``(family, first row, end row)`` of each block of rows, in row order."""
+    col_of: np.ndarray
+    """Build column → matrix column (−1: the column is in no row and not in the objective)."""
+
+    @property
+    def n_row(self) -> int:
+        """Number of rows."""
+        return len(self.row_lower)
+
+    @property
+    def n_col(self) -> int:
+        """Number of columns."""
+        return len(self.col_lower)
+
+
 class Built:
-    """A built model: the PuLP problem, variable handles aligned with the data, rows.
+    """A built model: blocks of rows over a column table, names and PuLP objects on demand.
+
+    The families write their rows as arrays (one block per family); the HiGHS
+    matrix is :meth:`matrix` (the blocks concatenated). The PuLP problem
+    (:attr:`prob`, and the PuLP variables and constraints below) is made from
+    the same blocks the first time something asks for it (LP/MPS files, CBC,
+    reading solution values off PuLP variables).
 
     Attributes
     ----------
+    y_col, x_col, o_col
+        Build column numbers of ``y`` (F), ``x`` (C, aligned with
+        ``data.cand_firm``) and ``o`` (F); ``u_col`` (F, −1 where a firm has no
+        plot-ratio upgrade variable); ``zone_col`` / ``unit_col`` aligned with
+        ``zone_firm`` … Map them to matrix columns with ``matrix().col_of``.
     y, x, o
-        Object arrays of ``pulp.LpVariable``: ``y`` (F), ``x`` (C, aligned with
-        ``data.cand_firm``), ``o`` (F).
+        Object arrays of ``pulp.LpVariable`` (made on demand).
     zone_firm, zone_zone, zone_var
         Zone membership: each entry says "firm ``zone_firm[i]``'s output counted
         in zone ``zone_zone[i]`` is variable ``zone_var[i]``" (``o_f`` itself
@@ -169,52 +665,343 @@ class Built:
     unit_firm, unit_unit, unit_var
         The same by control unit (unit -1 = the pseudo-unit ``none``).
     constraints
-        Display name → ``pulp.LpConstraint``.
+        Display name → ``pulp.LpConstraint`` (made on demand).
     registry
         :class:`models.naming.NameRegistry` (display ↔ solver name, family,
-        keys, unit, sense, rhs).
+        keys, unit, sense, rhs; names made on demand).
     slacks
-        Display name → elastic slack variable (elastic mode only).
+        Display name → elastic slack variable (elastic mode only; on demand).
     family_rows
         Number of rows per family (every family of ``FAMILIES`` is a key).
     size
         ``rows``, ``columns``, ``binaries``, ``nonzeros``.
     """
 
-    data: ModelData
-    params: ModelParams
-    prob: pulp.LpProblem
-    y: np.ndarray
-    x: np.ndarray
-    o: np.ndarray
-    zone_firm: np.ndarray
-    zone_zone: np.ndarray
-    zone_var: np.ndarray
-    unit_firm: np.ndarray
-    unit_unit: np.ndarray
-    unit_var: np.ndarray
-    constraints: dict[str, pulp.LpConstraint]
-    registry: NameRegistry
-    slacks: dict[str, pulp.LpVariable]
-    family_rows: dict[str, int]
-    size: dict[str, int]
-    build_seconds: float
-    objective_constant: float
-    variable_kinds: dict[str, str] = field(default_factory=dict)
-    """Prefix of solver variable names → what they are (for :meth:`variable_display`)."""
-    slack_penalty: dict[str, float] = field(default_factory=dict)
-    """Objective penalty per unit of each elastic slack (display name → 万元/unit)."""
-    u: np.ndarray = field(default_factory=lambda: np.full(0, None, dtype=object))
-    """Floor area added by a plot-ratio upgrade (m², ``far_upgrade``): object array (F),
-    None for firms without an upgrade variable; empty when the family is off."""
-    q: np.ndarray = field(default_factory=lambda: np.full((0, 0), None, dtype=object))
-    """Land (mu) of each project under each supply mode (``land_supply``): object array
-    (F, len(SUPPLY_MODES)), None where the mode is not permitted; empty when the family is off."""
-    r: np.ndarray = field(default_factory=lambda: np.full(0, None, dtype=object))
-    """Zone reaches A class (binary, ``a_class_target``): object array (Z), None where presolve
-    arithmetic settles it (``r_fixed``); empty when the family is off."""
-    r_fixed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    """Per zone (Z): 1 sure to reach A class, 0 cannot reach it, −1 the plan decides (``r``)."""
+    def __init__(
+        self,
+        *,
+        data: ModelData,
+        params: ModelParams,
+        model: _Model,
+        y_col: np.ndarray,
+        x_col: np.ndarray,
+        o_col: np.ndarray,
+        u_col: np.ndarray,
+        zone_firm: np.ndarray,
+        zone_zone: np.ndarray,
+        zone_col: np.ndarray,
+        unit_firm: np.ndarray,
+        unit_unit: np.ndarray,
+        unit_col: np.ndarray,
+        registry: NameRegistry,
+        family_rows: dict[str, int],
+        size: dict[str, int],
+        build_seconds: float,
+        objective_constant: float,
+        q_col: np.ndarray | None = None,
+        r_col: np.ndarray | None = None,
+        r_fixed: np.ndarray | None = None,
+    ) -> None:
+        self.data = data
+        self.params = params
+        self.y_col, self.x_col, self.o_col, self.u_col = y_col, x_col, o_col, u_col
+        self.zone_firm, self.zone_zone, self.zone_col = zone_firm, zone_zone, zone_col
+        self.unit_firm, self.unit_unit, self.unit_col = unit_firm, unit_unit, unit_col
+        self.registry = registry
+        self.family_rows = family_rows
+        self.size = size
+        self.build_seconds = build_seconds
+        self.objective_constant = objective_constant
+        self.q_col = np.full((0, 0), -1, dtype=np.int64) if q_col is None else q_col
+        """Build column of each project's land under each supply mode (``land_supply``):
+        (F, len(SUPPLY_MODES)), −1 where the mode is not permitted; empty when the family is off."""
+        self.r_col = np.full(0, -1, dtype=np.int64) if r_col is None else r_col
+        """Build column of "zone reaches A class" (binary, ``a_class_target``) per zone (Z), −1
+        where presolve arithmetic settles it (:attr:`r_fixed`); empty when the family is off."""
+        self.r_fixed = np.zeros(0, dtype=np.int64) if r_fixed is None else r_fixed
+        """Per zone (Z): 1 sure to reach A class, 0 cannot reach it, −1 the plan decides."""
+        self.variable_kinds: dict[str, str] = {}
+        """Prefix of solver variable names → what they are (for :meth:`variable_display`)."""
+        self._model = model
+        self._matrix: ModelMatrix | None = None
+        self._prob: pulp.LpProblem | None = None
+        self._replaced = False
+        self._objective: Any = None
+        self._vars: np.ndarray | None = None
+        self._cons: list[pulp.LpConstraint] = []
+        self._value: np.ndarray | None = None
+        self._extra_vars: list[pulp.LpVariable] = []
+
+    # ------------------------------------------------------------ arrays
+
+    def matrix(self) -> ModelMatrix:
+        """Return the model as arrays (made once from the blocks; no PuLP involved)."""
+        if self._matrix is None:
+            self._matrix = self._model.matrix()
+        return self._matrix
+
+    def column_names(self) -> list[str]:
+        """Solver names of the columns of :meth:`matrix`, in its order (made on demand)."""
+        names = self._model.names()
+        at = self.matrix().col_of
+        out = [""] * self.matrix().n_col
+        for c in np.flatnonzero(at >= 0).tolist():
+            out[at[c]] = names[c]
+        return out
+
+    @property
+    def slack_rows(self) -> np.ndarray:
+        """Row numbers that carry an elastic slack (empty unless elastic)."""
+        return self._model.slack_row
+
+    @property
+    def slack_cols(self) -> np.ndarray:
+        """Build column of the slack of each row in :attr:`slack_rows`."""
+        return self._model.slack_col
+
+    @functools.cached_property
+    def slack_penalty(self) -> dict[str, float]:
+        """Objective penalty per unit of each elastic slack (display name → 万元/unit)."""
+        m = self._model
+        if not len(m.slack_row):
+            return {}
+        names = list(self.registry.rows)
+        return {
+            names[r]: p for r, p in zip(m.slack_row.tolist(), m.slack_pen.tolist(), strict=True)
+        }
+
+    # ------------------------------------------------------------ PuLP, on demand
+
+    @property
+    def prob(self) -> pulp.LpProblem:
+        """The PuLP problem, made from the blocks the first time it is asked for.
+
+        Solution values written before (:meth:`set_values`) are copied into
+        its variables.
+        """
+        if self._prob is None:
+            self._prob, self._vars, self._cons = self._model.to_pulp(self.registry)
+            self._objective = self._prob.objective
+            if self._value is not None:
+                for v, val in zip(self._vars.tolist(), self._value.tolist(), strict=True):
+                    v.varValue = val
+        return self._prob
+
+    @prob.setter
+    def prob(self, value: pulp.LpProblem) -> None:
+        """Replace the PuLP problem (``built.prob += row``); :meth:`matrix` keeps the build's."""
+        self.prob  # noqa: B018 - the variables and constraints come from the build's problem
+        self._prob = value
+        self._replaced = True
+
+    @property
+    def pulp_made(self) -> bool:
+        """True once the PuLP problem has been made (something read :attr:`prob`)."""
+        return self._prob is not None
+
+    def pulp_changed(self) -> bool:
+        """Return True when :attr:`prob` was changed after it was made (rows, objective).
+
+        The solver then solves the PuLP problem instead of :meth:`matrix`.
+        """
+        p = self._prob
+        if p is None:
+            return False
+        n = self.size["rows"]
+        return (
+            self._replaced or p.objective is not self._objective or len(p._constraints) != n  # noqa: SLF001 - PuLP has no public count
+        )
+
+    # ------------------------------------------------------------ values
+
+    def lp_index(self, cols: np.ndarray) -> np.ndarray:
+        """Return the ``HighsLp`` columns of build columns ``cols`` (the solver's matrix).
+
+        The same for both paths: the PuLP path puts the build's columns first, in
+        :meth:`matrix` order (``models.solver.problem.pulp_lp``).
+        """
+        return self.matrix().col_of[np.asarray(cols, dtype=np.int64)]
+
+    def pulp_columns(self) -> list[pulp.LpVariable]:
+        """Return the PuLP variables of :meth:`matrix`'s columns, in its order."""
+        self.prob  # noqa: B018
+        assert self._vars is not None
+        at = self.matrix().col_of
+        out: list[Any] = [None] * self.matrix().n_col
+        for c in np.flatnonzero(at >= 0).tolist():
+            out[at[c]] = self._vars[c]
+        return out
+
+    def set_values(self, col: np.ndarray) -> None:
+        """Store the solver's column values (``HighsLp`` order): the plan that is read off.
+
+        With the PuLP problem made, its variables get them as well (also the
+        variables added to a changed problem, by ``var.index``).
+        """
+        col = np.asarray(col, dtype=float)
+        at = self.matrix().col_of
+        val = np.where(at >= 0, col[np.maximum(at, 0)], 0.0)
+        self._value = val
+        if self._vars is not None:
+            for v, x in zip(self._vars.tolist(), val.tolist(), strict=True):
+                v.varValue = x
+            for v in self._extra_vars:
+                if v.index < len(col):
+                    v.varValue = float(col[v.index])
+
+    def lp_values(self, n: int | None = None) -> np.ndarray:
+        """Return the current values in the solver's ``HighsLp`` column order (``n`` columns)."""
+        m = self.matrix()
+        out = np.zeros(max(m.n_col, n or 0))
+        have = m.col_of >= 0
+        out[m.col_of[have]] = self.values(np.flatnonzero(have))
+        for v in self._extra_vars:
+            if v.index < len(out):
+                out[v.index] = v.varValue or 0.0
+        return out
+
+    def values(self, cols: np.ndarray) -> np.ndarray:
+        """Return the current values of build columns ``cols`` (0 where none is set)."""
+        cols = np.asarray(cols, dtype=np.int64)
+        if self._prob is not None:
+            assert self._vars is not None
+            return np.array([v.varValue or 0.0 for v in self._vars[cols]], dtype=float)
+        if self._value is None:
+            return np.zeros(len(cols))
+        return self._value[cols]
+
+    def plan_objective(self) -> float:
+        """Snap ``y`` and ``x`` to 0/1 and return the objective of that plan (constant included)."""
+        if self._prob is not None:
+            for v in (*self._vars[self.y_col], *self._vars[self.x_col]):  # type: ignore[index]
+                if v.varValue is not None:
+                    v.varValue = 1.0 if v.varValue > 0.5 else 0.0
+            obj = self._prob.objective
+            return float(obj.value()) if obj is not None else 0.0
+        if self._value is None:
+            return float(self._model.constant)
+        b = np.concatenate([self.y_col, self.x_col])
+        self._value[b] = np.where(self._value[b] > 0.5, 1.0, 0.0)
+        return float(self._model.cost() @ self._value + self._model.constant)
+
+    def row_activity(self, families: tuple[str, ...]) -> dict[str, float]:
+        """Left-hand side (without its elastic slack) of every row of ``families``, by name."""
+        names = list(self.registry.rows)
+        out: dict[str, float] = {}
+        if self._prob is not None:
+            cons, slacks = self.constraints, self.slacks
+            for fam, a, b in self._model.row_blocks():
+                if fam not in families:
+                    continue
+                for name in names[a:b]:
+                    con = cons[name]
+                    act = sum((v.varValue or 0.0) * c for v, c in con.items())
+                    if name in slacks:  # the lhs without the slack
+                        s = slacks[name]
+                        act -= con.get(s, 0.0) * (s.varValue or 0.0)
+                    out[name] = float(act)
+            return out
+        slack = np.zeros(len(self._model.col_lower), dtype=bool)
+        slack[self._model.slack_col] = True
+        val = self._value if self._value is not None else np.zeros(len(slack))
+        at = 0
+        for blk in self._model.blocks:
+            n = len(blk.ptr) - 1
+            if blk.family in families:
+                terms = np.where(slack[blk.idx], 0.0, blk.val * val[blk.idx])
+                sums = np.zeros(n)
+                filled = np.diff(blk.ptr) > 0
+                if filled.any():
+                    sums[filled] = np.add.reduceat(terms, blk.ptr[:-1][filled])
+                out.update(zip(names[at : at + n], sums.tolist(), strict=True))
+            at += n
+        return out
+
+    def slack_values(self) -> dict[str, float]:
+        """Elastic slack value per row display name (elastic mode only)."""
+        m = self._model
+        if not len(m.slack_row):
+            return {}
+        names = list(self.registry.rows)
+        vals = self.values(m.slack_col)
+        return {names[r]: v for r, v in zip(m.slack_row.tolist(), vals.tolist(), strict=True)}
+
+    def _var_array(self, cols: np.ndarray) -> np.ndarray:
+        self.prob  # noqa: B018 - makes the PuLP objects
+        assert self._vars is not None
+        out = np.empty(len(cols), dtype=object)
+        cols = np.asarray(cols, dtype=np.int64)
+        have = cols >= 0
+        out[have] = self._vars[cols[have]]
+        return out
+
+    @property
+    def y(self) -> np.ndarray:
+        """``y`` as PuLP variables (F)."""
+        return self._var_array(self.y_col)
+
+    @property
+    def x(self) -> np.ndarray:
+        """``x`` as PuLP variables (C)."""
+        return self._var_array(self.x_col)
+
+    @property
+    def o(self) -> np.ndarray:
+        """``o`` as PuLP variables (F)."""
+        return self._var_array(self.o_col)
+
+    @property
+    def zone_var(self) -> np.ndarray:
+        """PuLP variables aligned with ``zone_firm``."""
+        return self._var_array(self.zone_col)
+
+    @property
+    def unit_var(self) -> np.ndarray:
+        """PuLP variables aligned with ``unit_firm``."""
+        return self._var_array(self.unit_col)
+
+    @property
+    def u(self) -> np.ndarray:
+        """Floor area added by a plot-ratio upgrade (m², ``far_upgrade``): PuLP variables.
+
+        One per firm (F), None for firms without an upgrade variable.
+        """
+        if not (self.u_col >= 0).any():
+            return np.full(len(self.u_col), None, dtype=object)
+        return self._var_array(self.u_col)
+
+    @property
+    def q(self) -> np.ndarray:
+        """``land_supply``'s land per project and supply mode as PuLP variables (F × modes).
+
+        None where the mode is not permitted; empty (0 × 0) when the family is off.
+        """
+        if not (self.q_col >= 0).any():
+            return np.full(self.q_col.shape, None, dtype=object)
+        return self._var_array(self.q_col.ravel()).reshape(self.q_col.shape)
+
+    @property
+    def r(self) -> np.ndarray:
+        """``a_class_target``'s "zone reaches A class" as PuLP variables (Z), None where settled."""
+        if not (self.r_col >= 0).any():
+            return np.full(len(self.r_col), None, dtype=object)
+        return self._var_array(self.r_col)
+
+    @functools.cached_property
+    def constraints(self) -> dict[str, pulp.LpConstraint]:
+        """Display name → ``pulp.LpConstraint`` (of the problem as built)."""
+        self.prob  # noqa: B018
+        return dict(zip(self.registry.rows, self._cons, strict=True))
+
+    @functools.cached_property
+    def slacks(self) -> dict[str, pulp.LpVariable]:
+        """Display name → elastic slack variable (elastic mode only)."""
+        m = self._model
+        if not len(m.slack_row):
+            return {}
+        names = list(self.registry.rows)
+        svars = self._var_array(m.slack_col)
+        return {names[r]: v for r, v in zip(m.slack_row.tolist(), svars, strict=True)}
 
     @property
     def rows(self) -> dict[str, RowInfo]:
@@ -252,6 +1039,17 @@ class Built:
         k = parts[1] - 1
         keys = {"firm": d.firm_ids[parts[0]], what: names[k] if k >= 0 else "none"}
         return display_name("o_f" + what[0], keys)
+
+    def row_mask(self, families: tuple[str, ...], n: int | None = None) -> np.ndarray:
+        """Return a bool per row: True for the rows of ``families`` (no names are made).
+
+        ``n``: the length wanted (rows added to a changed PuLP problem come last: False).
+        """
+        mask = np.zeros(max(self.size["rows"], n or 0), dtype=bool)
+        for fam, a, b in self._model.row_blocks():
+            if fam in families:
+                mask[a:b] = True
+        return mask
 
     def rows_of(self, family: str) -> list[str]:
         """Display names of the rows of ``family``, in build order."""
@@ -320,58 +1118,13 @@ class Analysis:
     distance_weight_wan: float | None = None
 
 
-class _Ctx:
-    """Mutable state while building: problem, variables, registry, counters."""
-
-    def __init__(self, data: ModelData, params: ModelParams) -> None:
-        self.data = data
-        self.params = params
-        self.prob = pulp.LpProblem("allocation", pulp.LpMaximize)
-        self.reg = NameRegistry()
-        self.constraints: dict[str, pulp.LpConstraint] = {}
-        self.slacks: dict[str, pulp.LpVariable] = {}
-        self.slack_penalty: dict[str, float] = {}
-        self.family_rows = dict.fromkeys(FAMILIES, 0)
-        self.nnz = 0
-        self.n_vars = 0
-        self.n_bin = 0
-
-    def var(self, sname: str, lb: float, ub: float | None, binary: bool = False):
-        cat = pulp.LpBinary if binary else pulp.LpContinuous
-        v = self.prob.add_variable(sname, lb, ub, cat)
-        self.n_vars += 1
-        self.n_bin += int(binary)
-        return v
-
-    def row(
-        self,
-        family: str,
-        keys: dict[str, str] | None,
-        terms: list[tuple[Any, float]],
-        sense: str,
-        rhs: float,
-    ) -> None:
-        """Add one row ``Σ terms (sense) rhs`` (terms must not repeat a variable)."""
-        info = self.reg.add(family, keys, UNITS[family], sense, rhs)
-        only = self.params.elastic_only
-        if self.params.elastic and family in ELASTIC_FAMILIES and (not only or family in only):
-            s = self.var("s_" + info.solver_name, 0.0, None)
-            big = max((abs(c) for v, c in terms if v.cat != pulp.LpInteger), default=1.0) or 1.0
-            self.slack_penalty[info.name] = float(self.params.elastic_penalty) / big
-            terms = [*terms, (s, -1.0 if sense == "<=" else 1.0)]
-            self.slacks[info.name] = s
-        expr = pulp.LpAffineExpression(terms)
-        con = pulp.LpConstraint(expr, _SENSE[sense], info.solver_name, float(rhs))
-        self.prob.addConstraint(con)
-        self.constraints[info.name] = con
-        self.family_rows[family] += 1
-        self.nnz += sum(1 for _, c in terms if c != 0)
-
-
 def _groups(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Return ``order, ptr``: ``order[ptr[k]:ptr[k+1]]`` are the positions with key k."""
     keys = np.asarray(keys, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
+    if keys.size and (keys[1:] >= keys[:-1]).all():
+        order = np.arange(keys.size)  # already grouped (candidate pairs come by firm)
+    else:
+        order = np.argsort(keys, kind="stable")
     counts = np.bincount(keys, minlength=n) if keys.size else np.zeros(n, dtype=np.int64)
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
@@ -403,6 +1156,7 @@ class _Prep:
         va_mu = np.asarray(d.va_mu, dtype=float)
         self.cap_c = np.minimum(oreq[self.cf], va_mu[self.cf] * self.ca)
         self.firm_order, self.firm_ptr = _groups(self.cf, self.F)
+        self.firm_n = np.diff(self.firm_ptr)
         self._incidence: tuple[np.ndarray, np.ndarray] | None = None
 
     def incidence(self, d: ModelData) -> tuple[np.ndarray, np.ndarray]:
@@ -411,10 +1165,14 @@ class _Prep:
             ptr = np.asarray(d.parcel_ptr, dtype=np.int64)
             lens = ptr[self.cb + 1] - ptr[self.cb]
             rep_c = np.repeat(np.arange(self.C), lens)
-            offs = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
-            at = np.repeat(ptr[self.cb], lens) + offs
+            at = _segments(ptr[self.cb], lens)
             self._incidence = (rep_c, np.asarray(d.parcel_plot, dtype=np.int64)[at])
         return self._incidence
+
+    def pairs_of(self, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate pairs of ``firms`` in firm order: ``(counts per firm, pair positions)``."""
+        n = self.firm_n[firms]
+        return n, self.firm_order[_segments(self.firm_ptr[firms], n)]
 
 
 def _o_upper(data: ModelData, prep: _Prep) -> np.ndarray:
@@ -426,43 +1184,56 @@ def _o_upper(data: ModelData, prep: _Prep) -> np.ndarray:
     return np.where(prep.app, best, ub)
 
 
+@dataclass
+class _Split:
+    """Split variables of applicants with candidates in several zones (units)."""
+
+    what: str
+    firm: np.ndarray
+    key: np.ndarray
+    col: np.ndarray
+    counts: np.ndarray
+    """Candidate pairs per split variable."""
+    pos: np.ndarray
+    """Their positions, grouped by split variable."""
+
+
 def _split_members(
     ctx: _Ctx, prep: _Prep, o: np.ndarray, cand_key: np.ndarray, n_keys: int, what: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, Any, np.ndarray]]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Split]:
     """Applicant split variables by zone/unit key (key -1 allowed for units).
 
-    Returns the member arrays for applicants and the list of split groups
-    ``(f, key, var, candidate positions)`` of applicants with more than one key.
+    Returns the member arrays for applicants (firm, key, column) and the split
+    variables of applicants with more than one key.
     """
+    e = np.zeros(0, dtype=np.int64)
     if not prep.C:
-        e = np.zeros(0, dtype=np.int64)
-        return e, e, np.zeros(0, dtype=object), []
-    shifted = cand_key + 1  # -1 → 0
-    code = prep.cf * (n_keys + 1) + shifted
-    uniq, inverse = np.unique(code, return_inverse=True)
+        return e, e, e, _Split(what, e, e, e, e, e)
+    code = prep.cf * (n_keys + 1) + (cand_key + 1)  # -1 → 0
+    order = np.argsort(code, kind="stable")  # pairs grouped by (firm, key), one sort
+    sc = code[order]
+    new = np.ones(len(sc), dtype=bool)
+    new[1:] = sc[1:] != sc[:-1]
+    starts = np.flatnonzero(new)
+    ptr = np.append(starts, len(sc))
+    uniq = sc[starts]
     uf = uniq // (n_keys + 1)
     uk = uniq % (n_keys + 1) - 1
-    n_per_firm = np.bincount(uf, minlength=prep.F)
-    order, ptr = _groups(inverse, len(uniq))
-    mf, mk, mv, groups = [], [], [], []
-    for j in range(len(uniq)):
-        f, k = int(uf[j]), int(uk[j])
-        pos = order[ptr[j] : ptr[j + 1]]
-        if n_per_firm[f] == 1:
-            var = o[f]
-        else:
-            var = ctx.var(
-                f"o{what[0]}_{f}_{k + 1}",
-                0.0,
-                float(prep.cap_c[pos].max()),
-            )
-            groups.append((f, k, var, pos))
-        mf.append(f)
-        mk.append(k)
-        mv.append(var)
-    mv_arr = np.empty(len(mv), dtype=object)
-    mv_arr[:] = mv
-    return np.asarray(mf, dtype=np.int64), np.asarray(mk, dtype=np.int64), mv_arr, groups
+    split = np.bincount(uf, minlength=prep.F)[uf] > 1
+    top = np.maximum.reduceat(prep.cap_c[order], starts)
+    sel = np.flatnonzero(split)
+    sf, sk = uf[sel], uk[sel]
+    tag = f"o{what[0]}_"
+    cols = ctx.cols(
+        lambda: [f"{tag}{f}_{k + 1}" for f, k in zip(sf.tolist(), sk.tolist(), strict=True)],
+        0.0,
+        top[sel],
+        len(sel),
+    )
+    mv = o[uf]
+    mv[sel] = cols
+    pos = order[split[np.cumsum(new) - 1]]
+    return uf, uk, mv, _Split(what, sf, sk, cols, np.diff(ptr)[sel], pos)
 
 
 # ---------------------------------------------------------------- families
@@ -479,19 +1250,15 @@ def plot_once(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> None:
     d = ctx.data
     if not prep.C:
         return
-    ptr = np.asarray(d.parcel_ptr, dtype=np.int64)
-    lens = ptr[prep.cb + 1] - ptr[prep.cb]
-    rep_c = np.repeat(np.arange(prep.C), lens)
-    offs = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
-    plots = np.asarray(d.parcel_plot, dtype=np.int64)[np.repeat(ptr[prep.cb], lens) + offs]
+    rep_c, plots = prep.incidence(d)
     order, gptr = _groups(plots, d.n_plots)
-    occ = np.asarray(d.plot_occupant, dtype=np.int64)
-    for p in np.flatnonzero(np.diff(gptr)):
-        cs = rep_c[order[gptr[p] : gptr[p + 1]]]
-        terms = [(v, 1.0) for v in x[cs].tolist()]
-        if occ[p] >= 0:
-            terms.append((y[occ[p]], 1.0))
-        ctx.row("plot_once", {"plot": d.plot_ids[p]}, terms, "<=", 1.0)
+    counts = np.diff(gptr)
+    ps = np.flatnonzero(counts)
+    occ = np.asarray(d.plot_occupant, dtype=np.int64)[ps]
+    n = len(ps)
+    xs = (_counts_ptr(counts[ps]), x[rep_c[order]], np.ones(len(order)))
+    ptr, idx, val = _hcat(n, xs, _one(n, y[np.maximum(occ, 0)], 1.0, occ >= 0))
+    ctx.rows("plot_once", {"plot": take(d.plot_ids, ps)}, ptr, idx, val, "<=", 1.0)
 
 
 def one_parcel(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> None:
@@ -502,21 +1269,14 @@ def one_parcel(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> None:
     construction of C.
     """
     d = ctx.data
-    for f in np.flatnonzero(prep.app):
-        cs = prep.firm_order[prep.firm_ptr[f] : prep.firm_ptr[f + 1]]
-        terms = [(v, 1.0) for v in x[cs].tolist()]
-        terms.append((y[f], -1.0))
-        ctx.row("one_parcel", {"firm": d.firm_ids[f]}, terms, "==", 0.0)
+    fs = np.flatnonzero(prep.app)
+    n = len(fs)
+    cnt, cs = prep.pairs_of(fs)
+    ptr, idx, val = _hcat(n, (_counts_ptr(cnt), x[cs], np.ones(len(cs))), _one(n, y[fs], -1.0))
+    ctx.rows("one_parcel", {"firm": take(d.firm_ids, fs)}, ptr, idx, val, "==", 0.0)
 
 
-def zone_split(
-    ctx: _Ctx,
-    prep: _Prep,
-    o: np.ndarray,
-    x: np.ndarray,
-    groups: list[tuple[int, int, Any, np.ndarray]],
-    what: str,
-) -> None:
+def zone_split(ctx: _Ctx, prep: _Prep, o: np.ndarray, x: np.ndarray, split: _Split) -> None:
     """``zone_split``: an applicant's output counts in the zone (unit) of its parcel.
 
     o_fz − Σ_{b in z} cap_fb x_fb ≤ 0 for each zone z with a candidate of f, and
@@ -527,18 +1287,43 @@ def zone_split(
     one zone (unit); the others use ``o_f`` directly.
     """
     d = ctx.data
+    what = split.what
+    n = len(split.col)
+    if not n:
+        return
     names = d.unit_ids if what == "unit" else d.zone_ids
-    by_firm: dict[int, list[Any]] = {}
-    for f, k, var, pos in groups:
-        cs = pos
-        terms = [(var, 1.0), *_terms(x[cs], -prep.cap_c[cs])]
-        kname = names[k] if k >= 0 else "none"
-        ctx.row("zone_split", {"firm": d.firm_ids[f], what: kname}, terms, "<=", 0.0)
-        by_firm.setdefault(f, []).append(var)
-    for f, vars_ in by_firm.items():
-        terms = [(v, 1.0) for v in vars_]
-        terms.append((o[f], -1.0))
-        ctx.row("zone_split", {"firm": d.firm_ids[f], what: "*"}, terms, "==", 0.0)
+    knames = [*names, "none"]  # key -1 → "none"
+    ptr, idx, val = _hcat(
+        n,
+        _one(n, split.col, 1.0),
+        (_counts_ptr(split.counts), x[split.pos], -prep.cap_c[split.pos]),
+    )
+    keys = {"firm": take(d.firm_ids, split.firm), what: take(knames, split.key)}
+    ctx.rows("zone_split", keys, ptr, idx, val, "<=", 0.0)
+    fs, per = np.unique(split.firm, return_counts=True)
+    m = len(fs)
+    ptr, idx, val = _hcat(m, (_counts_ptr(per), split.col, np.ones(n)), _one(m, o[fs], -1.0))
+    ctx.rows("zone_split", {"firm": take(d.firm_ids, fs), what: "*"}, ptr, idx, val, "==", 0.0)
+
+
+def _upgrade_terms(ctx: _Ctx, u: np.ndarray, f: int) -> list[tuple[Any, float]]:
+    """Return ``[(u_f, −k_f)]`` when firm f has an upgrade column (``u[f] ≥ 0``), else ``[]``.
+
+    For families written row by row (:meth:`_Ctx.row`, e.g. a family merged from
+    another branch); the block families use :func:`_upgrade_part`.
+    """
+    if u is None or not len(u) or u[f] < 0:
+        return []
+    return [(int(u[f]), -float(np.asarray(ctx.data.upgrade_output_per_m2, float)[f]))]
+
+
+def _upgrade_part(ctx: _Ctx, u: np.ndarray, fs: np.ndarray):
+    """Return the part ``− k_f · u_f`` of the rows of ``fs`` (firms with an upgrade variable)."""
+    n = len(fs)
+    if not (u >= 0).any():
+        return _one(n, np.zeros(n, dtype=np.int64), 0.0, np.zeros(n, dtype=bool))
+    k = np.asarray(ctx.data.upgrade_output_per_m2, float)
+    return _one(n, u[fs], -k[fs], u[fs] >= 0)
 
 
 def output_by_land(
@@ -547,7 +1332,7 @@ def output_by_land(
     y: np.ndarray,
     x: np.ndarray,
     o: np.ndarray,
-    u: np.ndarray | None = None,
+    u: np.ndarray,
 ) -> None:
     """``output_by_land``: output is bounded by the land the firm holds.
 
@@ -555,23 +1340,26 @@ def output_by_land(
     (MODEL.md: ``va_mu_f · Σ_b a_b x_fb``; same integer solutions, tighter LP).
     Existing firms: o_f − g_f · o0_f · y_f ≤ 0 (growth cap g_f on their own land),
     with ``− k_f · u_f`` when the firm may raise its plot ratio (``far_upgrade``).
+    An applicant without candidates has no row (``y_f = 0`` forces ``o_f = 0``
+    through ``output_request``).
     """
     d = ctx.data
     g_o0 = np.asarray(d.growth_cap, float) * np.asarray(d.o0, float)
-    for f in range(prep.F):
-        if prep.app[f]:
-            cs = prep.firm_order[prep.firm_ptr[f] : prep.firm_ptr[f + 1]]
-            if not len(cs):
-                continue  # y_f = 0 forces o_f = 0 through output_request
-            terms = [(o[f], 1.0), *_terms(x[cs], -prep.cap_c[cs])]
-        else:
-            terms = [(o[f], 1.0), (y[f], -float(g_o0[f])), *_upgrade_terms(ctx, u, f)]
-        ctx.row("output_by_land", {"firm": d.firm_ids[f]}, terms, "<=", 0.0)
+    fs = np.flatnonzero(~prep.app | (prep.firm_n > 0))
+    n = len(fs)
+    cnt, cs = prep.pairs_of(fs)
+    ex = ~prep.app[fs]
+    ptr, idx, val = _hcat(
+        n,
+        _one(n, o[fs], 1.0),
+        (_counts_ptr(cnt), x[cs], -prep.cap_c[cs]),
+        _one(n, y[fs], -g_o0[fs], ex),
+        _upgrade_part(ctx, u, fs),
+    )
+    ctx.rows("output_by_land", {"firm": take(d.firm_ids, fs)}, ptr, idx, val, "<=", 0.0)
 
 
-def output_request(
-    ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray, u: np.ndarray | None = None
-) -> None:
+def output_request(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray, u: np.ndarray) -> None:
     """``output_request``: no firm gets more than it asked for.
 
     o_f − oreq_f · y_f ≤ 0 for every firm (and o_f = 0 when the firm is not served);
@@ -580,9 +1368,36 @@ def output_request(
     """
     d = ctx.data
     oreq = np.asarray(d.oreq, float)
-    for f in range(prep.F):
-        terms = [(o[f], 1.0), (y[f], -oreq[f]), *_upgrade_terms(ctx, u, f)]
-        ctx.row("output_request", {"firm": d.firm_ids[f]}, terms, "<=", 0.0)
+    n = prep.F
+    fs = np.arange(n)
+    ptr, idx, val = _hcat(n, _one(n, o, 1.0), _one(n, y, -oreq), _upgrade_part(ctx, u, fs))
+    ctx.rows("output_request", {"firm": take(d.firm_ids, fs)}, ptr, idx, val, "<=", 0.0)
+
+
+def _group_rows(
+    groups: np.ndarray,
+    n_groups: int,
+    rows_g: np.ndarray,
+    coef: Any,
+    caps: np.ndarray,
+    members: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ``Σ_{i in group g(r)} coef(i, r) · members[i] ≤ caps[r]``, zero terms left out.
+
+    ``groups`` is each member's group, ``rows_g`` the group of each candidate
+    row; ``coef(positions, row_of_entry)`` gives the coefficients. A row with
+    no nonzero term is dropped when its cap is ≥ 0 (it cannot bind). Returns
+    ``(kept rows, ptr, idx, val)``.
+    """
+    order, gptr = _groups(groups, n_groups)
+    lens = np.diff(gptr)[rows_g]
+    pos = order[_segments(gptr[rows_g], lens)]
+    row_of = np.repeat(np.arange(len(rows_g)), lens)
+    val = coef(pos, row_of)
+    nz = val != 0
+    cnt = np.bincount(row_of[nz], minlength=len(rows_g))
+    keep = (cnt > 0) | (caps < 0)
+    return np.flatnonzero(keep), _counts_ptr(cnt[keep]), members[pos[nz]], val[nz]
 
 
 def _zone_rows(
@@ -595,17 +1410,15 @@ def _zone_rows(
 ) -> None:
     d = ctx.data
     mf, mz, mv = members
-    order, ptr = _groups(mz, d.n_zones)
-    for z in range(d.n_zones):
-        cap = float(caps[z])
-        if not np.isfinite(cap):
-            continue
-        pos = order[ptr[z] : ptr[z + 1]]
-        coefs = coef_of_firm[mf[pos]] - (extra[z] if extra is not None else 0.0)
-        keep = coefs != 0
-        if not keep.any() and cap >= 0:
-            continue
-        ctx.row(family, {"zone": d.zone_ids[z]}, _terms(mv[pos][keep], coefs[keep]), "<=", cap)
+    zs = np.flatnonzero(np.isfinite(caps))
+    sub = extra if extra is not None else np.zeros(d.n_zones)
+
+    def coef(pos: np.ndarray, row_of: np.ndarray) -> np.ndarray:
+        return coef_of_firm[mf[pos]] - sub[zs[row_of]]
+
+    keep, ptr, idx, val = _group_rows(mz, d.n_zones, zs, coef, caps[zs], mv)
+    zk = zs[keep]
+    ctx.rows(family, {"zone": take(d.zone_ids, zk)}, ptr, idx, val, "<=", caps[zk])
 
 
 def zone_electricity(ctx: _Ctx, members: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
@@ -637,7 +1450,8 @@ def province_energy(ctx: _Ctx, o: np.ndarray) -> None:
         return
     en = np.asarray(d.en, float)
     keep = en != 0
-    ctx.row("province_energy", {"scope": "province"}, _terms(o[keep], en[keep]), "<=", cap)
+    ptr = np.array([0, int(keep.sum())], dtype=np.int64)
+    ctx.rows("province_energy", {"scope": ["province"]}, ptr, o[keep], en[keep], "<=", cap)
 
 
 def energy_intensity(ctx: _Ctx, members: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
@@ -671,24 +1485,30 @@ def unit_emissions(ctx: _Ctx, members: tuple[np.ndarray, np.ndarray, np.ndarray]
     em = np.asarray(d.em, float)
     real = mu >= 0
     mf, mu, mv = mf[real], mu[real], mv[real]
-    order, ptr = _groups(mu, d.n_units)
-    for u in range(d.n_units):
-        pos = order[ptr[u] : ptr[u + 1]]
-        for k, pol in enumerate(POLLUTANTS):
-            cap = float(caps[u, k])
-            if not np.isfinite(cap):
-                continue
-            coefs = em[mf[pos], k]
-            keep = coefs != 0
-            if not keep.any() and cap >= 0:
-                continue
-            ctx.row(
-                "unit_emissions",
-                {"unit": d.unit_ids[u], "pollutant": pol},
-                _terms(mv[pos][keep], coefs[keep]),
-                "<=",
-                cap,
-            )
+    ru, rk = np.nonzero(np.isfinite(caps))  # unit-major, pollutant-minor
+
+    def coef(pos: np.ndarray, row_of: np.ndarray) -> np.ndarray:
+        return em[mf[pos], rk[row_of]]
+
+    keep, ptr, idx, val = _group_rows(mu, d.n_units, ru, coef, caps[ru, rk], mv)
+    keys = {"unit": take(d.unit_ids, ru[keep]), "pollutant": take(POLLUTANTS, rk[keep])}
+    ctx.rows("unit_emissions", keys, ptr, idx, val, "<=", caps[ru[keep], rk[keep]])
+
+
+def _two(
+    ctx: _Ctx,
+    family: str,
+    fs: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    cb: Any,
+    sense: str,
+    rhs: Any,
+) -> None:
+    """Rows ``a_f − cb_f · b_f (sense) rhs`` keyed by firm, for the firms ``fs``."""
+    n = len(fs)
+    ptr, idx, val = _hcat(n, _one(n, a[fs], 1.0), _one(n, b[fs], -np.asarray(cb)[fs]))
+    ctx.rows(family, {"firm": take(ctx.data.firm_ids, fs)}, ptr, idx, val, sense, rhs)
 
 
 def class_floor(ctx: _Ctx, y: np.ndarray, o: np.ndarray) -> None:
@@ -700,8 +1520,7 @@ def class_floor(ctx: _Ctx, y: np.ndarray, o: np.ndarray) -> None:
     d = ctx.data
     phi = np.asarray(ctx.params.class_floor, float)[np.asarray(d.firm_class, dtype=np.int64)]
     need = phi * np.asarray(d.oreq, float)
-    for f in np.flatnonzero(need > 0):
-        ctx.row("class_floor", {"firm": d.firm_ids[f]}, [(o[f], 1.0), (y[f], -need[f])], ">=", 0.0)
+    _two(ctx, "class_floor", np.flatnonzero(need > 0), o, y, need, ">=", 0.0)
 
 
 def class_cap(ctx: _Ctx, prep: _Prep, o: np.ndarray) -> None:
@@ -712,8 +1531,10 @@ def class_cap(ctx: _Ctx, prep: _Prep, o: np.ndarray) -> None:
     d = ctx.data
     psi = np.asarray(ctx.params.class_cap, float)[np.asarray(d.firm_class, dtype=np.int64)]
     o0 = np.asarray(d.o0, float)
-    for f in np.flatnonzero(~prep.app & np.isfinite(psi)):
-        ctx.row("class_cap", {"firm": d.firm_ids[f]}, [(o[f], 1.0)], "<=", float(psi[f] * o0[f]))
+    fs = np.flatnonzero(~prep.app & np.isfinite(psi))
+    n = len(fs)
+    ptr, idx, val = _one(n, o[fs], 1.0)
+    ctx.rows("class_cap", {"firm": take(d.firm_ids, fs)}, ptr, idx, val, "<=", psi[fs] * o0[fs])
 
 
 def retain(ctx: _Ctx, prep: _Prep, y: np.ndarray) -> None:
@@ -724,8 +1545,10 @@ def retain(ctx: _Ctx, prep: _Prep, y: np.ndarray) -> None:
     """
     d = ctx.data
     may_exit = np.asarray(d.may_exit, dtype=bool)
-    for f in np.flatnonzero(~prep.app & ~may_exit):
-        ctx.row("retain", {"firm": d.firm_ids[f]}, [(y[f], 1.0)], "==", 1.0)
+    fs = np.flatnonzero(~prep.app & ~may_exit)
+    n = len(fs)
+    ptr, idx, val = _one(n, y[fs], 1.0)
+    ctx.rows("retain", {"firm": take(d.firm_ids, fs)}, ptr, idx, val, "==", 1.0)
 
 
 def service_floor(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> None:
@@ -735,10 +1558,7 @@ def service_floor(ctx: _Ctx, prep: _Prep, y: np.ndarray, o: np.ndarray) -> None:
     """
     d = ctx.data
     need = float(ctx.params.service_floor) * np.asarray(d.o0, float)
-    for f in np.flatnonzero(~prep.app & (need > 0)):
-        ctx.row(
-            "service_floor", {"firm": d.firm_ids[f]}, [(o[f], 1.0), (y[f], -need[f])], ">=", 0.0
-        )
+    _two(ctx, "service_floor", np.flatnonzero(~prep.app & (need > 0)), o, y, need, ">=", 0.0)
 
 
 def locked(ctx: _Ctx, prep: _Prep, y: np.ndarray, x: np.ndarray) -> None:
@@ -887,43 +1707,36 @@ def objective(
     With ``distance_refs`` the objective is ``max dmin`` instead (the smallest
     distance to the earlier plans; ``objective_floor`` keeps it near-optimal),
     or, with ``distance_weight_wan`` = w, the objective above ``+ w · dmin``.
+    Terms on the same column add up (the elastic slacks' penalties are added
+    when their rows are made).
     """
     weight = analysis.distance_weight_wan if analysis is not None else None
     if dmin is not None and weight is None:
-        ctx.prob.setObjective(pulp.LpAffineExpression([(dmin, 1.0)]))
+        ctx.objective_only(dmin)
         return 0.0
     c_o, reloc, constant = _objective_coefficients(ctx, prep)
     constant += land_constant  # + w per zone sure to reach A class (``a_class_target``)
-    keep_o = c_o != 0
-    keep_y = reloc != 0
-    cy = np.where(keep_y, reloc, 0.0)
-    cx = np.zeros(prep.C)
+    cy = reloc
     if analysis is not None and analysis.approved is not None and analysis.change_cost_wan:
         kappa = float(analysis.change_cost_wan)
         py, px, pc = _same_plots(ctx, prep, analysis.approved)
         fy, fx, fc = _same_firms(ctx, prep, analysis.approved)
         cy = cy + kappa * (py + fy)
-        cx = kappa * (px + fx)
+        if x is not None:
+            ctx.objective_terms(x, kappa * (px + fx))
         constant -= kappa * (ctx.data.n_plots + ctx.data.n_firms - pc - fc)
-    terms = _terms(o[keep_o], c_o[keep_o])
-    terms += _linear(y, x, cy, cx) if x is not None else _terms(y[keep_y], reloc[keep_y])
-    terms += land_terms or []
-    terms += [(s, -ctx.slack_penalty[n]) for n, s in ctx.slacks.items()]
+    ctx.objective_terms(o, c_o)
+    ctx.objective_terms(y, cy)
+    if land_terms:
+        cols, coefs = zip(*land_terms, strict=True)
+        ctx.objective_terms(np.asarray(cols, np.int64), np.asarray(coefs, float))
     if dmin is not None and weight:
-        terms.append((dmin, float(weight)))
-    ctx.prob.setObjective(pulp.LpAffineExpression(terms, constant=constant))
+        ctx.objective_terms([dmin], [float(weight)])
+    ctx.objective_constant(constant)
     return constant
 
 
 # ---------------------------------------------------------------- land measures (issue 20)
-
-
-def _upgrade_terms(ctx: _Ctx, u: np.ndarray | None, f: int) -> list[tuple[Any, float]]:
-    """``[(u_f, −k_f)]`` when firm f has a plot-ratio upgrade variable, else ``[]``."""
-    if u is None or not len(u) or u[f] is None:
-        return []
-    k = np.asarray(ctx.data.upgrade_output_per_m2, float)
-    return [(u[f], -float(k[f]))]
 
 
 def _upgradable(data: ModelData, prep: _Prep) -> np.ndarray:
@@ -939,11 +1752,15 @@ def _upgradable(data: ModelData, prep: _Prep) -> np.ndarray:
 
 
 def upgrade_variables(ctx: _Ctx, prep: _Prep, may: np.ndarray) -> np.ndarray:
-    """Create ``u_f`` (m² of floor area added, 0 ≤ u_f ≤ H_f) for the firms in ``may``."""
-    u = np.full(prep.F, None, dtype=object)
-    head = np.asarray(ctx.data.floor_headroom_m2, float) if may.any() else np.zeros(prep.F)
-    for f in np.flatnonzero(may):
-        u[f] = ctx.var(f"u_{f}", 0.0, float(head[f]))
+    """Create ``u_f`` (m² of floor area added, 0 ≤ u_f ≤ H_f) for the firms in ``may``.
+
+    Returns the column of ``u_f`` per firm (−1 for firms without one).
+    """
+    u = np.full(prep.F, -1, dtype=np.int64)
+    fs = np.flatnonzero(may)
+    if len(fs):
+        head = np.asarray(ctx.data.floor_headroom_m2, float)
+        u[fs] = ctx.cols(lambda: [f"u_{f}" for f in fs.tolist()], 0.0, head[fs], len(fs))
     return u
 
 
@@ -959,18 +1776,10 @@ def far_upgrade(ctx: _Ctx, y: np.ndarray, u: np.ndarray) -> None:
     uses the zone's quotas like any other, so upgrades compete with projects on
     new land for electricity, energy and emissions, but take no land.
     """
-    d = ctx.data
-    head = np.asarray(d.floor_headroom_m2, float)
-    for f in range(len(u)):
-        if u[f] is None:
-            continue
-        ctx.row(
-            "far_upgrade",
-            {"firm": d.firm_ids[f]},
-            [(u[f], 1.0), (y[f], -float(head[f]))],
-            "<=",
-            0.0,
-        )
+    fs = np.flatnonzero(u >= 0)
+    if len(fs):
+        head = np.asarray(ctx.data.floor_headroom_m2, float)
+        _two(ctx, "far_upgrade", fs, u, y, head, "<=", 0.0)
 
 
 def idle_reuse(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> list[tuple[Any, float]]:
@@ -990,13 +1799,14 @@ def idle_reuse(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> list[tuple[Any, float]]
     return _terms(x[keep], gain[keep])
 
 
-def upgrade_cost_terms(ctx: _Ctx, u: np.ndarray | None) -> list[tuple[Any, float]]:
+def upgrade_cost_terms(ctx: _Ctx, u: np.ndarray) -> list[tuple[Any, float]]:
     """Objective terms of ``far_upgrade``: − c_f · u_f (annualised cost per m² added)."""
     d = ctx.data
-    if u is None or d.upgrade_cost_wan_per_m2 is None:
+    if d.upgrade_cost_wan_per_m2 is None:
         return []
     cost = np.asarray(d.upgrade_cost_wan_per_m2, float)
-    return [(u[f], -float(cost[f])) for f in range(len(u)) if u[f] is not None and cost[f]]
+    fs = np.flatnonzero((u >= 0) & (cost != 0))
+    return _terms(u[fs], -cost[fs])
 
 
 def land_supply(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> tuple[list, np.ndarray]:
@@ -1014,35 +1824,46 @@ def land_supply(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> tuple[list, np.ndarray
     mode, so binaries z_fm (Σ_m z_fm = y_f, q_fm ≤ A_f z_fm) give the same plans and
     objective; they cost rows, and, being integers besides y and x, they turn off the
     solver's LP-rounding start (docs/model.md: about 10× the sample's solve time).
-    Returns the objective terms and q (F × len(SUPPLY_MODES), None where not built).
+    Returns the objective terms and the columns of q (F × len(SUPPLY_MODES), −1 where
+    not built). One block: the q part of a row, then its x part.
     """
     d = ctx.data
     F = prep.F
     w_all = d.supply_weight_wan_per_mu
+    q = np.full((F, len(SUPPLY_MODES)), -1, dtype=np.int64)
     if w_all is None or not prep.C:
-        return [], np.full((F, len(SUPPLY_MODES)), None, dtype=object)
+        return [], q
     w_all = np.asarray(w_all, float)
-    q = np.full(w_all.shape, None, dtype=object)
+    q = np.full(w_all.shape, -1, dtype=np.int64)
+    ok = np.isfinite(w_all)
+    fs = np.flatnonzero(prep.app & (prep.firm_n > 0) & ok.any(axis=1))
+    if not len(fs):
+        return [], q
+    n_pairs, pairs = prep.pairs_of(fs)
     area = np.asarray(d.parcel_area_mu, float)[prep.cb]
-    order, ptr = _groups(prep.cf, F)
-    terms: list[tuple[Any, float]] = []
-    for f in np.flatnonzero(prep.app):
-        pairs = order[ptr[f] : ptr[f + 1]]
-        ok = np.flatnonzero(np.isfinite(w_all[f]))
-        if not len(pairs) or not len(ok):
-            continue
-        a_max = float(area[pairs].max())
-        for m in ok:
-            q[f, m] = ctx.var(f"q_{f}_{m}", 0.0, a_max)
-        ctx.row(
-            "land_supply",
-            {"firm": d.firm_ids[f]},
-            [(q[f, m], 1.0) for m in ok] + _terms(x[pairs], -area[pairs]),
-            "==",
-            0.0,
-        )
-        terms += [(q[f, m], float(w_all[f, m])) for m in ok if w_all[f, m]]
-    return terms, q
+    a_max = np.maximum.reduceat(area[pairs], _counts_ptr(n_pairs)[:-1])
+    mask = np.zeros_like(ok)
+    mask[fs] = ok[fs]
+    qf, qm = np.nonzero(mask)  # firm by firm, modes in order
+    n_modes = mask[fs].sum(axis=1)
+    a_of = np.repeat(a_max, n_modes)
+    cols = ctx.cols(
+        lambda: [f"q_{f}_{m}" for f, m in zip(qf.tolist(), qm.tolist(), strict=True)],
+        0.0,
+        a_of,
+        len(qf),
+    )
+    q[qf, qm] = cols
+    n = len(fs)
+    ptr, idx, val = _hcat(
+        n,
+        (_counts_ptr(n_modes), cols, np.ones(len(cols))),
+        (_counts_ptr(n_pairs), x[pairs], -area[pairs]),
+    )
+    ctx.rows("land_supply", {"firm": take(d.firm_ids, fs)}, ptr, idx, val, "==", 0.0)
+    w = w_all[qf, qm]
+    keep = w != 0
+    return _terms(cols[keep], w[keep]), q
 
 
 def use_share_min(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> None:
@@ -1066,14 +1887,19 @@ def use_share_min(ctx: _Ctx, prep: _Prep, x: np.ndarray) -> None:
     area = np.asarray(d.parcel_area_mu, float)[prep.cb]
     pair_use = use[prep.cf]
     order, ptr = _groups(prep.cz, d.n_zones)
-    for zi, ui in zip(*np.nonzero(share > 0), strict=True):
-        pairs = order[ptr[zi] : ptr[zi + 1]]
-        if not len(pairs):
-            continue
-        coef = area[pairs] * ((pair_use[pairs] == ui).astype(float) - float(share[zi, ui]))
-        keep = coef != 0
-        keys = {"zone": d.zone_ids[zi], "use": USES[ui]}
-        ctx.row("use_share_min", keys, _terms(x[pairs][keep], coef[keep]), ">=", 0.0)
+    zi, ui = np.nonzero(share > 0)  # zone by zone, uses in order
+    counts = ptr[zi + 1] - ptr[zi]
+    zi, ui, counts = zi[counts > 0], ui[counts > 0], counts[counts > 0]
+    if not len(zi):
+        return
+    pairs = order[_segments(ptr[zi], counts)]
+    is_use = (pair_use[pairs] == np.repeat(ui, counts)).astype(float)
+    coef = area[pairs] * (is_use - np.repeat(share[zi, ui], counts))
+    keep = coef != 0
+    row_ptr = np.zeros(len(zi) + 1, dtype=np.int64)
+    np.cumsum(np.add.reduceat(keep.astype(np.int64), _counts_ptr(counts)[:-1]), out=row_ptr[1:])
+    keys = {"zone": take(d.zone_ids, zi), "use": take(USES, ui)}
+    ctx.rows("use_share_min", keys, row_ptr, x[pairs[keep]], coef[keep], ">=", 0.0)
 
 
 # ---------------------------------------------------------------- zones' assessment, 山区26县
@@ -1264,38 +2090,52 @@ def a_class_reach(
     is the gap the plan must close, not the threshold). Rows with L_zi ≥ N_zi
     are left out. Presolve arithmetic fixes r_z without a variable: 0 when even
     every candidate admitted misses a threshold, 1 when the forced part alone
-    meets them all. Returns ``(r, settled)`` (``r`` None where settled).
+    meets them all. Returns ``(r, settled)``: ``r`` the column of r_z, −1 where
+    settled. One block of rows (at most three per zone), its terms as arrays.
     """
     d = ctx.data
     need = np.asarray(d.zone_a_class_need, float)
     low, high = a_class_bounds(d, ctx.params)
     settled = _a_class_settled(need, low, high)
-    r = np.full(prep.Z, None, dtype=object)
+    r = np.full(prep.Z, -1, dtype=np.int64)
     free = np.flatnonzero(settled < 0)
     if not len(free):
         return r, settled
+    r[free] = ctx.cols(lambda: [f"r_{z}" for z in free.tolist()], 0.0, 1.0, len(free), True)
     mf, mz, mv = members
     order, ptr = _groups(mz, prep.Z)
     tax_va = np.asarray(d.tax_va, float)
     firm_land, pair_land = _zone_land(d, prep)
-    from models.data import A_CLASS_INDICATORS
-
-    for z in free:
-        r[z] = ctx.var(f"r_{z}", 0, 1, binary=True)
+    zs, inds, idx, val, rhs = [], [], [], [], []
+    for z in free.tolist():
         pos = order[ptr[z] : ptr[z + 1]]
         for i, name in enumerate(A_CLASS_INDICATORS):
             n_zi, l_zi = float(need[z, i]), float(low[z, i])
             if not np.isfinite(n_zi) or l_zi >= n_zi:
                 continue
             if name == "developed_land":
-                fy, cx = firm_land[:, z], pair_land[:, z]
-                terms = _linear(y, x, fy, cx)
+                ky, kx = np.flatnonzero(firm_land[:, z]), np.flatnonzero(pair_land[:, z])
+                cols = [y[ky], x[kx], r[z : z + 1]]
+                coefs = [firm_land[ky, z], pair_land[kx, z], [-(n_zi - l_zi)]]
             else:
                 coef = tax_va[mf[pos]] if name == "tax" else np.ones(len(pos))
                 keep = coef != 0
-                terms = _terms(mv[pos][keep], coef[keep])
-            terms.append((r[z], -(n_zi - l_zi)))
-            ctx.row("a_class_reach", {"zone": d.zone_ids[z], "indicator": name}, terms, ">=", l_zi)
+                cols = [mv[pos][keep], r[z : z + 1]]
+                coefs = [coef[keep], [-(n_zi - l_zi)]]
+            zs.append(z)
+            inds.append(i)
+            idx.append(np.concatenate(cols))
+            val.append(np.concatenate(coefs))
+            rhs.append(l_zi)
+    if zs:
+        row_ptr = _counts_ptr(np.array([len(v) for v in idx], dtype=np.int64))
+        keys = {
+            "zone": take(d.zone_ids, np.array(zs)),
+            "indicator": take(A_CLASS_INDICATORS, np.array(inds)),
+        }
+        ctx.rows(
+            "a_class_reach", keys, row_ptr, np.concatenate(idx), np.concatenate(val), ">=", rhs
+        )
     return r, settled
 
 
@@ -1311,7 +2151,7 @@ def a_class_target(ctx: _Ctx, r: np.ndarray, settled: np.ndarray) -> list[tuple[
     well as, the row: returns those objective terms.
     """
     d = ctx.data
-    free = [v for v in r if v is not None]
+    free = r[r >= 0].tolist()
     n = int(d.a_class_target_zones)
     sure = int((settled == 1).sum())
     if n > 0 and n > sure:
@@ -1426,16 +2266,21 @@ def build(
     prep = _Prep(data)
     F, C = prep.F, prep.C
 
-    y = np.empty(F, dtype=object)
-    o = np.empty(F, dtype=object)
-    x = np.empty(C, dtype=object)
     o_ub = _output_upper(data, params, prep)
     may_upgrade = _upgradable(data, prep) & params.on("far_upgrade")
-    for f in range(F):
-        y[f] = ctx.var(f"y_{f}", 0, 1, binary=True)
-        o[f] = ctx.var(f"o_{f}", 0.0, float(o_ub[f]))
-    for c in range(C):
-        x[c] = ctx.var(f"x_{c}", 0, 1, binary=True)
+    # y_f, o_f interleaved (y_0, o_0, y_1, …), then x_c: the order of the names
+    yo_lb = np.zeros(2 * F)
+    yo_ub = np.ones(2 * F)
+    yo_ub[1::2] = o_ub
+    yo = ctx.cols(
+        lambda: [f"{k}_{f}" for f in range(F) for k in ("y", "o")],
+        yo_lb,
+        yo_ub,
+        2 * F,
+        binary=np.tile([True, False], F),
+    )
+    y, o = yo[0::2], yo[1::2]
+    x = ctx.cols(lambda: [f"x_{c}" for c in range(C)], 0.0, 1.0, C, binary=True)
     u = upgrade_variables(ctx, prep, may_upgrade)
 
     on = params.on
@@ -1453,12 +2298,11 @@ def build(
     existing = np.flatnonzero(~prep.app)
     ez = np.asarray(data.firm_zone, dtype=np.int64)[existing]
     eu = np.asarray(data.firm_unit, dtype=np.int64)[existing]
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, dtype=object))
-    zone_m, unit_m = empty, empty
-    zgroups: list = []
-    ugroups: list = []
+    e = np.zeros(0, np.int64)
+    zone_m, unit_m = (e, e, e), (e, e, e)
+    zsplit = usplit = _Split("zone", e, e, e, e, e)
     if zone_needed:
-        af, az, av, zgroups = _split_members(ctx, prep, o, prep.cz, data.n_zones, "zone")
+        af, az, av, zsplit = _split_members(ctx, prep, o, prep.cz, data.n_zones, "zone")
         has = ez >= 0
         zone_m = (
             np.concatenate([existing[has], af]),
@@ -1466,7 +2310,7 @@ def build(
             np.concatenate([o[existing[has]], av]),
         )
     if unit_needed:
-        af, au, av, ugroups = _split_members(ctx, prep, o, prep.cu, data.n_units, "unit")
+        af, au, av, usplit = _split_members(ctx, prep, o, prep.cu, data.n_units, "unit")
         has = eu >= 0
         unit_m = (
             np.concatenate([existing[has], af]),
@@ -1477,8 +2321,8 @@ def build(
     if not relax_land:
         plot_once(ctx, prep, y, x)
     one_parcel(ctx, prep, y, x)
-    zone_split(ctx, prep, o, x, zgroups, "zone")
-    zone_split(ctx, prep, o, x, ugroups, "unit")
+    zone_split(ctx, prep, o, x, zsplit)
+    zone_split(ctx, prep, o, x, usplit)
     output_by_land(ctx, prep, y, x, o, u)
     output_request(ctx, prep, y, o, u)
     if on("zone_electricity") and zone_needed:
@@ -1503,11 +2347,13 @@ def build(
         far_upgrade(ctx, y, u)
     land_terms = upgrade_cost_terms(ctx, u)
     land_terms += idle_reuse(ctx, prep, x) if on("idle_reuse") else []
-    supply_terms, q = land_supply(ctx, prep, x) if on("land_supply") else ([], None)
-    land_terms += supply_terms
+    q = np.full((0, 0), -1, dtype=np.int64)
+    if on("land_supply"):
+        supply_terms, q = land_supply(ctx, prep, x)
+        land_terms += supply_terms
     if on("use_share_min"):
         use_share_min(ctx, prep, x)
-    r = np.full(0, None, dtype=object)
+    r = np.full(0, -1, dtype=np.int64)
     r_fixed = np.zeros(0, dtype=np.int64)
     land_constant = 0.0
     if a_class_on:
@@ -1529,9 +2375,10 @@ def build(
         if analysis.approved is not None and analysis.max_changes is not None:
             change_limit(ctx, prep, y, x, analysis.approved, int(analysis.max_changes))
     constant = objective(ctx, prep, y, o, x, analysis, dmin, land_terms, land_constant)
+    model = ctx.finish()
 
     size = {
-        "rows": len(ctx.constraints),
+        "rows": ctx.n_rows,
         "columns": ctx.n_vars,
         "binaries": ctx.n_bin,
         "nonzeros": ctx.nnz,
@@ -1539,27 +2386,24 @@ def build(
     return Built(
         data=data,
         params=params,
-        prob=ctx.prob,
-        y=y,
-        x=x,
-        o=o,
+        model=model,
+        y_col=y,
+        x_col=x,
+        o_col=o,
+        u_col=u,
         zone_firm=zone_m[0],
         zone_zone=zone_m[1],
-        zone_var=zone_m[2],
+        zone_col=zone_m[2],
         unit_firm=unit_m[0],
         unit_unit=unit_m[1],
-        unit_var=unit_m[2],
-        constraints=ctx.constraints,
+        unit_col=unit_m[2],
         registry=ctx.reg,
-        slacks=ctx.slacks,
         family_rows=ctx.family_rows,
         size=size,
         build_seconds=time.perf_counter() - t0,
         objective_constant=constant,
-        slack_penalty=ctx.slack_penalty,
-        u=u,
-        q=q if q is not None else np.full((0, 0), None, dtype=object),
-        r=r,
+        q_col=q,
+        r_col=r,
         r_fixed=r_fixed,
     )
 
@@ -1574,5 +2418,6 @@ __all__ = [
     "RESERVE_FAMILIES",
     "UNITS",
     "Built",
+    "ModelMatrix",
     "build",
 ]

@@ -25,8 +25,7 @@ from models import synthetic
 from models.allocation import build
 from models.data import ModelParams
 from models.solver import ModelSession, run
-from models.solver.problem import _to_highs_lp
-from models.solver.reuse import cap_rows
+from models.solver.problem import highs_lp
 
 pytest.importorskip("highspy")
 
@@ -110,7 +109,7 @@ def _cold_relaxation(built) -> float | None:
     """
     from models.solver.highs_api import _solve_quiet, highspy
 
-    lp = _to_highs_lp(built.prob, cap_rows(built))[0]
+    lp = highs_lp(built)[0]
     lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
     h = _solve_quiet(lp)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -158,8 +157,7 @@ def test_the_model_changed_in_place_is_the_cold_built_one(seed):
     new = build(changed_data, changed_params)
     change, reason = session.adopt(new)
     assert change is not None, reason
-    scaled = cap_rows(new)
-    want = _arrays(_to_highs_lp(new.prob, scaled)[0])
+    want = _arrays(highs_lp(new)[0])
     got = _arrays(session.lp)
     for key in want:
         np.testing.assert_array_equal(got[key], want[key], err_msg=key)
@@ -172,6 +170,7 @@ def test_the_model_changed_in_place_is_the_cold_built_one(seed):
     sol = run(new, time_limit_s=20, session=session)
     cold = run(build(changed_data, changed_params), time_limit_s=20)
     assert sol.reuse["reused"] is True
+    assert not new.pulp_made  # adopting, re-solving and reading the plan made no PuLP problem
     assert sol.status == cold.status
     if cold.objective is not None:
         assert sol.objective == pytest.approx(cold.objective, rel=2e-4, abs=1e-6)

@@ -20,7 +20,7 @@ import pulp
 from models.allocation import CAP_FAMILIES, Built
 from models.solver.duals import _cbc_duals
 from models.solver.highs_api import HIGHS_AVAILABLE, _hrun, highspy
-from models.solver.problem import _to_highs_lp, direction_of
+from models.solver.problem import direction_of, pulp_lp
 from models.solver.solution import (
     ModelSolution,
     Progress,
@@ -195,13 +195,12 @@ def _cbc_start(
     """
     if not HIGHS_AVAILABLE:
         return None
-    prob = built.prob
-    scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
     try:
-        lp, variables, _, _ = _to_highs_lp(prob, scaled)
-        if not any(v.cat == pulp.LpInteger for v in variables):
+        lp, variables, _, _ = pulp_lp(built, CAP_FAMILIES)
+        integer = np.array([v.cat == pulp.LpInteger for v in variables], dtype=bool)
+        if not integer.any():
             return None
-        start = _lp_rounding_start(built, lp, variables, threads, seed, time_limit_s, rel_gap)
+        start = _lp_rounding_start(built, lp, integer, threads, seed, time_limit_s, rel_gap)
     except Exception:  # noqa: BLE001 - CBC then starts cold
         return None
     if start is None:
@@ -222,10 +221,8 @@ def _cbc_polish(built: Built, threads: int, seed: int, time_s: float) -> bool:
     if not HIGHS_AVAILABLE:
         return False
     MS = highspy.HighsModelStatus  # noqa: N806
-    prob = built.prob
     try:
-        scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
-        lp, variables, _, _ = _to_highs_lp(prob, scaled)
+        lp, variables, _, _ = pulp_lp(built, CAP_FAMILIES)
         ints = np.array([v.cat == pulp.LpInteger for v in variables], dtype=bool)
         vals = np.array([v.varValue or 0.0 for v in variables], dtype=float)
         lo, up = np.array(lp.col_lower_), np.array(lp.col_upper_)

@@ -185,6 +185,6 @@ def _other_integers(built: Built) -> bool:
     binaries (``built.size["binaries"]``); comparing that count is O(1), where
     asking PuLP for the problem's variables walks every row (1.6 s at scale 10).
     """
-    own = sum(v is not None for v in built.y) + sum(v is not None for v in built.x)
-    own += sum(v is not None for v in built.r)  # rounded by the start too (``_fixed_plan``)
+    own = len(built.y_col) + len(built.x_col)
+    own += int((built.r_col >= 0).sum())  # rounded by the start too (``_fixed_plan``)
     return int(built.size.get("binaries", own)) > own

@@ -15,16 +15,20 @@ from models.solver.solution import ModelSolution
 
 def _highs_duals(
     h: Any,
-    variables: list[pulp.LpVariable],
-    names: list[str],
+    integer: np.ndarray,
+    names: list[str] | None,
     scale: np.ndarray,
     built: Built,
     sense: float,
 ) -> dict[str, float] | None:
-    """Fix the integers at their values, drop integrality, re-solve the LP, read row duals."""
-    ints = [v.index for v in variables if v.cat == pulp.LpInteger]
-    if ints:
-        vals = np.array([round(variables[i].varValue or 0.0) for i in ints], float)
+    """Fix the integers at their values, drop integrality, re-solve the LP, read row duals.
+
+    ``integer`` marks the integer columns of the ``HighsLp``; ``names`` are its
+    rows' solver names (None: the registry's rows, in order).
+    """
+    ints = np.flatnonzero(integer)
+    if len(ints):
+        vals = np.round(built.lp_values(len(integer))[ints])
         idx = np.asarray(ints, dtype=np.int32)
         h.changeColsIntegrality(
             len(ints),
@@ -38,6 +42,8 @@ def _highs_duals(
         return None
     row_dual = h.getSolution().row_dual
     reg = built.registry
+    if names is None:  # the registry's rows, in order
+        return {n: float(sense * row_dual[r] * scale[r]) for r, n in enumerate(reg.rows)}
     out = {}
     for r, sname in enumerate(names):
         if sname in reg.by_solver:  # a held row the model switched off is not one of its rows

@@ -170,10 +170,10 @@ class _Caps:
 
 def _value_per_output(built: Built) -> np.ndarray:
     """Objective coefficient (万元 per 万元 of output) of each firm's output ``o_f``."""
-    obj = built.prob.objective
-    if obj is None:
-        return np.zeros(len(built.o))
-    return np.array([float(obj.get(v, 0.0)) for v in built.o])
+    # from the build's own arrays (maximised): no PuLP problem is made for this
+    m = built.matrix()
+    at = m.col_of[np.asarray(built.o_col, dtype=np.int64)]
+    return np.where(at >= 0, m.cost[np.maximum(at, 0)], 0.0).astype(float)
 
 
 def greedy_plan(built: Built, deadline: float = float("inf")) -> GreedyPlan | None:

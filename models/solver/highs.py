@@ -1,8 +1,8 @@
 """The HiGHS run: LP-rounding start, branch and bound, status and bound reading.
 
 The plan written is the plan whose objective is reported: the values HiGHS
-returns (or the start's) are written to the PuLP variables, the objective is
-recomputed from them, and :func:`models.status.classify` calls the run optimal
+returns (or the start's) are written to the build (``Built.set_values``), the
+objective is recomputed from them, and :func:`models.status.classify` calls the run optimal
 only when that objective closes the gap to the bound.
 
 HiGHS 1.16 can misjudge a start: it evaluates the start in the presolved space
@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pulp
 
 from models.allocation import CAP_FAMILIES, Built
 from models.solver.duals import _highs_duals
 from models.solver.highs_api import _hrun, highspy
-from models.solver.problem import _col_objective, _to_highs_lp, direction_of, sense_of
+from models.solver.problem import _col_objective, direction_of, model_lp, sense_of
 from models.solver.solution import (
     ModelSolution,
     Progress,
@@ -203,7 +202,7 @@ def _stopped_by(model_status: Any) -> str | None:
 
 def _produces_nothing(built: Built) -> bool:
     """Return True when the written plan has no output at all (the empty plan)."""
-    return all((v.varValue or 0.0) <= 1e-9 for v in built.o)
+    return bool((built.values(built.o_col) <= 1e-9).all())
 
 
 def _run_highs(
@@ -230,22 +229,21 @@ def _run_highs(
     from the held basis; otherwise the matrix made here is held for the next run.
     """
     t0 = time.perf_counter()
-    prob = built.prob
-    sense = sense_of(prob)
-    direction = direction_of(prob)
+    sense = sense_of(built)
+    direction = direction_of(built)
     h = _new_highs(time_limit_s, rel_gap, threads, seed, log_path, msg, options, work_limit)
+    names: list[str] | None
     if session is not None and reused:
-        lp, variables, names, scale = session.lp, session.variables, session.names, session.scale
+        lp, integer, names, scale = session.lp, session.integer, session.names, session.scale
     else:
-        scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
-        lp, variables, names, scale = _to_highs_lp(prob, scaled)
+        lp, integer, names, scale = model_lp(built, CAP_FAMILIES)
         if session is not None:
-            session.hold(built, lp, variables, names, scale)
+            session.hold(built, lp, integer, names, scale)
     deadline = t0 + float(time_limit_s) - POST_S_PER_COLUMN * lp.num_col_
     h.passModel(lp)
     t_start = time.perf_counter()
     start = None
-    if heuristic and any(v.cat == pulp.LpInteger for v in variables):
+    if heuristic and integer.any():
         relaxation = None
         if session is not None and reused:
             relax_end = t_start + RELAXATION_SHARE * (deadline - t_start)
@@ -253,7 +251,7 @@ def _run_highs(
         start = _lp_rounding_start(
             built,
             lp,
-            variables,
+            integer,
             threads,
             seed,
             deadline - time.perf_counter(),
@@ -269,7 +267,7 @@ def _run_highs(
         )
     if start is not None:
         _, lp_bound, col = start
-        _write(variables, col)
+        built.set_values(col)
         inc_obj = _plan_objective(built)
         status0, gap0 = classify(True, inc_obj, lp_bound, rel_gap, direction)
         report_start(progress, time.perf_counter() - t_start, inc_obj, lp_bound, gap0)
@@ -291,7 +289,7 @@ def _run_highs(
             )
             _collect(built, sol)
             if duals:
-                sol.duals = _duals_in_time(h, variables, names, scale, built, sense, deadline)
+                sol.duals = _duals_in_time(h, integer, names, scale, built, sense, deadline)
                 sol.solve_seconds = time.perf_counter() - t0
             return sol
         start = (inc_obj, lp_bound, col)
@@ -351,7 +349,7 @@ def _run_highs(
         best = start[2]
         message += "; solution from LP rounding"
     assert best is not None  # HiGHS's plan or the start: checked above
-    _write(variables, best)
+    built.set_values(best)
     objective = _plan_objective(built)
     bounds = [b for b in (out.bound, start[1] if start is not None else None) if b is not None]
     bounds = [b for b in bounds if math.isfinite(b)]
@@ -382,7 +380,7 @@ def _run_highs(
     )
     _collect(built, sol)
     if duals:
-        sol.duals = _duals_in_time(h, variables, names, scale, built, sense, deadline)
+        sol.duals = _duals_in_time(h, integer, names, scale, built, sense, deadline)
         sol.solve_seconds = time.perf_counter() - t0
     return sol
 
@@ -394,8 +392,8 @@ def _no_plan_bound(bound: float, lp: Any, sense: float) -> float:
 
 def _duals_in_time(
     h: Any,
-    variables: list[pulp.LpVariable],
-    names: list[str],
+    integer: np.ndarray,
+    names: list[str] | None,
     scale: np.ndarray,
     built: Built,
     sense: float,
@@ -406,10 +404,4 @@ def _duals_in_time(
     if left < MIN_STAGE_S:
         return None
     h.setOptionValue("time_limit", float(left))
-    return _highs_duals(h, variables, names, scale, built, sense)
-
-
-def _write(variables: list[pulp.LpVariable], col: np.ndarray) -> None:
-    """Write HiGHS column values into the PuLP variables (``var.index`` is the column)."""
-    for v in variables:
-        v.varValue = float(col[v.index])
+    return _highs_duals(h, integer, names, scale, built, sense)

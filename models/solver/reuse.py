@@ -37,17 +37,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pulp
 
 from models.allocation import CAP_FAMILIES, Built
 from models.solver.highs_api import _hrun, highspy
-from models.solver.problem import _to_highs_lp, sense_of
+from models.solver.problem import model_lp, sense_of
 from models.solver.start import CG_MIN_PAIRS
 
 
-def cap_rows(built: Built) -> set[str]:
-    """Solver names of the rows scaled in the HiGHS matrix (the cap families)."""
-    return {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
+def _row_names(built: Built, names: list[str] | None) -> list[str]:
+    """Solver names of the rows of ``built``'s HiGHS matrix (``names``, else the registry's)."""
+    return list(names) if names is not None else built.registry.solver_names()
 
 
 @dataclass
@@ -89,13 +88,13 @@ class ModelSession:
     names: list[str] = field(default_factory=list)
     """Solver name of each held row, in ``lp`` order."""
     scale: np.ndarray = field(default_factory=lambda: np.ones(0))
-    """Row scale of each held row (see :func:`models.solver.problem._to_highs_lp`)."""
+    """Row scale of each held row (see :func:`models.solver.problem.highs_lp`)."""
     relax: Any = None
     """A ``Highs`` with the continuous relaxation of ``lp`` and its last basis (or None)."""
     plan: tuple[np.ndarray, np.ndarray] | None = None
     """``(y, x)`` of the last plan found on this model: a start for the next what-if."""
-    variables: list[pulp.LpVariable] = field(default_factory=list)
-    """The columns of the model adopted last (its PuLP variables, ``var.index`` set)."""
+    integer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """True for each integer column of the held matrix."""
     _col_names: list[str] = field(default_factory=list)
     _row_pos: dict[str, int] = field(default_factory=dict)
     _keys: tuple[Any, ...] = ()
@@ -111,15 +110,23 @@ class ModelSession:
         self,
         built: Built,
         lp: Any,
-        variables: list[pulp.LpVariable],
-        names: list[str],
+        integer: np.ndarray,
+        names: list[str] | None,
         scale: np.ndarray,
     ) -> None:
-        """Hold ``built``'s matrix (from :func:`_to_highs_lp`), dropping anything held before."""
-        self.lp, self.variables, self.names = lp, variables, list(names)
+        """Hold ``built``'s matrix (from :func:`~models.solver.problem.model_lp`).
+
+        Anything held before is dropped. A model whose PuLP problem was changed
+        after the build is not held (its extra columns have no build names).
+        """
+        if built.pulp_changed():
+            self.drop()
+            return
+        self.lp, self.integer = lp, np.asarray(integer, dtype=bool).copy()
+        self.names = _row_names(built, names)
         self.scale = np.asarray(scale, dtype=float).copy()
         self.relax, self.plan = None, None
-        self._col_names = [v.name for v in variables]
+        self._col_names = built.column_names()
         self._row_pos = {n: i for i, n in enumerate(self.names)}
         self._keys = _identity(built)
         self._pairs = int(built.data.n_candidates)
@@ -127,7 +134,8 @@ class ModelSession:
 
     def drop(self) -> None:
         """Forget the held model (after a failed run): the next run starts cold."""
-        self.lp, self.relax, self.plan, self.variables = None, None, None, []
+        self.lp, self.relax, self.plan = None, None, None
+        self.integer = np.zeros(0, dtype=bool)
         self.names, self._col_names, self._row_pos, self._keys = [], [], {}, ()
         self._adopted = None
 
@@ -155,9 +163,12 @@ class ModelSession:
             return None, "no model held"
         if _identity(built) != self._keys:
             return None, "other firms or candidate pairs"
-        lp, variables, names, scale = _to_highs_lp(built.prob, cap_rows(built))
+        if built.pulp_changed():
+            return None, "rows or objective added to the PuLP problem"
+        lp, _, row_names, scale = model_lp(built, CAP_FAMILIES)
+        names = _row_names(built, row_names)
         held = self.lp
-        if lp.num_col_ != held.num_col_ or [v.name for v in variables] != self._col_names:
+        if lp.num_col_ != held.num_col_ or built.column_names() != self._col_names:
             return None, "other columns (a family with variables switched on or off)"
         if list(lp.integrality_) != list(held.integrality_):
             return None, "other integer columns"
@@ -241,7 +252,7 @@ class ModelSession:
                 h.changeColsBounds(len(bdiff), bdiff.astype(np.int32), clo[bdiff], cup[bdiff])
             held.col_lower_, held.col_upper_ = clo, cup
             change.col_bounds = len(bdiff)
-        self.scale, self.variables = new_scale, variables
+        self.scale = new_scale
         change.seconds = time.perf_counter() - t0
         return change, ""
 
@@ -279,7 +290,7 @@ class ModelSession:
             self.relax = None  # a basis that did not finish is no start for the next one
             return None
         col = np.asarray(h.getSolution().col_value, dtype=float)
-        return col, sense_of(built.prob) * float(h.getInfo().objective_function_value)
+        return col, sense_of(built) * float(h.getInfo().objective_function_value)
 
     def remember(self, y: np.ndarray, x: np.ndarray) -> None:
         """Keep ``(y, x)`` of a plan of the held model as the next what-if's start."""

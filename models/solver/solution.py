@@ -1,4 +1,4 @@
-"""The outcome of one solve (:class:`ModelSolution`) and how it is read off the PuLP variables."""
+"""The outcome of one solve (:class:`ModelSolution`) and how it is read off the build's values."""
 
 from __future__ import annotations
 
@@ -95,45 +95,30 @@ def _empty(built: Built, status: Status, solver: str, t: float, msg: str, log: s
     )
 
 
-def _value(v: Any) -> float:
-    val = v.varValue
-    return 0.0 if val is None else float(val)
-
-
 def _collect(built: Built, sol: ModelSolution) -> ModelSolution:
-    """Fill variable arrays, slacks and row activities from PuLP varValues."""
-    vals = np.vectorize(_value, otypes=[float])
-    sol.y = np.where(vals(built.y) > 0.5, 1.0, 0.0) if len(built.y) else np.zeros(0)
-    sol.x = np.where(vals(built.x) > 0.5, 1.0, 0.0) if len(built.x) else np.zeros(0)
-    sol.o = vals(built.o) if len(built.o) else np.zeros(0)
+    """Fill variable arrays, slacks and row activities from the build's values."""
+    sol.y = np.where(built.values(built.y_col) > 0.5, 1.0, 0.0)
+    sol.x = np.where(built.values(built.x_col) > 0.5, 1.0, 0.0)
+    sol.o = built.values(built.o_col)
     sol.zone_firm, sol.zone_zone = built.zone_firm, built.zone_zone
-    sol.zone_output = vals(built.zone_var) if len(built.zone_var) else np.zeros(0)
+    sol.zone_output = built.values(built.zone_col)
     sol.unit_firm, sol.unit_unit = built.unit_firm, built.unit_unit
-    sol.unit_output = vals(built.unit_var) if len(built.unit_var) else np.zeros(0)
-    sol.slacks = {n: _value(s) for n, s in built.slacks.items()}
+    sol.unit_output = built.values(built.unit_col)
+    sol.slacks = built.slack_values()
     from models.allocation import ELASTIC_FAMILIES
 
-    for name, info in built.registry.rows.items():
-        if info.family in ELASTIC_FAMILIES:
-            con = built.constraints[name]
-            act = sum(_value(v) * c for v, c in con.items())
-            if name in built.slacks:  # report the lhs without the slack
-                s = built.slacks[name]
-                act -= con.get(s, 0.0) * _value(s)
-            sol.row_activity[name] = float(act)
+    sol.row_activity.update(built.row_activity(ELASTIC_FAMILIES))  # lhs without the slack
     return sol
 
 
 def _plan_objective(built: Built) -> float:
     """Snap the binaries to 0/1 (as :func:`_collect` writes them); return the plan's objective.
 
-    The MODEL.md objective with its constant, evaluated at the PuLP variables'
-    values: the objective of the plan that is written, whatever a solver claimed.
+    The MODEL.md objective with its constant, evaluated at the build's values
+    (``Built.plan_objective``): the objective of the plan that is written,
+    whatever a solver claimed.
     """
-    for v in (*built.y, *built.x):
-        if v.varValue is not None:
-            v.varValue = 1.0 if v.varValue > 0.5 else 0.0
-    return float(built.prob.objective.value()) if built.prob.objective is not None else 0.0
+    return built.plan_objective()
 
 
 def report_start(

@@ -11,12 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pulp
 
 from models.allocation import CAP_FAMILIES, Built
 from models.solver.greedy import greedy_plan
 from models.solver.highs_api import _hrun, _solve_quiet, highspy
-from models.solver.problem import _col_objective, _to_highs_lp, direction_of, sense_of
+from models.solver.problem import _col_objective, direction_of, model_lp, sense_of
 from models.status import Status, classify
 
 
@@ -122,7 +121,7 @@ def _lp_relaxation(
     cost = np.asarray(lp.col_cost_, dtype=float)
     lo = np.asarray(lp.col_lower_, dtype=float)
     up = np.asarray(lp.col_upper_, dtype=float)
-    xi = np.array([v.index for v in built.x], dtype=np.int64)
+    xi = built.lp_index(built.x_col)
     corder = np.argsort(idx, kind="stable")
     cptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(idx, minlength=n), out=cptr[1:])
@@ -200,7 +199,7 @@ def _lp_relaxation(
     col[np.asarray(order, dtype=np.int64)] = np.asarray(h.getSolution().col_value)
     if keep_highs is not None and len(order) == n and np.array_equal(order, np.arange(n)):
         keep_highs(h)
-    sign = -1.0 if built.prob.sense == pulp.LpMaximize else 1.0
+    sign = sense_of(built)
     return col, sign * float(h.getInfo().objective_function_value)
 
 
@@ -296,18 +295,19 @@ def _aggregated_relaxation(
     (also when ``time_limit_s`` ends first).
     """
     if lp is None:
-        scaled = {i.solver_name for i in built.registry.rows.values() if i.family in CAP_FAMILIES}
-        lp, _, _, _ = _to_highs_lp(built.prob, scaled)
+        lp, _, _, _ = model_lp(built, CAP_FAMILIES)
     keep = _aggregate_keep(built)
-    xi = np.array([v.index for v in built.x], dtype=np.int64)
-    yi = np.array([v.index for v in built.y], dtype=np.int64)
+    xi = built.lp_index(built.x_col)
+    yi = built.lp_index(built.y_col)
     col_keep = np.ones(lp.num_col_, dtype=bool)
     col_keep[xi] = False
     col_keep[xi[keep]] = True
-    land = {i.solver_name for i in built.registry.rows.values() if i.family == "plot_once"}
-    if row_names is None:  # lp's rows are the problem's, in order
-        row_names = list(built.prob._constraints)  # noqa: SLF001
-    row_keep = np.array([n not in land for n in row_names], dtype=bool)
+    if row_names is None:  # lp's rows are the registry's, in order
+        row_keep = ~built.row_mask(("plot_once",), lp.num_row_)
+    else:  # a held matrix (what-if session): its rows by solver name
+        names = built.registry.solver_names()
+        land = {names[i] for i in np.flatnonzero(built.row_mask(("plot_once",)))}
+        row_keep = np.array([n not in land for n in row_names], dtype=bool)
     sub = _sub_lp(lp, col_keep, row_keep, mat)
     h = highspy.Highs()  # type: ignore[union-attr]
     h.setOptionValue("output_flag", False)
@@ -322,7 +322,7 @@ def _aggregated_relaxation(
         return None
     full = np.zeros(lp.num_col_)
     full[col_keep] = np.asarray(h.getSolution().col_value)
-    return full[xi], full[yi], sense_of(built.prob) * float(h.getInfo().objective_function_value)
+    return full[xi], full[yi], sense_of(built) * float(h.getInfo().objective_function_value)
 
 
 GREEDY_MIN_PAIRS = CG_MIN_PAIRS
@@ -369,7 +369,7 @@ def _fixed_plan(
     mat = mat if mat is not None else _matrix(lp)
     row_of, idx, coef = mat
     cost = np.asarray(lp.col_cost_, dtype=float)
-    ri = np.array([v.index for v in built.r if v is not None], dtype=np.int64)
+    ri = built.lp_index(built.r_col[built.r_col >= 0]).astype(np.int64)
 
     def outputs(fixed: np.ndarray, val: np.ndarray) -> np.ndarray | None:
         """Solve the LP in the free columns with the others at ``val``; None if not optimal."""
@@ -412,14 +412,7 @@ def _fixed_plan(
             col = outputs(fixed, val)
     if col is None:
         return None
-    if ri.size and (np.abs(col[ri] - np.rint(col[ri])) > 1e-6).any():
-        # a zone the plan does not lift fully is not counted: fix the flags and re-solve
-        fixed[ri] = True
-        val[ri] = np.where(col[ri] >= 1 - 1e-6, 1.0, 0.0)
-        col = outputs(fixed, val)
-        if col is None:
-            return None
-    return _col_objective(lp, col, sense_of(built.prob)), col
+    return _col_objective(lp, col, sense_of(built)), col
 
 
 def _greedy_start(
@@ -452,7 +445,7 @@ def _greedy_start(
 def _lp_rounding_start(
     built: Built,
     lp: Any,
-    variables: list[pulp.LpVariable],
+    integer: np.ndarray,
     threads: int,
     seed: int,
     time_limit_s: float,
@@ -492,18 +485,18 @@ def _lp_rounding_start(
     cont = highspy.HighsVarType.kContinuous  # type: ignore[union-attr]
     lp.integrality_ = [cont] * lp.num_col_
     lo0, up0 = np.array(lp.col_lower_), np.array(lp.col_upper_)
-    sense = sense_of(built.prob)
-    maximise = built.prob.sense == pulp.LpMaximize
+    sense = sense_of(built)
+    maximise = direction_of(built) == "max"
 
     def better(a: float, b: float) -> bool:
         return a > b if maximise else a < b
 
     try:
-        xi = np.array([v.index for v in built.x], dtype=np.int64)
-        yi = np.array([v.index for v in built.y], dtype=np.int64)
+        xi = built.lp_index(built.x_col)
+        yi = built.lp_index(built.y_col)
         mat = _matrix(lp)
         best: tuple[float, np.ndarray] | None = None
-        if len(built.x) >= GREEDY_MIN_PAIRS:
+        if len(built.x_col) >= GREEDY_MIN_PAIRS:
             best = _greedy_start(built, lp, lo0, up0, xi, yi, t_end, mat)
         if start_plan is not None:
             y_s, x_s = (np.where(np.asarray(v, float) > 0.5, 1.0, 0.0) for v in start_plan)
@@ -519,7 +512,7 @@ def _lp_rounding_start(
             col, bound = relaxation
             xv = col[xi] if len(xi) else np.zeros(0)
             yv = col[yi]
-        elif len(built.x) > CG_MIN_PAIRS:
+        elif len(built.x_col) > CG_MIN_PAIRS:
             agg = _aggregated_relaxation(
                 built,
                 threads,
@@ -578,7 +571,7 @@ def _closed(
     """Return True when ``plan``'s objective is within ``rel_gap`` of ``bound`` (optimal)."""
     if not np.isfinite(bound):
         return False
-    status = classify(True, plan[0], bound, rel_gap, direction_of(built.prob))[0]
+    status = classify(True, plan[0], bound, rel_gap, direction_of(built))[0]
     return bool(status == Status.OPTIMAL)
 
 
@@ -682,4 +675,4 @@ def _rens(
     # the objective of the columns returned: HiGHS's own figure can belong to
     # another point when it misjudges the start (see models.solver.highs)
     sol_col = np.asarray(h.getSolution().col_value)
-    return _col_objective(lp, sol_col, sense_of(built.prob)), sol_col
+    return _col_objective(lp, sol_col, sense_of(built)), sol_col
