@@ -180,7 +180,11 @@ NEW_FAMILIES = {
         },
         {"land_supply", "use_share_min", "mountain_land", "mountain_energy"},
     ),
-    "a_class_target": ({}, {"a_class_reach", "a_class_target"}),
+    # the shipped file uses the objective form (no count row): the count row as well
+    "a_class_target": (
+        {"assessment.target_mode": "constraint", "assessment.target_zones": 4},
+        {"a_class_reach", "a_class_target"},
+    ),
 }
 
 
