@@ -279,3 +279,27 @@ def test_a_class_target_unreachable_diagnosis_names_zone_and_gap(tiny):
     assert "tax" in tax.label_en
     assert tax.severity == "infeasible"
     assert any(i.code == "a_class_too_few" for i in result.diagnosis.items)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("limit_s", [4.0, 10.0])
+def test_a_stopped_objective_run_counts_whole_zones_only(sample_case_path, limit_s):
+    """The sample's a_class_target stopped early: its plan's objective counts only the zones
+    that reach A class (a start with fractional flags once reported 14.9 M above its bound)."""
+    from allocator.invariants import check_result
+    from allocator.scenario import load_scenario
+    from allocator.solve import load_case_cached, solve
+
+    root = Path(__file__).resolve().parents[1]
+    case = load_case_cached(sample_case_path)
+    scen = load_scenario(
+        root / "scenarios" / "a_class_target.toml", overrides={"case": str(sample_case_path)}
+    )
+    result = solve(scen, case=case, time_limit_s=limit_s, rel_gap=0.005)
+    if not result.has_solution:
+        assert str(result.status) == "time_limit_no_solution"
+        return
+    assert result.objective <= result.best_bound * (1 + 1e-9)
+    zones = result.zones.set_index("zone_id")
+    assert int(zones["a_class_after"].astype(bool).sum()) == result.kpis["zones_reaching_a_class"]
+    assert check_result(result, case, scen) == []

@@ -412,6 +412,14 @@ def _fixed_plan(
             col = outputs(fixed, val)
     if col is None:
         return None
+    if ri.size and (np.abs(col[ri] - np.rint(col[ri])) > 1e-6).any():
+        # a zone the plan does not lift fully is not counted: fix the flags and re-solve
+        # (a fractional flag would add a share of its weight to a plan that earns none)
+        fixed[ri] = True
+        val[ri] = np.where(col[ri] >= 1 - 1e-6, 1.0, 0.0)
+        col = outputs(fixed, val)
+        if col is None:
+            return None
     return _col_objective(lp, col, sense_of(built)), col
 
 
