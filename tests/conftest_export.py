@@ -172,3 +172,32 @@ def make_export_run(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     case_path = save_case(export_case(), folder / "tiny_export.gpkg")
     return write_run(export_result(case_path), folder / "runs")
+
+
+def write_infeasible_run(
+    case_path: Path, folder: Path, zone_id: str, message_zh: str, message_en: str
+) -> Path:
+    """Write a run without a plan whose diagnosis says ``zone_id``'s energy cap is short by
+    1,200 tce (the older, untyped diagnosis layout); return its folder."""
+    from allocator.diagnosis import Diagnosis
+
+    done = export_result(case_path)
+    row = {
+        "row": f"zone_energy[{zone_id}]",
+        "family": "zone_energy",
+        "keys": [zone_id],
+        "amount": 1200.0,
+        "unit": "tce",
+        "message_zh": message_zh,
+        "message_en": message_en,
+    }
+    result = Result(
+        status="infeasible",
+        diagnosis=Diagnosis.from_json(
+            {"presolve": [], "elastic": {"status": "optimal", "rows": [row]}}
+        ),
+        scenario_name="tiny_infeasible",
+        scenario_toml=done.scenario_toml,
+        case_path=done.case_path,
+    )
+    return write_run(result, folder)

@@ -24,7 +24,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from conftest_export import PLOTS, export_result, make_export_run
+from conftest_export import PLOTS, make_export_run, write_infeasible_run
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,7 +36,7 @@ from allocator.export import FORMATS, export, parse_formats
 from allocator.export.bundle import unpack_bundle
 from allocator.export.vector import SHP_FIELDS
 from allocator.kpis import kpi_label
-from allocator.runs import load_run, write_run
+from allocator.runs import load_run
 
 QGIS_STYLE_COLUMNS = [
     "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName",
@@ -507,30 +507,10 @@ SHORT_ZH = "杭州综保区能耗上限缺口 1,200 tce"
 def test_run_without_solution(exported, tmp_path):
     from openpyxl import load_workbook
 
-    from allocator.diagnosis import Diagnosis
-    from allocator.runs import Result
-
-    done = export_result(Path(exported["run"].summary["case_path"]))
-    result = Result(
-        status="infeasible",
-        diagnosis=Diagnosis.from_json(
-            {
-                "presolve": [],
-                "elastic": {
-                    "status": "optimal",
-                    "rows": [
-                        {"row": "zone_energy[Z01]", "family": "zone_energy", "keys": ["Z01"],
-                         "amount": 1200.0, "unit": "tce", "message_zh": SHORT_ZH,
-                         "message_en": "Z01 energy cap short by 1,200 tce"}
-                    ],
-                },
-            }
-        ),
-        scenario_name="tiny_infeasible",
-        scenario_toml=done.scenario_toml,
-        case_path=done.case_path,
+    run_path = write_infeasible_run(
+        Path(exported["run"].summary["case_path"]), tmp_path, "Z01", SHORT_ZH,
+        "Z01 energy cap short by 1,200 tce",
     )  # fmt: skip
-    run_path = write_run(result, tmp_path)
     with pytest.raises(ExportError, match="没有可导出的配置结果"):
         export(run_path, "gpkg", tmp_path / "out")
     files = export(run_path, "xlsx,report", tmp_path / "out")

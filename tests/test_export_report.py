@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from app_helpers import internal_identifiers
-from conftest_export import export_result, make_export_run
+from conftest_export import make_export_run, write_infeasible_run
 
 from allocator.cli import main
 from allocator.export import export
@@ -31,7 +31,7 @@ from allocator.export.report import (
     quota_table,
 )
 from allocator.kpis import HEADLINE_KPIS, format_kpi, kpi_label
-from allocator.runs import load_run, run_name, write_run
+from allocator.runs import load_run, run_name
 from allocator.status import run_status_label
 
 pytestmark = pytest.mark.skipif(
@@ -164,30 +164,10 @@ def test_report_in_english(reported, tmp_path):
 
 
 def test_infeasible_run_report_shows_its_diagnosis(reported, tmp_path):
-    from allocator.diagnosis import Diagnosis
-    from allocator.runs import Result
-
-    done = export_result(Path(reported["run"].summary["case_path"]))
-    result = Result(
-        status="infeasible",
-        diagnosis=Diagnosis.from_json(
-            {
-                "presolve": [],
-                "elastic": {
-                    "status": "optimal",
-                    "rows": [
-                        {"row": "zone_energy[Z02]", "family": "zone_energy", "keys": ["Z02"],
-                         "amount": 1200.0, "unit": "tce", "message_zh": SHORT_ZH,
-                         "message_en": "Ningbo Meishan energy cap short by 1,200 tce"}
-                    ],
-                },
-            }
-        ),
-        scenario_name="tiny_infeasible",
-        scenario_toml=done.scenario_toml,
-        case_path=done.case_path,
+    run_path = write_infeasible_run(
+        Path(reported["run"].summary["case_path"]), tmp_path / "runs", "Z02", SHORT_ZH,
+        "Ningbo Meishan energy cap short by 1,200 tce",
     )  # fmt: skip
-    run_path = write_run(result, tmp_path / "runs")
     export(run_path, "report", tmp_path / "out")
     pages = pdf_pages(tmp_path / "out" / "report.pdf")
     first = pages[0]
