@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from models.allocation import CAP_FAMILIES, Built
+from models.data import SEARCHES
 from models.solver.duals import _highs_duals
 from models.solver.highs_api import _hrun, highspy
+from models.solver.improve import LNS_MIN_PAIRS, Improvement, improve_plan
 from models.solver.problem import _col_objective, direction_of, model_lp, sense_of
 from models.solver.solution import (
     ModelSolution,
@@ -221,6 +223,7 @@ def _run_highs(
     start_plan: tuple[np.ndarray, np.ndarray] | None = None,
     session: ModelSession | None = None,
     reused: bool = False,
+    search: str = "auto",
 ) -> ModelSolution:
     """One HiGHS run of ``built`` (see :func:`models.solver.run` for the parameters).
 
@@ -243,6 +246,18 @@ def _run_highs(
     h.passModel(lp)
     t_start = time.perf_counter()
     start = None
+    relax_xy: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def plan_found(objective: float, bound: float) -> None:
+        """Report a plan of the start stage as soon as it exists (gap to a valid bound)."""
+        report_start(
+            progress,
+            time.perf_counter() - t_start,
+            objective,
+            bound,
+            classify(True, objective, bound, rel_gap, direction)[1],
+        )
+
     if heuristic and integer.any():
         relaxation = None
         if session is not None and reused:
@@ -264,7 +279,10 @@ def _run_highs(
                 session.keep_relaxation if session is not None and relaxation is None else None
             ),
             row_names=names,
+            on_plan=plan_found if progress is not None else None,
+            on_relaxation=lambda xv, yv: relax_xy.append((xv, yv)),
         )
+    lns: Improvement | None = None
     if start is not None:
         _, lp_bound, col = start
         built.set_values(col)
@@ -292,6 +310,24 @@ def _run_highs(
                 sol.duals = _duals_in_time(h, integer, names, scale, built, sense, deadline)
                 sol.solve_seconds = time.perf_counter() - t0
             return sol
+        if _use_lns(search, built):
+            lns = improve_plan(
+                built,
+                lp,
+                integer,
+                col,
+                lp_bound,
+                deadline=deadline,
+                rel_gap=rel_gap,
+                threads=threads,
+                seed=seed,
+                work_limit=work_limit,
+                relaxation=relax_xy[-1] if relax_xy else None,
+                on_plan=lambda obj: plan_found(obj, lp_bound),
+            )
+            col = lns.col
+            built.set_values(col)
+            inc_obj = _plan_objective(built)
         start = (inc_obj, lp_bound, col)
         hs = highspy.HighsSolution()  # type: ignore[union-attr]
         hs.col_value = list(col)
@@ -303,7 +339,28 @@ def _run_highs(
 
     watch(h)  # a stop request (Ctrl-C) ends the search with the best plan so far
     left = deadline - time.perf_counter()
-    if left >= max(MIN_STAGE_S, BNB_MIN_S_PER_COLUMN * lp.num_col_):
+    lns_closed = start is not None and (
+        classify(True, start[0], start[1], rel_gap, direction)[0] == Status.OPTIMAL
+    )
+    if search == "none":
+        ms = highspy.HighsModelStatus.kNotset  # type: ignore[union-attr]
+        out = _HighsOutcome(ms, Status.TIME_LIMIT_NO_SOLUTION, None, None, None, float("nan"), True)
+        stopped_by = None
+        message = "the start only (search = none)"
+    elif lns is not None and (lns.stopped_by is not None or lns_closed):
+        # the search ran to its limit (or closed the gap): no branch and bound after it
+        out = _HighsOutcome(
+            highspy.HighsModelStatus.kTimeLimit,  # type: ignore[union-attr]
+            Status.TIME_LIMIT_NO_SOLUTION,
+            None,
+            None,
+            None,
+            float("nan"),
+            True,
+        )
+        stopped_by = lns.stopped_by
+        message = _lns_message(lns)
+    elif left >= max(MIN_STAGE_S, BNB_MIN_S_PER_COLUMN * lp.num_col_):
         h.setOptionValue("time_limit", float(left))
         _hrun(h)
         out = _read_highs(h, lp, sense, use_unverified=start is None)
@@ -347,7 +404,10 @@ def _run_highs(
         out.objective is None or sense * (out.objective - start[0]) > 1e-9 * max(1.0, abs(start[0]))
     ):
         best = start[2]
-        message += "; solution from LP rounding"
+        if lns is None or not lns.accepted:
+            message += "; solution from LP rounding"
+        elif out.col is not None:
+            message += "; solution from " + _lns_message(lns)
     assert best is not None  # HiGHS's plan or the start: checked above
     built.set_values(best)
     objective = _plan_objective(built)
@@ -383,6 +443,26 @@ def _run_highs(
         sol.duals = _duals_in_time(h, integer, names, scale, built, sense, deadline)
         sol.solve_seconds = time.perf_counter() - t0
     return sol
+
+
+def _use_lns(search: str, built: Built) -> bool:
+    """Return True when the neighbourhood search (:mod:`models.solver.improve`) follows the start.
+
+    ``auto``: from :data:`~models.solver.improve.LNS_MIN_PAIRS` candidate pairs on, where
+    branch and bound on the whole model stalls; ``lns``: always; ``bnb``, ``none``: never.
+    """
+    if search not in SEARCHES:
+        raise ValueError(f"search must be one of {SEARCHES}, not {search!r}")
+    if search == "auto":
+        return len(built.x_col) >= LNS_MIN_PAIRS
+    return search == "lns"
+
+
+def _lns_message(lns: Improvement) -> str:
+    """Say what the neighbourhood search did, for ``ModelSolution.message``."""
+    return f"neighbourhood search: {lns.accepted} better plans in {lns.rounds} sub-MIPs" + (
+        f", stopped by the {lns.stopped_by.replace('_', ' ')}" if lns.stopped_by else ""
+    )
 
 
 def _no_plan_bound(bound: float, lp: Any, sense: float) -> float:
