@@ -92,3 +92,17 @@ def test_the_search_plan_passes_the_invariant_checker(sample_case_path, tmp_path
     assert "0 better plans" not in result.message  # the plan checked is the search's
     assert result.status in ("optimal", "feasible")
     assert check_result(result, case, scen) == []
+
+
+def test_branch_and_bound_reports_the_tighter_bound_and_no_infinite_gap():
+    seen: list[dict[str, float]] = []
+    built = build(synthetic.province(0.1, seed=0), ModelParams())
+    sol = run(built, time_limit_s=6.0, rel_gap=1e-9, search="bnb", progress=seen.append)
+    assert sol.best_bound is not None
+    start_bound = seen[0]["bound"]  # the start's: the relaxation bound
+    for e in seen:
+        # never HiGHS's looser bound (or none) while the relaxation's is known
+        assert e["bound"] <= start_bound * (1 + 1e-12)
+        assert e["bound"] >= sol.objective - 1e-6 * abs(sol.objective)  # still valid
+        gap = abs(e["bound"] - e["objective"]) / abs(e["objective"])
+        assert e["gap"] == pytest.approx(gap)  # finite, the plan's against that bound

@@ -43,7 +43,7 @@ from models.solver.solution import (
     report_start,
 )
 from models.solver.start import RELAXATION_SHARE, _box_bound, _lp_rounding_start
-from models.status import Status, classify
+from models.status import Status, classify, relative_gap
 
 if TYPE_CHECKING:
     from models.solver.reuse import ModelSession
@@ -98,8 +98,20 @@ def _new_highs(
     return h
 
 
-def _subscribe(h: Any, progress: Progress) -> None:
-    """Report HiGHS's incumbent and bound to ``progress`` (improvements, else every 0.5 s)."""
+def _subscribe(
+    h: Any,
+    progress: Progress,
+    sense: float = -1.0,
+    known_bound: float = float("nan"),
+    t_start: float | None = None,
+) -> None:
+    """Report HiGHS's incumbent and bound to ``progress`` (improvements, else every 0.5 s).
+
+    The bound reported is the better of HiGHS's and ``known_bound`` (the start's
+    relaxation bound, MODEL.md sense; both valid), the gap the plan's against it, and
+    the time counted from ``t_start`` (``time.perf_counter()``) like the start's reports
+    (default: HiGHS's own clock, which starts anew with each ``Highs``).
+    """
     last = [0.0]
 
     def _cb(e: Any) -> None:
@@ -109,13 +121,22 @@ def _subscribe(h: Any, progress: Progress) -> None:
             if now - last[0] < 0.5:
                 return
         last[0] = now
+        objective = sense * float(out.mip_primal_bound)
+        bound = sense * float(out.mip_dual_bound)
+        if math.isfinite(known_bound) and (
+            not math.isfinite(bound) or sense * (known_bound - bound) > 0
+        ):
+            bound = known_bound  # tighter than HiGHS's (or HiGHS has none yet)
+        gap = float("nan")  # no plan or no bound yet: "—", never an infinite gap
+        if math.isfinite(objective) and math.isfinite(bound):
+            gap = relative_gap(objective, bound)
         with contextlib.suppress(Exception):
             progress(
                 {
-                    "time_s": now,
-                    "objective": -float(out.mip_primal_bound),
-                    "bound": -float(out.mip_dual_bound),
-                    "gap": float(out.mip_gap),
+                    "time_s": now if t_start is None else time.perf_counter() - t_start,
+                    "objective": objective,
+                    "bound": bound,
+                    "gap": gap,
                 }
             )
 
@@ -334,7 +355,7 @@ def _run_highs(
         hs.value_valid = True
         h.setSolution(hs)
     if progress is not None:
-        _subscribe(h, progress)
+        _subscribe(h, progress, sense, start[1] if start is not None else math.nan, t_start)
     from models.interrupt import watch
 
     watch(h)  # a stop request (Ctrl-C) ends the search with the best plan so far
@@ -382,7 +403,7 @@ def _run_highs(
             h2 = _new_highs(left, rel_gap, threads, seed, rerun_log, msg, options, work_limit)
             h2.passModel(lp)
             if progress is not None:
-                _subscribe(h2, progress)
+                _subscribe(h2, progress, sense, start[1], t_start)
             _hrun(h2)
             out2 = _read_highs(h2, lp, sense, use_unverified=False)
             message += f"; re-run without the start: {h2.modelStatusToString(out2.model_status)}"
