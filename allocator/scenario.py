@@ -59,7 +59,7 @@ from typing import Any
 from allocator.errors import ScenarioError
 from allocator.i18n import t
 from allocator.units import TCE_PER_MWH_CALORIFIC
-from models.data import CLASSES, OFF_BY_DEFAULT, POLLUTANTS, SWITCHABLE, USES
+from models.data import CLASSES, OFF_BY_DEFAULT, POLLUTANTS, SEARCHES, SWITCHABLE, USES
 
 ANY_ID = "*"
 """Placeholder segment for per-zone / per-unit keys in the schema."""
@@ -179,6 +179,7 @@ def _fields() -> list[Field]:
         Field("stability.max_changes", "int", None, min=0, optional=True),
         Field("stability.change_cost_wan", "float", 0.0, min=0.0),
         Field("solver.work_limit", "int", 0, min=0),  # 0: no work limit
+        Field("solver.search", "str", "auto", choices=SEARCHES),
         Field("assessment.target_zones", "int", 0, min=0),  # 0: the policy's goal
         Field("assessment.target_mode", "str", "constraint", choices=TARGET_MODES),
         Field("assessment.zone_weight_wan", "float", 0.0, min=0.0),

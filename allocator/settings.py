@@ -24,6 +24,7 @@ SETTING_KEYS: dict[str, str] = {
     "threads": "solver.threads",
     "seed": "solver.seed",
     "work_limit": "solver.work_limit",
+    "search": "solver.search",
 }
 """Each field of :class:`SolverSettings` and the scenario key that sets it."""
 
@@ -45,6 +46,8 @@ class SolverSettings:
     work_limit: int | None = None
     """Branch-and-bound nodes at most (None: no limit; ``solver.work_limit = 0`` in a scenario):
     a deterministic limit beside the clock."""
+    search: str = "auto"
+    """What follows a start not within the gap (``solver.search``): ``models.solver.run``."""
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> SolverSettings:
@@ -56,6 +59,7 @@ class SolverSettings:
             threads=int(scenario["solver.threads"]),
             seed=int(scenario["solver.seed"]),
             work_limit=_work_limit(scenario["solver.work_limit"]),
+            search=str(scenario["solver.search"]),
         )
 
     def override(
@@ -108,6 +112,7 @@ class SolverSettings:
             "threads": self.threads,
             "seed": self.seed,
             "work_limit": self.work_limit,
+            "search": self.search,
         }
 
     def to_dict(self) -> dict[str, Any]:

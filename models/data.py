@@ -104,6 +104,11 @@ A_CLASS_INDICATORS: tuple[str, ...] = ("tax", "value_added", "developed_land")
 """The national assessment's indicators a plan changes, the last axis of ``zone_a_class_need``:
 tax (万元), value added (万元, standing in for output) and developed land (亩) of a zone."""
 
+SEARCHES: tuple[str, ...] = ("auto", "lns", "bnb", "none")
+"""What a HiGHS run does after a start that is not within the gap (``solver.search``): the
+neighbourhood search over zones, branch and bound on the whole model, ``auto`` by size, or
+nothing (``models.solver.run``)."""
+
 
 def _default_switches() -> dict[str, bool]:
     return {name: name not in OFF_BY_DEFAULT for name in SWITCHABLE}

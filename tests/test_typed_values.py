@@ -147,6 +147,7 @@ def test_infeasible_solve_diagnoses_with_the_settings_of_the_flags(tmp_path, tin
         "threads": 1,
         "seed": 0,
         "work_limit": None,
+        "search": "auto",
     }
     assert summary["settings"] == expected
     assert diagnosis["settings"] == expected

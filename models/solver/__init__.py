@@ -13,6 +13,7 @@ Modules: :mod:`~models.solver.dispatch` (``run``, fallback),
 :mod:`~models.solver.highs` and :mod:`~models.solver.cbc` (one run each),
 :mod:`~models.solver.start` (start heuristics and LP bounds),
 :mod:`~models.solver.greedy` (a first plan without any LP),
+:mod:`~models.solver.improve` (the neighbourhood search after the first plan),
 :mod:`~models.solver.duals` (marginal values, relaxations),
 :mod:`~models.solver.problem` (HiGHS matrix, LP/MPS files),
 :mod:`~models.solver.solution` (:class:`ModelSolution`),
@@ -43,6 +44,16 @@ bound comes from :func:`_aggregated_relaxation` (no ``plot_once``, one pair per
 firm, zone and unit: within 0.01 % of the full LP bound on the province
 case). :func:`_lp_relaxation` can also price pair columns in (column
 generation, tested), kept for cases where that aggregate is loose.
+
+After the start (``search``): from ``LNS_MIN_PAIRS`` candidate pairs on, where
+HiGHS's branch and bound on the whole model finds nothing better in minutes, a
+neighbourhood search over zones (:mod:`~models.solver.improve`) improves the
+plan for the time left: the binaries of one or two zones (or where the
+relaxation and the plan disagree) are freed, all else fixed at the plan, and the
+sub-MIP solved from the plan; only strict improvements of the full model's
+objective are kept, and the bound stays the relaxation's. Below that size branch
+and bound follows the start (it can prove the bound there). Every better plan,
+from the greedy's on, is reported to ``progress`` when it is found.
 
 Time limit: every stage (the greedy plan, the relaxation, rounding, RENS,
 branch and bound, marginal values) ends by the wall-clock limit, less a

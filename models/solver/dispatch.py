@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from models.allocation import Built
+from models.data import SEARCHES
 from models.solver.cbc import _run_cbc
 from models.solver.highs import _run_highs
 from models.solver.highs_api import HIGHS_AVAILABLE
@@ -49,6 +50,7 @@ def run(
     work_limit: int | None = None,
     start_plan: tuple[np.ndarray, np.ndarray] | None = None,
     session: ModelSession | None = None,
+    search: str = "auto",
 ) -> ModelSolution:
     """Solve ``built``; return a :class:`ModelSolution` with a typed status.
 
@@ -99,6 +101,14 @@ def run(
         ``built`` and re-solved from its basis and last plan (``start_plan`` by
         default the session's); otherwise ``built`` runs cold and the session holds
         it from then on. ``ModelSolution.reuse`` says which, and why.
+    search
+        What follows a start that is not within ``rel_gap`` (HiGHS): ``"lns"`` the
+        neighbourhood search over zones (:mod:`models.solver.improve`) for the time
+        left, ``"bnb"`` HiGHS's branch and bound on the whole model, ``"auto"``
+        (default) the search from :data:`~models.solver.improve.LNS_MIN_PAIRS`
+        candidate pairs on (where branch and bound stalls), else branch and bound;
+        ``"none"`` the start only. With ``work_limit`` the search runs a fixed
+        number of node-limited rounds. CBC ignores it.
 
     Every stage (relaxation, rounding, branch and bound, marginal values)
     ends by the wall-clock limit; what is left after it (reading the plan
@@ -107,6 +117,8 @@ def run(
     solver = solver.lower()
     if solver not in ("highs", "cbc"):
         return _empty(built, Status.ERROR, solver, 0.0, f"unknown solver {solver!r}")
+    if search not in SEARCHES:
+        return _empty(built, Status.ERROR, solver, 0.0, f"unknown search {search!r}")
     if heuristic and _other_integers(built):
         # the rounding start rounds y and x only: another integer variable would come back
         # fractional in a plan called optimal, so such a model goes to the solver cold
@@ -144,6 +156,7 @@ def run(
                 start_plan,
                 session,
                 reused,
+                search,
             )
         except Exception as exc:  # noqa: BLE001 - fall back to CBC below
             sol = _empty(built, Status.ERROR, "highs", 0.0, f"HiGHS failed: {exc}")

@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from models.allocation import CAP_FAMILIES, Built
+from models.data import SEARCHES
 from models.solver.duals import _highs_duals
 from models.solver.highs_api import _hrun, highspy
+from models.solver.improve import LNS_MIN_PAIRS, Improvement, improve_plan
 from models.solver.problem import _col_objective, direction_of, model_lp, sense_of
 from models.solver.solution import (
     ModelSolution,
@@ -41,7 +43,7 @@ from models.solver.solution import (
     report_start,
 )
 from models.solver.start import RELAXATION_SHARE, _box_bound, _lp_rounding_start
-from models.status import Status, classify
+from models.status import Status, classify, relative_gap
 
 if TYPE_CHECKING:
     from models.solver.reuse import ModelSession
@@ -96,8 +98,20 @@ def _new_highs(
     return h
 
 
-def _subscribe(h: Any, progress: Progress) -> None:
-    """Report HiGHS's incumbent and bound to ``progress`` (improvements, else every 0.5 s)."""
+def _subscribe(
+    h: Any,
+    progress: Progress,
+    sense: float = -1.0,
+    known_bound: float = float("nan"),
+    t_start: float | None = None,
+) -> None:
+    """Report HiGHS's incumbent and bound to ``progress`` (improvements, else every 0.5 s).
+
+    The bound reported is the better of HiGHS's and ``known_bound`` (the start's
+    relaxation bound, MODEL.md sense; both valid), the gap the plan's against it, and
+    the time counted from ``t_start`` (``time.perf_counter()``) like the start's reports
+    (default: HiGHS's own clock, which starts anew with each ``Highs``).
+    """
     last = [0.0]
 
     def _cb(e: Any) -> None:
@@ -107,13 +121,22 @@ def _subscribe(h: Any, progress: Progress) -> None:
             if now - last[0] < 0.5:
                 return
         last[0] = now
+        objective = sense * float(out.mip_primal_bound)
+        bound = sense * float(out.mip_dual_bound)
+        if math.isfinite(known_bound) and (
+            not math.isfinite(bound) or sense * (known_bound - bound) > 0
+        ):
+            bound = known_bound  # tighter than HiGHS's (or HiGHS has none yet)
+        gap = float("nan")  # no plan or no bound yet: "—", never an infinite gap
+        if math.isfinite(objective) and math.isfinite(bound):
+            gap = relative_gap(objective, bound)
         with contextlib.suppress(Exception):
             progress(
                 {
-                    "time_s": now,
-                    "objective": -float(out.mip_primal_bound),
-                    "bound": -float(out.mip_dual_bound),
-                    "gap": float(out.mip_gap),
+                    "time_s": now if t_start is None else time.perf_counter() - t_start,
+                    "objective": objective,
+                    "bound": bound,
+                    "gap": gap,
                 }
             )
 
@@ -221,6 +244,7 @@ def _run_highs(
     start_plan: tuple[np.ndarray, np.ndarray] | None = None,
     session: ModelSession | None = None,
     reused: bool = False,
+    search: str = "auto",
 ) -> ModelSolution:
     """One HiGHS run of ``built`` (see :func:`models.solver.run` for the parameters).
 
@@ -243,6 +267,18 @@ def _run_highs(
     h.passModel(lp)
     t_start = time.perf_counter()
     start = None
+    relax_xy: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def plan_found(objective: float, bound: float) -> None:
+        """Report a plan of the start stage as soon as it exists (gap to a valid bound)."""
+        report_start(
+            progress,
+            time.perf_counter() - t_start,
+            objective,
+            bound,
+            classify(True, objective, bound, rel_gap, direction)[1],
+        )
+
     if heuristic and integer.any():
         relaxation = None
         if session is not None and reused:
@@ -264,7 +300,10 @@ def _run_highs(
                 session.keep_relaxation if session is not None and relaxation is None else None
             ),
             row_names=names,
+            on_plan=plan_found if progress is not None else None,
+            on_relaxation=lambda xv, yv: relax_xy.append((xv, yv)),
         )
+    lns: Improvement | None = None
     if start is not None:
         _, lp_bound, col = start
         built.set_values(col)
@@ -292,18 +331,57 @@ def _run_highs(
                 sol.duals = _duals_in_time(h, integer, names, scale, built, sense, deadline)
                 sol.solve_seconds = time.perf_counter() - t0
             return sol
+        if _use_lns(search, built):
+            lns = improve_plan(
+                built,
+                lp,
+                integer,
+                col,
+                lp_bound,
+                deadline=deadline,
+                rel_gap=rel_gap,
+                threads=threads,
+                seed=seed,
+                work_limit=work_limit,
+                relaxation=relax_xy[-1] if relax_xy else None,
+                on_plan=lambda obj: plan_found(obj, lp_bound),
+            )
+            col = lns.col
+            built.set_values(col)
+            inc_obj = _plan_objective(built)
         start = (inc_obj, lp_bound, col)
         hs = highspy.HighsSolution()  # type: ignore[union-attr]
         hs.col_value = list(col)
         hs.value_valid = True
         h.setSolution(hs)
     if progress is not None:
-        _subscribe(h, progress)
+        _subscribe(h, progress, sense, start[1] if start is not None else math.nan, t_start)
     from models.interrupt import watch
 
     watch(h)  # a stop request (Ctrl-C) ends the search with the best plan so far
     left = deadline - time.perf_counter()
-    if left >= max(MIN_STAGE_S, BNB_MIN_S_PER_COLUMN * lp.num_col_):
+    lns_closed = start is not None and (
+        classify(True, start[0], start[1], rel_gap, direction)[0] == Status.OPTIMAL
+    )
+    if search == "none":
+        ms = highspy.HighsModelStatus.kNotset  # type: ignore[union-attr]
+        out = _HighsOutcome(ms, Status.TIME_LIMIT_NO_SOLUTION, None, None, None, float("nan"), True)
+        stopped_by = None
+        message = "the start only (search = none)"
+    elif lns is not None and (lns.stopped_by is not None or lns_closed):
+        # the search ran to its limit (or closed the gap): no branch and bound after it
+        out = _HighsOutcome(
+            highspy.HighsModelStatus.kTimeLimit,  # type: ignore[union-attr]
+            Status.TIME_LIMIT_NO_SOLUTION,
+            None,
+            None,
+            None,
+            float("nan"),
+            True,
+        )
+        stopped_by = lns.stopped_by
+        message = _lns_message(lns)
+    elif left >= max(MIN_STAGE_S, BNB_MIN_S_PER_COLUMN * lp.num_col_):
         h.setOptionValue("time_limit", float(left))
         _hrun(h)
         out = _read_highs(h, lp, sense, use_unverified=start is None)
@@ -325,7 +403,7 @@ def _run_highs(
             h2 = _new_highs(left, rel_gap, threads, seed, rerun_log, msg, options, work_limit)
             h2.passModel(lp)
             if progress is not None:
-                _subscribe(h2, progress)
+                _subscribe(h2, progress, sense, start[1], t_start)
             _hrun(h2)
             out2 = _read_highs(h2, lp, sense, use_unverified=False)
             message += f"; re-run without the start: {h2.modelStatusToString(out2.model_status)}"
@@ -347,7 +425,10 @@ def _run_highs(
         out.objective is None or sense * (out.objective - start[0]) > 1e-9 * max(1.0, abs(start[0]))
     ):
         best = start[2]
-        message += "; solution from LP rounding"
+        if lns is None or not lns.accepted:
+            message += "; solution from LP rounding"
+        elif out.col is not None:
+            message += "; solution from " + _lns_message(lns)
     assert best is not None  # HiGHS's plan or the start: checked above
     built.set_values(best)
     objective = _plan_objective(built)
@@ -383,6 +464,26 @@ def _run_highs(
         sol.duals = _duals_in_time(h, integer, names, scale, built, sense, deadline)
         sol.solve_seconds = time.perf_counter() - t0
     return sol
+
+
+def _use_lns(search: str, built: Built) -> bool:
+    """Return True when the neighbourhood search (:mod:`models.solver.improve`) follows the start.
+
+    ``auto``: from :data:`~models.solver.improve.LNS_MIN_PAIRS` candidate pairs on, where
+    branch and bound on the whole model stalls; ``lns``: always; ``bnb``, ``none``: never.
+    """
+    if search not in SEARCHES:
+        raise ValueError(f"search must be one of {SEARCHES}, not {search!r}")
+    if search == "auto":
+        return len(built.x_col) >= LNS_MIN_PAIRS
+    return search == "lns"
+
+
+def _lns_message(lns: Improvement) -> str:
+    """Say what the neighbourhood search did, for ``ModelSolution.message``."""
+    return f"neighbourhood search: {lns.accepted} better plans in {lns.rounds} sub-MIPs" + (
+        f", stopped by the {lns.stopped_by.replace('_', ' ')}" if lns.stopped_by else ""
+    )
 
 
 def _no_plan_bound(bound: float, lp: Any, sense: float) -> float:

@@ -6,6 +6,7 @@ a rounded plan, RENS.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -465,6 +466,8 @@ def _lp_rounding_start(
     rins_gap: float | None = None,
     keep_relaxation: Callable[[Any], None] | None = None,
     row_names: list[str] | None = None,
+    on_plan: Callable[[float, float], None] | None = None,
+    on_relaxation: Callable[[np.ndarray, np.ndarray], None] | None = None,
 ) -> tuple[float, float, np.ndarray] | None:
     """LP-relaxation bound plus a rounded incumbent: ``(objective, bound, columns)``.
 
@@ -485,7 +488,11 @@ def _lp_rounding_start(
     e.g. re-solved from a held basis) replaces solving it here; ``rins_gap`` is
     the relative gap of the RINS sub-MIP (default ``rel_gap``); ``keep_relaxation``
     receives the relaxation's ``Highs`` (see :func:`_lp_relaxation`); ``row_names``
-    names ``lp``'s rows (see :func:`_aggregated_relaxation`).
+    names ``lp``'s rows (see :func:`_aggregated_relaxation`). ``on_plan`` is
+    called with ``(objective, bound)`` of each better plan as soon as it is found
+    (the bound: the relaxation's once solved, else the box bound), so a run
+    reports its first plan before the relaxation ends; ``on_relaxation`` receives
+    the relaxation's ``(x, y)`` values (for the improvement search).
     Returns None when no plan was found (then HiGHS starts cold).
     """
     t_end = time.perf_counter() + time_limit_s
@@ -499,6 +506,14 @@ def _lp_rounding_start(
     def better(a: float, b: float) -> bool:
         return a > b if maximise else a < b
 
+    bound = float("nan")
+
+    def found(plan: tuple[float, np.ndarray] | None) -> None:
+        """Tell ``on_plan`` about a plan better than any before (never raises)."""
+        if on_plan is not None and plan is not None:
+            with contextlib.suppress(Exception):
+                on_plan(plan[0], bound if np.isfinite(bound) else _box_bound(lp, sense))
+
     try:
         xi = built.lp_index(built.x_col)
         yi = built.lp_index(built.y_col)
@@ -506,16 +521,17 @@ def _lp_rounding_start(
         best: tuple[float, np.ndarray] | None = None
         if len(built.x_col) >= GREEDY_MIN_PAIRS:
             best = _greedy_start(built, lp, lo0, up0, xi, yi, t_end, mat)
+            found(best)
         if start_plan is not None:
             y_s, x_s = (np.where(np.asarray(v, float) > 0.5, 1.0, 0.0) for v in start_plan)
             if y_s.shape == yi.shape and x_s.shape == xi.shape:
                 warm = _fixed_plan(built, lp, x_s, y_s, lo0, up0, xi, yi, t_end, mat)
                 if warm is not None and (best is None or better(warm[0], best[0])):
                     best = warm
+                    found(best)
         col = None
         relax_end = time.perf_counter() + RELAXATION_SHARE * (t_end - time.perf_counter())
         xv = yv = None
-        bound = float("nan")
         if relaxation is not None:
             col, bound = relaxation
             xv = col[xi] if len(xi) else np.zeros(0)
@@ -539,6 +555,8 @@ def _lp_rounding_start(
                 xv = col[xi] if len(xi) else np.zeros(0)
                 yv = col[yi]
         if xv is not None and yv is not None:
+            if on_relaxation is not None:
+                on_relaxation(xv, yv)
             for stay, by_output in ((True, False), (True, True), (False, False)):
                 if (best is not None and not stay) or time.perf_counter() > t_end:
                     break
@@ -549,9 +567,11 @@ def _lp_rounding_start(
                 plan = _fixed_plan(built, lp, x, y, lo0, up0, xi, yi, t_end, mat)
                 if plan is not None and (best is None or better(plan[0], best[0])):
                     best = plan
+                    found(best)
         if best is None and time.perf_counter() < t_end:
             # the relaxation did not finish: a greedy plan rather than none
             best = _greedy_start(built, lp, lo0, up0, xi, yi, t_end, mat)
+            found(best)
         if best is None:
             return None
         if not np.isfinite(bound):
@@ -567,6 +587,7 @@ def _lp_rounding_start(
             )
             if rens is not None and better(rens[0], best[0]):
                 best = rens
+                found(best)
         return best[0], bound, best[1]
     finally:
         lp.integrality_ = integ
