@@ -121,17 +121,31 @@ def subset_font(text: str, tag: str = "") -> tuple[io.BytesIO, str]:
     return buf, ps_name
 
 
+_REGISTERED: dict[frozenset[str], str] = {}
+"""The CJK subsets registered with reportlab in this process, by the characters they hold."""
+
+
 def register_font(text: str) -> str:
-    """Register the CJK subset for ``text`` with reportlab; return its reportlab name."""
+    """Register the CJK subset for ``text`` with reportlab; return its reportlab name.
+
+    A subset registered before in this process that holds every character of
+    ``text`` is used again: the report and the brief of one export share one
+    subset (reportlab embeds only the glyphs each document draws).
+    """
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    chars = "".join(sorted(set(text + string.printable.strip() + " " + EXTRA_CHARS)))
-    tag = hashlib.sha1(chars.encode("utf-8")).hexdigest()[:12]
+    wanted = frozenset(text + string.printable.strip() + " " + EXTRA_CHARS)
+    for chars, name in _REGISTERED.items():
+        if wanted <= chars:
+            return name
+    ordered = "".join(sorted(wanted))
+    tag = hashlib.sha1(ordered.encode("utf-8")).hexdigest()[:12]
     name = "CJK-" + tag
     if name not in pdfmetrics.getRegisteredFontNames():
-        buf, _ = subset_font(chars, tag)
+        buf, _ = subset_font(ordered, tag)
         pdfmetrics.registerFont(TTFont(name, buf))
+    _REGISTERED[wanted] = name
     return name
 
 
