@@ -305,8 +305,21 @@ def test_each_report_font_has_the_glyphs_of_its_own_text():
 
     first = register_font("要素配置 abc")
     second = register_font("本情景没有可行方案")
-    assert first != second
     for name, text in ((first, "要素配置abc•"), (second, "本情景没有可行方案•")):
         face = pdfmetrics.getFont(name).face
         missing = [ch for ch in text if not face.charToGlyph.get(ord(ch))]
         assert missing == [], (name, missing)
+
+
+def test_a_font_subset_is_made_once_for_the_texts_it_covers():
+    from reportlab.pdfbase import pdfmetrics
+
+    from allocator.export.report_pdf import register_font
+
+    # a character no other test's text has: this text needs a subset of its own
+    wide = register_font("鼋鼍蛟龙 report and brief")
+    assert register_font("鼋鼍") == wide  # covered: the same subset, not a second one
+    assert register_font("蛟龙 brief") == wide
+    other = register_font("鼋鼍 鲲鹏")  # a character the first lacks: a new subset
+    assert other != wide
+    assert pdfmetrics.getFont(other).face.charToGlyph.get(ord("鲲"))

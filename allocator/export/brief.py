@@ -36,8 +36,6 @@ from allocator.kpis import (
 from allocator.status import run_status_label
 from allocator.units import display_rate, planner_unit
 
-JPEG_QUALITY = 90
-"""Quality of the map in the PDF (the report's maps use the same)."""
 MAX_BINDING = 3
 """Binding quotas named in the brief (largest marginal value first)."""
 MAX_ZONES = 3
@@ -60,6 +58,9 @@ class Brief:
     losses: list[str]
     lang: str
     map_png: bytes = field(default=b"", repr=False)
+    """The outcome map as PNG (the Word file)."""
+    map_jpeg: bytes = field(default=b"", repr=False)
+    """The same map as JPEG (the PDF: reportlab embeds it as it is)."""
 
 
 # ----------------------------------------------------------------------------- content
@@ -148,7 +149,7 @@ def build_brief(
     base: Any = None,
     base_name: str | None = None,
     *,
-    map_png: bytes | None = None,
+    with_map: bool = True,
 ) -> Brief:
     """Return the brief's content for ``data``'s run against ``base`` (a Run) or the present.
 
@@ -161,9 +162,9 @@ def build_brief(
         run); None: the run's own present state.
     base_name
         How the base is called in the table header (default: 现状 / the base's scenario).
-    map_png
-        The outcome map when already drawn (the report reuses the exported overview);
-        None: drawn here.
+    with_map
+        Take the outcome map (drawn once per export: :func:`allocator.export.maps.map_png`);
+        False: no map (the report's summary shows the map in its own section).
     """
     lang = data.lang
     run = data.run
@@ -237,6 +238,7 @@ def build_brief(
 
     gains = [zone_line(*c) for c in changes if c[2] - c[1] > 0.05][:MAX_ZONES]
     losses = [zone_line(*c) for c in reversed(changes) if c[2] - c[1] < -0.05][:MAX_ZONES]
+    ids = maps.map_ids(data)  # the overview, or the one zone asked for
     status = run_status_label(run, lang)
     meta = t("brief.meta", lang, date=data.created, scenario=data.scenario_name, status=status)
     return Brief(
@@ -248,15 +250,9 @@ def build_brief(
         gains=gains,
         losses=losses,
         lang=lang,
-        map_png=_map_png(data) if map_png is None else map_png,
+        map_png=maps.map_png(data, ids[0]) if with_map and ids else b"",
+        map_jpeg=maps.map_preview(data, ids[0]) if with_map and ids else b"",
     )
-
-
-def _map_png(data: ExportData) -> bytes:
-    """Return the outcome map (overview, or the one zone asked for) as PNG bytes (drawn once)."""
-    if data.zone is None:
-        return maps.map_png(data)
-    return maps.map_png(data, data.zone_ids[0]) if data.zone_ids else b""
 
 
 # ----------------------------------------------------------------------------- PDF
@@ -270,19 +266,6 @@ def brief_texts(brief: Brief) -> list[str]:
     keys = ("brief.kpis", "brief.col.kpi", "brief.col.plan", "brief.col.change", "brief.why",
             "brief.gains", "brief.losses", "brief.none", "brief.map")  # fmt: skip
     return out + [t(k, lang) for k in keys]
-
-
-def map_jpeg(png: bytes) -> bytes:
-    """Return the map PNG as JPEG (:data:`JPEG_QUALITY`): reportlab embeds a JPEG as it is.
-
-    A PNG is decoded and compressed again by reportlab (about 0.3 s for an A4 map at 200 dpi).
-    """
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as img:
-        buf = io.BytesIO()
-        img.convert("RGB").save(buf, format="JPEG", quality=JPEG_QUALITY)
-    return buf.getvalue()
 
 
 def write_pdf(brief: Brief, path: Path) -> Path:
@@ -334,10 +317,10 @@ def write_pdf(brief: Brief, path: Path) -> Path:
                            (t("brief.losses", lang), brief.losses)):  # fmt: skip
         story.append(Paragraph(rp._esc(heading), styles["h1"]))
         story += [Paragraph(rp._esc(x), styles["bullet"]) for x in lines or [t("brief.none", lang)]]
-    total = 2 if brief.map_png else 1
-    if brief.map_png:
+    total = 2 if brief.map_jpeg else 1
+    if brief.map_jpeg:
         story += [PageBreak(), Paragraph(rp._esc(t("brief.map", lang)), styles["h1"])]
-        story.append(rp._image(Figure(map_jpeg(brief.map_png), t("brief.map", lang)), doc.width))
+        story.append(rp._image(Figure(brief.map_jpeg, t("brief.map", lang)), doc.width))
 
     def footer(canvas: Any, page_doc: Any) -> None:
         canvas.saveState()
@@ -409,10 +392,15 @@ def write_docx(brief: Brief, path: Path) -> Path:
     return path
 
 
-def write_brief(data: ExportData, folder: Path, base: Any = None) -> list[Path]:
-    """Write ``brief.pdf`` and ``brief.docx`` into ``folder``; return both paths."""
+def write_brief(
+    data: ExportData, folder: Path, base: Any = None, *, built: Brief | None = None
+) -> list[Path]:
+    """Write ``brief.pdf`` and ``brief.docx`` into ``folder``; return both paths.
+
+    ``built``: the brief's content when already built (default: :func:`build_brief`).
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    brief = build_brief(data, base)
+    brief = built if built is not None else build_brief(data, base)
     return [write_pdf(brief, folder / "brief.pdf"), write_docx(brief, folder / "brief.docx")]
 
 

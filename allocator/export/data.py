@@ -133,6 +133,9 @@ class ExportData:
     rendered: dict[str | None, bytes] = field(default_factory=dict)
     """Map PNGs drawn so far in this export, by zone id (None: the overview): drawn once,
     reused by the brief and the report (:func:`allocator.export.maps.map_png`)."""
+    previews: dict[str | None, bytes] = field(default_factory=dict)
+    """JPEG of each map drawn so far, for the PDFs of the report and the brief (made from the
+    same pixels as the PNG: :func:`allocator.export.maps.map_preview`)."""
     vector_layers: dict[str, Any] = field(default_factory=dict)
     """The layers as GDAL writes them (text as str, ±inf missing, multipolygons), made once
     for every vector format (:func:`allocator.export.vector._layers`)."""
