@@ -141,6 +141,10 @@ MAP_COST_S = {"overview": 0.45, "zone": 0.2, "zone_pixels": 0.12}
 """Rough cost of drawing a map (PNG and PDF; pixels only: the report's preview)."""
 
 
+VECTOR_COST_S = {"gpkg": 0.3, "geojson": 0.55, "shp": 0.4, "parquet": 0.15}
+"""Rough cost of each vector format (each its own job: the workers finish closer together)."""
+
+
 def _jobs(data: Any, fmts: list[str], out: Path) -> list[Job]:
     """Return the writers of ``fmts`` as jobs; each map is its own job, drawn once.
 
@@ -148,50 +152,76 @@ def _jobs(data: Any, fmts: list[str], out: Path) -> list[Job]:
     pixels and preview (``data.rendered``, ``data.previews``) for the brief
     and the report, which wait for the map jobs they show. The report and the
     brief are one job when both are exported: they share the CJK font subset.
+    Each writer's module is imported by its job (a GeoPackage alone does not
+    load matplotlib).
     """
-    from allocator.export import brief, maps, report, tables, vector, webmap
-
     jobs: list[Job] = []
     map_formats = tuple(f for f in ("png", "pdf") if f in fmts)
-    ids = maps.map_ids(data)
     report_maps = "report" in fmts and data.run.has_solution
-    drawn = ids if map_formats or report_maps else ids[:1] if "brief" in fmts else []
-    for zid in drawn:
-        kind = "overview" if zid is None else "zone" if map_formats else "zone_pixels"
-        jobs.append(
-            Job(
-                f"map:{zid}",
-                functools.partial(maps.write_map, data, out / "maps", zid, map_formats),
-                MAP_COST_S[kind],
-            )  # fmt: skip
-        )
+    if map_formats or report_maps or "brief" in fmts:
+        from allocator.export import maps
+
+        ids = maps.map_ids(data)
+        drawn = ids if map_formats or report_maps else ids[:1]
+        for zid in drawn:
+            kind = "overview" if zid is None else "zone" if map_formats else "zone_pixels"
+            shown = report_maps or ("brief" in fmts and zid == ids[0])  # its preview is needed
+            write = functools.partial(
+                maps.write_map, data, out / "maps", zid, map_formats, preview=shown
+            )
+            jobs.append(Job(f"map:{zid}", write, MAP_COST_S[kind]))
     all_maps = tuple(j.name for j in jobs)
     if "report" in fmts and "brief" in fmts:
         jobs.append(Job("report+brief", lambda: _report_and_brief(data, out), 1.6, all_maps))
     elif "report" in fmts:
-        jobs.append(Job("report", lambda: report.write_report(data, out), 1.4, all_maps))
+        jobs.append(Job("report", lambda: _report(data, out), 1.4, all_maps))
     elif "brief" in fmts:
-        jobs.append(Job("brief", lambda: brief.write_brief(data, out), 0.5, all_maps[:1]))
+        jobs.append(Job("brief", lambda: _brief(data, out), 0.5, all_maps[:1]))
     if "xlsx" in fmts:
-        jobs.append(Job("xlsx", lambda: [tables.write_xlsx(data, out / "tables.xlsx")], 1.3))
+        jobs.append(Job("xlsx", lambda: [_xlsx(data, out)], 1.3))
     if "html" in fmts:
-        jobs.append(Job("html", lambda: [webmap.write_webmap(data, out / "webmap.html")], 0.9))
-
-    def vectors() -> list[Path]:
-        written: list[Path] = []
-        if "gpkg" in fmts:
-            written.append(vector.write_gpkg(data, out / "allocation.gpkg"))
-        if "geojson" in fmts:
-            written += vector.write_geojson(data, out / "geojson")
-        if "shp" in fmts:
-            written.append(vector.write_shapefile_zip(data, out / "shapefile.zip"))
-        if "parquet" in fmts:
-            written += vector.write_geoparquet(data, out / "geoparquet")
-        return written
-
-    if any(f in fmts for f in ("gpkg", "geojson", "shp", "parquet")):
-        jobs.append(Job("vectors", vectors, 0.9))
+        jobs.append(Job("html", lambda: [_webmap(data, out)], 0.9))
+    for fmt, cost in VECTOR_COST_S.items():
+        if fmt in fmts:
+            jobs.append(Job(fmt, functools.partial(_vector, fmt, data, out), cost))
     return jobs
+
+
+def _report(data: Any, out: Path) -> list[Path]:
+    from allocator.export import report
+
+    return report.write_report(data, out)
+
+
+def _brief(data: Any, out: Path) -> list[Path]:
+    from allocator.export import brief
+
+    return brief.write_brief(data, out)
+
+
+def _xlsx(data: Any, out: Path) -> Path:
+    from allocator.export import tables
+
+    return tables.write_xlsx(data, out / "tables.xlsx")
+
+
+def _webmap(data: Any, out: Path) -> Path:
+    from allocator.export import webmap
+
+    return webmap.write_webmap(data, out / "webmap.html")
+
+
+def _vector(fmt: str, data: Any, out: Path) -> list[Path]:
+    """Write one vector format (the layers are made once per process: ``data.vector_layers``)."""
+    from allocator.export import vector
+
+    if fmt == "gpkg":
+        return [vector.write_gpkg(data, out / "allocation.gpkg")]
+    if fmt == "geojson":
+        return list(vector.write_geojson(data, out / "geojson"))
+    if fmt == "shp":
+        return [vector.write_shapefile_zip(data, out / "shapefile.zip")]
+    return list(vector.write_geoparquet(data, out / "geoparquet"))
 
 
 def _report_and_brief(data: Any, out: Path) -> list[Path]:
@@ -200,7 +230,9 @@ def _report_and_brief(data: Any, out: Path) -> list[Path]:
 
     the_report = report.build_report(data)
     the_brief = brief.build_brief(data)
-    report_pdf.register_font("".join(the_report.texts() + brief.brief_texts(the_brief)))
+    report_pdf.register_font(
+        report_pdf.font_text(the_report) + "".join(brief.brief_texts(the_brief))
+    )
     written = report.write_report(data, out, built=the_report)
     return written + brief.write_brief(data, out, built=the_brief)
 
@@ -245,7 +277,7 @@ _DATA: Any = None
 """The export's data, inherited by the forked workers: maps drawn elsewhere are added to it."""
 
 Drawn = dict[str | None, tuple[bytes, bytes]]
-"""Maps drawn by a job: ``{zone id: (PNG, preview JPEG)}`` (None: the overview)."""
+"""Maps drawn by a job: ``{zone id: (PNG or b"", preview JPEG)}`` (None: the overview)."""
 
 
 def _run_job(i: int, handed: Drawn) -> tuple[list[Path], Drawn] | BaseException:
@@ -258,10 +290,16 @@ def _run_job(i: int, handed: Drawn) -> tuple[list[Path], Drawn] | BaseException:
 
     try:
         for zid, (png, preview) in handed.items():
-            _DATA.rendered[zid], _DATA.previews[zid] = png, preview
+            _DATA.previews[zid] = preview
+            if png:
+                _DATA.rendered[zid] = png
         before = set(_DATA.previews)
         files = _JOBS[i].run()
-        new = {z: (_DATA.rendered[z], _DATA.previews[z]) for z in _DATA.previews if z not in before}
+        new = {
+            z: (_DATA.rendered.get(z, b""), _DATA.previews[z])
+            for z in _DATA.previews
+            if z not in before
+        }
         return files, new
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
         try:

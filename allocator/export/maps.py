@@ -638,22 +638,36 @@ def map_figure(data: ExportData, zone_id: str | None = None) -> Figure:
     return overview_figure(data) if zone_id is None else zone_figure(data, zone_id)
 
 
-def _draw(data: ExportData, zone_id: str | None, fig: Figure | None = None) -> Figure | None:
-    """Draw the map's pixels once into ``data.rendered`` and ``data.previews``.
+def _small_preview(fig: Figure) -> bytes:
+    """Return a zone map's preview drawn at its own size (no PNG of the map is exported)."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context(fonts.rc_params()):
+        fig.savefig(buf, format="jpg", dpi=DPI // ZONE_PREVIEW_REDUCE,
+                    pil_kwargs={"quality": PREVIEW_QUALITY})  # fmt: skip
+    return buf.getvalue()
 
-    Returns the figure when it was built here and not closed (``fig`` given:
-    the caller's, left open for its PDF).
+
+def _draw(
+    data: ExportData, zone_id: str | None, fig: Figure | None = None, *, png: bool = True
+) -> None:
+    """Draw the map's pixels once into ``data.rendered`` (PNG) and ``data.previews`` (JPEG).
+
+    ``png`` False: only the preview is wanted (a zone map in a report exported
+    without the PNG maps): drawn at the preview's size, a quarter of the pixels.
+    ``fig``: the caller's figure (left open for its PDF), else one is built and closed.
     """
-    if zone_id in data.rendered and zone_id in data.previews:
-        return fig
+    if zone_id in data.previews and (zone_id in data.rendered or not png):
+        return
     own = fig is None
     fig = map_figure(data, zone_id) if fig is None else fig
     try:
-        data.rendered[zone_id], data.previews[zone_id] = _render(fig, zone_id)
+        if png or zone_id is None:
+            data.rendered[zone_id], data.previews[zone_id] = _render(fig, zone_id)
+        else:
+            data.previews[zone_id] = _small_preview(fig)
     finally:
         if own:
             plt.close(fig)
-    return None if own else fig
 
 
 def map_png(data: ExportData, zone_id: str | None = None) -> bytes:
@@ -669,29 +683,38 @@ def map_png(data: ExportData, zone_id: str | None = None) -> bytes:
 
 def map_preview(data: ExportData, zone_id: str | None = None) -> bytes:
     """Return the JPEG preview of a map (the report's and the brief's PDFs), drawn once."""
-    _draw(data, zone_id)
+    _draw(data, zone_id, png=False)
     return data.previews[zone_id]
 
 
 def write_map(
-    data: ExportData, folder: Path, zone_id: str | None, formats: tuple[str, ...]
+    data: ExportData,
+    folder: Path,
+    zone_id: str | None,
+    formats: tuple[str, ...],
+    *,
+    preview: bool = True,
 ) -> list[Path]:
     """Write one map (the overview when ``zone_id`` is None) in ``formats``; draw it once.
 
     Pixels already drawn in this export (``data.rendered``) are written as they
     are; the figure is built only when something is missing, its PNG and
     preview kept for the brief and the report. With no format, only the
-    preview is made (an export of the report alone).
+    preview is made (an export of the report alone); ``preview`` False and no
+    PNG: no pixels are drawn (the PDF alone).
     """
     stem = folder / ("overview" if zone_id is None else f"zone_{safe_filename(zone_id)}")
     out = []
     need_pdf = "pdf" in formats
-    fig = map_figure(data, zone_id) if need_pdf or zone_id not in data.rendered else None
+    png = "png" in formats
+    missing = (png and zone_id not in data.rendered) or (preview and zone_id not in data.previews)
+    fig = map_figure(data, zone_id) if need_pdf or missing else None
     try:
-        _draw(data, zone_id, fig)
+        if png or preview:
+            _draw(data, zone_id, fig, png=png)
         if formats:
             folder.mkdir(parents=True, exist_ok=True)
-        if "png" in formats:
+        if png:
             out.append(stem.with_suffix(".png"))
             out[-1].write_bytes(data.rendered[zone_id])
         if need_pdf and fig is not None:

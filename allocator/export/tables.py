@@ -232,6 +232,10 @@ class Workbook:
             )
             cell = self._format(number_format(str(col), series)) if numeric else self.fmt_text
             values = series.tolist()
+            if numeric:
+                self._numbers(ws, j, values, cell)
+                ws.set_column(j, j, _width(values, heads[j]), cell)
+                continue
             for i, v in enumerate(values, start=1):
                 if v is None or v is pd.NA or v is pd.NaT:
                     continue
@@ -256,6 +260,24 @@ class Workbook:
         ws.repeat_rows(0)
         if cols:
             ws.autofilter(0, 0, max(len(frame), 1), len(cols) - 1)
+
+    @staticmethod
+    def _numbers(ws: Any, j: int, values: list[Any], cell: Any) -> None:
+        """Write a numeric column: blanks for missing, ∞ as text, numbers in the column's format.
+
+        The column's values are floats (or ints, pd.NA) already: one test per
+        cell instead of the type dispatch of mixed columns (a third of the
+        workbook's time on the sample run).
+        """
+        write = ws.write_number
+        for i, v in enumerate(values, start=1):
+            if v is None or v is pd.NA:
+                continue
+            x = float(v)
+            if x - x == 0.0:  # finite (NaN and ±inf fail)
+                write(i, j, x, cell)
+            elif x == x:
+                ws.write_string(i, j, "∞" if x > 0 else "-∞")
 
     def _format(self, num_format: str) -> Any:
         """Return the workbook's cell format for ``num_format`` (made once)."""
