@@ -57,6 +57,8 @@ class Brief:
     gains: list[str]
     losses: list[str]
     lang: str
+    zone: str = ""
+    """The zone's name when the brief is about one zone (its figures alone), else ``""``."""
     map_png: bytes = field(default=b"", repr=False)
     """The outcome map as PNG (the Word file)."""
     map_jpeg: bytes = field(default=b"", repr=False)
@@ -68,12 +70,14 @@ class Brief:
 
 def _present_kpis(data: ExportData) -> dict[str, float | None]:
     """Return the present state under the headline keys (before any plan)."""
-    kpis = data.run.kpis
+    kpis = data.kpis
     out: dict[str, float | None] = {k: kpis.get(v) for k, v in BEFORE_KPIS.items()}
-    z = data.run.zones
+    z = data.run.zones if data.zone is None else data.zones_table
     if "land_used_before_mu" in z.columns:
         out["land_used_mu"] = float(pd.to_numeric(z["land_used_before_mu"]).sum())
     f = data.run.firms
+    if data.zone is not None and "occupant_before" in data.plots_table.columns:
+        f = f[f["firm_id"].isin(set(data.plots_table["occupant_before"].dropna()))]
     if "kind" in f.columns:
         out["firms_served"] = float((f["kind"].astype(str) != "applicant").sum())
     out["applicants_admitted"] = 0.0
@@ -119,8 +123,11 @@ def binding_quotas(data: ExportData) -> list[tuple[str, float, str]]:
 
 
 def _zone_changes(data: ExportData, base: Any) -> list[tuple[str, float, float]]:
-    """``(zone name, base, plan)`` of :data:`ZONE_METRIC` per zone with finite values."""
-    z = data.run.zones
+    """``(zone name, base, plan)`` of :data:`ZONE_METRIC` per zone with finite values.
+
+    One zone's export lists that zone only (the other zones are not in its data).
+    """
+    z = data.run.zones if data.zone is None else data.zones_table
     if "zone_id" not in z.columns or ZONE_METRIC not in z.columns:
         return []
     plan = pd.to_numeric(z.set_index(z["zone_id"].astype(str))[ZONE_METRIC], errors="coerce")
@@ -168,7 +175,7 @@ def build_brief(
     """
     lang = data.lang
     run = data.run
-    plan_kpis: Kpis = run.kpis
+    plan_kpis: Kpis = data.kpis if base is None else run.kpis
     if base is None:
         before = _present_kpis(data)
         base_name = base_name or t("brief.present", lang)
@@ -250,12 +257,25 @@ def build_brief(
         gains=gains,
         losses=losses,
         lang=lang,
+        zone=data.zone_name(data.zone) if data.zone is not None and base is None else "",
         map_png=maps.map_png(data, ids[0]) if with_map and ids else b"",
         map_jpeg=maps.map_preview(data, ids[0]) if with_map and ids else b"",
     )
 
 
 # ----------------------------------------------------------------------------- PDF
+
+
+def kpi_heading(brief: Brief) -> str:
+    """Return the KPI table's heading: 主要指标, or 主要指标（zone） for one zone's figures."""
+    if brief.zone:
+        return t("brief.kpis_zone", brief.lang, zone=brief.zone)
+    return t("brief.kpis", brief.lang)
+
+
+def scope_note(brief: Brief) -> str:
+    """Return the sentence saying the figures are one zone's (``""`` for the whole run)."""
+    return t("brief.s.zone_scope", brief.lang, zone=brief.zone) if brief.zone else ""
 
 
 def brief_texts(brief: Brief) -> list[str]:
@@ -265,7 +285,7 @@ def brief_texts(brief: Brief) -> list[str]:
     out += [*brief.losses, "0123456789 /", *(c for row in brief.kpis for c in row)]
     keys = ("brief.kpis", "brief.col.kpi", "brief.col.plan", "brief.col.change", "brief.why",
             "brief.gains", "brief.losses", "brief.none", "brief.map")  # fmt: skip
-    return out + [t(k, lang) for k in keys]
+    return out + [t(k, lang) for k in keys] + [kpi_heading(brief), scope_note(brief)]
 
 
 def write_pdf(brief: Brief, path: Path) -> Path:
@@ -307,7 +327,8 @@ def write_pdf(brief: Brief, path: Path) -> Path:
     story: list[Any] = [
         Paragraph(rp._esc(brief.title), styles["title"]),
         Paragraph(rp._esc(brief.meta), styles["meta"]),
-        Paragraph(rp._esc(t("brief.kpis", lang)), styles["h1"]),
+        Paragraph(rp._esc(kpi_heading(brief)), styles["h1"]),
+        *([Paragraph(rp._esc(scope_note(brief)), styles["note"])] if brief.zone else []),
         rp._table(table, styles, doc.width),
         Spacer(1, 6),
         Paragraph(rp._esc(t("brief.why", lang)), styles["h1"]),
@@ -361,7 +382,9 @@ def write_docx(brief: Brief, path: Path) -> Path:
     doc.core_properties.title = brief.title
     doc.add_heading(brief.title, level=1)
     doc.add_paragraph(brief.meta)
-    doc.add_heading(t("brief.kpis", lang), level=2)
+    doc.add_heading(kpi_heading(brief), level=2)
+    if brief.zone:
+        doc.add_paragraph(scope_note(brief))
     heads = [t("brief.col.kpi", lang), brief.base_name, t("brief.col.plan", lang),
              t("brief.col.change", lang)]  # fmt: skip
     table = doc.add_table(rows=1, cols=4)

@@ -161,6 +161,23 @@ class ExportData:
         """Zones to draw, in id order."""
         return sorted(self.layers["zones"]["zone_id"].astype(str))
 
+    @property
+    def kpis(self) -> Any:
+        """The KPIs the export shows: the run's, or with ``zone`` set that zone's alone.
+
+        A zone's firms are those in it after the plan and those that occupied one
+        of its plots before (a firm moved out has no zone after).
+        """
+        from allocator.kpis import compute_kpis
+
+        run = self.run
+        if self.zone is None or not run.has_solution:
+            return run.kpis
+        firms = run.firms
+        before = self.plots_table.get("occupant_before", pd.Series(dtype=object)).dropna()
+        mine = (firms["zone_id"] == self.zone) | firms["firm_id"].isin(set(before))
+        return compute_kpis(firms[mine], self.plots_table, self.zones_table)
+
     def zone_name(self, zone_id: str) -> str:
         """Return the zone's name in the export language (``name_en`` in English when set).
 

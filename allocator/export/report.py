@@ -274,10 +274,15 @@ def _summary(data: ExportData, brief: Any, quotas: pd.DataFrame, quota_title: st
         blocks.append(diag if diag is not None else Para(t("report.no_diagnosis", lang)))
         return blocks
     blocks.append(Heading(t("report.outcome", lang)))
+    if brief.zone:  # one zone's report: its own figures, said so
+        blocks.append(Para(t("brief.s.zone_scope", lang, zone=brief.zone), "note"))
     # the brief's sentences on value, resources and firms; its quota sentences are the
     # table below, with each quota's meaning
     blocks += [Para(s, "bullet") for s in brief.sentences[:BRIEF_SENTENCES]]
-    blocks.append(Heading(t("report.kpis", lang, base=brief.base_name)))
+    if brief.zone:
+        blocks.append(Heading(t("report.kpis_zone", lang, zone=brief.zone, base=brief.base_name)))
+    else:
+        blocks.append(Heading(t("report.kpis", lang, base=brief.base_name)))
     heads = [t("brief.col.kpi", lang), brief.base_name, t("brief.col.plan", lang),
              t("brief.col.change", lang)]  # fmt: skip
     blocks.append(Table(heads, [list(r) for r in brief.kpis], [False, True, True, True],
