@@ -289,3 +289,21 @@ def test_a_whole_export_draws_each_map_once_and_the_report_shows_its_pixels(tmp_
         )
         # JPEG error only (mean 0.5-0.8 of 255); drawn again at 100 dpi it differs by ~4
         assert diff < 1.5, (name, diff)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_map_png_encoder_keeps_every_pixel_and_the_resolution(channels):
+    """The maps' own PNG writer (faster than Pillow's for flat colours) is lossless."""
+    import io
+
+    from PIL import Image
+
+    from allocator.export.maps import encode_png
+
+    pixels = np.random.default_rng(channels).integers(0, 256, (37, 53, channels), dtype=np.uint8)
+    pixels[:5] = 255  # a white band: runs of one colour, as on a map
+    with Image.open(io.BytesIO(encode_png(pixels, 200))) as img:
+        assert img.mode == ("RGB" if channels == 3 else "RGBA")
+        assert img.size == (53, 37)
+        assert np.array_equal(np.asarray(img), pixels)
+        assert img.info["dpi"] == pytest.approx((200, 200), abs=0.01)

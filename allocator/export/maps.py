@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import io
 import math
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -593,14 +595,14 @@ ZONE_PREVIEW_REDUCE = 2
 def _render(fig: Figure, zone_id: str | None) -> tuple[bytes, bytes]:
     """Draw ``fig`` once at :data:`DPI`; return its PNG and its JPEG preview.
 
-    The PNG (zlib level 1: ~2x faster than 6, files ~15 % larger) is RGB when
-    the drawing is opaque (the maps are: white background), which encodes three
-    times faster than RGBA and is the same picture. The
+    The PNG (:func:`encode_png`) is RGB when the drawing is opaque (the maps
+    are: white background), a quarter less to encode than RGBA and the same
+    picture. The
     preview, for the PDFs of the report and the brief, is made from the same
     pixels: the overview at full size, a zone map reduced by
     :data:`ZONE_PREVIEW_REDUCE` (box filter).
     """
-    from PIL import Image, PngImagePlugin
+    from PIL import Image
 
     buf = io.BytesIO()
     with matplotlib.rc_context(fonts.rc_params()):
@@ -613,16 +615,39 @@ def _render(fig: Figure, zone_id: str | None) -> tuple[bytes, bytes]:
             fig.savefig(png, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
         img = Image.open(io.BytesIO(png.getvalue())).convert("RGB")
         return png.getvalue(), _jpeg(img, zone_id)
-    img = Image.frombuffer("RGBA", (w, h), raw, "raw", "RGBA", 0, 1)
-    if img.getchannel("A").getextrema() == (255, 255):
-        img = img.convert("RGB")
-    info = PngImagePlugin.PngInfo()
-    info.add_text(
-        "Software", f"matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
+    pixels = np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 4)
+    if bool((pixels[:, :, 3] == 255).all()):
+        pixels = pixels[:, :, :3]
+    img = Image.fromarray(np.ascontiguousarray(pixels[:, :, :3]))
+    return encode_png(pixels, DPI), _jpeg(img, zone_id)
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def encode_png(pixels: np.ndarray, dpi: int) -> bytes:
+    """Return ``pixels`` (height × width × 3 RGB or 4 RGBA, uint8) as a PNG at ``dpi``.
+
+    Rows unfiltered, deflated at level 1: for a map's flat colours this is half
+    the time of Pillow's adaptive filters (0.02 s against 0.05 s for an A4 map)
+    and a smaller file; the picture is the same, pixel for pixel.
+    """
+    h, w, channels = pixels.shape
+    rows = np.zeros((h, w * channels + 1), dtype=np.uint8)  # filter byte 0: none
+    rows[:, 1:] = pixels.reshape(h, w * channels)
+    per_m = round(dpi / 0.0254)
+    software = f"matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if channels == 3 else 6, 0, 0, 0)),
+            _chunk(b"pHYs", struct.pack(">IIB", per_m, per_m, 1)),
+            _chunk(b"tEXt", b"Software\x00" + software.encode("latin-1")),
+            _chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+            _chunk(b"IEND", b""),
+        )
     )
-    png = io.BytesIO()
-    img.save(png, format="png", compress_level=1, dpi=(DPI, DPI), pnginfo=info)
-    return png.getvalue(), _jpeg(img.convert("RGB"), zone_id)
 
 
 def _jpeg(img: Any, zone_id: str | None) -> bytes:
