@@ -362,7 +362,9 @@ def _run_jobs(jobs: list[Job], data: Any) -> list[Path]:
                      and all(a in done for a in j.after)),
                     key=lambda j: -rank[j.name],
                 )  # fmt: skip
-                for job in ready[: n - len(running)]:
+                # one job more than workers: a worker that finishes takes the next at
+                # once instead of waiting for this process to be scheduled (a busy machine)
+                for job in ready[: n + 1 - len(running)]:
                     handed = {z: drawn[z] for z in drawn} if job.after else {}
                     running[pool.submit(_run_job, index[job.name], handed)] = job.name
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
