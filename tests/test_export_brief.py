@@ -8,6 +8,7 @@ python-docx and — when LibreOffice is installed — converted by it.
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -138,3 +139,26 @@ def test_comparison_brief_reports_the_second_run_against_the_first(briefed, tmp_
     assert format_kpi("value_added_wan", after) in text
     assert "+5,200" in text
     assert "tiny_export" in text  # the base column is named after the first run
+
+
+@pytest.mark.skipif(
+    shutil.which("pdffonts") is None or shutil.which("pdftoppm") is None,
+    reason="poppler (pdffonts, pdftoppm) is not installed",
+)
+def test_brief_pdf_font_is_an_embedded_truetype_subset_poppler_reads_cleanly(briefed, tmp_path):
+    pdf = briefed["out"] / "brief.pdf"
+    out = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    rows = out.stdout.splitlines()[2:]
+    assert rows, out.stdout
+    for row in rows:
+        parts = row.split()
+        # name, type, encoding, emb, sub, uni, object, id: a subset name is "ABCDEF+..."
+        assert parts[1] == "TrueType", row
+        assert parts[-5:-2] == ["yes", "yes", "yes"], row
+        assert re.fullmatch(r"[A-Z]{6}\+\S*CJK\S*", parts[0]), row
+    assert "Mismatch" not in out.stderr
+    raster = subprocess.run(["pdftoppm", "-r", "20", "-png", str(pdf), str(tmp_path / "p")],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert raster.returncode == 0
+    assert raster.stderr.strip() == "", raster.stderr  # no "Mismatch between font type" warning

@@ -15,6 +15,7 @@ import re
 from itertools import combinations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from conftest_export import make_export_run
 
@@ -242,3 +243,67 @@ def test_parallel_and_sequential_exports_write_the_same_files(tmp_path, monkeypa
     assert len(rel) == len(set(rel))  # each file once
     for name in ("maps/zone_Z01.png", "geojson/firms.geojson"):
         assert (tmp_path / "par" / name).read_bytes() == (tmp_path / "seq" / name).read_bytes()
+
+
+def test_a_whole_export_draws_each_map_once_and_the_report_shows_its_pixels(tmp_path, monkeypatch):
+    """Files, brief and report take one drawing of each map (the report drew its own)."""
+    import io
+
+    from PIL import Image
+
+    from allocator.export import export, maps
+
+    log = tmp_path / "draws.txt"  # a file: the export's worker processes count too
+    real_overview, real_zone = maps.overview_figure, maps.zone_figure
+
+    def overview(data):
+        with log.open("a") as fh:
+            fh.write("overview\n")
+        return real_overview(data)
+
+    def zone(data, zone_id):
+        with log.open("a") as fh:
+            fh.write(f"{zone_id}\n")
+        return real_zone(data, zone_id)
+
+    monkeypatch.setattr(maps, "overview_figure", overview)
+    monkeypatch.setattr(maps, "zone_figure", zone)
+    run_path = make_export_run(tmp_path / "case")
+    out = tmp_path / "out"
+    export(run_path, "zip", out)
+    assert sorted(log.read_text().splitlines()) == ["Z01", "Z02", "overview"]
+    # the report's zone maps are the exported PNG's pixels at half size, the same drawing
+    pypdf = pytest.importorskip("pypdf")
+    shown = [
+        Image.open(io.BytesIO(img.data)).convert("RGB")
+        for page in pypdf.PdfReader(out / "report.pdf").pages
+        for img in page.images
+    ]
+    for name in ("zone_Z01.png", "zone_Z02.png"):
+        with Image.open(out / "maps" / name) as png:
+            small = png.convert("RGB").reduce(maps.ZONE_PREVIEW_REDUCE)
+        same = [s for s in shown if s.size == small.size]
+        assert same, (name, [s.size for s in shown])
+        diff = min(
+            np.abs(np.asarray(s, dtype=int) - np.asarray(small, dtype=int)).mean() for s in same
+        )
+        # JPEG error only (mean 0.5-0.8 of 255); drawn again at 100 dpi it differs by ~4
+        assert diff < 1.5, (name, diff)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_map_png_encoder_keeps_every_pixel_and_the_resolution(channels):
+    """The maps' own PNG writer (faster than Pillow's for flat colours) is lossless."""
+    import io
+
+    from PIL import Image
+
+    from allocator.export.maps import encode_png
+
+    pixels = np.random.default_rng(channels).integers(0, 256, (37, 53, channels), dtype=np.uint8)
+    pixels[:5] = 255  # a white band: runs of one colour, as on a map
+    with Image.open(io.BytesIO(encode_png(pixels, 200))) as img:
+        assert img.mode == ("RGB" if channels == 3 else "RGBA")
+        assert img.size == (53, 37)
+        assert np.array_equal(np.asarray(img), pixels)
+        assert img.info["dpi"] == pytest.approx((200, 200), abs=0.01)

@@ -305,8 +305,45 @@ def test_each_report_font_has_the_glyphs_of_its_own_text():
 
     first = register_font("要素配置 abc")
     second = register_font("本情景没有可行方案")
-    assert first != second
     for name, text in ((first, "要素配置abc•"), (second, "本情景没有可行方案•")):
         face = pdfmetrics.getFont(name).face
         missing = [ch for ch in text if not face.charToGlyph.get(ord(ch))]
         assert missing == [], (name, missing)
+
+
+def test_a_font_subset_is_made_once_for_the_texts_it_covers():
+    from reportlab.pdfbase import pdfmetrics
+
+    from allocator.export.report_pdf import register_font
+
+    # a character no other test's text has: this text needs a subset of its own
+    wide = register_font("鼋鼍蛟龙 report and brief")
+    assert register_font("鼋鼍") == wide  # covered: the same subset, not a second one
+    assert register_font("蛟龙 brief") == wide
+    other = register_font("鼋鼍 鲲鹏")  # a character the first lacks: a new subset
+    assert other != wide
+    assert pdfmetrics.getFont(other).face.charToGlyph.get(ord("鲲"))
+
+
+def test_one_zone_report_and_brief_show_that_zones_figures_labelled_as_its(reported, tmp_path):
+    """Z01 holds F001 (16,500 万元) and A001 (16,200): 32,700, not the run's 39,300.
+
+    F002 left Z01 (it occupied P02 before): one firm moved out of Z01.
+    """
+    run = reported["run"]
+    out = tmp_path / "z01"
+    assert main(["export", str(run.path), "--format", "report,brief", "--zone", "Z01",
+                 "-o", str(out)]) == 0  # fmt: skip
+    assert format_kpi("value_added_wan", run.kpis["value_added_wan"]) == "39,300"
+    for pdf in (out / "report.pdf", out / "brief.pdf"):
+        first = pdf_pages(pdf)[0]
+        text = flat(first)
+        assert "32,700" in text, pdf.name  # the zone's value added
+        assert "6,570" in text, pdf.name  # the zone's tax (run: 8,670)
+        assert "39,300" not in text, pdf.name
+        assert "8,670" not in text, pdf.name
+        assert "杭州综合保税区" in text, pdf.name
+        assert "Z02" not in text, pdf.name  # no other zone (it was listed by its code)
+        assert flat("以下为杭州综合保税区一区的数字") in text, pdf.name
+    assert "杭州综合保税区主要指标" in flat(pdf_pages(out / "report.pdf")[0])
+    assert "主要指标（杭州综合保税区）" in flat(pdf_pages(out / "brief.pdf")[0])

@@ -145,3 +145,37 @@ def test_no_internal_code_in_any_workbook(workbooks, name):
                 if text is not None and (text in CODES or ROW_CODE.match(text)):
                     hits.append((ws.title, cell.coordinate, cell.value))
     assert hits == []
+
+
+def _column(ws, header: str) -> list:
+    heads = [c.value for c in ws[1]]
+    j = heads.index(header)
+    return [row[j].value for row in ws.iter_rows(min_row=2)]
+
+
+def test_electricity_reads_in_wan_kwh_in_the_run_workbook(workbooks):
+    """Planners read 万千瓦时 (allocator.units): 1 万千瓦时 = 10 MWh, so the tiny run's
+    Z01 uses 39,800 MWh = 3,980 万千瓦时 of a 60,000 MWh = 6,000 万千瓦时 cap and F001
+    19,800 MWh = 1,980 万千瓦时."""
+    book = openpyxl.load_workbook(workbooks["tables"])
+    zones, firms = book["综保区"], book["企业"]
+    assert _column(zones, "用电量(万千瓦时)") == [3980.0, 900.0]
+    assert _column(zones, "用电上限(万千瓦时)") == [6000.0, 4000.0]
+    f = dict(zip(_column(firms, "企业编号"), _column(firms, "用电量(万千瓦时)"), strict=True))
+    assert f["F001"] == 1980.0
+    for ws in book.worksheets:
+        assert not any("兆瓦时" in str(c.value) for row in ws.iter_rows() for c in row), ws.title
+
+
+def test_marginal_value_of_electricity_is_per_wan_kwh(tmp_path):
+    """2.5 万元 per MWh is 25 万元 per 万千瓦时 (the rate's denominator in the planner's unit)."""
+    from allocator.export.data import collect
+    from allocator.export.tables import marginals_frame
+    from allocator.runs import load_run
+
+    data = collect(load_run(make_export_run(tmp_path)))
+    data.marginals.loc[data.marginals["family"] == "zone_electricity", "value"] = 2.5
+    frame = marginals_frame(data)
+    row = frame[frame["unit"] == "万元/万千瓦时"]
+    assert list(row["value"]) == [25.0]
+    assert list(frame.loc[frame["unit"] == "万元/吨标准煤", "value"]) == [11.0, 0.0]

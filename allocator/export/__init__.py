@@ -24,6 +24,7 @@ import functools
 import sys
 import types
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,79 +123,146 @@ def export(
     return [final / rel for rel in staged]
 
 
-MAP_JOBS = 2
-"""Zone maps are drawn in this many jobs (the largest share of an export's time)."""
+@dataclass(frozen=True)
+class Job:
+    """One writer of an export: the files it writes, its rough cost, the jobs it waits for.
 
-
-def _jobs(
-    data: Any, fmts: list[str], out: Path, drawn: tuple[str | None, ...] = ()
-) -> list[Callable[[], list[Path]]]:
-    """Return the writers of ``fmts`` as independent jobs, the longest first (report, maps).
-
-    Each job writes its own files and returns them; none reads another's output,
-    so they may run in any order or at once (:func:`_run_jobs`). Maps in
-    ``drawn`` (by zone id, None: the overview) are already written.
+    ``cost_s`` (seconds on the sample case, 2 cores) only orders the jobs: the
+    longest chain first (:func:`_order`), so the workers finish together.
     """
-    from allocator.export import brief, maps, report, tables, vector, webmap
 
-    jobs: list[Callable[[], list[Path]]] = []
-    if "report" in fmts:
-        jobs.append(lambda: list(report.write_report(data, out)))
+    name: str
+    run: Callable[[], list[Path]]
+    cost_s: float
+    after: tuple[str, ...] = ()
+
+
+MAP_COST_S = {"overview": 0.45, "zone": 0.2, "zone_pixels": 0.12}
+"""Rough cost of drawing a map (PNG and PDF; pixels only: the report's preview)."""
+
+
+VECTOR_COST_S = {"gpkg": 0.3, "geojson": 0.55, "shp": 0.4, "parquet": 0.15}
+"""Rough cost of each vector format (each its own job: the workers finish closer together)."""
+
+
+def _jobs(data: Any, fmts: list[str], out: Path) -> list[Job]:
+    """Return the writers of ``fmts`` as jobs; each map is its own job, drawn once.
+
+    A map job writes the map's PNG and PDF (when exported) and keeps its
+    pixels and preview (``data.rendered``, ``data.previews``) for the brief
+    and the report, which wait for the map jobs they show. The report and the
+    brief are one job when both are exported: they share the CJK font subset.
+    Each writer's module is imported by its job (a GeoPackage alone does not
+    load matplotlib).
+    """
+    jobs: list[Job] = []
     map_formats = tuple(f for f in ("png", "pdf") if f in fmts)
-    if map_formats:
-        zones = [z for z in maps.map_ids(data) if z not in drawn]
+    report_maps = "report" in fmts and data.run.has_solution
+    if map_formats or report_maps or "brief" in fmts:
+        from allocator.export import maps
 
-        def zone_maps(part: list[str | None]) -> list[Path]:
-            return [p for z in part for p in maps.write_map(data, out / "maps", z, map_formats)]
-
-        for k in range(min(MAP_JOBS, len(zones))):
-            jobs.append(functools.partial(zone_maps, zones[k::MAP_JOBS]))
-    if "brief" in fmts:
-        jobs.append(lambda: list(brief.write_brief(data, out)))
+        ids = maps.map_ids(data)
+        drawn = ids if map_formats or report_maps else ids[:1]
+        for zid in drawn:
+            kind = "overview" if zid is None else "zone" if map_formats else "zone_pixels"
+            shown = report_maps or ("brief" in fmts and zid == ids[0])  # its preview is needed
+            write = functools.partial(
+                maps.write_map, data, out / "maps", zid, map_formats, preview=shown
+            )
+            jobs.append(Job(f"map:{zid}", write, MAP_COST_S[kind]))
+    all_maps = tuple(j.name for j in jobs)
+    if "report" in fmts and "brief" in fmts:
+        jobs.append(Job("report+brief", lambda: _report_and_brief(data, out), 1.6, all_maps))
+    elif "report" in fmts:
+        jobs.append(Job("report", lambda: _report(data, out), 1.4, all_maps))
+    elif "brief" in fmts:
+        jobs.append(Job("brief", lambda: _brief(data, out), 0.5, all_maps[:1]))
     if "xlsx" in fmts:
-        jobs.append(lambda: [tables.write_xlsx(data, out / "tables.xlsx")])
+        jobs.append(Job("xlsx", lambda: [_xlsx(data, out)], 1.3))
     if "html" in fmts:
-        jobs.append(lambda: [webmap.write_webmap(data, out / "webmap.html")])
-
-    def vectors() -> list[Path]:
-        written: list[Path] = []
-        if "gpkg" in fmts:
-            written.append(vector.write_gpkg(data, out / "allocation.gpkg"))
-        if "geojson" in fmts:
-            written += vector.write_geojson(data, out / "geojson")
-        if "shp" in fmts:
-            written.append(vector.write_shapefile_zip(data, out / "shapefile.zip"))
-        if "parquet" in fmts:
-            written += vector.write_geoparquet(data, out / "geoparquet")
-        return written
-
-    if any(f in fmts for f in ("gpkg", "geojson", "shp", "parquet")):
-        jobs.append(vectors)
+        jobs.append(Job("html", lambda: [_webmap(data, out)], 0.9))
+    for fmt, cost in VECTOR_COST_S.items():
+        if fmt in fmts:
+            jobs.append(Job(fmt, functools.partial(_vector, fmt, data, out), cost))
     return jobs
+
+
+def _report(data: Any, out: Path) -> list[Path]:
+    from allocator.export import report
+
+    return report.write_report(data, out)
+
+
+def _brief(data: Any, out: Path) -> list[Path]:
+    from allocator.export import brief
+
+    return brief.write_brief(data, out)
+
+
+def _xlsx(data: Any, out: Path) -> Path:
+    from allocator.export import tables
+
+    return tables.write_xlsx(data, out / "tables.xlsx")
+
+
+def _webmap(data: Any, out: Path) -> Path:
+    from allocator.export import webmap
+
+    return webmap.write_webmap(data, out / "webmap.html")
+
+
+def _vector(fmt: str, data: Any, out: Path) -> list[Path]:
+    """Write one vector format (the layers are made once per process: ``data.vector_layers``)."""
+    from allocator.export import vector
+
+    if fmt == "gpkg":
+        return [vector.write_gpkg(data, out / "allocation.gpkg")]
+    if fmt == "geojson":
+        return list(vector.write_geojson(data, out / "geojson"))
+    if fmt == "shp":
+        return [vector.write_shapefile_zip(data, out / "shapefile.zip")]
+    return list(vector.write_geoparquet(data, out / "geoparquet"))
+
+
+def _report_and_brief(data: Any, out: Path) -> list[Path]:
+    """Write the report and the brief with one CJK font subset (registered for both texts)."""
+    from allocator.export import brief, report, report_pdf
+
+    the_report = report.build_report(data)
+    the_brief = brief.build_brief(data)
+    report_pdf.register_font(
+        report_pdf.font_text(the_report) + "".join(brief.brief_texts(the_brief))
+    )
+    written = report.write_report(data, out, built=the_report)
+    return written + brief.write_brief(data, out, built=the_brief)
+
+
+def _order(jobs: list[Job]) -> dict[str, float]:
+    """Return each job's rank: its cost plus the longest chain of jobs waiting for it."""
+    rank: dict[str, float] = {}
+    waiting = {j.name: [k for k in jobs if j.name in k.after] for j in jobs}
+
+    def of(job: Job) -> float:
+        if job.name not in rank:
+            rank[job.name] = job.cost_s + max((of(k) for k in waiting[job.name]), default=0.0)
+        return rank[job.name]
+
+    for job in jobs:
+        of(job)
+    return rank
 
 
 def _write(run: Any, data: Any, fmts: list[str], out: Path, zone: str | None) -> list[Path]:
     """Write the formats into ``out``; return the files written.
 
-    The map of the brief and the report (the overview, or the one zone asked
-    for) is drawn first, once: its PNG is kept (``data.rendered``) for them.
-    The other formats are independent jobs (:func:`_jobs`), run in parallel
-    where that is safe (:func:`_run_jobs`); the bundle packs the files they
-    wrote, nothing is built twice.
+    Every map is drawn once (its own job); the brief and the report take its
+    pixels. The jobs run in parallel where that is safe (:func:`_run_jobs`);
+    the bundle packs the files they wrote, nothing is built twice.
     """
-    from allocator.export import bundle, maps
+    from allocator.export import bundle
     from allocator.safety import safe_filename
 
-    written: list[Path] = []
-    map_formats = tuple(f for f in ("png", "pdf") if f in fmts)
-    lead = maps.map_ids(data)[:1]  # the overview, or the zone asked for
-    if lead and (map_formats or "brief" in fmts or "report" in fmts):
-        if map_formats:
-            written += maps.write_map(data, out / "maps", lead[0], map_formats)
-        if lead[0] not in data.rendered:
-            maps.map_png(data, lead[0])
-    drawn = tuple(lead) if map_formats else ()
-    written += _run_jobs(_jobs(data, fmts, out, drawn))
+    written = _run_jobs(_jobs(data, fmts, out), data)
     if "zip" in fmts:
         name = run.path.name + (f"-{safe_filename(zone)}" if zone else "") + ".zip"
         case_path = getattr(data.case, "source", None)
@@ -203,16 +271,36 @@ def _write(run: Any, data: Any, fmts: list[str], out: Path, zone: str | None) ->
     return written
 
 
-_JOBS: list[Callable[[], list[Path]]] = []
+_JOBS: list[Job] = []
 """The jobs of the export under way, inherited by the forked workers (:func:`_run_jobs`)."""
+_DATA: Any = None
+"""The export's data, inherited by the forked workers: maps drawn elsewhere are added to it."""
+
+Drawn = dict[str | None, tuple[bytes, bytes]]
+"""Maps drawn by a job: ``{zone id: (PNG or b"", preview JPEG)}`` (None: the overview)."""
 
 
-def _run_job(i: int) -> list[Path] | BaseException:
-    """Run job ``i`` in a worker; an error comes back as a value (raised by the parent)."""
+def _run_job(i: int, handed: Drawn) -> tuple[list[Path], Drawn] | BaseException:
+    """Run job ``i`` in a worker, given the maps drawn by other workers.
+
+    Returns the files and the maps this job drew; an error comes back as a value
+    (raised by the parent).
+    """
     import pickle
 
     try:
-        return _JOBS[i]()
+        for zid, (png, preview) in handed.items():
+            _DATA.previews[zid] = preview
+            if png:
+                _DATA.rendered[zid] = png
+        before = set(_DATA.previews)
+        files = _JOBS[i].run()
+        new = {
+            z: (_DATA.rendered.get(z, b""), _DATA.previews[z])
+            for z in _DATA.previews
+            if z not in before
+        }
+        return files, new
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
         try:
             pickle.dumps(exc)
@@ -241,31 +329,55 @@ def workers() -> int:
     return max(1, min(cpus, 4))
 
 
-def _run_jobs(jobs: list[Callable[[], list[Path]]]) -> list[Path]:
-    """Run ``jobs``; in forked worker processes when :func:`workers` allows more than one.
+def _run_jobs(jobs: list[Job], data: Any) -> list[Path]:
+    """Run ``jobs``, each when the jobs it waits for are done, the highest rank first.
 
-    The workers inherit the export's data (fork: nothing is pickled but the
-    file lists); the files come back in job order, whatever order they finish in.
+    In forked worker processes when :func:`workers` allows more than one: they
+    inherit the export's data (nothing is pickled but file lists and the maps
+    a waiting job needs). The files come back in job order, whatever order
+    the jobs finish in.
     """
+    rank = _order(jobs)
     n = min(workers(), len(jobs))
+    done: dict[str, list[Path]] = {}
     if n <= 1:
-        return [p for job in jobs for p in job()]
+        while len(done) < len(jobs):
+            ready = [j for j in jobs if j.name not in done and all(a in done for a in j.after)]
+            job = max(ready, key=lambda j: rank[j.name])
+            done[job.name] = job.run()
+        return [p for j in jobs for p in done[j.name]]
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    global _JOBS
-    _JOBS = jobs
+    global _JOBS, _DATA
+    _JOBS, _DATA = jobs, data
+    index = {j.name: i for i, j in enumerate(jobs)}
+    drawn: Drawn = {}
+    running: dict[Future[Any], str] = {}
     try:
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_run_job, range(len(jobs))))
+            while len(done) < len(jobs):
+                ready = sorted(
+                    (j for j in jobs if j.name not in done and j.name not in running.values()
+                     and all(a in done for a in j.after)),
+                    key=lambda j: -rank[j.name],
+                )  # fmt: skip
+                # one job more than workers: a worker that finishes takes the next at
+                # once instead of waiting for this process to be scheduled (a busy machine)
+                for job in ready[: n + 1 - len(running)]:
+                    handed = {z: drawn[z] for z in drawn} if job.after else {}
+                    running[pool.submit(_run_job, index[job.name], handed)] = job.name
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    name = running.pop(future)
+                    result = future.result()
+                    if isinstance(result, BaseException):
+                        raise result
+                    done[name], new = result
+                    drawn.update(new)
     finally:
-        _JOBS = []
-    written: list[Path] = []
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-        written += result
-    return written
+        _JOBS, _DATA = [], None
+    return [p for j in jobs for p in done[j.name]]
 
 
 class _CallableModule(types.ModuleType):

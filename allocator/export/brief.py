@@ -4,8 +4,8 @@ Page 1: title and date, the headline KPIs against the base with units, three to
 five plain sentences on what changed and why (the binding quotas of
 ``marginals.parquet`` and what relaxing each is worth in 万元 per unit), the
 zones that gain and lose. Page 2: the outcome map. Written as ``brief.pdf``
-(matplotlib's PDF backend with the shipped Noto Sans CJK embedded as a Type 42
-subset, so the text is searchable and copyable) and ``brief.docx`` (python-docx,
+(reportlab, like the report, with the shipped Noto Sans CJK embedded as a
+TrueType subset, so the text is searchable and copyable) and ``brief.docx`` (python-docx,
 for planners who edit in Word). The base is the present state of the run
 itself, or — for a comparison — the first run.
 """
@@ -18,13 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.transforms import Bbox
 
-from allocator.export import fonts, maps
+from allocator.export import maps
 from allocator.export.data import ExportData, collect, constraint_label
 from allocator.i18n import t
 from allocator.kpis import (
@@ -40,7 +36,6 @@ from allocator.kpis import (
 from allocator.status import run_status_label
 from allocator.units import display_rate, planner_unit
 
-A4_IN = (8.27, 11.69)
 MAX_BINDING = 3
 """Binding quotas named in the brief (largest marginal value first)."""
 MAX_ZONES = 3
@@ -62,7 +57,12 @@ class Brief:
     gains: list[str]
     losses: list[str]
     lang: str
+    zone: str = ""
+    """The zone's name when the brief is about one zone (its figures alone), else ``""``."""
     map_png: bytes = field(default=b"", repr=False)
+    """The outcome map as PNG (the Word file)."""
+    map_jpeg: bytes = field(default=b"", repr=False)
+    """The same map as JPEG (the PDF: reportlab embeds it as it is)."""
 
 
 # ----------------------------------------------------------------------------- content
@@ -70,12 +70,14 @@ class Brief:
 
 def _present_kpis(data: ExportData) -> dict[str, float | None]:
     """Return the present state under the headline keys (before any plan)."""
-    kpis = data.run.kpis
+    kpis = data.kpis
     out: dict[str, float | None] = {k: kpis.get(v) for k, v in BEFORE_KPIS.items()}
-    z = data.run.zones
+    z = data.run.zones if data.zone is None else data.zones_table
     if "land_used_before_mu" in z.columns:
         out["land_used_mu"] = float(pd.to_numeric(z["land_used_before_mu"]).sum())
     f = data.run.firms
+    if data.zone is not None and "occupant_before" in data.plots_table.columns:
+        f = f[f["firm_id"].isin(set(data.plots_table["occupant_before"].dropna()))]
     if "kind" in f.columns:
         out["firms_served"] = float((f["kind"].astype(str) != "applicant").sum())
     out["applicants_admitted"] = 0.0
@@ -121,8 +123,11 @@ def binding_quotas(data: ExportData) -> list[tuple[str, float, str]]:
 
 
 def _zone_changes(data: ExportData, base: Any) -> list[tuple[str, float, float]]:
-    """``(zone name, base, plan)`` of :data:`ZONE_METRIC` per zone with finite values."""
-    z = data.run.zones
+    """``(zone name, base, plan)`` of :data:`ZONE_METRIC` per zone with finite values.
+
+    One zone's export lists that zone only (the other zones are not in its data).
+    """
+    z = data.run.zones if data.zone is None else data.zones_table
     if "zone_id" not in z.columns or ZONE_METRIC not in z.columns:
         return []
     plan = pd.to_numeric(z.set_index(z["zone_id"].astype(str))[ZONE_METRIC], errors="coerce")
@@ -151,7 +156,7 @@ def build_brief(
     base: Any = None,
     base_name: str | None = None,
     *,
-    map_png: bytes | None = None,
+    with_map: bool = True,
 ) -> Brief:
     """Return the brief's content for ``data``'s run against ``base`` (a Run) or the present.
 
@@ -164,13 +169,13 @@ def build_brief(
         run); None: the run's own present state.
     base_name
         How the base is called in the table header (default: 现状 / the base's scenario).
-    map_png
-        The outcome map when already drawn (the report reuses the exported overview);
-        None: drawn here.
+    with_map
+        Take the outcome map (drawn once per export: :func:`allocator.export.maps.map_png`);
+        False: no map (the report's summary shows the map in its own section).
     """
     lang = data.lang
     run = data.run
-    plan_kpis: Kpis = run.kpis
+    plan_kpis: Kpis = data.kpis if base is None else run.kpis
     if base is None:
         before = _present_kpis(data)
         base_name = base_name or t("brief.present", lang)
@@ -240,6 +245,7 @@ def build_brief(
 
     gains = [zone_line(*c) for c in changes if c[2] - c[1] > 0.05][:MAX_ZONES]
     losses = [zone_line(*c) for c in reversed(changes) if c[2] - c[1] < -0.05][:MAX_ZONES]
+    ids = maps.map_ids(data)  # the overview, or the one zone asked for
     status = run_status_label(run, lang)
     meta = t("brief.meta", lang, date=data.created, scenario=data.scenario_name, status=status)
     return Brief(
@@ -251,138 +257,100 @@ def build_brief(
         gains=gains,
         losses=losses,
         lang=lang,
-        map_png=_map_png(data) if map_png is None else map_png,
+        zone=data.zone_name(data.zone) if data.zone is not None and base is None else "",
+        map_png=maps.map_png(data, ids[0]) if with_map and ids else b"",
+        map_jpeg=maps.map_preview(data, ids[0]) if with_map and ids else b"",
     )
-
-
-def _map_png(data: ExportData) -> bytes:
-    """Return the outcome map (overview, or the one zone asked for) as PNG bytes (drawn once)."""
-    if data.zone is None:
-        return maps.map_png(data)
-    return maps.map_png(data, data.zone_ids[0]) if data.zone_ids else b""
 
 
 # ----------------------------------------------------------------------------- PDF
 
 
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+def kpi_heading(brief: Brief) -> str:
+    """Return the KPI table's heading: 主要指标, or 主要指标（zone） for one zone's figures."""
+    if brief.zone:
+        return t("brief.kpis_zone", brief.lang, zone=brief.zone)
+    return t("brief.kpis", brief.lang)
 
 
-def wrap(text: str, width: int) -> list[str]:
-    """Split ``text`` into lines of at most ``width`` columns (a CJK character is 2).
-
-    Latin text breaks at spaces; CJK text anywhere.
-    """
-    lines: list[str] = []
-    line = ""
-    for token in _tokens(text):
-        if line and _width(line + token) > width:
-            lines.append(line.rstrip())
-            line = token.lstrip()
-        else:
-            line += token
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines
+def scope_note(brief: Brief) -> str:
+    """Return the sentence saying the figures are one zone's (``""`` for the whole run)."""
+    return t("brief.s.zone_scope", brief.lang, zone=brief.zone) if brief.zone else ""
 
 
-def _tokens(text: str) -> list[str]:
-    out: list[str] = []
-    word = ""
-    for ch in text:
-        if ord(ch) > 0x2E80:
-            if word:
-                out.append(word)
-                word = ""
-            out.append(ch)
-        elif ch == " ":
-            out.append(word + " ")
-            word = ""
-        else:
-            word += ch
-    if word:
-        out.append(word)
-    return out
-
-
-def pdf_pages(brief: Brief) -> list[Figure]:
-    """Lay the brief out on two A4 pages (text and table; map)."""
+def brief_texts(brief: Brief) -> list[str]:
+    """Return every string the brief's PDF draws (to pick the glyphs its font needs)."""
     lang = brief.lang
-    left, blue = 0.08, "#1f3b73"
-    pages: list[Figure] = []
-    with matplotlib.rc_context(fonts.rc_params()):
-        fig = plt.figure(figsize=A4_IN)
-        fig.text(left, 0.95, brief.title, fontsize=16, va="top")
-        fig.text(left, 0.915, brief.meta, fontsize=9, va="top", color="#555555")
-        fig.text(left, 0.88, t("brief.kpis", lang), fontsize=12, va="top", color=blue)
-        n = len(brief.kpis) + 1
-        height = 0.024 * n
-        ax = fig.add_axes((left, 0.865 - height, 1 - 2 * left, height))
-        ax.axis("off")
-        heads = [t("brief.col.kpi", lang), brief.base_name, t("brief.col.plan", lang),
-                 t("brief.col.change", lang)]  # fmt: skip
-        table = ax.table(
-            cellText=[list(r) for r in brief.kpis],
-            colLabels=heads,
-            colWidths=[0.43, 0.19, 0.19, 0.19],
-            cellLoc="right",
-            loc="upper left",
-            bbox=Bbox.from_bounds(0, 0, 1, 1),
-        )
-        table.auto_set_font_size(False)
-        table.set_fontsize(9)
-        for (r, c), cell in table.get_celld().items():
-            cell.set_edgecolor("#bbbbbb")
-            if r == 0:
-                cell.set_facecolor("#dde6f2")
-                cell.get_text().set_horizontalalignment("center")
-            elif c == 0:
-                cell.get_text().set_horizontalalignment("left")
-        y = 0.865 - height - 0.03
-        fig.text(left, y, t("brief.why", lang), fontsize=12, va="top", color=blue)
-        y -= 0.03
-        width = 92 if lang == "zh" else 100
-        for s in brief.sentences:
-            for i, line in enumerate(wrap(s, width)):
-                fig.text(left + (0 if i == 0 else 0.02), y, ("• " if i == 0 else "") + line,
-                         fontsize=10, va="top")  # fmt: skip
-                y -= 0.021
-            y -= 0.006
-        y -= 0.015
-        for heading, lines in ((t("brief.gains", lang), brief.gains),
-                               (t("brief.losses", lang), brief.losses)):  # fmt: skip
-            fig.text(left, y, heading, fontsize=12, va="top", color=blue)
-            y -= 0.03
-            for line in lines or [t("brief.none", lang)]:
-                fig.text(left + 0.02, y, line, fontsize=10, va="top")
-                y -= 0.021
-            y -= 0.012
-        pages.append(fig)
-        fig2 = plt.figure(figsize=A4_IN)
-        fig2.text(left, 0.95, t("brief.map", lang), fontsize=12, va="top", color=blue)
-        if brief.map_png:
-            img = plt.imread(io.BytesIO(brief.map_png), format="png")
-            ax2 = fig2.add_axes((left, 0.1, 1 - 2 * left, 0.82))
-            ax2.imshow(img)
-            ax2.axis("off")
-        pages.append(fig2)
-        for i, page in enumerate(pages, start=1):
-            page.text(0.5, 0.025, f"{i} / {len(pages)}", ha="center", fontsize=8, color="#777777")
-    return pages
+    out = [brief.title, brief.meta, brief.base_name, *brief.sentences, *brief.gains]
+    out += [*brief.losses, "0123456789 /", *(c for row in brief.kpis for c in row)]
+    keys = ("brief.kpis", "brief.col.kpi", "brief.col.plan", "brief.col.change", "brief.why",
+            "brief.gains", "brief.losses", "brief.none", "brief.map")  # fmt: skip
+    return out + [t(k, lang) for k in keys] + [kpi_heading(brief), scope_note(brief)]
 
 
 def write_pdf(brief: Brief, path: Path) -> Path:
-    """Write the brief as a PDF with the CJK font embedded as a Type 42 subset."""
-    from matplotlib.backends.backend_pdf import PdfPages
+    """Write the brief as an A4 PDF: page 1 the text and KPI table, page 2 the map.
 
-    rc = {**fonts.rc_params(), "pdf.fonttype": 42}
-    with matplotlib.rc_context(rc):
-        pages = pdf_pages(brief)
-        with PdfPages(path, metadata={"Title": brief.title}) as pdf:
-            for fig in pages:
-                pdf.savefig(fig)
-                plt.close(fig)
+    Laid out by reportlab like the report (:mod:`allocator.export.report_pdf`), with
+    the same CJK font: a TrueType subset (one per export, shared with the report),
+    embedded, so the text is searchable and copyable.
+    """
+    from reportlab import rl_config
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+
+    from allocator.export import report_pdf as rp
+    from allocator.export.report_model import Figure, Table
+
+    rl_config.useA85 = 0  # binary image streams (see report_pdf.write_pdf)
+    lang = brief.lang
+    font = rp.register_font("".join(brief_texts(brief)))
+    styles = rp._styles(font, lang)
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=rp.MARGIN_MM * mm,
+        rightMargin=rp.MARGIN_MM * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=brief.title,
+        author="allocator",
+        lang="zh-CN" if lang == "zh" else "en",
+        initialFontName=font,
+    )
+    heads = [t("brief.col.kpi", lang), brief.base_name, t("brief.col.plan", lang),
+             t("brief.col.change", lang)]  # fmt: skip
+    table = Table(heads, [list(r) for r in brief.kpis], [False, True, True, True],
+                  [0.43, 0.19, 0.19, 0.19])  # fmt: skip
+    story: list[Any] = [
+        Paragraph(rp._esc(brief.title), styles["title"]),
+        Paragraph(rp._esc(brief.meta), styles["meta"]),
+        Paragraph(rp._esc(kpi_heading(brief)), styles["h1"]),
+        *([Paragraph(rp._esc(scope_note(brief)), styles["note"])] if brief.zone else []),
+        rp._table(table, styles, doc.width),
+        Spacer(1, 6),
+        Paragraph(rp._esc(t("brief.why", lang)), styles["h1"]),
+    ]
+    story += [Paragraph(rp._esc(s), styles["bullet"], bulletText="•") for s in brief.sentences]
+    for heading, lines in ((t("brief.gains", lang), brief.gains),
+                           (t("brief.losses", lang), brief.losses)):  # fmt: skip
+        story.append(Paragraph(rp._esc(heading), styles["h1"]))
+        story += [Paragraph(rp._esc(x), styles["bullet"]) for x in lines or [t("brief.none", lang)]]
+    total = 2 if brief.map_jpeg else 1
+    if brief.map_jpeg:
+        story += [PageBreak(), Paragraph(rp._esc(t("brief.map", lang)), styles["h1"])]
+        story.append(rp._image(Figure(brief.map_jpeg, t("brief.map", lang)), doc.width))
+
+    def footer(canvas: Any, page_doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setFillColor(colors.HexColor(rp.GREY))
+        canvas.drawCentredString(A4[0] / 2, 9 * mm, f"{page_doc.page} / {total}")
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return path
 
 
@@ -414,7 +382,9 @@ def write_docx(brief: Brief, path: Path) -> Path:
     doc.core_properties.title = brief.title
     doc.add_heading(brief.title, level=1)
     doc.add_paragraph(brief.meta)
-    doc.add_heading(t("brief.kpis", lang), level=2)
+    doc.add_heading(kpi_heading(brief), level=2)
+    if brief.zone:
+        doc.add_paragraph(scope_note(brief))
     heads = [t("brief.col.kpi", lang), brief.base_name, t("brief.col.plan", lang),
              t("brief.col.change", lang)]  # fmt: skip
     table = doc.add_table(rows=1, cols=4)
@@ -445,10 +415,15 @@ def write_docx(brief: Brief, path: Path) -> Path:
     return path
 
 
-def write_brief(data: ExportData, folder: Path, base: Any = None) -> list[Path]:
-    """Write ``brief.pdf`` and ``brief.docx`` into ``folder``; return both paths."""
+def write_brief(
+    data: ExportData, folder: Path, base: Any = None, *, built: Brief | None = None
+) -> list[Path]:
+    """Write ``brief.pdf`` and ``brief.docx`` into ``folder``; return both paths.
+
+    ``built``: the brief's content when already built (default: :func:`build_brief`).
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    brief = build_brief(data, base)
+    brief = built if built is not None else build_brief(data, base)
     return [write_pdf(brief, folder / "brief.pdf"), write_docx(brief, folder / "brief.docx")]
 
 

@@ -133,6 +133,11 @@ class ExportData:
     rendered: dict[str | None, bytes] = field(default_factory=dict)
     """Map PNGs drawn so far in this export, by zone id (None: the overview): drawn once,
     reused by the brief and the report (:func:`allocator.export.maps.map_png`)."""
+    zone_names: tuple[Any, str, dict[str, str]] | None = field(default=None, repr=False)
+    """``(zones layer, language, names by id)``, made by :meth:`zone_name`."""
+    previews: dict[str | None, bytes] = field(default_factory=dict)
+    """JPEG of each map drawn so far, for the PDFs of the report and the brief (made from the
+    same pixels as the PNG: :func:`allocator.export.maps.map_preview`)."""
     vector_layers: dict[str, Any] = field(default_factory=dict)
     """The layers as GDAL writes them (text as str, ±inf missing, multipolygons), made once
     for every vector format (:func:`allocator.export.vector._layers`)."""
@@ -156,14 +161,39 @@ class ExportData:
         """Zones to draw, in id order."""
         return sorted(self.layers["zones"]["zone_id"].astype(str))
 
+    @property
+    def kpis(self) -> Any:
+        """The KPIs the export shows: the run's, or with ``zone`` set that zone's alone.
+
+        A zone's firms are those in it after the plan and those that occupied one
+        of its plots before (a firm moved out has no zone after).
+        """
+        from allocator.kpis import compute_kpis
+
+        run = self.run
+        if self.zone is None or not run.has_solution:
+            return run.kpis
+        firms = run.firms
+        before = self.plots_table.get("occupant_before", pd.Series(dtype=object)).dropna()
+        mine = (firms["zone_id"] == self.zone) | firms["firm_id"].isin(set(before))
+        return compute_kpis(firms[mine], self.plots_table, self.zones_table)
+
     def zone_name(self, zone_id: str) -> str:
-        """Return the zone's name in the export language (``name_en`` in English when set)."""
-        z = self.layers["zones"].set_index("zone_id")
-        if zone_id not in z.index:
-            return zone_id
-        if self.lang == "en" and "name_en" in z.columns and pd.notna(z.loc[zone_id, "name_en"]):
-            return str(z.loc[zone_id, "name_en"])
-        return str(z.loc[zone_id, "name"])
+        """Return the zone's name in the export language (``name_en`` in English when set).
+
+        The names are looked up once per zones layer and language (the report asks
+        for one per table row).
+        """
+        z = self.layers["zones"]
+        cached = self.zone_names
+        if cached is None or cached[0] is not z or cached[1] != self.lang:
+            names = {}
+            for _, row in z.iterrows():
+                en = row.get("name_en") if "name_en" in z.columns else None
+                use_en = self.lang == "en" and en is not None and pd.notna(en)
+                names[row["zone_id"]] = str(en if use_en else row["name"])
+            self.zone_names = cached = (z, self.lang, names)
+        return cached[2].get(zone_id, zone_id)
 
     def title(self, what: str) -> str:
         """Map title: ``what`` — scenario, date."""

@@ -16,7 +16,6 @@ parameters by their planner labels and the run's facts.
 from __future__ import annotations
 
 import base64
-import io
 import math
 import re
 from pathlib import Path
@@ -43,12 +42,6 @@ BRIEF_SENTENCES = 3
 """The brief's sentences the summary repeats (value added and tax; resources; firms)."""
 MAX_GROWN = 40
 """Grown firms listed (largest gain first); the workbook has all of them."""
-ZONE_MAP_DPI = 100
-"""Resolution of the small zone maps (two to a row on A4)."""
-JPEG_QUALITY = 90
-"""JPEG quality of the maps in the report (lines and labels stay sharp)."""
-OVERVIEW_DPI = 150
-"""Resolution of the overview map (the brief's)."""
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -281,10 +274,15 @@ def _summary(data: ExportData, brief: Any, quotas: pd.DataFrame, quota_title: st
         blocks.append(diag if diag is not None else Para(t("report.no_diagnosis", lang)))
         return blocks
     blocks.append(Heading(t("report.outcome", lang)))
+    if brief.zone:  # one zone's report: its own figures, said so
+        blocks.append(Para(t("brief.s.zone_scope", lang, zone=brief.zone), "note"))
     # the brief's sentences on value, resources and firms; its quota sentences are the
     # table below, with each quota's meaning
     blocks += [Para(s, "bullet") for s in brief.sentences[:BRIEF_SENTENCES]]
-    blocks.append(Heading(t("report.kpis", lang, base=brief.base_name)))
+    if brief.zone:
+        blocks.append(Heading(t("report.kpis_zone", lang, zone=brief.zone, base=brief.base_name)))
+    else:
+        blocks.append(Heading(t("report.kpis", lang, base=brief.base_name)))
     heads = [t("brief.col.kpi", lang), brief.base_name, t("brief.col.plan", lang),
              t("brief.col.change", lang)]  # fmt: skip
     blocks.append(Table(heads, [list(r) for r in brief.kpis], [False, True, True, True],
@@ -819,81 +817,33 @@ def run_table(data: ExportData) -> Table:
 # ----------------------------------------------------------------------------- maps
 
 
-def _jpeg(fig: Any, dpi: int) -> bytes:
-    """Render a map figure to JPEG bytes (embedded as they are in the PDF) and close it."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    from allocator.export import fonts
-
-    buf = io.BytesIO()
-    with matplotlib.rc_context(fonts.rc_params()):
-        fig.savefig(buf, format="jpg", dpi=dpi, pil_kwargs={"quality": JPEG_QUALITY})
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def _exported_map(path: Path, dpi: int) -> bytes | None:
-    """Return a map PNG already written by this export as JPEG at ``dpi``; None when absent.
-
-    The static maps are drawn at :data:`allocator.export.maps.DPI`; a report
-    written in the same export reuses them instead of drawing every map again.
-    JPEG goes into the PDF as it is (PNG is decoded and compressed again).
-    """
-    from PIL import Image
-
-    from allocator.export import maps
-
-    if not path.is_file():
-        return None
-    with Image.open(path) as img:
-        factor = max(1, round(maps.DPI / dpi))
-        rgb = img.convert("RGB")
-        small = rgb.reduce(factor) if factor > 1 else rgb  # box filter: fast
-        buf = io.BytesIO()
-        small.save(buf, format="JPEG", quality=JPEG_QUALITY)
-    return buf.getvalue()
-
-
-def map_blocks(data: ExportData, overview_png: bytes, maps_dir: Path | None = None) -> list[Any]:
+def map_blocks(data: ExportData) -> list[Any]:
     """Return the overview (the brief's map) and one small outcome map per zone.
 
-    Zone maps come from ``maps_dir`` when the same export wrote them there
-    (``zone_<id>.png``), otherwise :func:`allocator.export.maps.zone_figure` draws them.
+    The images are the maps' previews (:func:`allocator.export.maps.map_preview`):
+    drawn once per export, with the PNG and PDF maps when those are exported too.
     """
     from allocator.export import maps
-    from allocator.safety import safe_filename
 
     lang = data.lang
     blocks: list[Any] = []
-    if overview_png and data.zone is None:
-        blocks.append(Figure(overview_png, t("report.s5.overview", lang), 0.85))
+    if data.zone is None:
+        blocks.append(Figure(maps.map_preview(data), t("report.s5.overview", lang), 0.85))
     for zid in data.zone_ids:
-        png = None
-        if maps_dir is not None:
-            png = _exported_map(maps_dir / f"zone_{safe_filename(zid)}.png", ZONE_MAP_DPI)
-        if png is None:
-            png = _jpeg(maps.zone_figure(data, zid), ZONE_MAP_DPI)
-        blocks.append(Figure(png, data.zone_name(zid), 0.5))
+        blocks.append(Figure(maps.map_preview(data, zid), data.zone_name(zid), 0.5))
     return blocks
 
 
 # ----------------------------------------------------------------------------- the report
 
 
-def build_report(data: ExportData, maps_dir: Path | None = None) -> Report:
-    """Return the report's content for ``data``'s run (summary first, then the sections).
-
-    ``maps_dir``: where this export wrote its static maps (reused when there).
-    """
+def build_report(data: ExportData) -> Report:
+    """Return the report's content for ``data``'s run (summary first, then the sections)."""
     from allocator.export.brief import build_brief
 
     lang = data.lang
     run = data.run
-    overview = None
-    if maps_dir is not None and data.zone is None:
-        overview = _exported_map(maps_dir / "overview.png", OVERVIEW_DPI)
-    brief = build_brief(data, map_png=overview)
+    brief = build_brief(data, with_map=False)
     status = status_label(run.status, lang, gap=run.summary.get("gap"))
     quotas = quota_table(data) if run.has_solution else pd.DataFrame()
     titles: list[str] = []
@@ -916,7 +866,7 @@ def build_report(data: ExportData, maps_dir: Path | None = None) -> Report:
     diag = diagnosis_table(data)
     if diag is not None:
         sections.append(Section(numbered("report.s4"), [diag]))
-    maps_ = map_blocks(data, brief.map_png, maps_dir) if run.has_solution else []
+    maps_ = map_blocks(data) if run.has_solution else []
     if maps_:
         sections.append(Section(numbered("report.s5"), maps_))
     sections.append(Section(numbered("report.s6"), parameter_blocks(data)))
@@ -1003,13 +953,20 @@ def report_html(report: Report) -> str:
 
 
 def write_report(
-    data: ExportData, folder: Path, formats: tuple[str, ...] = ("html", "pdf")
+    data: ExportData,
+    folder: Path,
+    formats: tuple[str, ...] = ("html", "pdf"),
+    *,
+    built: Report | None = None,
 ) -> list[Path]:
-    """Write ``report.html`` and/or ``report.pdf`` into ``folder``; return the paths."""
+    """Write ``report.html`` and/or ``report.pdf`` into ``folder``; return the paths.
+
+    ``built``: the report's content when already built (default: :func:`build_report`).
+    """
     from allocator.export.report_pdf import write_pdf
 
     folder.mkdir(parents=True, exist_ok=True)
-    report = build_report(data, folder / "maps")
+    report = built if built is not None else build_report(data)
     out: list[Path] = []
     if "html" in formats:
         path = folder / "report.html"
