@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.compare import run_labels
 from allocator.errors import AllocatorError
 from allocator.i18n import t
 from allocator.kpis import HEADLINE_KPIS, kpi_label
@@ -153,6 +154,7 @@ class Attribution:
     """The KPI change from run A to run B, by group of changed parameters."""
 
     label_a: str
+    """Run A's name for people (:func:`allocator.compare.run_labels`), likewise ``label_b``."""
     label_b: str
     keys: pd.DataFrame
     """The differing keys: ``group``, ``key``, ``value_a``, ``value_b``."""
@@ -279,9 +281,10 @@ def attribute(
     ba, bb = _binding(a), _binding(b)
     appeared = bb[~bb["row"].isin(set(ba["row"]))].reset_index(drop=True)
     vanished = ba[~ba["row"].isin(set(bb["row"]))].reset_index(drop=True)
+    label_a, label_b = run_labels([a, b])
     return Attribution(
-        label_a=a.path.name,
-        label_b=b.path.name,
+        label_a=label_a,
+        label_b=label_b,
         keys=keys,
         groups=groups,
         method=method,
