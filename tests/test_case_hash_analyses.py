@@ -1,4 +1,4 @@
-"""``alternatives`` and ``sweep`` refuse a saved scenario whose case changed, as ``solve`` does.
+"""``alternatives``, ``stability`` and ``sweep`` refuse a saved scenario whose case changed, as ``solve`` does.
 
 A saved scenario records its case's content hash (``case_hash``); run on changed
 data it would answer another question silently. Both commands refuse it with the
@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 COMMANDS = {
     "alternatives": ["alternatives", "--k", "2"],
+    "stability": ["stability", "--max-changes", "1"],
     "sweep": ["sweep", "--vary", "caps.energy_factor=0.5:1", "--points", "2", "--workers", "1"],
     # an address where nothing listens: reached only after the check, so never here
     "sweep on a cluster": [
