@@ -1,4 +1,4 @@
-"""``alternatives``, ``stability`` and ``sweep`` refuse a saved scenario whose case changed, as ``solve`` does.
+"""``alternatives``, ``stability`` and ``sweep`` refuse a scenario saved on a changed case.
 
 A saved scenario records its case's content hash (``case_hash``); run on changed
 data it would answer another question silently. Both commands refuse it with the
