@@ -171,3 +171,26 @@ def test_compare_cli_names_the_runs_by_their_planner_names(solved_runs, tmp_path
     en = capsys.readouterr().out.splitlines()
     assert en[0] == f"Comparison against base {run_name(base, 'en')}"
     assert en[2] == f"  [1] {run_name(tight, 'en')} (folder {tight.name})"
+
+
+def test_compare_cli_zone_electricity_is_in_the_unit_its_header_names(
+    solved_runs, tmp_path, capsys
+):
+    from allocator.cli import main
+
+    runs = solved_runs.copy_to(tmp_path / "runs", "base", "tight")
+    comp = compare([runs["base"], runs["tight"]])
+    z = comp.zones[comp.zones["metric"] == "electricity_mwh"].set_index("zone_id")
+    delta_mwh = z.iloc[:, -1]  # the tight run minus the base, per zone (MWh)
+    kpi = comp.kpis.loc["electricity_mwh"]
+    assert delta_mwh.sum() == pytest.approx(kpi.iloc[1] - kpi.iloc[0])  # the zones add up
+    assert main(["compare", str(runs["base"]), str(runs["tight"])]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("园区"))
+    assert "用电（万千瓦时）" in lines[head]
+    column = lines[head].split().index("用电（万千瓦时）")
+    shown = {line.split()[0]: line.split()[column] for line in lines[head + 2 : head + 4]}
+    # 1 万千瓦时 = 10 MWh, as in the key figures above the table
+    assert shown == {
+        zone: f"{v / 10:+,.1f}" if round(v / 10, 1) else "0" for zone, v in delta_mwh.items()
+    }

@@ -149,10 +149,15 @@ def render(comp: Any, top: int = 10) -> list[str]:
             )
             delta = delta.reindex(zones["zone_id"].drop_duplicates())[metrics]
             z_headers = [t("compare.zone"), *(t(f"compare.metric.{m}") for m in metrics)]
+            # in the unit the header names, as the KPIs (MWh → 万千瓦时)
+            scale = {m: float(kpi_value(m, 1.0) or 1.0) for m in metrics}
             z_rows = [
                 [
                     str(z),
-                    *(_signed(float(v), 2 if m.endswith("_after") else 1) for m, v in r.items()),
+                    *(
+                        _signed(float(v) * scale[m], 2 if m.endswith("_after") else 1)
+                        for m, v in r.items()
+                    ),
                 ]
                 for z, r in delta.iterrows()
             ]
