@@ -228,9 +228,7 @@ def _row(raw: Any, k: int, modes: Mapping[str, SupplyMode], policy: PolicyFile) 
         classes=tuple(str(c) for c in classes),
         min_cycle_years=lo,
         max_cycle_years=hi,
-        years={
-            str(m): policy.number(years, m, f"{item}.years.{m}", positive=True) for m in years
-        },
+        years={str(m): policy.number(years, m, f"{item}.years.{m}", positive=True) for m in years},
     )
 
 

@@ -226,9 +226,7 @@ class PolicyFile:
     """The i18n key of a bad value (fields ``path``, ``item``, ``why``)."""
 
     @classmethod
-    def read(
-        cls, name_or_path: str | os.PathLike[str], message: str = RULE_MESSAGE
-    ) -> PolicyFile:
+    def read(cls, name_or_path: str | os.PathLike[str], message: str = RULE_MESSAGE) -> PolicyFile:
         """Read a policy by name (``allocator/policy/<name>.toml``) or path: :func:`read_policy`."""
         data = read_policy(name_or_path)
         return cls(data, str(data.get("__path__", name_or_path)), message)
