@@ -146,6 +146,11 @@ def test_compare_workbook_names_runs_as_the_app_does(solved_runs, tmp_path, lang
     assert set(plots.iloc[:, 1]) == {names[1]}
     assert set(firms.iloc[:, 1]) == {names[1]}
     assert list(runs.iloc[:, 1]) == names
+    heads = {
+        "zh": ["运行", "运行名称", "文件夹", "情景"],
+        "en": ["Run", "Run name", "Folder", "Scenario"],
+    }
+    assert list(runs.columns) == heads[lang]
     # the folder stays in the runs sheet only: what to type on the command line
     assert list(runs.iloc[:, 2]) == [base.name, tight.name]
     for sheet in list(sheets.values())[1:]:
