@@ -26,7 +26,7 @@ from allocator.kpis import (
     kpi_value,
     shown_kpis,
 )
-from allocator.runs import Run, load_run
+from allocator.runs import Run, load_run, run_name, run_names
 from allocator.status import status_label
 
 RUN_ROWS = ("status", "objective", "gap", "solve_seconds")
@@ -57,6 +57,7 @@ class Comparison:
     """Side-by-side tables of several runs (the first is the base)."""
 
     labels: list[str]
+    """The runs' names for people (:func:`run_labels`): the tables' run columns and values."""
     kpis: pd.DataFrame
     """Rows: KPI names; columns: run labels."""
     zones: pd.DataFrame
@@ -85,14 +86,17 @@ class Comparison:
         """Write every comparison table to one workbook at ``path``; return the path.
 
         Sheets: runs, key figures, zones, plots, firms, binding rows; headers in
-        ``lang``. Atomic: a failure leaves an existing file untouched and no
-        temp file behind.
+        ``lang``, runs named as the app names them (:func:`run_labels` in
+        ``lang``; the runs sheet also gives each run's folder). Atomic: a
+        failure leaves an existing file untouched and no temp file behind.
         """
         lang = normalize_lang(lang)
         from allocator.export.data import outcome_label
         from allocator.export.tables import Workbook, localized
 
-        labels = list(self.labels)
+        names = run_labels(self.runs, lang) if len(self.runs) == len(self.labels) else self.labels
+        named = dict(zip(self.labels, names, strict=True))
+        labels = list(names)
 
         def col(name: str) -> str:
             key = f"compare.col.{name}"
@@ -103,11 +107,17 @@ class Comparison:
             out = []
             for c in frame.columns:
                 c = str(c)
-                if c.startswith("delta_"):
-                    out.append(f"{t('compare.delta', lang)}: {c[6:]}")
+                if c.startswith("delta_") and c[6:] in named:
+                    out.append(f"{t('compare.delta', lang)}: {named[c[6:]]}")
                 else:
-                    out.append(c if c in labels else col(c))
+                    out.append(named.get(c) or col(c))
             return out
+
+        def by_name(frame: pd.DataFrame) -> pd.DataFrame:
+            """Name the runs in a table's ``run`` column."""
+            if "run" not in frame.columns:
+                return frame
+            return frame.assign(run=frame["run"].map(lambda r: named.get(r, r)))
 
         kpis = self.kpis.copy().astype(object)
         for name in KPI_UNITS:  # figures in the unit their labels name (万千瓦时)
@@ -124,18 +134,20 @@ class Comparison:
             numbers = [c for c in zones.columns if c not in ("metric", "zone_id")]
             zones.loc[elec, numbers] = zones.loc[elec, numbers] * kpi_value("electricity_mwh", 1.0)
             zones["metric"] = [t(f"compare.metric.{m}", lang) for m in zones["metric"]]
-        plots = self.plots.copy()
+        plots = by_name(self.plots)
         for c in ("outcome_base", "outcome"):
             plots[c] = plots[c].map(lambda o: outcome_label(str(o), lang))
-        firms = self.firms_in(lang)
+        firms = by_name(self.firms_in(lang))
         firms["change"] = firms["change"].map(lambda c: t(f"compare.firm_{c}", lang))
         firms = localized(firms, lang)
         runs = pd.DataFrame(
             {
                 "run": [f"[{i}]" for i in range(len(labels))],
-                # the run folder's name: a workbook handed on shows no server paths
-                "path": [Path(str(getattr(r, "path", ""))).name for r in self.runs] or labels,
-                "scenario": [str((r.summary or {}).get("scenario_name", "")) for r in self.runs],
+                "run_name": labels,
+                # the run folder's name (to type on the command line): never a server path
+                "path": [getattr(folder_of(r), "name", "") for r in self.runs] or labels,
+                "scenario": [str((r.summary or {}).get("scenario_name", "")) for r in self.runs]
+                or labels,
             }
         )
         path = Path(path)
@@ -154,7 +166,8 @@ class Comparison:
             book.sheet(t("compare.sheet.zones", lang), zones, heads(zones))
             book.sheet(t("compare.sheet.plots", lang), plots, heads(plots))
             book.sheet(t("compare.sheet.firms", lang), firms, heads(firms))
-            book.sheet(t("compare.sheet.binding", lang), self.binding, heads(self.binding))
+            binding = by_name(self.binding)
+            book.sheet(t("compare.sheet.binding", lang), binding, heads(binding))
             if self.attribution is not None:
                 from allocator.analysis.attribution import attribution_sheet
 
@@ -202,23 +215,45 @@ def _kpis(run: Any) -> dict[str, Any]:
     return out
 
 
-def _label(run: Any, used: set[str]) -> str:
+def folder_of(run: Any) -> Path | None:
+    """Return the run folder of a :class:`Run` or a written result (None when unwritten)."""
     path = getattr(run, "path", None) or getattr(run, "run_path", None)
-    base = Path(path).name if path else str(run.summary.get("scenario_name", "run"))
-    label, n = base, 2
-    while label in used:
-        label, n = f"{base} ({n})", n + 1
-    used.add(label)
-    return label
+    return Path(path) if path else None
 
 
-def compare(runs: Sequence[Any]) -> Comparison:
-    """Compare runs (folders, :class:`Run` or results); the first is the base."""
+def run_labels(runs: Sequence[Any], lang: str | None = None) -> list[str]:
+    """Return the runs' names for people, as the app names them, unique among ``runs``.
+
+    Each is :func:`allocator.runs.run_name` (scenario title · time · label),
+    never a folder name; run folders get the names the app's lists give them
+    (:func:`allocator.runs.run_names`). A name that is still repeated (the same
+    run twice) gets (2), (3) … in the given order.
+    """
+    folders = [folder_of(r) for r in runs]
+    on_disk = list(dict.fromkeys(f for f in folders if f is not None))
+    names = run_names(on_disk, lang) if on_disk else {}
+    used: set[str] = set()
+    out = []
+    for run, folder in zip(runs, folders, strict=True):
+        base = names[folder] if folder is not None else run_name(run, lang)
+        label, n = base, 2
+        while label in used:
+            label, n = f"{base} ({n})", n + 1
+        used.add(label)
+        out.append(label)
+    return out
+
+
+def compare(runs: Sequence[Any], lang: str | None = None) -> Comparison:
+    """Compare runs (folders, :class:`Run` or results); the first is the base.
+
+    The tables name the runs by :func:`run_labels` in ``lang`` (default: the
+    current language).
+    """
     items = [_as_run(r) for r in runs]
     if len(items) < 2:
         raise AllocatorError(t("err.compare.need_two"), hint=t("err.compare.need_two_hint"))
-    used: set[str] = set()
-    labels = [_label(r, used) for r in items]
+    labels = run_labels(items, lang)
     # the land measures' rows only where some run has them
     shown = shown_kpis(*(r.kpis for r in items))
     kpis = pd.DataFrame({lab: _kpis(r) for lab, r in zip(labels, items, strict=True)}).reindex(

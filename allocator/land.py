@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from allocator.errors import ScenarioError
 from allocator.i18n import t
 from allocator.units import M2_PER_MU
 from models.data import CLASSES
@@ -65,64 +62,35 @@ class FarRule:
         return self._value(industry, "output_elasticity")
 
 
-def _rule_number(
-    table: Mapping[str, Any], key: str, path: str, item: str, positive: bool = False
-) -> float:
-    """Read one number of a rule file, or raise a ScenarioError naming file and item.
-
-    A missing, non-numeric or negative value (zero too when ``positive``) is refused.
-    """
-
-    def bad(why: str) -> ScenarioError:
-        return ScenarioError(t("land.error.bad_rule", path=path, item=item, why=why))
-
-    if key not in table:
-        raise bad(t("land.error.missing"))
-    try:
-        value = float(table[key])
-    except (TypeError, ValueError):
-        raise bad(t("land.error.not_number")) from None
-    if not np.isfinite(value) or value < 0 or (positive and value == 0):
-        raise bad(t("land.error.not_positive" if positive else "land.error.negative"))
-    return value
-
-
 def load_far_rule(name_or_path: str | os.PathLike[str] = "far_upgrade_default") -> FarRule:
     """Load a plot-ratio upgrade rule by name (``allocator/policy/<name>.toml``) or path.
 
     Raises :class:`ScenarioError` naming the file and key for a missing or bad value.
     """
-    from allocator.scoring.method import read_policy
+    from allocator.scoring.method import PolicyFile
 
-    data = read_policy(name_or_path)
-    path = str(data.get("__path__", name_or_path))
-
-    def bad(item: str, why: str) -> ScenarioError:
-        return ScenarioError(t("land.error.bad_rule", path=path, item=item, why=why))
-
-    def number(table: dict, key: str, item: str, positive: bool = False) -> float:
-        return _rule_number(table, key, path, item, positive)
-
+    policy = PolicyFile.read(name_or_path)
+    data = policy.data
     classes = data.get("eligible_classes")
     if not isinstance(classes, list) or any(c not in CLASSES for c in classes):
-        raise bad("eligible_classes", t("land.error.classes", known="/".join(CLASSES)))
+        raise policy.bad("eligible_classes", t("land.error.classes", known="/".join(CLASSES)))
     industry: dict[str, dict[str, float]] = {}
     for prefix, over in (data.get("industry") or {}).items():
         if not isinstance(over, dict):
-            raise bad(f"industry.{prefix}", t("land.error.not_table"))
+            raise policy.bad(f"industry.{prefix}", t("land.error.not_table"))
         industry[str(prefix)] = {
-            k: number(over, k, f"industry.{prefix}.{k}", positive=k == "amortisation_years")
+            k: policy.number(over, k, f"industry.{prefix}.{k}", positive=k == "amortisation_years")
             for k in over
             if k in ("cost_yuan_per_m2", "amortisation_years", "output_elasticity")
         }
     return FarRule(
-        path=path,
+        path=policy.path,
         eligible_classes=tuple(str(c) for c in classes),
-        cost_yuan_per_m2=number(data, "cost_yuan_per_m2", "cost_yuan_per_m2"),
-        amortisation_years=number(data, "amortisation_years", "amortisation_years", True),
-        output_elasticity=number(data, "output_elasticity", "output_elasticity"),
+        cost_yuan_per_m2=policy.number(data, "cost_yuan_per_m2"),
+        amortisation_years=policy.number(data, "amortisation_years", positive=True),
+        output_elasticity=policy.number(data, "output_elasticity"),
         industry=industry,
-        source={str(k): str(v) for k, v in (data.get("source") or {}).items()},
+        source=policy.source,
     )
 
 
@@ -146,18 +114,14 @@ def load_idle_rule(name_or_path: str | os.PathLike[str] = "idle_reuse_default") 
 
     Raises :class:`ScenarioError` naming the file and key for a missing or bad value.
     """
-    from allocator.scoring.method import read_policy
+    from allocator.scoring.method import PolicyFile
 
-    data = read_policy(name_or_path)
-    path = str(data.get("__path__", name_or_path))
-    values = {}
-    for key in ("saving_yuan_per_m2", "amortisation_years"):
-        values[key] = _rule_number(data, key, path, key, positive=key == "amortisation_years")
+    policy = PolicyFile.read(name_or_path)
     return IdleRule(
-        path=path,
-        saving_yuan_per_m2=values["saving_yuan_per_m2"],
-        amortisation_years=values["amortisation_years"],
-        source={str(k): str(v) for k, v in (data.get("source") or {}).items()},
+        path=policy.path,
+        saving_yuan_per_m2=policy.number(policy.data, "saving_yuan_per_m2"),
+        amortisation_years=policy.number(policy.data, "amortisation_years", positive=True),
+        source=policy.source,
     )
 
 
@@ -256,13 +220,14 @@ def load_assessment_rule(
     name_or_path: str | os.PathLike[str] = "assessment_a_class",
 ) -> AssessmentRule:
     """Load the A-class thresholds by name (``allocator/policy/<name>.toml``) or path."""
-    from allocator.scoring.method import read_policy
+    from allocator.scoring.method import PolicyFile
 
-    data = read_policy(name_or_path)
-    path = str(data.get("__path__", name_or_path))
-    values = {}
-    for key in ("min_tax_wan_per_km2", "min_va_wan_per_km2", "min_developed_share"):
-        values[key] = _rule_number(data, key, path, key)
+    policy = PolicyFile.read(name_or_path)
+    data = policy.data
+    values = {
+        key: policy.number(data, key)
+        for key in ("min_tax_wan_per_km2", "min_va_wan_per_km2", "min_developed_share")
+    }
     share = None
     if "target_share" in data:
         try:
@@ -270,17 +235,5 @@ def load_assessment_rule(
         except (ValueError, ZeroDivisionError):
             share = Fraction(-1)
         if not 0 <= share <= 1:
-            raise ScenarioError(
-                t(
-                    "land.error.bad_rule",
-                    path=path,
-                    item="target_share",
-                    why=t("aclass.error.share"),
-                )
-            )
-    return AssessmentRule(
-        path=path,
-        source={str(k): str(v) for k, v in (data.get("source") or {}).items()},
-        target_share=share,
-        **values,
-    )
+            raise policy.bad("target_share", t("aclass.error.share"))
+    return AssessmentRule(path=policy.path, source=policy.source, target_share=share, **values)

@@ -21,15 +21,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from allocator.errors import ScenarioError
 from allocator.i18n import t
-from allocator.land import _rule_number
 from models.data import CLASSES, SUPPLY_MODES, USES
+
+if TYPE_CHECKING:
+    from allocator.scoring.method import PolicyFile
 
 MODES = SUPPLY_MODES
 """Supply modes, in the model's order (出让, 弹性年期出让, 先租后让, 租让结合, 长期租赁)."""
@@ -137,70 +139,62 @@ def load_supply_rule(name_or_path: str | os.PathLike[str] = "land_supply_default
 
     Raises :class:`ScenarioError` naming the file and item for a missing or bad value.
     """
-    from allocator.scoring.method import read_policy
+    from allocator.scoring.method import PolicyFile
 
-    data = read_policy(name_or_path)
-    path = str(data.get("__path__", name_or_path))
-
-    def bad(item: str, why: str) -> ScenarioError:
-        return ScenarioError(t("land.error.bad_rule", path=path, item=item, why=why))
-
+    policy = PolicyFile.read(name_or_path)
+    data = policy.data
     raw_modes = data.get("modes")
     if not isinstance(raw_modes, dict) or not raw_modes:
-        raise bad("modes", t("land.error.not_table"))
+        raise policy.bad("modes", t("land.error.not_table"))
     modes: dict[str, SupplyMode] = {}
     for key, raw in raw_modes.items():
-        if key not in MODES:
-            raise bad(f"modes.{key}", t("supply.error.mode", known=", ".join(MODES)))
-        if not isinstance(raw, dict):
-            raise bad(f"modes.{key}", t("land.error.not_table"))
         item = f"modes.{key}"
+        if key not in MODES:
+            raise policy.bad(item, t("supply.error.mode", known=", ".join(MODES)))
+        if not isinstance(raw, dict):
+            raise policy.bad(item, t("land.error.not_table"))
         lease = {
-            k: _rule_number(raw, k, path, f"{item}.{k}") if k in raw else 0.0
+            k: policy.number(raw, k, f"{item}.{k}") if k in raw else 0.0
             for k in ("lease_years", "lease_price_yuan_per_mu_year")
         }
         modes[key] = SupplyMode(
             key=key,
-            years=_rule_number(raw, "years", path, f"{item}.years", positive=True),
-            price_yuan_per_mu_year=_rule_number(
-                raw, "price_yuan_per_mu_year", path, f"{item}.price_yuan_per_mu_year"
+            years=policy.number(raw, "years", f"{item}.years", positive=True),
+            price_yuan_per_mu_year=policy.number(
+                raw, "price_yuan_per_mu_year", f"{item}.price_yuan_per_mu_year"
             ),
             **lease,
         )
     cycles = data.get("cycle_years") or {}
     if not isinstance(cycles, dict):
-        raise bad("cycle_years", t("land.error.not_table"))
-    cycle_years = {str(k): _rule_number(cycles, k, path, f"cycle_years.{k}") for k in cycles}
-    rows = tuple(_row(raw, k, modes, path) for k, raw in enumerate(data.get("rule") or []))
+        raise policy.bad("cycle_years", t("land.error.not_table"))
+    cycle_years = {str(k): policy.number(cycles, k, f"cycle_years.{k}") for k in cycles}
+    rows = tuple(_row(raw, k, modes, policy) for k, raw in enumerate(data.get("rule") or []))
     if not rows:
-        raise bad("rule", t("land.error.missing"))
+        raise policy.bad("rule", t("land.error.missing"))
     last = rows[-1]
     if last.industry_prefixes or last.classes or last.min_cycle_years or last.max_cycle_years < 1e9:
-        raise bad(f"rule[{len(rows)}]", t("supply.error.last_row"))
+        raise policy.bad(f"rule[{len(rows)}]", t("supply.error.last_row"))
     return SupplyRule(
-        path=path,
+        path=policy.path,
         modes=modes,
         rows=rows,
         cycle_years=cycle_years,
-        return_value_yuan_per_mu=_rule_number(
-            data, "return_value_yuan_per_mu", path, "return_value_yuan_per_mu"
-        ),
-        discount_rate=_rule_number(data, "discount_rate", path, "discount_rate"),
-        source={str(k): str(v) for k, v in (data.get("source") or {}).items()},
+        return_value_yuan_per_mu=policy.number(data, "return_value_yuan_per_mu"),
+        discount_rate=policy.number(data, "discount_rate"),
+        source=policy.source,
     )
 
 
-def _row(raw: Any, k: int, modes: Mapping[str, SupplyMode], path: str) -> SupplyRow:
+def _row(raw: Any, k: int, modes: Mapping[str, SupplyMode], policy: PolicyFile) -> SupplyRow:
     """Read and check one ``[[rule]]`` row (``k`` from 0; messages count from 1)."""
     item = f"rule[{k + 1}]"
 
     def bad(sub: str, why: str) -> ScenarioError:
-        return ScenarioError(t("land.error.bad_rule", path=path, item=f"{item}.{sub}", why=why))
+        return policy.bad(f"{item}.{sub}", why)
 
     if not isinstance(raw, dict):
-        raise ScenarioError(
-            t("land.error.bad_rule", path=path, item=item, why=t("land.error.not_table"))
-        )
+        raise policy.bad(item, t("land.error.not_table"))
     permitted = raw.get("modes")
     if not isinstance(permitted, list) or not permitted or any(m not in modes for m in permitted):
         raise bad("modes", t("supply.error.mode", known=", ".join(modes)))
@@ -217,12 +211,12 @@ def _row(raw: Any, k: int, modes: Mapping[str, SupplyMode], path: str) -> Supply
     if not isinstance(years, dict) or any(m not in permitted for m in years):
         raise bad("years", t("supply.error.mode", known=", ".join(permitted)))
     lo = (
-        _rule_number(raw, "min_cycle_years", path, f"{item}.min_cycle_years")
+        policy.number(raw, "min_cycle_years", f"{item}.min_cycle_years")
         if ("min_cycle_years" in raw)
         else 0.0
     )
     hi = (
-        _rule_number(raw, "max_cycle_years", path, f"{item}.max_cycle_years")
+        policy.number(raw, "max_cycle_years", f"{item}.max_cycle_years")
         if ("max_cycle_years" in raw)
         else float("inf")
     )
@@ -234,9 +228,7 @@ def _row(raw: Any, k: int, modes: Mapping[str, SupplyMode], path: str) -> Supply
         classes=tuple(str(c) for c in classes),
         min_cycle_years=lo,
         max_cycle_years=hi,
-        years={
-            str(m): _rule_number(years, m, path, f"{item}.years.{m}", positive=True) for m in years
-        },
+        years={str(m): policy.number(years, m, f"{item}.years.{m}", positive=True) for m in years},
     )
 
 
@@ -412,30 +404,21 @@ class UseRule:
 def load_use_rule(name_or_path: str | os.PathLike[str] = "land_use_mix") -> UseRule:
     """Load a mixed-use compatibility table by name (``allocator/policy/<name>.toml``) or path."""
     from allocator.case.schema import LAND_USES
-    from allocator.scoring.method import read_policy
+    from allocator.scoring.method import PolicyFile
 
-    data = read_policy(name_or_path)
-    path = str(data.get("__path__", name_or_path))
-    admits = data.get("admits")
+    policy = PolicyFile.read(name_or_path)
+    admits = policy.data.get("admits")
     if not isinstance(admits, dict):
-        raise ScenarioError(
-            t("land.error.bad_rule", path=path, item="admits", why=t("land.error.not_table"))
-        )
+        raise policy.bad("admits", t("land.error.not_table"))
     out: dict[str, tuple[str, ...]] = {}
     for lu, uses in admits.items():
         item = f"admits.{lu}"
         if lu not in LAND_USES:
-            why = t("supply.error.land_use", known=", ".join(LAND_USES))
-            raise ScenarioError(t("land.error.bad_rule", path=path, item=item, why=why))
+            raise policy.bad(item, t("supply.error.land_use", known=", ".join(LAND_USES)))
         if not isinstance(uses, list) or any(u not in USES for u in uses):
-            why = t("supply.error.use", known=", ".join(USES))
-            raise ScenarioError(t("land.error.bad_rule", path=path, item=item, why=why))
+            raise policy.bad(item, t("supply.error.use", known=", ".join(USES)))
         out[str(lu)] = tuple(str(u) for u in uses)
-    return UseRule(
-        path=path,
-        admits=out,
-        source={str(k): str(v) for k, v in (data.get("source") or {}).items()},
-    )
+    return UseRule(path=policy.path, admits=out, source=policy.source)
 
 
 def firm_uses(firms: pd.DataFrame) -> np.ndarray:

@@ -28,10 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allocator.errors import ScenarioError
-from allocator.i18n import t
 from allocator.scoring.engine import Scores, _d_years_running
-from allocator.scoring.method import CLASSES, read_policy
+from allocator.scoring.method import CLASSES, PolicyFile
 from allocator.units import M2_PER_MU
 
 YUAN_PER_WAN = 10_000.0
@@ -63,19 +61,12 @@ class PriceTable:
     title: str = ""
 
 
-def _class_map(path: str, key: str, raw: Any) -> dict[str, float]:
+def _class_map(policy: PolicyFile, key: str, raw: Any) -> dict[str, float]:
     raw = raw or {}
     out = {}
     for cls, val in raw.items():
         if cls not in CLASSES:
-            raise ScenarioError(
-                t(
-                    "scoring.error.bad_value",
-                    path=path,
-                    item=f"{key}.{cls}",
-                    why="class must be A–D",
-                )
-            )
+            raise policy.bad(f"{key}.{cls}", "class must be A–D")
         out[cls] = float(val)
     return out
 
@@ -86,8 +77,8 @@ def load_price_table(
     """Load a price table by name (``allocator/policy/<name>.toml``) or path."""
     if isinstance(name_or_path, PriceTable):
         return name_or_path
-    data = read_policy(name_or_path)
-    path = data.get("__path__", str(name_or_path))
+    policy = PolicyFile.read(name_or_path, message="scoring.error.bad_value")
+    data = policy.data
     el = data.get("electricity") or {}
     steps = []
     for i, step in enumerate(el.get("consecutive") or []):
@@ -98,27 +89,24 @@ def load_price_table(
                 )
             )
         except (KeyError, ValueError, TypeError) as exc:
-            raise ScenarioError(
-                t(
-                    "scoring.error.bad_value",
-                    path=path,
-                    item=f"electricity.consecutive[{i}]",
-                    why="needs class, years, surcharge_yuan_per_kwh",
-                )
+            raise policy.bad(
+                f"electricity.consecutive[{i}]", "needs class, years, surcharge_yuan_per_kwh"
             ) from exc
     water = data.get("water") or {}
     sewage = data.get("sewage") or {}
     land = data.get("land_use_tax") or {}
     return PriceTable(
         name=str(data.get("name", "")),
-        electricity_yuan_per_kwh=_class_map(path, "electricity", el.get("surcharge_yuan_per_kwh")),
+        electricity_yuan_per_kwh=_class_map(
+            policy, "electricity", el.get("surcharge_yuan_per_kwh")
+        ),
         consecutive=tuple(sorted(steps, key=lambda s: -s.years)),
-        water_pct=_class_map(path, "water", water.get("surcharge_pct")),
+        water_pct=_class_map(policy, "water", water.get("surcharge_pct")),
         water_base_yuan_per_m3=float(water.get("base_price_yuan_per_m3", math.nan)),
-        sewage_yuan_per_m3=_class_map(path, "sewage", sewage.get("adjustment_yuan_per_m3")),
-        land_tax_relief_share=_class_map(path, "land_use_tax", land.get("relief_share")),
+        sewage_yuan_per_m3=_class_map(policy, "sewage", sewage.get("adjustment_yuan_per_m3")),
+        land_tax_relief_share=_class_map(policy, "land_use_tax", land.get("relief_share")),
         land_tax_yuan_per_m2=float(land.get("rate_yuan_per_m2", math.nan)),
-        source={k: str(v) for k, v in (data.get("source") or {}).items()},
+        source=policy.source,
         title=str(data.get("title", "")),
     )
 

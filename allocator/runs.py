@@ -546,16 +546,19 @@ def run_time(summary: dict[str, Any]) -> str:
         return ""
 
 
-def run_name(run: Run | str | Path, lang: str | None = None) -> str:
+def run_name(run: Run | Result | str | Path, lang: str | None = None) -> str:
     """Return a run's name for people: scenario title · time · the user's label.
 
     The title is the scenario's description in ``lang`` (its "中文 / English"
     part), else the scenario's name; never the run folder's name or a path.
-    ``run`` is a :class:`Run` or a run folder (only ``summary.json``,
-    ``scenario.toml`` and the label are read).
+    ``run`` is a :class:`Run`, a :class:`Result` (its label once written) or a
+    run folder (only ``summary.json``, ``scenario.toml`` and the label are read).
     """
+    folder: Path | None
     if isinstance(run, Run):
         folder, summary, scenario = run.path, run.summary or {}, run.scenario or {}
+    elif isinstance(run, Result):
+        folder, summary, scenario = run.run_path, run.summary, run.scenario
     else:
         folder = Path(run)
         summary = _read(folder, "summary.json", _json)
@@ -564,7 +567,7 @@ def run_name(run: Run | str | Path, lang: str | None = None) -> str:
         scenario = _read(folder, "scenario.toml", _toml) if scenario_file.exists() else {}
     title = title_in(str(scenario.get("description") or ""), lang)
     title = title or str(summary.get("scenario_name") or "") or t("runs.untitled", lang)
-    parts = (title, run_time(summary), run_label(folder))
+    parts = (title, run_time(summary), run_label(folder) if folder is not None else "")
     return " · ".join(p for p in parts if p)
 
 

@@ -11,6 +11,7 @@ from test_model_bruteforce import brute_force
 from allocator.analysis.attribution import attribute, differing_keys, mix
 from allocator.case.testing import tiny_case
 from allocator.prepare import prepare
+from allocator.runs import run_names
 from allocator.scenario import scenario_from_dict
 from allocator.solve import solve
 
@@ -108,5 +109,7 @@ def test_explain_in_compare_cli_and_workbook(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "Shapley" in text
     assert "caps.energy_factor from 0.7 to 0.5" in text
+    a, b = run_names([ra.run_path, rb.run_path], "en").values()  # never the folders
+    assert f"Why {b} differs from {a} (exact Shapley" in text
     book = load_workbook(out)
     assert "Attribution" in book.sheetnames

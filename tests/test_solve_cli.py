@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from allocator.cli import main
+from allocator.runs import run_name
 
 for _mod in ("allocator.eligibility", "allocator.scoring", "models.solver"):
     pytest.importorskip(_mod)
@@ -52,6 +53,8 @@ def test_cli_solve_prints_status_gap_and_zones(tmp_path, tiny_gpkg, capsys):
     assert "solving" in err
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1
+    # the run by its name for people, then the folder to type in other commands
+    assert f"Run name: {run_name(runs[0], 'en')}\nRun folder: {runs[0]}" in out
 
 
 def test_cli_solve_summary_in_chinese_is_aligned(tmp_path, tiny_gpkg, capsys):

@@ -56,8 +56,15 @@ def prepared_inputs(
     time_limit_s: float | None = None,
     rel_gap: float | None = None,
 ) -> tuple[Scenario, SolverSettings, Prepared]:
-    """Load the scenario and its case, prepare them and resolve the solver settings once."""
+    """Load the scenario and its case, prepare them and resolve the solver settings once.
+
+    The scenario must fit the case, as :func:`allocator.solve.solve` requires
+    (:func:`allocator.scenario_refs.check_scenario_ids`: a saved scenario's
+    ``case_hash``, the ids in its keys): a scenario made on other data is
+    refused here, before any solve.
+    """
     from allocator.case.cache import load_case_cached
+    from allocator.scenario_refs import check_scenario_ids
 
     if prepared is not None:
         scenario = prepared.scenario
@@ -74,6 +81,7 @@ def prepared_inputs(
                     hint=t("err.scenario.no_case_hint"),
                 )
             case = load_case_cached(scenario.case_path)
+        check_scenario_ids(scenario, case)
         prepared = prepare(case, scenario)
     return scenario, settings, prepared
 

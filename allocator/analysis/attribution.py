@@ -32,7 +32,7 @@ import pandas as pd
 from allocator.errors import AllocatorError
 from allocator.i18n import t
 from allocator.kpis import HEADLINE_KPIS, kpi_label
-from allocator.runs import Run, load_run
+from allocator.runs import Run, load_run, run_names
 from allocator.scenario import Scenario, scenario_from_dict
 from allocator.settings import SolverSettings
 
@@ -153,6 +153,7 @@ class Attribution:
     """The KPI change from run A to run B, by group of changed parameters."""
 
     label_a: str
+    """Run A's name for people (:func:`allocator.runs.run_names`), likewise ``label_b``."""
     label_b: str
     keys: pd.DataFrame
     """The differing keys: ``group``, ``key``, ``value_a``, ``value_b``."""
@@ -279,9 +280,10 @@ def attribute(
     ba, bb = _binding(a), _binding(b)
     appeared = bb[~bb["row"].isin(set(ba["row"]))].reset_index(drop=True)
     vanished = ba[~ba["row"].isin(set(bb["row"]))].reset_index(drop=True)
+    names = run_names([a.path, b.path])  # as the app and the comparison name them
     return Attribution(
-        label_a=a.path.name,
-        label_b=b.path.name,
+        label_a=names[a.path],
+        label_b=names[b.path],
         keys=keys,
         groups=groups,
         method=method,

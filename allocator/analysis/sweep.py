@@ -473,6 +473,7 @@ def run_sweep(
     out_dir: str | Path = "runs",
     runner: Any = None,
     scheduler: str | None = None,
+    n_workers: int | None = None,
     progress: PointProgress | None = None,
     on_runner: Callable[[Any], None] | None = None,
     marginals: bool = True,
@@ -494,9 +495,10 @@ def run_sweep(
     out_dir
         Parent of the sweep folder ``<scenario>-sweep-<hash>``; running the
         same sweep again finds the same folder and solves only what is missing.
-    runner, scheduler
+    runner, scheduler, n_workers
         A :class:`~allocator.analysis.runner.Runner` to use, or the address
-        of a scheduler to connect to (default: a ``LocalCluster`` for this call).
+        of a scheduler to connect to (default: a ``LocalCluster`` of
+        ``n_workers`` for this call, started only when a point is left to solve).
     progress
         ``progress(done, total, row)`` after each point.
     on_runner
@@ -509,6 +511,7 @@ def run_sweep(
         The KPI drawn under the objective on the trade-off chart.
     """
     from allocator.analysis.runner import DASK_MISSING_HINT, Runner, dask_available
+    from allocator.scenario_refs import check_scenario_ids
     from allocator.solve import load_case_cached
 
     t_all = time.perf_counter()
@@ -520,6 +523,9 @@ def run_sweep(
                 t("err.scenario.no_case", name=scenario.name), hint=t("err.scenario.no_case_hint")
             )
         case = load_case_cached(scenario.case_path)
+    # the scenario must fit the case, as solve requires: refused before anything is
+    # prepared, written or submitted to a cluster
+    check_scenario_ids(scenario, case)
     _check_ids(case, vary)
     if runner is None and not dask_available():
         raise AllocatorError(t("sweep.err.no_dask"), hint=DASK_MISSING_HINT)
@@ -560,7 +566,7 @@ def run_sweep(
     dashboard = None
     if pending:
         own = runner is None
-        runner = runner if runner is not None else Runner(scheduler)
+        runner = runner if runner is not None else Runner(scheduler, n_workers=n_workers)
         try:
             dashboard = runner.dashboard_link
             if on_runner is not None:

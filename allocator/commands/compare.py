@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from allocator.commands.info import render_table
-from allocator.compare import row_label
+from allocator.compare import folder_of, row_label
 from allocator.errors import AllocatorError
 from allocator.i18n import get_lang, t
 from allocator.kpis import COUNT_KPIS, KPI_UNITS, kpi_value
@@ -119,7 +119,13 @@ def render(comp: Any, top: int = 10) -> list[str]:
     """Return the report's lines (current language)."""
     labels = list(comp.labels)
     lines = [t("compare.title", base=labels[0])]
-    lines += [t("compare.legend", i=i, label=lab) for i, lab in enumerate(labels)]
+    for i, lab in enumerate(labels):  # the folder: what to type to export or compare it again
+        folder = folder_of(comp.runs[i]) if i < len(comp.runs) else None
+        lines.append(
+            t("compare.legend_folder", i=i, label=lab, folder=folder.name)
+            if folder is not None
+            else t("compare.legend", i=i, label=lab)
+        )
     lines += ["", t("compare.kpis")]
     headers = [t("compare.figure"), t("compare.base")]
     for i in range(1, len(labels)):
@@ -143,10 +149,15 @@ def render(comp: Any, top: int = 10) -> list[str]:
             )
             delta = delta.reindex(zones["zone_id"].drop_duplicates())[metrics]
             z_headers = [t("compare.zone"), *(t(f"compare.metric.{m}") for m in metrics)]
+            # in the unit the header names, as the KPIs (MWh → 万千瓦时)
+            scale = {m: float(kpi_value(m, 1.0) or 1.0) for m in metrics}
             z_rows = [
                 [
                     str(z),
-                    *(_signed(float(v), 2 if m.endswith("_after") else 1) for m, v in r.items()),
+                    *(
+                        _signed(float(v) * scale[m], 2 if m.endswith("_after") else 1)
+                        for m, v in r.items()
+                    ),
                 ]
                 for z, r in delta.iterrows()
             ]

@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Export the run; print the files written; exit 0."""
     from allocator.export import export
-    from allocator.runs import load_run
+    from allocator.runs import load_run, run_name
 
     started = time.perf_counter()
     if args.out:
@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     lang = args.export_lang or get_lang()
     files = export(the_run, args.formats, args.out, lang=lang, zone=args.zone)
     out = args.out or str(the_run.path / "export")
+    print(t("export.cli.run_name", lang, name=run_name(the_run, lang)))
     for f in files:
         print(f)
     seconds = f"{time.perf_counter() - started:.1f}"

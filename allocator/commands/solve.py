@@ -21,6 +21,7 @@ from allocator.diagnosis import Diagnosis
 from allocator.errors import AllocatorError, ScenarioError
 from allocator.i18n import has, t
 from allocator.kpis import BEFORE_KPIS, Kpis, format_kpi, kpi_label, shown_kpis
+from allocator.runs import run_name
 from allocator.status import run_status_label
 from allocator.units import MWH_PER_WAN_KWH
 
@@ -114,6 +115,7 @@ def print_summary(result: Any, stream: Any = None) -> None:
         ),
     ]
     if result.run_path:
+        lines.append(f"{t('solve.cli.run_name')}: {run_name(result)}")
         lines.append(f"{t('solve.cli.run_folder')}: {result.run_path}")
     print("\n".join(lines), file=stream)
     if result.has_solution and len(result.zones):

@@ -120,25 +120,20 @@ def run(args: argparse.Namespace) -> int:
         if runner.dashboard_link:
             print(t("sweep.cli.dashboard", url=runner.dashboard_link), file=sys.stderr, flush=True)
 
-    runner = None
-    if args.scheduler is None and args.workers is not None:
-        runner = Runner(n_workers=args.workers)
-    try:
-        result = run_sweep(
-            scenario,
-            vary=vary,
-            monte_carlo=mc,
-            settings=settings,
-            out_dir=args.out,
-            runner=runner,
-            scheduler=args.scheduler,
-            progress=ProgressBar(),
-            on_runner=announce,
-            kpi=args.kpi,
-        )
-    finally:
-        if runner is not None:
-            runner.close()
+    # the cluster is started (or the scheduler reached) inside run_sweep, after the
+    # scenario is checked against its case: a refused sweep submits nothing
+    result = run_sweep(
+        scenario,
+        vary=vary,
+        monte_carlo=mc,
+        settings=settings,
+        out_dir=args.out,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+        progress=ProgressBar(),
+        on_runner=announce,
+        kpi=args.kpi,
+    )
     table = result.table
     for _, row in table.iterrows():
         line = t(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -203,6 +204,61 @@ def read_policy(name_or_path: str | os.PathLike[str], _seen: tuple[Path, ...] = 
     merged = _deep_merge(merged, data)
     merged["__path__"] = str(path)
     return merged
+
+
+RULE_MESSAGE = "land.error.bad_rule"
+"""The message of a bad value in a rule file (land, supply, mixed use, A-class thresholds)."""
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    """A policy file read for a loader: its merged data, its path and its bad-value errors.
+
+    The policy loaders (:mod:`allocator.land`, :mod:`allocator.land_supply`,
+    :mod:`allocator.pricing`) share it, so a bad value is refused the same way in
+    each: one :class:`ScenarioError` naming the file, the item (key, or
+    ``rule[k]`` row) and what is wrong, in the loader's ``message``.
+    """
+
+    data: dict[str, Any]
+    path: str
+    message: str = RULE_MESSAGE
+    """The i18n key of a bad value (fields ``path``, ``item``, ``why``)."""
+
+    @classmethod
+    def read(cls, name_or_path: str | os.PathLike[str], message: str = RULE_MESSAGE) -> PolicyFile:
+        """Read a policy by name (``allocator/policy/<name>.toml``) or path: :func:`read_policy`."""
+        data = read_policy(name_or_path)
+        return cls(data, str(data.get("__path__", name_or_path)), message)
+
+    def bad(self, item: str, why: str) -> ScenarioError:
+        """Return the error of a bad value: this file, ``item``, ``why`` (how to fix it)."""
+        return ScenarioError(t(self.message, path=self.path, item=item, why=why))
+
+    def number(
+        self, table: Mapping[str, Any], key: str, item: str | None = None, positive: bool = False
+    ) -> float:
+        """Return ``table[key]`` as a number, or raise :meth:`bad` naming ``item`` (or ``key``).
+
+        A missing, non-numeric, non-finite or negative value (zero too when
+        ``positive``) is refused.
+        """
+        item = key if item is None else item
+        if key not in table:
+            raise self.bad(item, t("land.error.missing"))
+        try:
+            value = float(table[key])
+        except (TypeError, ValueError):
+            raise self.bad(item, t("land.error.not_number")) from None
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            why = "land.error.not_positive" if positive else "land.error.negative"
+            raise self.bad(item, t(why))
+        return value
+
+    @property
+    def source(self) -> dict[str, str]:
+        """The file's ``[source]`` table (document, number, URL…) as text."""
+        return {str(k): str(v) for k, v in (self.data.get("source") or {}).items()}
 
 
 def _bad(path: str, key: str, why: str) -> ScenarioError:
