@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from models.allocation import CAP_FAMILIES, Built
+from models.solver.bound import lagrangian_relaxation
 from models.solver.greedy import greedy_plan
 from models.solver.highs_api import _hrun, _solve_quiet, highspy
 from models.solver.problem import _col_objective, direction_of, model_lp, sense_of
@@ -520,6 +521,12 @@ def _lp_rounding_start(
             col, bound = relaxation
             xv = col[xi] if len(xi) else np.zeros(0)
             yv = col[yi]
+        elif len(built.x_col) > CG_MIN_PAIRS and best is not None:  # firms priced apart
+            agg = lagrangian_relaxation(
+                built, lp, best[0], relax_end, mat, row_names, seed, rel_gap
+            )
+            if agg is not None:
+                xv, yv, bound = agg
         elif len(built.x_col) > CG_MIN_PAIRS:
             agg = _aggregated_relaxation(
                 built,
