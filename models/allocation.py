@@ -1950,14 +1950,14 @@ def _zone_land(data: ModelData, prep: _Prep) -> tuple[np.ndarray, np.ndarray]:
     held = (occ >= 0) & (pz >= 0)
     held &= ~prep.app[np.maximum(occ, 0)]
     cells = occ[held] * prep.Z + pz[held]  # (firm, zone) as one index: one bincount
-    firm_land = np.bincount(cells, area[held], prep.F * prep.Z).reshape(prep.F, prep.Z)
-    pair_land = np.zeros((prep.C, prep.Z))
+    firm_land = np.bincount(cells, area[held], prep.F * prep.Z).astype(float)
+    pair_land = np.zeros(prep.C * prep.Z)
     if prep.C:
         rep_c, plots = prep.incidence(d)
         ok = pz[plots] >= 0
         cells = rep_c[ok] * prep.Z + pz[plots][ok]
-        pair_land = np.bincount(cells, area[plots][ok], prep.C * prep.Z).reshape(prep.C, prep.Z)
-    return firm_land, pair_land
+        pair_land = np.bincount(cells, area[plots][ok], prep.C * prep.Z).astype(float)
+    return firm_land.reshape(prep.F, prep.Z), pair_land.reshape(prep.C, prep.Z)
 
 
 def _knapsack_most(
