@@ -124,7 +124,7 @@ def test_the_lagrangian_bound_is_close_to_the_lp_bound_on_a_province_case():
 
 
 def test_the_lagrangian_path_end_to_end_reaches_the_optimum(monkeypatch):
-    """Above CG_MIN_PAIRS (here: always) a greedy plan, the Lagrangian bound, rounding, HiGHS."""
+    """Above CG_MIN_PAIRS (here: always) a greedy plan, the Lagrangian bound, rounding, HiGHS."""  # noqa: E501
     from models.solver import Status, run
     from models.solver import start as ms
 
@@ -137,8 +137,17 @@ def test_the_lagrangian_path_end_to_end_reaches_the_optimum(monkeypatch):
         lambda *a, **k: calls.append(1) or lagrangian_relaxation(*a, **k),
     )
     d = synthetic.province(0.03, seed=12)
-    sol = run(build(d, P), rel_gap=1e-6, time_limit_s=20)
+    events: list[dict] = []
+    sol = run(build(d, P), rel_gap=1e-6, time_limit_s=20, progress=events.append)
     ref = run(build(d, P), rel_gap=1e-6, time_limit_s=20, heuristic=False)
     assert calls
+    # the greedy plan is reported before the relaxation, against the box bound; then the
+    # rounded plan against the Lagrangian bound (a time to first plan a reader can trust)
+    assert len(events) >= 2
+    first, second = events[0], events[1]
+    assert np.isfinite(first["objective"])
+    assert np.isfinite(first["gap"])
+    assert first["bound"] > second["bound"] >= sol.best_bound - 1e-9 * abs(sol.best_bound)
+    assert first["time_s"] <= second["time_s"]
     assert sol.status == ref.status == Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, rel=2e-6)

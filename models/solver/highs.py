@@ -264,6 +264,7 @@ def _run_highs(
                 session.keep_relaxation if session is not None and relaxation is None else None
             ),
             row_names=names,
+            progress=progress,
         )
     if start is not None:
         _, lp_bound, col = start

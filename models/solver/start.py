@@ -17,6 +17,7 @@ from models.solver.bound import lagrangian_relaxation
 from models.solver.greedy import greedy_plan
 from models.solver.highs_api import _hrun, _solve_quiet, highspy
 from models.solver.problem import _col_objective, direction_of, model_lp, sense_of
+from models.solver.solution import Progress, report_start
 from models.status import Status, classify
 
 
@@ -466,6 +467,7 @@ def _lp_rounding_start(
     rins_gap: float | None = None,
     keep_relaxation: Callable[[Any], None] | None = None,
     row_names: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[float, float, np.ndarray] | None:
     """LP-relaxation bound plus a rounded incumbent: ``(objective, bound, columns)``.
 
@@ -486,10 +488,12 @@ def _lp_rounding_start(
     e.g. re-solved from a held basis) replaces solving it here; ``rins_gap`` is
     the relative gap of the RINS sub-MIP (default ``rel_gap``); ``keep_relaxation``
     receives the relaxation's ``Highs`` (see :func:`_lp_relaxation`); ``row_names``
-    names ``lp``'s rows (see :func:`_aggregated_relaxation`).
+    names ``lp``'s rows (see :func:`_aggregated_relaxation`); ``progress`` hears of the
+    greedy plan as soon as it exists (with the box bound), before the relaxation.
     Returns None when no plan was found (then HiGHS starts cold).
     """
-    t_end = time.perf_counter() + time_limit_s
+    t_begin = time.perf_counter()
+    t_end = t_begin + time_limit_s
     integ = list(lp.integrality_)
     cont = highspy.HighsVarType.kContinuous  # type: ignore[union-attr]
     lp.integrality_ = [cont] * lp.num_col_
@@ -507,6 +511,10 @@ def _lp_rounding_start(
         best: tuple[float, np.ndarray] | None = None
         if len(built.x_col) >= GREEDY_MIN_PAIRS:
             best = _greedy_start(built, lp, lo0, up0, xi, yi, t_end, mat)
+            if best is not None:  # a plan before any relaxation: say so (against the box bound)
+                box = _box_bound(lp, sense)
+                gap = classify(True, best[0], box, rel_gap, direction_of(built))[1]
+                report_start(progress, time.perf_counter() - t_begin, best[0], box, gap)
         if start_plan is not None:
             y_s, x_s = (np.where(np.asarray(v, float) > 0.5, 1.0, 0.0) for v in start_plan)
             if y_s.shape == yi.shape and x_s.shape == xi.shape:
