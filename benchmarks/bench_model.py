@@ -384,6 +384,11 @@ def cbc_alone(mps: Path, limit: float) -> dict[str, Any]:
     return {"cbc_gap_at_limit": gap, "cbc_wall_s": wall, "cbc_overrun_s": max(0.0, wall - limit)}
 
 
+def _finite(x: Any) -> Any:
+    """``x``, or None for a float that is not finite (JSON has no infinity: a gap of "—")."""
+    return None if isinstance(x, float) and not math.isfinite(x) else x
+
+
 def _fmt(x: Any, spec: str = ".2f", none: str = "—") -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return none
@@ -548,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
             "province_whatif_warm_gap",
             "province_whatif_objective_diff",
         ]
-        objs = [{k: r.get(k) for k in keep if k in r or "whatif" not in k} for r in rows]
+        objs = [{k: _finite(r.get(k)) for k in keep if k in r or "whatif" not in k} for r in rows]
         Path(args.json).write_text(json.dumps(objs, indent=2), encoding="utf-8")
         print(f"wrote {args.json}")
     return 0 if len(rows) == len(scales) else 1
