@@ -18,13 +18,14 @@ that multiplier counts as 0. The sums are exact (``math.fsum``) and a margin of
 1e-9 of the terms' magnitude covers the rounding of the products, so the bound
 is valid in floating point too.
 
-:func:`relaxation_bound` is what the start heuristics call at province scale
-(above ``CG_MIN_PAIRS`` candidate pairs): the interior-point method on the
-relaxation without ``plot_once`` and with one pair per (firm, zone, control
-unit) (:func:`models.solver.start._aggregate_keep`), crossover off and a loose
-tolerance, its row duals turned into a bound on the *whole* model by
-:func:`dual_bound` — the bound does not rest on the dominance argument that
-keeps only one pair per group, nor on the accuracy of the interior-point solve.
+:func:`lagrangian_relaxation` is the bound the start heuristics use at province
+scale (above ``CG_MIN_PAIRS`` candidate pairs): the relaxation without
+``plot_once`` and with one pair per (firm, zone, control unit)
+(:func:`_aggregate_keep`), the rows coupling firms priced by multipliers, the
+rest solved per firm; its bound is :func:`dual_bound` of the *whole* model, so
+it rests neither on the one-pair-per-group argument nor on any solve's accuracy.
+The sub-matrix helpers (:func:`_matrix`, :func:`_sub_lp`) live here, and
+:mod:`models.solver.start` imports them.
 """
 
 from __future__ import annotations
@@ -35,8 +36,77 @@ from typing import Any
 
 import numpy as np
 
+from models.allocation import Built
 from models.solver.highs_api import _hrun, highspy
 from models.solver.problem import sense_of
+
+
+def _aggregate_keep(built: Built) -> np.ndarray:
+    """Return the pairs the aggregated relaxation keeps: largest per (firm, zone, unit), locked."""
+    d = built.data
+    cf = np.asarray(d.cand_firm, np.int64)
+    cb = np.asarray(d.cand_parcel, np.int64)
+    if not len(cf):
+        return np.zeros(0, dtype=np.int64)
+    cap = np.minimum(d.oreq[cf], d.va_mu[cf] * np.asarray(d.parcel_area_mu)[cb])
+    zone = np.asarray(d.parcel_zone, np.int64)[cb]
+    unit = np.asarray(d.parcel_unit, np.int64)[cb] + 1
+    key = (cf * (d.n_zones + 1) + zone) * (d.n_units + 2) + unit
+    o = np.lexsort((-cap, key))
+    first = np.r_[True, key[o][1:] != key[o][:-1]]
+    lockp = np.flatnonzero(np.asarray(d.locked)[cf] & (np.asarray(d.locked_parcel)[cf] == cb))
+    return np.union1d(o[first], lockp)
+
+
+def _matrix(lp: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(row of each entry, column index, value)`` of ``lp``'s row-wise matrix.
+
+    highspy hands the matrix out as Python lists; read them once per run.
+    """
+    start = np.asarray(lp.a_matrix_.start_, dtype=np.int64)
+    idx = np.asarray(lp.a_matrix_.index_, dtype=np.int64)
+    val = np.asarray(lp.a_matrix_.value_, dtype=float)
+    row_of = np.repeat(np.arange(lp.num_row_), np.diff(start))
+    return row_of, idx, val
+
+
+def _sub_lp(
+    lp: Any,
+    col_keep: np.ndarray,
+    row_keep: np.ndarray,
+    mat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> Any:
+    """Return the continuous LP of ``lp`` (row-wise matrix) on the kept columns and rows.
+
+    Dropping a column fixes it at 0; dropping a row relaxes it. ``mat`` is
+    :func:`_matrix` of ``lp`` when the caller already has it.
+    """
+    row_of, idx, val = mat if mat is not None else _matrix(lp)
+    m = lp.num_row_
+    cols = np.flatnonzero(col_keep)
+    rows = np.flatnonzero(row_keep)
+    newcol = np.full(lp.num_col_, -1, dtype=np.int64)
+    newcol[cols] = np.arange(len(cols))
+    newrow = np.full(m, -1, dtype=np.int64)
+    newrow[rows] = np.arange(len(rows))
+    ent = col_keep[idx] & row_keep[row_of]
+    sub = highspy.HighsLp()  # type: ignore[union-attr]
+    sub.num_col_, sub.num_row_ = len(cols), len(rows)
+    sub.col_cost_ = np.asarray(lp.col_cost_, dtype=float)[cols]
+    sub.col_lower_ = np.asarray(lp.col_lower_, dtype=float)[cols]
+    sub.col_upper_ = np.asarray(lp.col_upper_, dtype=float)[cols]
+    sub.row_lower_ = np.asarray(lp.row_lower_, dtype=float)[rows]
+    sub.row_upper_ = np.asarray(lp.row_upper_, dtype=float)[rows]
+    sub.offset_ = lp.offset_
+    sub.a_matrix_.format_ = highspy.MatrixFormat.kRowwise  # type: ignore[union-attr]
+    sub.a_matrix_.num_col_, sub.a_matrix_.num_row_ = len(cols), len(rows)
+    sstart = np.zeros(len(rows) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(newrow[row_of[ent]], minlength=len(rows)), out=sstart[1:])
+    sub.a_matrix_.start_ = sstart
+    sub.a_matrix_.index_ = newcol[idx[ent]].astype(np.int32)
+    sub.a_matrix_.value_ = val[ent]
+    return sub
+
 
 BOUND_MARGIN = 1e-9
 """Share of the bound's terms' magnitude given away to cover floating-point rounding."""
@@ -63,8 +133,6 @@ def dual_bound(
     (see the module docstring); ``-inf`` when a column with an infinite bound
     has a reduced cost of the wrong sign (the multipliers prove nothing).
     """
-    from models.solver.start import _matrix  # start imports this module
-
     cost, lo, up, rl, ru = _arrays(lp)
     row_of, idx, val = mat if mat is not None else _matrix(lp)
     y = np.nan_to_num(np.asarray(row_dual, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
@@ -166,8 +234,6 @@ def lagrangian_relaxation(
     :data:`SUBGRADIENT_ROUNDS` rounds, or at ``deadline``
     (``time.perf_counter()``); None when not even one round finished.
     """
-    from models.solver.start import _aggregate_keep, _matrix, _sub_lp  # start imports this module
-
     MS = highspy.HighsModelStatus  # noqa: N806
     sense = sense_of(built)
     mat = mat if mat is not None else _matrix(lp)
