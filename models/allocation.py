@@ -1947,16 +1947,17 @@ def _zone_land(data: ModelData, prep: _Prep) -> tuple[np.ndarray, np.ndarray]:
     occ = np.asarray(d.plot_occupant, dtype=np.int64)
     pz = np.asarray(d.plot_zone, dtype=np.int64)
     area = np.asarray(d.plot_area_mu, float)
-    firm_land = np.zeros((prep.F, prep.Z))
     held = (occ >= 0) & (pz >= 0)
     held &= ~prep.app[np.maximum(occ, 0)]
-    np.add.at(firm_land, (occ[held], pz[held]), area[held])
-    pair_land = np.zeros((prep.C, prep.Z))
+    cells = occ[held] * prep.Z + pz[held]  # (firm, zone) as one index: one bincount
+    firm_land = np.bincount(cells, area[held], prep.F * prep.Z).astype(float)
+    pair_land = np.zeros(prep.C * prep.Z)
     if prep.C:
         rep_c, plots = prep.incidence(d)
         ok = pz[plots] >= 0
-        np.add.at(pair_land, (rep_c[ok], pz[plots][ok]), area[plots][ok])
-    return firm_land, pair_land
+        cells = rep_c[ok] * prep.Z + pz[plots][ok]
+        pair_land = np.bincount(cells, area[plots][ok], prep.C * prep.Z).astype(float)
+    return firm_land.reshape(prep.F, prep.Z), pair_land.reshape(prep.C, prep.Z)
 
 
 def _knapsack_most(
@@ -1966,7 +1967,8 @@ def _knapsack_most(
 
     Outputs start at ``low``; items of use ≤ 0 fill at once (a negative use, as
     in the intensity row Σ (en − κ) o ≤ 0, makes room), then what the cap leaves
-    goes to the best gain per unit of use first. ``inf`` when the cap is not finite.
+    goes to the best gain per unit of use first (whole items by the cumulative use,
+    then a share of the next: no loop per item). ``inf`` when the cap is not finite.
     """
     if not np.isfinite(cap):
         return float("inf")
@@ -1975,13 +1977,18 @@ def _knapsack_most(
     free = (use <= 0) & (gain > 0)
     total += float(gain[free] @ room[free])
     left = cap - float(use @ low) - float(use[free] @ room[free])
+    if left <= 0:
+        return total
     cand = np.flatnonzero((use > 0) & (gain > 0) & (room > 0))
-    for i in cand[np.argsort(-(gain[cand] / use[cand]), kind="stable")]:
-        if left <= 0:
-            break
-        step = min(room[i], left / use[i])
-        total += gain[i] * step
-        left -= use[i] * step
+    order = cand[np.argsort(-(gain[cand] / use[cand]), kind="stable")]
+    # fill by the cumulative use: items whose room fits whole, then a share of the next
+    filled = np.cumsum(use[order] * room[order])
+    whole = int(np.searchsorted(filled, left, side="right"))
+    total += float(gain[order[:whole]] @ room[order[:whole]])
+    if whole < len(order):
+        i = order[whole]
+        rest = left - (float(filled[whole - 1]) if whole else 0.0)
+        total += float(gain[i]) * min(float(room[i]), rest / float(use[i]))
     return total
 
 
@@ -2051,8 +2058,7 @@ def a_class_bounds(data: ModelData, params: ModelParams) -> tuple[np.ndarray, np
     most_parcel = np.zeros((prep.F, Z))
     if prep.C:
         _, pair_land = _zone_land(d, prep)
-        for z in range(Z):
-            np.maximum.at(most_parcel[:, z], prep.cf, pair_land[:, z])
+        np.maximum.at(most_parcel, prep.cf, pair_land)
     # projects add at most their largest parcel each (on a freed plot they only replace land)
     high[:, 2] = held + np.minimum(open_covered, most_parcel.sum(axis=0))
     low[:, 2] = np.bincount(pz[ok], (area * forced)[ok], minlength=Z)

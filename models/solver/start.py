@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from models.allocation import CAP_FAMILIES, Built
+from models.solver.bound import _aggregate_keep, _matrix, _sub_lp, lagrangian_relaxation
 from models.solver.greedy import greedy_plan
 from models.solver.highs_api import _hrun, _solve_quiet, highspy
 from models.solver.problem import _col_objective, direction_of, model_lp, sense_of
@@ -202,73 +203,6 @@ def _lp_relaxation(
         keep_highs(h)
     sign = sense_of(built)
     return col, sign * float(h.getInfo().objective_function_value)
-
-
-def _aggregate_keep(built: Built) -> np.ndarray:
-    """Return the pairs the aggregated relaxation keeps: largest per (firm, zone, unit), locked."""
-    d = built.data
-    cf = np.asarray(d.cand_firm, np.int64)
-    cb = np.asarray(d.cand_parcel, np.int64)
-    if not len(cf):
-        return np.zeros(0, dtype=np.int64)
-    cap = np.minimum(d.oreq[cf], d.va_mu[cf] * np.asarray(d.parcel_area_mu)[cb])
-    zone = np.asarray(d.parcel_zone, np.int64)[cb]
-    unit = np.asarray(d.parcel_unit, np.int64)[cb] + 1
-    key = (cf * (d.n_zones + 1) + zone) * (d.n_units + 2) + unit
-    o = np.lexsort((-cap, key))
-    first = np.r_[True, key[o][1:] != key[o][:-1]]
-    lockp = np.flatnonzero(np.asarray(d.locked)[cf] & (np.asarray(d.locked_parcel)[cf] == cb))
-    return np.union1d(o[first], lockp)
-
-
-def _matrix(lp: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(row of each entry, column index, value)`` of ``lp``'s row-wise matrix.
-
-    highspy hands the matrix out as Python lists; read them once per run.
-    """
-    start = np.asarray(lp.a_matrix_.start_, dtype=np.int64)
-    idx = np.asarray(lp.a_matrix_.index_, dtype=np.int64)
-    val = np.asarray(lp.a_matrix_.value_, dtype=float)
-    row_of = np.repeat(np.arange(lp.num_row_), np.diff(start))
-    return row_of, idx, val
-
-
-def _sub_lp(
-    lp: Any,
-    col_keep: np.ndarray,
-    row_keep: np.ndarray,
-    mat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-) -> Any:
-    """Return the continuous LP of ``lp`` (row-wise matrix) on the kept columns and rows.
-
-    Dropping a column fixes it at 0; dropping a row relaxes it. ``mat`` is
-    :func:`_matrix` of ``lp`` when the caller already has it.
-    """
-    row_of, idx, val = mat if mat is not None else _matrix(lp)
-    m = lp.num_row_
-    cols = np.flatnonzero(col_keep)
-    rows = np.flatnonzero(row_keep)
-    newcol = np.full(lp.num_col_, -1, dtype=np.int64)
-    newcol[cols] = np.arange(len(cols))
-    newrow = np.full(m, -1, dtype=np.int64)
-    newrow[rows] = np.arange(len(rows))
-    ent = col_keep[idx] & row_keep[row_of]
-    sub = highspy.HighsLp()  # type: ignore[union-attr]
-    sub.num_col_, sub.num_row_ = len(cols), len(rows)
-    sub.col_cost_ = np.asarray(lp.col_cost_, dtype=float)[cols]
-    sub.col_lower_ = np.asarray(lp.col_lower_, dtype=float)[cols]
-    sub.col_upper_ = np.asarray(lp.col_upper_, dtype=float)[cols]
-    sub.row_lower_ = np.asarray(lp.row_lower_, dtype=float)[rows]
-    sub.row_upper_ = np.asarray(lp.row_upper_, dtype=float)[rows]
-    sub.offset_ = lp.offset_
-    sub.a_matrix_.format_ = highspy.MatrixFormat.kRowwise  # type: ignore[union-attr]
-    sub.a_matrix_.num_col_, sub.a_matrix_.num_row_ = len(cols), len(rows)
-    sstart = np.zeros(len(rows) + 1, dtype=np.int32)
-    np.cumsum(np.bincount(newrow[row_of[ent]], minlength=len(rows)), out=sstart[1:])
-    sub.a_matrix_.start_ = sstart
-    sub.a_matrix_.index_ = newcol[idx[ent]].astype(np.int32)
-    sub.a_matrix_.value_ = val[ent]
-    return sub
 
 
 def _aggregated_relaxation(
@@ -536,6 +470,12 @@ def _lp_rounding_start(
             col, bound = relaxation
             xv = col[xi] if len(xi) else np.zeros(0)
             yv = col[yi]
+        elif len(built.x_col) > CG_MIN_PAIRS and best is not None:  # firms priced apart
+            agg = lagrangian_relaxation(
+                built, lp, best[0], relax_end, mat, row_names, seed, rel_gap
+            )
+            if agg is not None:
+                xv, yv, bound = agg
         elif len(built.x_col) > CG_MIN_PAIRS:
             agg = _aggregated_relaxation(
                 built,
