@@ -130,6 +130,7 @@ def test_the_lagrangian_path_end_to_end_reaches_the_optimum(monkeypatch):
 
     monkeypatch.setattr(ms, "CG_MIN_PAIRS", 0)
     monkeypatch.setattr(ms, "GREEDY_MIN_PAIRS", 0)
+    monkeypatch.setattr(ms, "IPM_MAX_PAIRS", -1)  # the Lagrangian, not the interior point first
     calls = []
     monkeypatch.setattr(
         ms,
@@ -151,3 +152,25 @@ def test_the_lagrangian_path_end_to_end_reaches_the_optimum(monkeypatch):
     assert first["time_s"] <= second["time_s"]
     assert sol.status == ref.status == Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, rel=2e-6)
+
+
+@pytest.mark.parametrize(("seed", "data", "best"), CASES, ids=[str(c[0]) for c in CASES])
+def test_the_aggregated_relaxation_bound_is_the_whole_models_lagrangian(seed, data, best):
+    """The interior-point relaxation's bound is ``dual_bound`` of the whole model at its duals.
+
+    So it bounds the LP (and the brute-forced optimum) whether or not dropping the
+    smaller pairs of a (firm, zone, unit) group is a relaxation (rows that count land).
+    """
+    from models.solver.start import _aggregated_relaxation
+
+    built = build(data, P)
+    lp, _, _, _ = model_lp(built, CAP_FAMILIES)
+    sense = sense_of(built)
+    lp_opt, _ = _lp_optimum(lp)
+    out = _aggregated_relaxation(built, 1, 0, 30.0, lp=lp)
+    assert out is not None
+    _, _, bound = out
+    tol = 1e-7 * max(1.0, abs(best))
+    assert bound >= best - tol
+    assert bound >= sense * lp_opt - tol
+    assert bound <= sense * _box(lp) + tol
