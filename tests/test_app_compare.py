@@ -71,7 +71,8 @@ def test_compare_two_real_runs(solved_runs, tmp_path, monkeypatch):
     plots = pd.read_parquet(tight / "plots.parquet").set_index("plot_id")
     assert changed.loc["P05", "zone_name"] == zone_names[plots.loc["P05", "zone_id"]]
     heads = {c: h for c, h in shown_columns(changed_table)}
-    assert heads["outcome_a"] == "基准情景结果" and heads["outcome_b"] == "对比情景结果"
+    assert heads["outcome_a"] == "基准情景结果"
+    assert heads["outcome_b"] == "对比情景结果"
     assert heads["zone_name"] == "综保区"
 
     # the full key-figure table: the runs' names as headers, KPI labels with units

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ from allocator import (
 )
 from allocator import title_in as run_title_in
 from allocator.errors import AllocatorError
+from allocator.scoring.method import POLICY_DIR
 from allocator.ui import store as store_app
 
 log = logging.getLogger("allocator.ui")
@@ -274,6 +276,23 @@ def get_scores(case: Any, method: str = "huangyan_2022") -> Any | None:
 def list_methods() -> list[str]:
     """Return the complete scoring methods shipped in ``allocator/policy``, default first."""
     return list(available_methods()) or ["huangyan_2022"]
+
+
+def method_title(name: str) -> str:
+    """Return a scoring method's title for people (``ui.choice.<name>``, else the file's title).
+
+    A method file without a locale entry is named by its own ``title``; its
+    file name is shown only when it has neither.
+    """
+    key = f"ui.choice.{name}"
+    if i18n.has(key):
+        return t(key)
+    path = POLICY_DIR / f"{name}.toml"
+    try:
+        title = tomllib.loads(path.read_text(encoding="utf-8")).get("title")
+    except (OSError, tomllib.TOMLDecodeError):
+        title = None
+    return str(title) if title else name
 
 
 def list_scenarios() -> list[Path]:
