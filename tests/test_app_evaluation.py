@@ -9,6 +9,7 @@ from app_helpers import open_page, texts, write_tiny_case
 
 import allocator
 from allocator.case.testing import tiny_case
+from allocator.ui.summaries import reason_width
 
 
 @pytest.fixture
@@ -37,7 +38,8 @@ def test_scores_of_the_case(tiny_env):
     assert main.loc[rated.index, "rank"].tolist() == [f"{int(r)}" for r in rated]
     # the reason column is wide enough to read (the screenshot cut it off)
     config = json.loads(at.dataframe[0].proto.columns)
-    assert config["reason"]["width"] == "large"
+    assert config["reason"]["width"] == reason_width(expected["reason"]) == 240  # no reasons
+
     at.selectbox(key="eval_firm").set_value("F002").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["得分"] == f"{expected.loc['F002', 'score']:,.2f}"
@@ -47,6 +49,15 @@ def test_scores_of_the_case(tiny_env):
     config = json.loads(detail.proto.columns)
     assert not any((config.get(c) or {}).get("hidden") for c in ("指标", "数值", "单项得分"))
     assert at.get("download_button")[0].label == "下载评价工作簿（xlsx）"
+
+
+def test_reason_width_fits_the_longest_reason():
+    import pandas as pd
+
+    # 17 Chinese characters = 34 half-ems × 7 px + 24 px of padding
+    assert reason_width(pd.Series(["新办企业（不足评价年限），暂不定档", None])) == 262
+    assert reason_width(pd.Series(["x" * 500])) == 640  # beyond that the table scrolls
+    assert reason_width(None) == 240
 
 
 def test_uploaded_spreadsheet_with_chinese_headers(tiny_env, tmp_path):

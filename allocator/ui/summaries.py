@@ -207,3 +207,14 @@ def changed_plots_shown(
             "firm_b": firm("firm_id_after_b"),
         }
     )
+
+
+def reason_width(reasons: pd.Series | None) -> int:
+    """Return a pixel width that shows the longest reason whole (a table cell never wraps).
+
+    About 7 px per half-em (a Chinese character is two), with room for the padding;
+    at least 240 px and at most 640 px (the table scrolls sideways beyond that).
+    """
+    texts = [] if reasons is None else [str(r) for r in reasons.dropna()]
+    widest = max((sum(2 if ord(c) > 0x2E80 else 1 for c in r) for r in texts), default=0)
+    return int(min(640, max(240, 7 * widest + 24)))

@@ -38,6 +38,7 @@ from allocator.ui.common import (
     show_table,
     t,
 )
+from allocator.ui.summaries import reason_width
 
 
 def source(case: Any) -> Any | None:
@@ -269,7 +270,9 @@ def render() -> None:
         column_config={
             "score": st.column_config.NumberColumn(t("ui.col.score"), format="%.2f"),
             "rank": st.column_config.TextColumn(t("ui.col.rank")),
-            "reason": st.column_config.TextColumn(column_label("reason"), width="large"),
+            "reason": st.column_config.TextColumn(
+                column_label("reason"), width=reason_width(shown.get("reason"))
+            ),
         },
     )
     with st.expander(t("ui.eval.all_columns")):
