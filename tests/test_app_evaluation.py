@@ -97,3 +97,12 @@ def test_methods_and_price_impacts(tiny_env):
     at.selectbox(key="eval_method").set_value("minmax_example").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["企业数"] == "6"
+
+
+def test_every_shipped_method_has_a_title():
+    """The method lists (evaluation page, what-if form) name each method for people."""
+    from allocator.ui.common import list_methods, method_title
+
+    for name in list_methods():
+        assert method_title(name) != name
+        assert "_" not in method_title(name)

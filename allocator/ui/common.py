@@ -34,6 +34,7 @@ from allocator import (
 )
 from allocator import title_in as run_title_in
 from allocator.errors import AllocatorError
+from allocator.safety import safe_child
 from allocator.scoring.method import POLICY_DIR
 from allocator.ui import store as store_app
 
@@ -287,7 +288,7 @@ def method_title(name: str) -> str:
     key = f"ui.choice.{name}"
     if i18n.has(key):
         return t(key)
-    path = POLICY_DIR / f"{name}.toml"
+    path = safe_child(POLICY_DIR, name, ".toml")  # a shipped method: its name is a file stem
     try:
         title = tomllib.loads(path.read_text(encoding="utf-8")).get("title")
     except (OSError, tomllib.TOMLDecodeError):
