@@ -14,7 +14,6 @@ import hashlib
 import logging
 import os
 import tempfile
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from allocator import (
     available_methods,
     i18n,
     load_case_cached,
+    load_method,
     load_run,
     plot_overlays,
     run_name,
@@ -34,8 +34,6 @@ from allocator import (
 )
 from allocator import title_in as run_title_in
 from allocator.errors import AllocatorError
-from allocator.safety import safe_child
-from allocator.scoring.method import POLICY_DIR
 from allocator.ui import store as store_app
 
 log = logging.getLogger("allocator.ui")
@@ -288,10 +286,9 @@ def method_title(name: str) -> str:
     key = f"ui.choice.{name}"
     if i18n.has(key):
         return t(key)
-    path = safe_child(POLICY_DIR, name, ".toml")  # a shipped method: its name is a file stem
     try:
-        title = tomllib.loads(path.read_text(encoding="utf-8")).get("title")
-    except (OSError, tomllib.TOMLDecodeError):
+        title = getattr(load_method(name), "title", None)
+    except Exception:  # noqa: BLE001 - a method that does not load is named by its name
         title = None
     return str(title) if title else name
 

@@ -23,7 +23,6 @@ from allocator import (
     run_status_label,
     shown_kpis,
 )
-from allocator.export.data import value_label
 from allocator.i18n import has
 from allocator.ui import maps
 from allocator.ui.common import (
@@ -223,7 +222,7 @@ def firm_table(run: Any, key: str) -> None:
     pick_kind = c3.multiselect(
         t("ui.filter.kind"),
         kinds,
-        format_func=fixed(lambda k: str(value_label(k, lang()))),  # 现有企业, not existing
+        format_func=fixed(lambda k: t(f"export.value.{k}") if has(f"export.value.{k}") else k),
         key=f"{key}_kind",
     )
     served = c4.selectbox(

@@ -155,8 +155,11 @@ def key_figures(comparison: Any, lang: str | None = None) -> pd.DataFrame:
     gap as a percentage, KPIs as :func:`allocator.format_kpi` shows them (— when
     a run has no plan).
     """
-    from allocator import format_kpi, status_label
-    from allocator.compare import RUN_ROWS, row_label
+    from allocator import format_kpi, kpi_label, status_label
+    from allocator.i18n import has, t
+
+    def row_label(key: str) -> str:  # a solve row (compare.kpi.*) or a KPI, as compare names it
+        return t(f"compare.kpi.{key}", lang) if has(f"compare.kpi.{key}") else kpi_label(key, lang)
 
     def cell(key: str, value: Any) -> str:
         missing = value is None or (isinstance(value, float) and not np.isfinite(value))
@@ -164,14 +167,14 @@ def key_figures(comparison: Any, lang: str | None = None) -> pd.DataFrame:
             return "—" if missing else status_label(str(value), lang)
         if key == "gap":
             return "—" if missing else f"{float(value) * 100:.2f} %"
-        if key in RUN_ROWS:
+        if key in ("objective", "solve_seconds"):
             return "—" if missing else f"{float(value):,.1f}"
         return format_kpi(key, None if missing else float(value))
 
     kpis = comparison.kpis
     out = pd.DataFrame(
         {str(c): [cell(str(k), v) for k, v in kpis[c].items()] for c in kpis.columns},
-        index=[row_label(str(k), lang) for k in kpis.index],
+        index=[row_label(str(k)) for k in kpis.index],
     )
     return out
 
@@ -185,7 +188,10 @@ def changed_plots_shown(
     ``firm_b`` (``_a`` the base run, ``_b`` the other); a plot's zone is the same
     in both runs.
     """
-    from allocator.export.data import outcome_label
+    from allocator.i18n import has, t
+
+    def outcome_label(o: str) -> str:  # the map legend's words (export.outcome.*)
+        return t(f"export.outcome.{o}", lang) if has(f"export.outcome.{o}") else o
 
     zone = changed.get("zone_id_a", pd.Series(None, index=changed.index, dtype=object))
     zone = zone.where(zone.notna(), changed.get("zone_id_b")).astype(object)
@@ -195,7 +201,7 @@ def changed_plots_shown(
         return values.astype(object).where(values.notna(), "—").astype(str)
 
     def outcome(col: str) -> pd.Series:
-        return changed[col].map(lambda o: "—" if pd.isna(o) else outcome_label(str(o), lang))
+        return changed[col].map(lambda o: "—" if pd.isna(o) else outcome_label(str(o)))
 
     return pd.DataFrame(
         {
