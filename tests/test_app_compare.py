@@ -10,6 +10,7 @@ import json
 
 import pandas as pd
 from app_helpers import open_page, texts, use_runs, write_tiny_case
+from test_app_language import shown_columns
 
 
 def served_total(run, column: str) -> float:
@@ -59,11 +60,26 @@ def test_compare_two_real_runs(solved_runs, tmp_path, monkeypatch):
     # A001 moves from P05 (base) to F004's plot P07 (tight): two plots change.
     assert "结果变化的地块：2 个" in body
     frames = [d.value for d in at.dataframe]
-    changed = next(f for f in frames if "outcome_a" in f.columns).set_index("plot_id")
+    changed_table = next(d for d in at.dataframe if "outcome_a" in d.value.columns)
+    changed = changed_table.value.set_index("plot_id")
     assert sorted(changed.index) == ["P05", "P07"]
-    assert changed.loc["P05", ["outcome_a", "outcome_b"]].tolist() == ["new_project", "vacant"]
-    assert changed.loc["P07", ["firm_id_after_a", "firm_id_after_b"]].tolist() == ["F004", "A001"]
-    assert changed.loc["P07", "outcome_b"] == "new_project"
+    # outcomes in words and zone names (not ids), under headers naming the run
+    assert changed.loc["P05", ["outcome_a", "outcome_b"]].tolist() == ["新落地项目", "空置"]
+    assert changed.loc["P07", ["firm_a", "firm_b"]].tolist() == ["F004", "A001"]
+    assert changed.loc["P07", "outcome_b"] == "新落地项目"
+    zone_names = pd.read_parquet(tight / "zones.parquet").set_index("zone_id")["name"]
+    plots = pd.read_parquet(tight / "plots.parquet").set_index("plot_id")
+    assert changed.loc["P05", "zone_name"] == zone_names[plots.loc["P05", "zone_id"]]
+    heads = {c: h for c, h in shown_columns(changed_table)}
+    assert heads["outcome_a"] == "基准情景结果"
+    assert heads["outcome_b"] == "对比情景结果"
+    assert heads["zone_name"] == "综保区"
+
+    # the full key-figure table: the runs' names as headers, KPI labels with units
+    full = next(d for d in at.dataframe if "综合能耗（吨标准煤）" in list(d.value.index))
+    assert [h for _, h in shown_columns(full)] == labels
+    assert full.value.loc["综合能耗（吨标准煤）"].tolist() == ["21,755", "11,430"]
+    assert full.value.loc["状态"].tolist() == ["已证最优", "已证最优"]
 
     # F004 is the one firm lost (A001 is served in both runs, on another plot).
     assert "企业得失：新增 0 家，失去 1 家" in body

@@ -35,7 +35,7 @@ def test_whatif_kpi_table_is_shown_in_planner_units(solved_runs, tmp_path, monke
     mwh = served_total(runs["tight"], "electricity_mwh")
     assert mwh > 0
     assert table.loc["用电量（万千瓦时）", "本情景"] == pytest.approx(mwh / 10)
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = {(m.proto.help or m.label): m.value for m in at.metric}
     assert metrics["用电量（万千瓦时）"] == format_kpi("electricity_mwh", mwh)
     assert format_kpi("electricity_mwh", mwh) == f"{mwh / 10:,.0f}"
 

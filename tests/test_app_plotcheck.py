@@ -42,6 +42,10 @@ def test_redline_plot_shows_overlap_and_not_eligible(tiny_env):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["红线占比"] == "25.00 %"
     assert metrics["红线重叠（亩）"] == "22.50"
+    # the zone by its name, as the case names it (not its id)
+    zones = tiny_case().zones.set_index("zone_id")["name"]
+    plots = tiny_case().plots.set_index("plot_id")["zone_id"]
+    assert metrics["综保区"] == zones[plots["P09"]]
     verdicts = _verdicts(at)
     assert not verdicts["eligible"].any()
     assert verdicts["reasons"].str.contains("redline").all()

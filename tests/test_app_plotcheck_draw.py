@@ -100,7 +100,7 @@ def test_drawn_polygon_over_the_red_line_sample_case(sample_env):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["红线占比"] == "57.57 %"
     assert metrics["红线重叠（亩）"] == "12.22"
-    assert metrics["综保区"] == "NBMS"
+    assert metrics["综保区"] == "宁波梅山综合保税区"  # its name, not the id NBMS
     assert at.error[0].value.startswith("不可落地")
     assert "与生态保护红线重叠 57.57 %（12.22 亩）" in at.warning[0].value
     assert "红线重叠示意" in all_text

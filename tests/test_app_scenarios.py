@@ -270,7 +270,7 @@ def test_a_saved_scenario_runs_the_same_from_the_cli(env, tmp_path):
 def test_the_page_with_saved_scenarios_speaks_the_planners_language(env, lang):
     """The panel, the list, a loaded scenario, a stale result: no internal identifiers."""
     from app_helpers import internal_identifiers
-    from test_app_language import page_text
+    from test_app_language import result_page_text
 
     at = open_page("whatif", lang=lang)
     at.slider(key=SLIDER).set_value(80.0).run()
@@ -281,5 +281,5 @@ def test_the_page_with_saved_scenarios_speaks_the_planners_language(env, lang):
     at.slider(key=f"sc:my-{saved.stem}:caps.zones.Z02.energy_factor").set_value(70.0).run()
     assert at.warning  # the stale result is on the page being scanned
     _ok(at.button(key="whatif_lib_delete").click().run())  # the confirmation too
-    found = internal_identifiers(page_text(at), lang)
+    found = internal_identifiers(result_page_text(at), lang)
     assert found == [], sorted(set(found))

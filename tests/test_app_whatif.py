@@ -62,7 +62,7 @@ def test_result_shows_kpi_deltas_against_base(solved_runs, tmp_path, monkeypatch
     runs = use_runs(solved_runs, tmp_path, monkeypatch, "base", "tight")
     base, tight = runs["base"], runs["tight"]
     at = show_last(tight, base)
-    metrics = {m.label: (m.value, m.delta) for m in at.metric}
+    metrics = {(m.proto.help or m.label): (m.value, m.delta) for m in at.metric}
     # Hand check (conftest.SolvedRuns): value added 49,650 → 43,700 (F004 leaves with
     # its 4,200; F002 is cut from 9,450 to 7,700 by Z01's 7,000 tce cap).
     va = served_total(tight, "value_added_wan"), served_total(base, "value_added_wan")
@@ -87,7 +87,7 @@ def test_infeasible_result_shows_its_diagnosis_and_no_figures(solved_runs, tmp_p
     runs = use_runs(solved_runs, tmp_path, monkeypatch, "base", "infeasible")
     at = show_last(runs["infeasible"], runs["base"])
     assert at.error[0].value.startswith("状态：无可行解")
-    metrics = {m.label: (m.value, m.delta) for m in at.metric}
+    metrics = {(m.proto.help or m.label): (m.value, m.delta) for m in at.metric}
     assert len(metrics) == 8
     assert set(metrics.values()) == {("—", "")}  # no plan: a dash and no change, never 0
     assert "诊断：为何无解、需放宽哪些约束" in texts(at)
@@ -111,7 +111,7 @@ def test_infeasible_result_shows_its_diagnosis_and_no_figures(solved_runs, tmp_p
 
 
 def _kpi(at: AppTest, label: str) -> float:
-    value = {m.label: m.value for m in at.metric}[label]
+    value = {(m.proto.help or m.label): m.value for m in at.metric}[label]
     return float(value.replace(",", ""))
 
 
@@ -129,7 +129,7 @@ def test_tightening_a_cap_changes_the_kpi(tiny_env):
     at.slider(key="sc:baseline:caps.zones.Z01.energy_factor").set_value(40.0)
     _run(at)
     assert _kpi(at, "综合能耗（吨标准煤）") < base_energy
-    deltas = {m.label: m.delta for m in at.metric}
+    deltas = {(m.proto.help or m.label): m.delta for m in at.metric}
     assert deltas["综合能耗（吨标准煤）"].startswith("-")
 
 
@@ -169,7 +169,7 @@ def test_whatif_on_the_sample_case_is_interactive(sample_case_path, tmp_path, mo
     at.button(key="whatif_run").click().run(timeout=300)
     seconds = time.monotonic() - started
     assert not at.exception
-    deltas = {m.label: m.delta for m in at.metric}
+    deltas = {(m.proto.help or m.label): m.delta for m in at.metric}
     assert deltas["综合能耗（吨标准煤）"].startswith("-")
     assert seconds < 15, seconds
 

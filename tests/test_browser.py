@@ -46,11 +46,11 @@ def test_whatif_run_in_chromium(chromium, tmp_path):
         assert page.get_by_role("heading", name="总览").count() == 1
         assert cjk_renders(page), "Chinese text draws as empty boxes: no CJK font reached Chromium"
         started = time.monotonic()
-        run_whatif(page, url, t("kpi.value_added_wan", "zh"), t("ui.whatif.run", "zh"))
+        run_whatif(page, url, t("pages.metric.value_added_wan", "zh"), t("ui.whatif.run", "zh"))
         seconds = time.monotonic() - started
         page.screenshot(path=str(ARTIFACTS / "browser_whatif.png"), full_page=True)
         body = page.inner_text("[data-testid='stMain']")
-        assert t("kpi.value_added_wan", "zh") in body
+        assert t("pages.metric.value_added_wan", "zh") in body
         assert "状态：" in body
         assert "Traceback" not in body
         assert seconds < 60
@@ -64,7 +64,7 @@ def test_brief_downloads_from_the_export_page(chromium, tmp_path):
     case = write_tiny_case(tmp_path)
     env = {"ALLOCATOR_CASE": str(case), "ALLOCATOR_RUNS_DIR": str(tmp_path / "runs")}
     with app_server(env) as url, browser_page() as page:
-        run_whatif(page, url, t("kpi.value_added_wan", "zh"), t("ui.whatif.run", "zh"))
+        run_whatif(page, url, t("pages.metric.value_added_wan", "zh"), t("ui.whatif.run", "zh"))
         page.goto(f"{url}/export")
         wait_idle(page)
         page.get_by_role("button", name=t("ui.export.make", "zh"), exact=True).click()
@@ -139,7 +139,8 @@ def test_walk_whatif_diagnosis_repair_compare_export(chromium, tmp_path):
         # 2. 放宽并重算: the relaxed copy of the scenario is solved and has a plan
         repair_all.click()
         page.get_by_text(t("ui.whatif.relaxed", "zh")).first.wait_for(timeout=120_000)
-        page.get_by_text(t("kpi.value_added_wan", "zh")).first.wait_for(timeout=120_000)
+        added = t("pages.metric.value_added_wan", "zh")
+        page.get_by_text(added, exact=True).first.wait_for(timeout=120_000)
         wait_idle(page, 120_000)
         body = main_text(page)
         assert t("status.infeasible", "zh") not in body.split(t("ui.whatif.relaxed", "zh"))[-1]

@@ -196,11 +196,11 @@ def wait_idle(page: Any, timeout_ms: int = 60_000) -> None:
 def run_whatif(
     page: Any, url: str, kpi_label: str, run_label: str, timeout_ms: int = 90_000
 ) -> None:
-    """Open the what-if page, press Run and wait until the KPI label appears."""
+    """Open the what-if page, press Run and wait until the KPI metric's label appears."""
     page.goto(f"{url}/whatif")
     wait_idle(page)
     page.get_by_role("button", name=run_label, exact=True).click()
-    page.get_by_text(kpi_label, exact=False).first.wait_for(state="visible", timeout=timeout_ms)
+    page.get_by_text(kpi_label, exact=True).first.wait_for(state="visible", timeout=timeout_ms)
     wait_idle(page, timeout_ms)
 
 
@@ -236,7 +236,9 @@ def screenshots(out_dir: Path, env: dict[str, str] | None = None, plot_id: str =
                 slider.press("ArrowLeft")
             wait_idle(page)
             page.get_by_role("button", name=t("ui.whatif.run", "zh"), exact=True).click()
-            page.get_by_text(t("kpi.value_added_wan", "zh")).first.wait_for(timeout=120_000)
+            # the result's first metric (its short label: exactly that text)
+            added = t("pages.metric.value_added_wan", "zh")
+            page.get_by_text(added, exact=True).first.wait_for(timeout=120_000)
             wait_idle(page, 120_000)
             shot("whatif")
             page.goto(f"{url}/plotcheck")

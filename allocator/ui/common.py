@@ -26,6 +26,7 @@ from allocator import (
     available_methods,
     i18n,
     load_case_cached,
+    load_method,
     load_run,
     plot_overlays,
     run_name,
@@ -274,6 +275,22 @@ def get_scores(case: Any, method: str = "huangyan_2022") -> Any | None:
 def list_methods() -> list[str]:
     """Return the complete scoring methods shipped in ``allocator/policy``, default first."""
     return list(available_methods()) or ["huangyan_2022"]
+
+
+def method_title(name: str) -> str:
+    """Return a scoring method's title for people (``ui.choice.<name>``, else the file's title).
+
+    A method file without a locale entry is named by its own ``title``; its
+    file name is shown only when it has neither.
+    """
+    key = f"ui.choice.{name}"
+    if i18n.has(key):
+        return t(key)
+    try:
+        title = getattr(load_method(name), "title", None)
+    except Exception:  # noqa: BLE001 - a method that does not load is named by its name
+        title = None
+    return str(title) if title else name
 
 
 def list_scenarios() -> list[Path]:

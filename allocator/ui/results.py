@@ -109,6 +109,7 @@ def kpi_deltas(run: Any, base: Any | None) -> None:
     before = base.kpis if base is not None else Kpis.none()
     share = tolerance_share(run, base)
     cols = st.columns(4)
+    within: list[str] = []
     for i, key in enumerate(HEADLINE_KPIS):
         value, was = now.get(key), before.get(key)
         color: Literal["normal", "off"] = "normal"
@@ -116,8 +117,18 @@ def kpi_deltas(run: Any, base: Any | None) -> None:
         if value is not None and was is not None and abs(value - was) > 1e-9:
             delta = format_delta(key, value - was)
             if within_tolerance(value, was, share):
-                delta, color = f"{delta} {t('ui.kpi.within_tol')}", "off"
-        cols[i % 4].metric(kpi_label(key, lang()), format_kpi(key, value), delta, delta_color=color)
+                color = "off"  # grey; the caption below says why (a metric cuts long text)
+                within.append(t(f"pages.metric.{key}"))
+        # a short name (st.metric cuts long labels); the full label with its unit is the help
+        cols[i % 4].metric(
+            t(f"pages.metric.{key}"),
+            format_kpi(key, value),
+            delta,
+            delta_color=color,
+            help=kpi_label(key, lang()),
+        )
+    if within:
+        st.caption(t("pages.kpi.within_tol", names=t("pages.kpi.list_sep").join(within)))
     if share and base is not None:
         a, b = (run.summary or {}).get("objective"), (base.summary or {}).get("objective")
         if (
@@ -208,7 +219,12 @@ def firm_table(run: Any, key: str) -> None:
     classes = sorted(firms["class"].dropna().astype(str).unique()) if "class" in firms else []
     pick_class = c2.multiselect(t("ui.filter.class"), classes, key=f"{key}_class")
     kinds = sorted(firms["kind"].dropna().astype(str).unique()) if "kind" in firms else []
-    pick_kind = c3.multiselect(t("ui.filter.kind"), kinds, key=f"{key}_kind")
+    pick_kind = c3.multiselect(
+        t("ui.filter.kind"),
+        kinds,
+        format_func=fixed(lambda k: t(f"export.value.{k}") if has(f"export.value.{k}") else k),
+        key=f"{key}_kind",
+    )
     served = c4.selectbox(
         t("ui.filter.served"),
         ["all", "served", "not_served"],

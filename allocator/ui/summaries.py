@@ -145,3 +145,82 @@ def binding_changes(base_marg: pd.DataFrame, other_marg: pd.DataFrame) -> pd.Dat
     vb = pd.to_numeric(merged.get("value_b"), errors="coerce").fillna(0)
     changed = (ba != bb) | ((vb - va).abs() > 1e-6 * (1 + va.abs()))
     return merged[changed].reset_index(drop=True)
+
+
+def key_figures(comparison: Any, lang: str | None = None) -> pd.DataFrame:
+    """Return a comparison's key figures as people read them: one column per run name.
+
+    Rows are the solve rows and KPIs by their labels with units
+    (:func:`allocator.compare.row_label`); values are text: status in words, the
+    gap as a percentage, KPIs as :func:`allocator.format_kpi` shows them (— when
+    a run has no plan).
+    """
+    from allocator import format_kpi, kpi_label, status_label
+    from allocator.i18n import has, t
+
+    def row_label(key: str) -> str:  # a solve row (compare.kpi.*) or a KPI, as compare names it
+        return t(f"compare.kpi.{key}", lang) if has(f"compare.kpi.{key}") else kpi_label(key, lang)
+
+    def cell(key: str, value: Any) -> str:
+        missing = value is None or (isinstance(value, float) and not np.isfinite(value))
+        if key == "status":
+            return "—" if missing else status_label(str(value), lang)
+        if key == "gap":
+            return "—" if missing else f"{float(value) * 100:.2f} %"
+        if key in ("objective", "solve_seconds"):
+            return "—" if missing else f"{float(value):,.1f}"
+        return format_kpi(key, None if missing else float(value))
+
+    kpis = comparison.kpis
+    out = pd.DataFrame(
+        {str(c): [cell(str(k), v) for k, v in kpis[c].items()] for c in kpis.columns},
+        index=[row_label(str(k)) for k in kpis.index],
+    )
+    return out
+
+
+def changed_plots_shown(
+    changed: pd.DataFrame, zone_names: dict[str, str], lang: str | None = None
+) -> pd.DataFrame:
+    """Return :func:`outcome_changes` for people: zone names and outcomes in words.
+
+    Columns: ``plot_id``, ``zone_name``, ``outcome_a``, ``firm_a``, ``outcome_b``,
+    ``firm_b`` (``_a`` the base run, ``_b`` the other); a plot's zone is the same
+    in both runs.
+    """
+    from allocator.i18n import has, t
+
+    def outcome_label(o: str) -> str:  # the map legend's words (export.outcome.*)
+        return t(f"export.outcome.{o}", lang) if has(f"export.outcome.{o}") else o
+
+    zone = changed.get("zone_id_a", pd.Series(None, index=changed.index, dtype=object))
+    zone = zone.where(zone.notna(), changed.get("zone_id_b")).astype(object)
+
+    def firm(col: str) -> pd.Series:
+        values = changed.get(col, pd.Series(None, index=changed.index, dtype=object))
+        return values.astype(object).where(values.notna(), "—").astype(str)
+
+    def outcome(col: str) -> pd.Series:
+        return changed[col].map(lambda o: "—" if pd.isna(o) else outcome_label(str(o)))
+
+    return pd.DataFrame(
+        {
+            "plot_id": changed["plot_id"].astype(str),
+            "zone_name": [zone_names.get(str(z), str(z)) if pd.notna(z) else "—" for z in zone],
+            "outcome_a": outcome("outcome_a"),
+            "firm_a": firm("firm_id_after_a"),
+            "outcome_b": outcome("outcome_b"),
+            "firm_b": firm("firm_id_after_b"),
+        }
+    )
+
+
+def reason_width(reasons: pd.Series | None) -> int:
+    """Return a pixel width that shows the longest reason whole (a table cell never wraps).
+
+    About 7 px per half-em (a Chinese character is two), with room for the padding;
+    at least 240 px and at most 640 px (the table scrolls sideways beyond that).
+    """
+    texts = [] if reasons is None else [str(r) for r in reasons.dropna()]
+    widest = max((sum(2 if ord(c) > 0x2E80 else 1 for c in r) for r in texts), default=0)
+    return int(min(640, max(240, 7 * widest + 24)))

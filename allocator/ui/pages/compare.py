@@ -36,7 +36,14 @@ from allocator.ui.common import (
     show_table,
     t,
 )
-from allocator.ui.summaries import binding_changes, firm_changes, kpi_table, outcome_changes
+from allocator.ui.summaries import (
+    binding_changes,
+    changed_plots_shown,
+    firm_changes,
+    key_figures,
+    kpi_table,
+    outcome_changes,
+)
 from allocator.units import planner_unit
 
 ZONE_METRICS = (
@@ -53,6 +60,14 @@ ZONE_METRIC_UNITS = {"electricity_mwh": "MWh"}
 def run_titles(paths: list[Path]) -> dict[str, str]:
     """Return each run's name (path → ``allocator.run_names``), unique among ``paths``."""
     return {str(p): name for p, name in run_names(paths, lang()).items()}
+
+
+def zone_names(run: Any) -> dict[str, str]:
+    """Return zone id → the zone's name in a run (the id where the run has no names)."""
+    zones = run.zones
+    ids = zones["zone_id"].astype(str)
+    names = zones["name"].astype(str) if "name" in zones else ids
+    return dict(zip(ids, names, strict=True))
 
 
 def zone_charts(runs: dict[str, Any]) -> None:
@@ -148,10 +163,17 @@ def render() -> None:
         pd.concat([statuses.astype(str), shown]),
         column_config={label: st.column_config.Column(label) for label in labels},
     )
-    comparison = attempt(compare, [Path(p) for p in order])
+    comparison = attempt(compare, [Path(p) for p in order], lang())
     if comparison is not None:
         with st.expander(t("ui.compare.library_table")):
-            show_table(comparison.kpis.astype("string"))  # mixed text and numbers
+            figures = key_figures(comparison, lang())
+            show_table(  # the runs' names as headers, the key figures with their units
+                figures,
+                column_config={
+                    "_index": st.column_config.Column(t("pages.col.key_figure")),
+                    **{c: st.column_config.Column(c) for c in figures.columns},
+                },
+            )
         page_lang = lang()
         st.download_button(  # written when clicked, not on every rerun of the page
             t("ui.compare.download"),
@@ -198,7 +220,16 @@ def render() -> None:
         results.outcome_map(
             other, key="compare_map", only_changed=set(changed["plot_id"].astype(str))
         )
-        show_table(changed, hide_index=True, width="stretch", height=240)
+        show_table(
+            changed_plots_shown(changed, zone_names(base), lang()),
+            hide_index=True,
+            width="stretch",
+            height=240,
+            column_config={
+                c: st.column_config.Column(t(f"pages.col.{c}"))
+                for c in ("zone_name", "outcome_a", "firm_a", "outcome_b", "firm_b")
+            },
+        )
     st.subheader(t("ui.compare.zones"))
     zone_charts({base_label: base, other_label: other})
     pair = attempt(compare, [base, other])

@@ -22,6 +22,7 @@ from allocator.safety import excel_writer, neutralise_frame
 from allocator.ui.common import (
     attempt,
     case_key,
+    column_label,
     fixed,
     fmt_num,
     get_case,
@@ -29,6 +30,7 @@ from allocator.ui.common import (
     guard,
     lang,
     list_methods,
+    method_title,
     page_header,
     save_upload,
     session_dir,
@@ -36,6 +38,7 @@ from allocator.ui.common import (
     show_table,
     t,
 )
+from allocator.ui.summaries import reason_width
 
 
 def source(case: Any) -> Any | None:
@@ -158,7 +161,11 @@ def firm_detail(table: pd.DataFrame, firms: pd.DataFrame) -> None:
                 t("ui.eval.partial"): [_num(row, "part_" + c[4:]) for c in inds],
             }
         ).dropna(subset=[t("ui.eval.value")])
-        show_table(frame, hide_index=True, width="stretch")
+        # the headers are planner words already: shown as they are, not hidden as unknown
+        partial = frame[t("ui.eval.partial")].astype(object)
+        frame[t("ui.eval.partial")] = partial.where(partial.notna(), "—")  # not scored: —
+        config = {c: st.column_config.Column(c) for c in frame.columns}
+        show_table(frame, hide_index=True, width="stretch", column_config=config)
 
 
 def explanation(table: pd.DataFrame, firm: str) -> str | None:
@@ -221,7 +228,9 @@ def render() -> None:
     data = source(case)
     if data is None:
         return
-    method = st.selectbox(t("ui.eval.method"), list_methods(), key="eval_method")
+    method = st.selectbox(
+        t("ui.eval.method"), list_methods(), format_func=fixed(method_title), key="eval_method"
+    )
     if data is case:
         scores = get_scores(case, method)
     else:
@@ -242,6 +251,14 @@ def render() -> None:
     shown = table[main].copy()
     if "reason" in shown.columns:
         shown["reason"] = shown["reason"].fillna("")
+    unrated = t("pages.eval.unrated")
+    if "class" in shown.columns:  # a firm not rated says so, never "None"
+        shown["class"] = shown["class"].astype(object).where(shown["class"].notna(), unrated)
+    if "managed_class" in shown.columns:
+        managed = shown["managed_class"].astype(object)
+        shown["managed_class"] = managed.where(managed.notna(), unrated)
+    if "rank" in shown.columns:
+        shown["rank"] = [f"{int(r):d}" if pd.notna(r) else "—" for r in shown["rank"]]
     if "pool" in shown.columns:
         shown["pool"] = shown["pool"].map(
             lambda v: t(f"scoring.pool.{v}") if has(f"scoring.pool.{v}") else v
@@ -252,7 +269,10 @@ def render() -> None:
         height=300,
         column_config={
             "score": st.column_config.NumberColumn(t("ui.col.score"), format="%.2f"),
-            "rank": st.column_config.NumberColumn(t("ui.col.rank"), format="%d"),
+            "rank": st.column_config.TextColumn(t("ui.col.rank")),
+            "reason": st.column_config.TextColumn(
+                column_label("reason"), width=reason_width(shown.get("reason"))
+            ),
         },
     )
     with st.expander(t("ui.eval.all_columns")):
@@ -277,7 +297,8 @@ def render() -> None:
     prices = price_frames(impacts)
     for name, frame in prices.items():
         st.markdown(f"**{price_label(name)}**")
-        show_table(frame, width="stretch", height=240)
+        # a figure that cannot be worked out reads "—", never "None"
+        show_table(frame.astype(object).where(frame.notna(), "—"), width="stretch", height=240)
     key = (str(case_key()) if data is case else str(id(data)), method, lang())
     book = attempt(library_workbook, key, scores, impacts) if impacts is not None else None
     st.download_button(

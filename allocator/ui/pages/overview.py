@@ -182,7 +182,11 @@ def zone_card(row: pd.Series, has_classes: bool) -> None:
         c1, c2, c3 = st.columns(3)
         c1.metric(t("ui.overview.area"), f"{fmt_num(row['area_mu'], 0)} {t('unit.mu')}")
         c2.metric(t("ui.overview.plots"), fmt_num(row["plots"], 0))
-        c3.metric(t("ui.overview.tax_per_mu"), f"{fmt_num(row['tax_per_mu'], 2)}")
+        c3.metric(  # a short name: a card's column cuts longer ones; the unit is in the help
+            t("pages.overview.tax_per_mu"),
+            f"{fmt_num(row['tax_per_mu'], 2)}",
+            help=t("ui.overview.tax_per_mu"),
+        )
         st.caption(
             t(
                 "ui.overview.plot_status",
@@ -304,7 +308,7 @@ def render() -> None:
     c[1].metric(t("ui.overview.n_plots"), fmt_num(len(case.plots), 0))
     c[2].metric(t("ui.overview.n_existing"), fmt_num((case.firms["kind"] == "existing").sum(), 0))
     c[3].metric(
-        t("ui.overview.n_applicants"), fmt_num((case.firms["kind"] == "applicant").sum(), 0)
+        t("pages.overview.n_applicants"), fmt_num((case.firms["kind"] == "applicant").sum(), 0)
     )
     validation_status(case)
 

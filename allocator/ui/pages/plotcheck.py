@@ -34,6 +34,15 @@ def safe_zip(path: Path) -> None:
     check_zip(path)
 
 
+def zone_name(case: Any, zone_id: Any) -> str:
+    """Return a zone's name in the case (its id when the case has no such zone or no names)."""
+    zones = case.zones
+    if "name" not in zones:
+        return str(zone_id)
+    names = dict(zip(zones["zone_id"].astype(str), zones["name"].astype(str), strict=True))
+    return names.get(str(zone_id), str(zone_id))
+
+
 def choose_zone(case: Any) -> str:
     """Return the zone chosen in the zone selector (shared by the map modes)."""
     zones = case.zones["zone_id"].astype(str).tolist()
@@ -296,9 +305,14 @@ def report(case: Any, check: Any) -> None:
         st.success(t("ui.plot.eligible"))
     elif eligible is False:
         st.error(t("ui.plot.not_eligible"))
-    cols = st.columns(4)
+    cols = st.columns([1, 2, 1, 1])  # the zone's name is the widest value
     cols[0].metric(t("ui.plot.f_plot"), str(data.get("plot_id") or "—"))
-    cols[1].metric(t("ui.plot.f_zone"), str(data.get("zone_id") or "—"))
+    zone = data.get("zone_id")
+    cols[1].metric(  # the zone by its name (its id in the help), as the zone list names it
+        t("ui.plot.f_zone"),
+        zone_name(case, zone) if zone else "—",
+        help=str(zone) if zone else None,
+    )
     cols[2].metric(t("ui.plot.f_redline_share"), fmt_pct(share))
     cols[3].metric(t("ui.plot.f_redline_mu"), fmt_num(redline_mu, 2))
     if share is not None and float(share or 0) > 0:
