@@ -38,6 +38,10 @@ def test_whatif_kpi_table_is_shown_in_planner_units(solved_runs, tmp_path, monke
     metrics = {(m.proto.help or m.label): m.value for m in at.metric}
     assert metrics["用电量（万千瓦时）"] == format_kpi("electricity_mwh", mwh)
     assert format_kpi("electricity_mwh", mwh) == f"{mwh / 10:,.0f}"
+    # the metrics' short names carry no unit: the units stand on the page, not only in the help
+    units = next(c.value for c in at.caption if c.value.startswith("单位："))
+    for label in ("增加值（万元）", "综合能耗（吨标准煤）", "用电量（万千瓦时）", "已用地（亩）"):
+        assert label in units
 
 
 def test_compare_cli_and_workbook_show_electricity_in_wan_kwh(solved_runs, tmp_path, capsys):

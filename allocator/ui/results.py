@@ -127,6 +127,9 @@ def kpi_deltas(run: Any, base: Any | None) -> None:
             delta_color=color,
             help=kpi_label(key, lang()),
         )
+    # the units, on the page (a screenshot or a print has no tooltips)
+    units = t("pages.kpi.list_sep").join(kpi_label(k, lang()) for k in HEADLINE_KPIS)
+    st.caption(t("pages.kpi.units", labels=units))
     if within:
         st.caption(t("pages.kpi.within_tol", names=t("pages.kpi.list_sep").join(within)))
     if share and base is not None:
