@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from allocator.i18n import t
+from allocator.runs import run_names
 from allocator.scenario import load_scenario
 from allocator.solve import solve
 from allocator.ui.browser import app_server, browser_page, chromium_path, wait_idle
@@ -42,4 +43,8 @@ def test_compare_page_attribution_in_chromium(root, sample_case_path, tmp_path):
         body = page.inner_text("[data-testid='stMain']")
         assert t("ui.compare.attribution", "zh") in body
         assert "Traceback" not in body
-        assert "差异归因（baseline-" in body
+        # the runs by the names planners read (scenario title · time), not by folder
+        names = run_names([p for p in runs.iterdir() if (p / "summary.json").is_file()], "zh")
+        base = next(n for n in names.values() if n.startswith("基准情景"))
+        assert f"差异归因（{base} → " in body
+        assert "差异归因（baseline-" not in body
