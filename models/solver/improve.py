@@ -277,17 +277,25 @@ class _Search:
         pairs = np.flatnonzero(in_z)
         apps = np.unique(self.cf[pairs])
         if len(pairs) > LNS_MAX_FREE_PAIRS:
-            count = np.bincount(self.cf[pairs], minlength=self.n_firms)
-            order = rng.permutation(apps)
-            take = order[np.cumsum(count[order]) <= LNS_MAX_FREE_PAIRS]
-            keep = np.zeros(self.n_firms, dtype=bool)
-            keep[take] = True
-            pairs = pairs[keep[self.cf[pairs]]]
-            apps = take
+            pairs, apps = self._subsample(pairs, apps, rng)
         exist = np.flatnonzero(
             ~self.app & (self.firm_zone >= 0) & zmask[np.maximum(self.firm_zone, 0)]
         )
         return _Hood(name, np.union1d(exist, apps), pairs, np.asarray(zones, np.int64))
+
+    def _subsample(
+        self, pairs: np.ndarray, apps: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Keep whole applicants, in random order, while their pairs fit ``LNS_MAX_FREE_PAIRS``.
+
+        Returns the pairs kept and the applicants taken.
+        """
+        count = np.bincount(self.cf[pairs], minlength=self.n_firms)
+        order = rng.permutation(apps)
+        take = order[np.cumsum(count[order]) <= LNS_MAX_FREE_PAIRS]
+        keep = np.zeros(self.n_firms, dtype=bool)
+        keep[take] = True
+        return pairs[keep[self.cf[pairs]]], take
 
     def relaxation_hood(
         self, xv: np.ndarray, yv: np.ndarray, col: np.ndarray, rng: np.random.Generator
@@ -321,12 +329,7 @@ class _Search:
         fmask[fa] = True
         pairs = np.flatnonzero(fmask[self.cf] & zmask[self.cf, self.pair_zone])
         if len(pairs) > LNS_MAX_FREE_PAIRS:
-            count = np.bincount(self.cf[pairs], minlength=self.n_firms)
-            order = rng.permutation(fa)
-            take = order[np.cumsum(count[order]) <= LNS_MAX_FREE_PAIRS]
-            keep = np.zeros(self.n_firms, dtype=bool)
-            keep[take] = True
-            pairs = pairs[keep[self.cf[pairs]]]
+            pairs, take = self._subsample(pairs, fa, rng)
             firms = np.union1d(firms[~self.app[firms]], take)
         zones = np.flatnonzero(zmask[firms].any(axis=0))
         return _Hood("relaxation", firms, pairs, zones)
